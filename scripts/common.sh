@@ -1,0 +1,84 @@
+# mpikit scripts: shared helpers. Source this file; do not run it.
+# shellcheck shell=bash
+
+MPIKIT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export MPIKIT_ROOT
+
+say() { printf 'mpikit: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+# The MPI to build and launch with: "openmpi" (default) or "mpich". Set by --mpi.
+MPIKIT_MPI=${MPIKIT_MPI:-openmpi}
+
+# Parses the common --mpi flag out of "$@"; the rest is left in MPIKIT_ARGS.
+parse_common_flags() {
+  MPIKIT_ARGS=()
+  while (($#)); do
+    case "$1" in
+      --mpi) [ $# -ge 2 ] || die "--mpi needs a value: openmpi or mpich"; MPIKIT_MPI=$2; shift 2 ;;
+      --mpi=*) MPIKIT_MPI=${1#--mpi=}; shift ;;
+      *) MPIKIT_ARGS+=("$1"); shift ;;
+    esac
+  done
+  case "$MPIKIT_MPI" in
+    openmpi|mpich) ;;
+    *) die "unknown MPI '$MPIKIT_MPI' (expected openmpi or mpich)" ;;
+  esac
+}
+
+# Compiler wrapper, launcher and cargo target directory for the chosen MPI.
+# OpenMPI uses the system default names (an MPI already on the machine, found through
+# mpicc, is used as it is); MPICH uses Debian's suffixed names and its own target directory,
+# because mpi-sys does not rebuild when the MPI changes.
+mpi_tools() {
+  if [ "$MPIKIT_MPI" = mpich ]; then
+    MPICC=${MPICC:-mpicc.mpich}; MPIRUN=${MPIRUN:-mpiexec.mpich}
+    export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$MPIKIT_ROOT/target/mpich}
+    MPI_PACKAGES=(mpich libmpich-dev)
+  else
+    MPICC=${MPICC:-mpicc}; MPIRUN=${MPIRUN:-mpirun}
+    MPI_PACKAGES=(openmpi-bin libopenmpi-dev)
+  fi
+  export MPICC
+  TARGET_DIR=${CARGO_TARGET_DIR:-$MPIKIT_ROOT/target}
+}
+
+# Which MPI a launcher belongs to: openmpi, mpich or unknown.
+launcher_flavor() {
+  local v
+  v=$("$1" --version 2>&1 | head -n 3)
+  case "$v" in
+    *"Open MPI"*|*OpenRTE*) echo openmpi ;;
+    *HYDRA*|*MPICH*|*mpich*) echo mpich ;;
+    *) echo unknown ;;
+  esac
+}
+
+# Number of online cores.
+cores() { getconf _NPROCESSORS_ONLN 2>/dev/null || nproc; }
+
+# Environment and flags a launch of NP ranks needs with this MPI on this machine:
+# OpenMPI refuses to run as root without two variables, refuses more ranks than cores
+# without oversubscription (whose waiting ranks then yield the CPU), and binds ranks to
+# cores, which would squeeze a rank's threads onto one core.
+# Sets MPI_ENV (VAR=value words) and MPI_FLAGS (launcher flags).
+launch_settings() {
+  local np=$1
+  MPI_ENV=(); MPI_FLAGS=()
+  if [ "$(launcher_flavor "$MPIRUN")" = openmpi ]; then
+    if [ "$(id -u)" -eq 0 ]; then
+      MPI_ENV+=(OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1)
+    fi
+    if [ "$np" -gt "$(cores)" ]; then
+      MPI_ENV+=(OMPI_MCA_rmaps_base_oversubscribe=1)
+    fi
+    MPI_FLAGS+=(--bind-to none)
+  fi
+}
+
+# mpirun_np NP PROGRAM [ARGS...]: launches with the settings above.
+mpirun_np() {
+  local np=$1; shift
+  launch_settings "$np"
+  env "${MPI_ENV[@]}" "$MPIRUN" -n "$np" "${MPI_FLAGS[@]}" "$@"
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what mpikit needs and is missing (an MPI library, clang and libclang for
+# bindgen, pkg-config) with apt, then builds everything in release mode.
+#   scripts/setup.sh [--mpi openmpi|mpich]
+# Quiet and quick when nothing is missing. An MPI already on the machine (found through
+# mpicc) is used as it is. Never changes the system's MPI configuration.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+parse_common_flags "$@"
+mpi_tools
+
+have_libclang() {
+  [ -n "${LIBCLANG_PATH:-}" ] && return 0
+  compgen -G '/usr/lib/llvm-*/lib/libclang*.so*' >/dev/null ||
+    compgen -G '/usr/lib/*-linux-gnu/libclang*.so*' >/dev/null
+}
+# bindgen parses mpi.h with clang, which needs its own headers (stddef.h).
+have_clang_headers() { compgen -G '/usr/lib/llvm-*/lib/clang/*/include/stddef.h' >/dev/null; }
+
+need=()
+{ command -v "$MPICC" >/dev/null && command -v "$MPIRUN" >/dev/null; } || need+=("${MPI_PACKAGES[@]}")
+have_libclang || need+=(libclang-dev)
+{ command -v clang >/dev/null && have_clang_headers; } || need+=(clang)
+command -v pkg-config >/dev/null || need+=(pkg-config)
+
+if ((${#need[@]})); then
+  if ! command -v apt-get >/dev/null; then
+    die "missing: ${need[*]} (Debian names). Install an MPI library with its compiler wrapper \
+(OpenMPI or MPICH), clang with libclang, and pkg-config, then run this again."
+  fi
+  sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || die "need root or sudo to install: ${need[*]}"
+    sudo=(sudo)
+  fi
+  say "installing ${need[*]} (apt)"
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq >/dev/null
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+command -v cargo >/dev/null || die "cargo not found: install Rust (https://rustup.rs) first"
+cd "$MPIKIT_ROOT"
+cargo build --release --all-targets --quiet

@@ -1,0 +1,373 @@
+//! parsum: a distributed reduction over a large generated array, verified against its closed
+//! form. Launch with `mpirun -n 8 target/release/parsum`; see `parsum --help`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, ValueEnum};
+use mpikit::prelude::*;
+use mpikit::{par_from_fn, Partial, Partition, PhaseSummary, PhaseTimer, Stat, World};
+use ndarray::Array1;
+use serde::{Serialize, Serializer};
+
+/// Largest accepted --len: the closed forms stay exact in 128-bit integers, and every x_i is
+/// exact in f64.
+const MAX_LEN: u64 = 1 << 42;
+
+const AFTER_HELP: &str = "\
+The data is x_i = i for i in 0..LEN as f64 (numpy: np.arange(0, LEN, dtype=float)), split
+into balanced contiguous chunks, one per rank. Each rank reduces its chunk with THREADS
+threads; one MPI reduction combines the ranks.
+
+The result is checked against the closed form (sum = N(N-1)/2, sumsq = (N-1)N(2N-1)/6,
+min = 0, max = N-1, mean = (N-1)/2; with N = 0 the identities 0, 0, +inf, -inf, NaN).
+Tolerance: relative error at most (N + 2) * 2.2e-16 for sum, sumsq and mean (the worst-case
+bound for summing N rounded non-negative terms in any order), exact for min and max.
+
+Exit status: 0 verified, 1 result outside the tolerance, 2 bad usage or input.
+
+Examples:
+  mpirun -n 8 parsum                      # sum of squares of 1e8 values, 8 ranks
+  mpirun -n 2 parsum --len 1e9 --op mean --threads 4 --json
+  MPIKIT_THREADS=2 srun parsum --mode scatter";
+
+/// Distributed sum / sum of squares / min / max / mean of 0..N over MPI ranks and threads.
+#[derive(Parser, Debug)]
+#[command(name = "parsum", version, after_help = AFTER_HELP, color = clap::ColorChoice::Never)]
+struct Cli {
+    /// Number of elements N (accepts 100000000, 100_000_000 or 1e8)
+    #[arg(long, value_name = "N", default_value = "100_000_000", value_parser = parse_len, allow_hyphen_values = true)]
+    len: u64,
+
+    /// Reduction to compute
+    #[arg(long, value_enum, default_value_t = OpArg::Sumsq)]
+    op: OpArg,
+
+    /// generate: each rank builds only its own slice; scatter: rank 0 builds the whole
+    /// array and scatters it (MPI_Scatterv)
+    #[arg(long, value_enum, default_value_t = Mode::Generate)]
+    mode: Mode,
+
+    /// Threads per rank [default: MPIKIT_THREADS, else cores per node / ranks per node]
+    #[arg(long, value_name = "T", value_parser = parse_threads, allow_hyphen_values = true)]
+    threads: Option<usize>,
+
+    /// Print one JSON object (rank 0) instead of the table
+    #[arg(long)]
+    json: bool,
+
+    /// Testing aid: panic on this rank at the start of the compute phase
+    #[arg(long, hide = true, value_name = "RANK")]
+    panic_on_rank: Option<i32>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum OpArg {
+    Sum,
+    Sumsq,
+    Min,
+    Max,
+    Mean,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Mode {
+    Generate,
+    Scatter,
+}
+
+fn parse_len(s: &str) -> Result<u64, String> {
+    let t = s.trim().replace('_', "");
+    let n = match t.parse::<u64>() {
+        Ok(n) => n,
+        Err(_) => match t.parse::<f64>() {
+            Ok(f) if f < 0.0 => return Err("the length must not be negative".into()),
+            Ok(f) if f.is_finite() && f.fract() == 0.0 && f <= MAX_LEN as f64 => f as u64,
+            _ if t.starts_with('-') => return Err("the length must not be negative".into()),
+            _ => {
+                return Err("expected a whole number such as 100000000, 100_000_000 or 1e8".into())
+            }
+        },
+    };
+    if n > MAX_LEN {
+        return Err(format!("at most 2^42 = {MAX_LEN} elements"));
+    }
+    Ok(n)
+}
+
+fn parse_threads(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(t) if t >= 1 => Ok(t),
+        _ => Err("expected a whole number of threads, at least 1".into()),
+    }
+}
+
+impl From<OpArg> for Stat {
+    fn from(op: OpArg) -> Stat {
+        match op {
+            OpArg::Sum => Stat::Sum,
+            OpArg::Sumsq => Stat::SumSq,
+            OpArg::Min => Stat::Min,
+            OpArg::Max => Stat::Max,
+            OpArg::Mean => Stat::Mean,
+        }
+    }
+}
+
+/// A float that JSON can hold: numbers as numbers, non-finite values as "inf", "-inf", "nan".
+#[derive(Clone, Copy, Debug)]
+struct Num(f64);
+
+impl Serialize for Num {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            x if x.is_finite() => s.serialize_f64(x),
+            x if x.is_nan() => s.serialize_str("nan"),
+            x if x > 0.0 => s.serialize_str("inf"),
+            _ => s.serialize_str("-inf"),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Timings {
+    setup: f64,
+    distribute: f64,
+    compute: f64,
+    reduce: f64,
+    total: f64,
+}
+
+#[derive(Serialize)]
+struct Report {
+    op: Stat,
+    len: u64,
+    ranks: i32,
+    threads: usize,
+    mode: Mode,
+    result: Num,
+    expected: Num,
+    rel_error: Num,
+    tolerance: f64,
+    verified: bool,
+    /// Bytes reduced per second of the slowest rank's compute phase.
+    compute_gb_per_s: Num,
+    /// Seconds, the slowest rank.
+    timings: Timings,
+    phases: Vec<PhaseSummary>,
+}
+
+/// The closed form for x_i = i, i in 0..n, from exact integer arithmetic.
+fn expected(stat: Stat, n: u64) -> f64 {
+    let n128 = u128::from(n);
+    match (stat, n) {
+        (Stat::Min, 0) => f64::INFINITY,
+        (Stat::Max, 0) => f64::NEG_INFINITY,
+        (Stat::Mean, 0) => f64::NAN,
+        (Stat::Sum, _) => (n128 * n128.saturating_sub(1) / 2) as f64,
+        (Stat::SumSq, _) => {
+            (n128.saturating_sub(1) * n128 * (2 * n128).saturating_sub(1) / 6) as f64
+        }
+        (Stat::Min, _) => 0.0,
+        (Stat::Max, _) => (n - 1) as f64,
+        (Stat::Mean, _) => (n - 1) as f64 / 2.0,
+    }
+}
+
+fn rel_error(result: f64, expected: f64) -> f64 {
+    if !expected.is_finite() || !result.is_finite() {
+        let same = result == expected || (result.is_nan() && expected.is_nan());
+        return if same { 0.0 } else { f64::INFINITY };
+    }
+    let diff = (result - expected).abs();
+    if expected == 0.0 {
+        diff
+    } else {
+        diff / expected.abs()
+    }
+}
+
+fn tolerance(stat: Stat, n: u64) -> f64 {
+    match stat {
+        Stat::Min | Stat::Max => 0.0,
+        _ => (n as f64 + 2.0) * f64::EPSILON,
+    }
+}
+
+fn run(world: &World, cli: Cli) -> Result<Report, mpikit::Error> {
+    let comm = world.comm();
+    let (rank, size) = (world.rank(), world.size());
+    let threads = cli.threads.unwrap_or_else(|| world.threads());
+    let stat = Stat::from(cli.op);
+    let n = usize::try_from(cli.len)
+        .map_err(|_| mpikit::Error::input("--len does not fit this machine's address space"))?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| mpikit::Error::input(format!("cannot start {threads} threads: {e}")))?;
+    let mine = Partition::new(n, size as usize).range(rank as usize);
+
+    comm.barrier();
+    let start = mpi::time();
+    let mut timer = PhaseTimer::new();
+    let chunk: Array1<f64> = match cli.mode {
+        Mode::Generate => {
+            let chunk = timer.time("setup", || {
+                par_from_fn(mine.len(), &pool, |i| (mine.start + i) as f64)
+            });
+            timer.record("distribute", 0.0);
+            Array1::from_vec(chunk)
+        }
+        Mode::Scatter => {
+            let full = timer.time("setup", || {
+                (rank == 0).then(|| Array1::from_vec(par_from_fn(n, &pool, |i| i as f64)))
+            });
+            // The root's full array is dropped as soon as it is scattered.
+            timer.time("distribute", || comm.scatter_rows(0, full.as_ref()))?
+        }
+    };
+    let data = chunk.as_slice().expect("fresh arrays are contiguous");
+    if cli.panic_on_rank == Some(rank) {
+        panic!("deliberate panic requested with --panic-on-rank {rank}");
+    }
+    let partial = timer.time("compute", || Partial::local(stat, data, &pool));
+    let result = timer.time("reduce", || partial.combine(comm));
+    timer.record("total", mpi::time() - start);
+    drop(chunk);
+
+    let phases = timer.summarize(comm);
+    let max_of = |name: &str| {
+        phases
+            .iter()
+            .find(|p| p.name == name)
+            .map_or(0.0, |p| p.max)
+    };
+    let expected = expected(stat, cli.len);
+    let rel_error = rel_error(result, expected);
+    let tolerance = tolerance(stat, cli.len);
+    let compute = max_of("compute");
+    Ok(Report {
+        op: stat,
+        len: cli.len,
+        ranks: size,
+        threads,
+        mode: cli.mode,
+        result: Num(result),
+        expected: Num(expected),
+        rel_error: Num(rel_error),
+        tolerance,
+        verified: rel_error <= tolerance,
+        compute_gb_per_s: Num(cli.len as f64 * 8.0 / compute / 1e9),
+        timings: Timings {
+            setup: max_of("setup"),
+            distribute: max_of("distribute"),
+            compute,
+            reduce: max_of("reduce"),
+            total: max_of("total"),
+        },
+        phases,
+    })
+}
+
+fn print_table(r: &Report) {
+    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    println!(
+        "parsum: {} of x_i = i, i in 0..{} (f64), {} x {} per rank, mode {}",
+        r.op,
+        r.len,
+        plural(r.ranks as usize, "rank"),
+        plural(r.threads, "thread"),
+        serde_json::to_value(r.mode)
+            .unwrap()
+            .as_str()
+            .unwrap_or("?"),
+    );
+    println!("  result     {:e}", r.result.0);
+    println!("  expected   {:e}", r.expected.0);
+    println!(
+        "  rel_error  {:.3e} (tolerance {:.3e}): {}",
+        r.rel_error.0,
+        r.tolerance,
+        if r.verified {
+            "verified"
+        } else {
+            "NOT VERIFIED"
+        }
+    );
+    println!(
+        "  compute    {:.2} GB/s (bytes / slowest rank's compute time)",
+        r.compute_gb_per_s.0
+    );
+    print!("{}", mpikit::report::table(&r.phases));
+}
+
+/// Prints `msg` once, from rank 0 (or, before MPI is up, the launcher's rank 0).
+fn print_once(rank: i32, msg: &str) {
+    if rank == 0 {
+        eprintln!("{msg}");
+    }
+}
+
+fn main() -> ExitCode {
+    let world = match World::init() {
+        Ok(w) => w,
+        Err(e) => {
+            let rank = mpikit::launcher_rank_and_size().map_or(0, |(r, _)| r);
+            print_once(rank, &format!("parsum: {e}"));
+            return ExitCode::from(2);
+        }
+    };
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind::*;
+            let code = match e.kind() {
+                DisplayHelp | DisplayVersion | DisplayHelpOnMissingArgumentOrSubcommand => {
+                    if world.is_root() {
+                        let _ = e.print();
+                    }
+                    0
+                }
+                _ => {
+                    let text = e.to_string();
+                    let line = text
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .trim_start_matches("error: ");
+                    print_once(world.rank(), &format!("parsum: {line} (see parsum --help)"));
+                    2
+                }
+            };
+            drop(world);
+            return ExitCode::from(code);
+        }
+    };
+    let json = cli.json;
+    let code = match run(&world, cli) {
+        Ok(report) => {
+            if world.is_root() {
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::to_string(&report).expect("report serialises")
+                    );
+                } else {
+                    print_table(&report);
+                }
+            }
+            if report.verified {
+                0
+            } else {
+                print_once(world.rank(), "parsum: result outside the tolerance");
+                1
+            }
+        }
+        Err(e) => {
+            print_once(world.rank(), &format!("parsum: {e}"));
+            2
+        }
+    };
+    drop(world);
+    ExitCode::from(code)
+}

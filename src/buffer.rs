@@ -1,0 +1,82 @@
+//! Large per-rank buffers: zeroed allocation that asks the kernel for transparent huge pages,
+//! and a parallel first-touch fill.
+//!
+//! Faulting in a large array 4 KiB at a time costs as much as reading it several times.
+//! Like numpy, mpikit asks for huge pages (`madvise(MADV_HUGEPAGE)`) on large buffers, where
+//! the kernel allows it (`/sys/kernel/mm/transparent_hugepage/enabled` set to `madvise` or
+//! `always`); elsewhere the advice is a harmless no-op.
+
+use rayon::prelude::*;
+
+use crate::partition::Partition;
+
+/// Buffers at least this large get the huge-page advice.
+pub const HUGE_PAGE_THRESHOLD: usize = 4 << 20;
+
+/// Asks for transparent huge pages on the whole 2 MiB pages inside `buf` (Linux only).
+pub fn advise_huge_pages<T>(buf: &[T]) {
+    let bytes = std::mem::size_of_val(buf);
+    if bytes < HUGE_PAGE_THRESHOLD {
+        return;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        let start = buf.as_ptr() as usize;
+        let aligned = start.next_multiple_of(HUGE);
+        let end = (start + bytes) / HUGE * HUGE;
+        if end > aligned {
+            // SAFETY: the range lies inside `buf`'s allocation; MADV_HUGEPAGE only changes
+            // how the kernel backs the pages, never their contents.
+            unsafe {
+                libc::madvise(
+                    aligned as *mut libc::c_void,
+                    end - aligned,
+                    libc::MADV_HUGEPAGE,
+                );
+            }
+        }
+    }
+}
+
+/// A zero-filled vector of `len` elements whose pages are not yet touched, advised for huge
+/// pages. Zeroed memory for these types comes straight from the kernel (`calloc`), so the
+/// first write is the first touch.
+pub fn zeroed_vec<T: Copy + Default>(len: usize) -> Vec<T> {
+    let v = vec![T::default(); len];
+    advise_huge_pages(&v);
+    v
+}
+
+/// Builds `len` elements `f(0), f(1), ...` with the threads of `pool`, each thread writing
+/// (and so first touching) its own contiguous blocks.
+///
+/// # Examples
+/// ```
+/// let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+/// let v = mpikit::par_from_fn(10, &pool, |i| (i * i) as f64);
+/// assert_eq!(v[3], 9.0);
+/// ```
+pub fn par_from_fn<T, F>(len: usize, pool: &rayon::ThreadPool, f: F) -> Vec<T>
+where
+    T: Copy + Default + Send + Sync,
+    F: Fn(usize) -> T + Sync,
+{
+    let mut v = zeroed_vec(len);
+    let blocks = Partition::new(len, pool.current_num_threads().max(1) * 4);
+    let mut pieces = Vec::with_capacity(blocks.parts());
+    let mut rest = &mut v[..];
+    for b in 0..blocks.parts() {
+        let (head, tail) = rest.split_at_mut(blocks.count(b));
+        pieces.push((blocks.displ(b), head));
+        rest = tail;
+    }
+    pool.install(|| {
+        pieces.into_par_iter().for_each(|(start, piece)| {
+            for (i, x) in piece.iter_mut().enumerate() {
+                *x = f(start + i);
+            }
+        })
+    });
+    v
+}

@@ -1,0 +1,65 @@
+//! # mpikit: MPI-style parallel programs in Rust
+//!
+//! mpikit gives Python's parallel idioms — `multiprocessing.Pool.map`, mpi4py's
+//! collectives — to Rust programs that run on a real MPI library through
+//! [rsmpi](https://docs.rs/mpi). The same binary runs on a laptop (`mpirun -n 4`), a CI box
+//! and a cluster (`srun`), with threads inside each rank.
+//!
+//! - [`World`]: initialise MPI once, with a threading level, node-local ranks, a default
+//!   thread count per rank, and a panic hook that aborts the whole job instead of hanging it.
+//! - [`Partition`] / [`RowPartition`]: balanced block chunking (counts, displacements,
+//!   ranges), the arithmetic behind every scatter and gather.
+//! - [`ArrayCollectives`]: ndarray buffer collectives on any communicator: scatter / gather
+//!   / allgather of rows, broadcast, reductions.
+//! - [`Partial`] and the kernels in [`reduce`](mod@reduce): threaded, vectorised local
+//!   statistics, combined across ranks in one reduction.
+//! - [`PhaseTimer`]: phase timings summarised over ranks.
+//!
+//! ```no_run
+//! use mpikit::prelude::*;
+//! use mpikit::{Partial, Partition, Stat, World};
+//!
+//! let world = World::init()?;
+//! let comm = world.comm();
+//! // Each rank builds its own block of 0..n and reduces it with threads.
+//! let n = 1_000_000;
+//! let mine = Partition::new(n, world.size() as usize).range(world.rank() as usize);
+//! let x: Vec<f64> = mine.map(|i| i as f64).collect();
+//! let pool = rayon::ThreadPoolBuilder::new().num_threads(world.threads()).build().unwrap();
+//! let total = Partial::local(Stat::Sum, &x, &pool).combine(comm);
+//! if world.is_root() {
+//!     println!("sum = {total}");
+//! }
+//! # Ok::<(), mpikit::Error>(())
+//! ```
+//!
+//! Launch with `mpirun -n 4 target/release/your-program`; see the README for the flags
+//! OpenMPI needs as root or with more ranks than cores.
+
+#![deny(missing_docs)]
+
+mod array;
+mod buffer;
+mod error;
+mod partition;
+pub mod reduce;
+pub mod report;
+mod world;
+
+pub use array::{ArrayCollectives, Element, ReduceOp, MAX_DIMS};
+pub use buffer::{advise_huge_pages, par_from_fn, zeroed_vec, HUGE_PAGE_THRESHOLD};
+pub use error::{Error, Result};
+pub use partition::{mpi_count, mpi_counts, Partition, RowPartition};
+pub use reduce::{Partial, Real, Stat};
+pub use report::{PhaseSummary, PhaseTimer};
+pub use world::{install_panic_hook, launcher_rank_and_size, World, THREADS_ENV};
+
+/// Re-exported so programs need no direct `mpi` dependency for the basics.
+pub use mpi;
+
+/// Traits to bring into scope: `use mpikit::prelude::*;`.
+pub mod prelude {
+    pub use crate::array::ArrayCollectives;
+    pub use mpi::collective::{CommunicatorCollectives, Root};
+    pub use mpi::topology::Communicator;
+}

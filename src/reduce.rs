@@ -1,0 +1,313 @@
+//! Local reduction kernels that run on one rank's chunk with threads and vectorise, and their
+//! combination across ranks in a single MPI reduction.
+//!
+//! Each kernel keeps [`LANES`] independent accumulators so that the compiler can use SIMD
+//! registers (a plain `iter().sum()` of floats is one long dependency chain and does not
+//! vectorise). The chunk is split into a fixed number of blocks per thread; block results
+//! are combined in block order, so a given chunk and thread count always gives the same bits.
+
+use std::fmt;
+use std::str::FromStr;
+
+use mpi::collective::CommunicatorCollectives;
+use mpi::topology::Communicator;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::array::{Element, ReduceOp};
+use crate::error::{Error, Result};
+use crate::partition::Partition;
+
+/// Independent accumulators per kernel.
+pub const LANES: usize = 16;
+
+/// Blocks handed to each thread (more than one, so a slow thread does not hold up the rest).
+const BLOCKS_PER_THREAD: usize = 4;
+
+/// Floating-point element types the kernels accept.
+pub trait Real: Element + std::ops::Add<Output = Self> + std::ops::Mul<Output = Self> {
+    /// Additive identity.
+    const ZERO: Self;
+    /// Identity of `min`.
+    const INFINITY: Self;
+    /// Identity of `max`.
+    const NEG_INFINITY: Self;
+    /// Widening conversion used for the cross-rank combination.
+    fn to_f64(self) -> f64;
+}
+
+impl Real for f64 {
+    const ZERO: Self = 0.0;
+    const INFINITY: Self = f64::INFINITY;
+    const NEG_INFINITY: Self = f64::NEG_INFINITY;
+    fn to_f64(self) -> f64 {
+        self
+    }
+}
+
+impl Real for f32 {
+    const ZERO: Self = 0.0;
+    const INFINITY: Self = f32::INFINITY;
+    const NEG_INFINITY: Self = f32::NEG_INFINITY;
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+}
+
+/// A statistic of a distributed array.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stat {
+    /// Σ x
+    Sum,
+    /// Σ x²
+    SumSq,
+    /// min x (`+inf` for no data)
+    Min,
+    /// max x (`-inf` for no data)
+    Max,
+    /// Σ x / n (`NaN` for no data)
+    Mean,
+}
+
+impl Stat {
+    /// Every statistic, in a fixed order.
+    pub const ALL: [Stat; 5] = [Stat::Sum, Stat::SumSq, Stat::Min, Stat::Max, Stat::Mean];
+
+    /// The flag spelling: `sum`, `sumsq`, `min`, `max`, `mean`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stat::Sum => "sum",
+            Stat::SumSq => "sumsq",
+            Stat::Min => "min",
+            Stat::Max => "max",
+            Stat::Mean => "mean",
+        }
+    }
+}
+
+impl fmt::Display for Stat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Stat {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Stat> {
+        Stat::ALL
+            .into_iter()
+            .find(|op| op.name() == s)
+            .ok_or_else(|| {
+                Error::input(format!(
+                    "unknown op {s:?} (expected sum, sumsq, min, max or mean)"
+                ))
+            })
+    }
+}
+
+/// One rank's contribution to a statistic: its partial value and how many items it saw.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Partial {
+    /// The statistic.
+    pub stat: Stat,
+    /// The partial value (a sum for `Mean`).
+    pub value: f64,
+    /// Items seen.
+    pub count: u64,
+}
+
+impl Partial {
+    /// Computes this rank's partial statistic of `data` on the threads of `pool`.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::{Partial, Stat};
+    /// let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    /// let x: Vec<f64> = (0..1000).map(|i| i as f64).collect();
+    /// let p = Partial::local(Stat::SumSq, &x, &pool);
+    /// assert_eq!(p.value, 332_833_500.0);
+    /// assert_eq!(p.count, 1000);
+    /// ```
+    pub fn local<T: Real>(stat: Stat, data: &[T], pool: &rayon::ThreadPool) -> Partial {
+        let kernel: fn(&[T]) -> T = match stat {
+            Stat::Sum | Stat::Mean => sum,
+            Stat::SumSq => sum_sq,
+            Stat::Min => min,
+            Stat::Max => max,
+        };
+        let combine = |a: T, b: T| match stat {
+            Stat::Min => pick(a, b, |x, y| x < y),
+            Stat::Max => pick(a, b, |x, y| x > y),
+            _ => a + b,
+        };
+        let blocks = Partition::new(
+            data.len(),
+            pool.current_num_threads().max(1) * BLOCKS_PER_THREAD,
+        );
+        let partials: Vec<T> = pool.install(|| {
+            (0..blocks.parts())
+                .into_par_iter()
+                .map(|b| kernel(&data[blocks.range(b)]))
+                .collect()
+        });
+        let value = partials
+            .into_iter()
+            .reduce(combine)
+            .unwrap_or(identity(stat));
+        Partial {
+            stat,
+            value: value.to_f64(),
+            count: data.len() as u64,
+        }
+    }
+
+    /// Combines every rank's partial into the final statistic with one MPI reduction
+    /// (`MPI_Allreduce`); every rank gets the result.
+    pub fn combine<C: Communicator + ?Sized>(self, comm: &C) -> f64 {
+        match self.stat {
+            Stat::Mean => {
+                // Sum and count travel together: one reduction. Counts are exact in f64 up
+                // to 2^53 items.
+                let send = [self.value, self.count as f64];
+                let mut recv = [0.0f64; 2];
+                comm.all_reduce_into(&send[..], &mut recv[..], ReduceOp::Sum.system());
+                recv[0] / recv[1]
+            }
+            stat => {
+                let op = match stat {
+                    Stat::Min => ReduceOp::Min,
+                    Stat::Max => ReduceOp::Max,
+                    _ => ReduceOp::Sum,
+                };
+                let mut out = 0.0f64;
+                comm.all_reduce_into(&self.value, &mut out, op.system());
+                out
+            }
+        }
+    }
+}
+
+fn identity<T: Real>(stat: Stat) -> T {
+    match stat {
+        Stat::Min => T::INFINITY,
+        Stat::Max => T::NEG_INFINITY,
+        _ => T::ZERO,
+    }
+}
+
+#[inline(always)]
+fn pick<T: Real>(a: T, b: T, better: impl Fn(T, T) -> bool) -> T {
+    if better(b, a) {
+        b
+    } else {
+        a
+    }
+}
+
+/// Runs `step` over `LANES` accumulators and the tail, then folds the lanes pairwise.
+#[inline(always)]
+fn lanes<T: Real>(data: &[T], init: T, step: impl Fn(T, T) -> T, fold: impl Fn(T, T) -> T) -> T {
+    let mut acc = [init; LANES];
+    let chunks = data.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for c in chunks {
+        for j in 0..LANES {
+            acc[j] = step(acc[j], c[j]);
+        }
+    }
+    for (j, &x) in tail.iter().enumerate() {
+        acc[j] = step(acc[j], x);
+    }
+    let mut width = LANES;
+    while width > 1 {
+        width /= 2;
+        for j in 0..width {
+            acc[j] = fold(acc[j], acc[j + width]);
+        }
+    }
+    acc[0]
+}
+
+/// Σ x with [`LANES`] accumulators.
+pub fn sum<T: Real>(data: &[T]) -> T {
+    lanes(data, T::ZERO, |a, x| a + x, |a, b| a + b)
+}
+
+/// Σ x² with [`LANES`] accumulators.
+pub fn sum_sq<T: Real>(data: &[T]) -> T {
+    lanes(data, T::ZERO, |a, x| a + x * x, |a, b| a + b)
+}
+
+/// min x (`+inf` for an empty slice).
+pub fn min<T: Real>(data: &[T]) -> T {
+    let m = |a, x| pick(a, x, |x, y| x < y);
+    lanes(data, T::INFINITY, m, m)
+}
+
+/// max x (`-inf` for an empty slice).
+pub fn max<T: Real>(data: &[T]) -> T {
+    let m = |a, x| pick(a, x, |x, y| x > y);
+    lanes(data, T::NEG_INFINITY, m, m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pool(t: usize) -> rayon::ThreadPool {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn kernels_match_serial_exact_integers() {
+        // Small integers: every partial sum is exact in f64, so any order gives the same value.
+        for n in [0usize, 1, 2, 15, 16, 17, 33, 1000, 4099] {
+            let x: Vec<f64> = (0..n).map(|i| ((i * 7919) % 1013) as f64 - 500.0).collect();
+            let s: i64 = x.iter().map(|&v| v as i64).sum();
+            let q: i64 = x.iter().map(|&v| (v as i64) * (v as i64)).sum();
+            assert_eq!(sum(&x), s as f64, "n={n}");
+            assert_eq!(sum_sq(&x), q as f64, "n={n}");
+            let lo = x
+                .iter()
+                .map(|&v| v as i64)
+                .min()
+                .map_or(f64::INFINITY, |v| v as f64);
+            let hi = x
+                .iter()
+                .map(|&v| v as i64)
+                .max()
+                .map_or(f64::NEG_INFINITY, |v| v as f64);
+            assert_eq!(min(&x), lo);
+            assert_eq!(max(&x), hi);
+            for t in 1..=3 {
+                let p = pool(t);
+                assert_eq!(Partial::local(Stat::Sum, &x, &p).value, s as f64);
+                assert_eq!(Partial::local(Stat::SumSq, &x, &p).value, q as f64);
+                assert_eq!(Partial::local(Stat::Min, &x, &p).value, lo);
+                assert_eq!(Partial::local(Stat::Max, &x, &p).value, hi);
+                assert_eq!(Partial::local(Stat::Mean, &x, &p).count, n as u64);
+            }
+        }
+    }
+
+    #[test]
+    fn f32_kernels() {
+        let x: Vec<f32> = (0..100).map(|i| i as f32).collect();
+        assert_eq!(sum(&x), 4950.0);
+        assert_eq!(max(&x), 99.0);
+        assert_eq!(min(&x[10..]), 10.0);
+    }
+
+    #[test]
+    fn stat_names_round_trip() {
+        for s in Stat::ALL {
+            assert_eq!(s.name().parse::<Stat>().unwrap(), s);
+        }
+        let err = "median".parse::<Stat>().unwrap_err().to_string();
+        assert!(err.contains("median"), "{err}");
+    }
+}

@@ -1,0 +1,218 @@
+//! Starting MPI: initialisation with a threading level, the node-local view, the default
+//! thread count per rank, and a panic hook that aborts the whole job.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use mpi::environment::Universe;
+use mpi::topology::{Communicator, SimpleCommunicator};
+use mpi::Threading;
+
+use crate::error::{Error, Result};
+
+/// The environment variable that overrides the threads per rank.
+pub const THREADS_ENV: &str = "MPIKIT_THREADS";
+
+/// An initialised MPI job, as seen from one rank.
+///
+/// Create it once, first thing in `main`; MPI is finalised when it is dropped, so keep it
+/// alive until the program's MPI work is done.
+///
+/// # Examples
+/// ```no_run
+/// use mpikit::prelude::*;
+/// let world = mpikit::World::init()?;
+/// println!(
+///     "rank {} of {} on {} (local rank {} of {}), {} threads",
+///     world.rank(), world.size(), world.processor_name(),
+///     world.local_rank(), world.local_size(), world.threads(),
+/// );
+/// # Ok::<(), mpikit::Error>(())
+/// ```
+pub struct World {
+    comm: SimpleCommunicator,
+    node: SimpleCommunicator,
+    threading: Threading,
+    threads: usize,
+    processor_name: String,
+    // Last field: dropped after the communicators, which MPI_Finalize must outlive.
+    _universe: Universe,
+}
+
+impl World {
+    /// Initialises MPI with [`Threading::Funneled`] (threads compute, the main thread
+    /// communicates), the level the rest of the crate needs.
+    pub fn init() -> Result<World> {
+        World::init_with_threading(Threading::Funneled)
+    }
+
+    /// Initialises MPI with the given threading level and checks what the library provides.
+    ///
+    /// Installs the abort-on-panic hook (see [`install_panic_hook`]) and works out the
+    /// default threads per rank: `MPIKIT_THREADS` if set, otherwise
+    /// `max(1, cores on the node / ranks on the node)`, capped by the CPUs this rank may run
+    /// on (so a rank that the launcher bound to one core gets one thread).
+    pub fn init_with_threading(requested: Threading) -> Result<World> {
+        let (universe, provided) =
+            mpi::initialize_with_threading(requested).ok_or(Error::AlreadyInitialized)?;
+        install_panic_hook();
+        if provided < requested {
+            return Err(Error::Threading {
+                requested: format!("{requested:?}"),
+                provided: format!("{provided:?}"),
+            });
+        }
+        let comm = universe.world();
+        let node = comm.split_shared(comm.rank());
+        let threads = match threads_from_env()? {
+            Some(t) => t,
+            None => default_threads(node.size() as usize),
+        };
+        let processor_name = mpi::environment::processor_name().unwrap_or_default();
+        Ok(World {
+            comm,
+            node,
+            threading: provided,
+            threads,
+            processor_name,
+            _universe: universe,
+        })
+    }
+
+    /// The world communicator: every rank of the job.
+    pub fn comm(&self) -> &SimpleCommunicator {
+        &self.comm
+    }
+
+    /// This rank's number in the world communicator.
+    pub fn rank(&self) -> i32 {
+        self.comm.rank()
+    }
+
+    /// The number of ranks in the job.
+    pub fn size(&self) -> i32 {
+        self.comm.size()
+    }
+
+    /// Whether this is rank 0, the rank that prints reports.
+    pub fn is_root(&self) -> bool {
+        self.rank() == 0
+    }
+
+    /// The threading level the MPI library provided.
+    pub fn threading(&self) -> Threading {
+        self.threading
+    }
+
+    /// The name of the node this rank runs on (`MPI_Get_processor_name`).
+    pub fn processor_name(&self) -> &str {
+        &self.processor_name
+    }
+
+    /// The ranks on this node (a shared-memory split of the world).
+    pub fn node_comm(&self) -> &SimpleCommunicator {
+        &self.node
+    }
+
+    /// This rank's number among the ranks of its node.
+    pub fn local_rank(&self) -> i32 {
+        self.node.rank()
+    }
+
+    /// The number of ranks on this node.
+    pub fn local_size(&self) -> i32 {
+        self.node.size()
+    }
+
+    /// The default number of compute threads for this rank.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+}
+
+/// Reads `MPIKIT_THREADS`: `None` when unset or empty, an error when not a positive integer.
+fn threads_from_env() -> Result<Option<usize>> {
+    let value = match std::env::var(THREADS_ENV) {
+        Ok(v) if !v.trim().is_empty() => v,
+        _ => return Ok(None),
+    };
+    match value.trim().parse::<usize>() {
+        Ok(t) if t > 0 => Ok(Some(t)),
+        _ => Err(Error::Env {
+            name: THREADS_ENV,
+            value,
+            reason: "expected a positive integer".into(),
+        }),
+    }
+}
+
+/// `max(1, online cores / ranks on the node)`, capped by this process's CPU affinity.
+fn default_threads(ranks_on_node: usize) -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    let cores = usize::try_from(online).unwrap_or(1).max(1);
+    let share = (cores / ranks_on_node.max(1)).max(1);
+    let allowed = std::thread::available_parallelism().map_or(1, |n| n.get());
+    share.min(allowed).max(1)
+}
+
+static HOOK_INSTALLED: AtomicBool = AtomicBool::new(false);
+
+/// Makes a panic on any thread of any rank abort the whole MPI job.
+///
+/// The hook prints `rank R: panicked at FILE:LINE: MESSAGE` to stderr and calls
+/// `MPI_Abort` on the world communicator, so `mpirun` ends every rank at once instead of
+/// waiting forever for the dead one. Outside MPI (before init, after finalize) it prints the
+/// same line and aborts the process. [`World::init`] installs it; calling it again does
+/// nothing.
+pub fn install_panic_hook() {
+    if HOOK_INSTALLED.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    std::panic::set_hook(Box::new(|info| {
+        let msg = if let Some(s) = info.payload().downcast_ref::<&str>() {
+            (*s).to_string()
+        } else if let Some(s) = info.payload().downcast_ref::<String>() {
+            s.clone()
+        } else {
+            "Box<dyn Any>".to_string()
+        };
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_else(|| "unknown location".into());
+        let live = mpi::environment::is_initialized() && !mpi::environment::is_finalized();
+        let rank = if live {
+            mpi::topology::SimpleCommunicator::world()
+                .rank()
+                .to_string()
+        } else {
+            "?".to_string()
+        };
+        eprintln!("rank {rank}: panicked at {at}: {msg}");
+        if live {
+            // SAFETY: MPI is initialised and not finalised; MPI_Abort does not return.
+            unsafe {
+                mpi::ffi::MPI_Abort(mpi::ffi::RSMPI_COMM_WORLD, 101);
+            }
+        }
+        std::process::abort();
+    }));
+}
+
+/// The rank and size that the launcher put in the environment, if any: OpenMPI's
+/// `OMPI_COMM_WORLD_RANK`/`_SIZE`, PMIx's `PMIX_RANK`, MPICH/Hydra's `PMI_RANK`/`PMI_SIZE`,
+/// Slurm's `SLURM_PROCID`/`SLURM_NTASKS`.
+///
+/// Useful before MPI is initialised (to print an early error once) and to notice a launcher
+/// from another MPI, whose processes each start as rank 0 of 1.
+pub fn launcher_rank_and_size() -> Option<(i32, i32)> {
+    let get = |name: &str| std::env::var(name).ok()?.trim().parse::<i32>().ok();
+    [
+        ("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"),
+        ("PMI_RANK", "PMI_SIZE"),
+        ("SLURM_PROCID", "SLURM_NTASKS"),
+    ]
+    .iter()
+    .find_map(|(r, s)| Some((get(r)?, get(s)?)))
+    .or_else(|| get("PMIX_RANK").map(|r| (r, -1)))
+}

@@ -1,0 +1,206 @@
+//! The mpirun harness: every multi-rank test launches through [`mpirun`], which adds what
+//! the MPI needs on this machine, kills the whole job after a timeout, and keeps what a
+//! failure report needs (the command, exit status, stdout and stderr).
+#![allow(dead_code)]
+
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// How long a launch may run before it is killed and the test fails.
+pub const TIMEOUT: Duration = Duration::from_secs(120);
+
+/// One launch at a time: the machine has two cores and jobs oversubscribe them.
+static LAUNCH: Mutex<()> = Mutex::new(());
+
+/// The launcher: `$MPIKIT_MPIRUN`, else `mpirun` on the PATH; `None` when there is none.
+fn launcher() -> Option<&'static (String, bool)> {
+    static FOUND: OnceLock<Option<(String, bool)>> = OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            let name = std::env::var("MPIKIT_MPIRUN").unwrap_or_else(|_| "mpirun".into());
+            let out = Command::new(&name).arg("--version").output().ok()?;
+            let text = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+            let openmpi = text.contains("Open MPI") || text.contains("OpenRTE");
+            Some((name, openmpi))
+        })
+        .as_ref()
+}
+
+/// Whether a launcher exists; prints a loud skip notice when it does not.
+pub fn have_mpirun(test: &str) -> bool {
+    if launcher().is_some() {
+        return true;
+    }
+    eprintln!("SKIPPED {test}: no mpirun found (install MPI with scripts/setup.sh)");
+    false
+}
+
+/// A built binary of this package, from cargo's `CARGO_BIN_EXE_<name>`.
+pub fn bin(path: &str) -> PathBuf {
+    PathBuf::from(path)
+}
+
+/// A built example of this package (`cargo build --examples` puts them beside `deps/`).
+pub fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target profile directory");
+    let path = dir.join("examples").join(name);
+    assert!(
+        path.exists(),
+        "example {name} is not built at {} (cargo build --examples)",
+        path.display()
+    );
+    path
+}
+
+/// A finished (or killed) launch.
+#[derive(Debug)]
+pub struct Job {
+    /// The command line, as a shell would show it.
+    pub command: String,
+    /// Exit code; `None` if killed by a signal or the timeout.
+    pub code: Option<i32>,
+    /// Killed after [`TIMEOUT`] (or the launch's own timeout).
+    pub timed_out: bool,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Job {
+    /// Everything a failure report needs.
+    pub fn describe(&self) -> String {
+        format!(
+            "command: {}\nexit: {}{}\nelapsed: {:.2?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.command,
+            self.code.map_or("killed".into(), |c| c.to_string()),
+            if self.timed_out { " (TIMED OUT)" } else { "" },
+            self.elapsed,
+            self.stdout,
+            self.stderr
+        )
+    }
+
+    /// Fails the test unless the job exited with `code`.
+    #[track_caller]
+    pub fn assert_exit(&self, code: i32) -> &Job {
+        assert!(
+            !self.timed_out && self.code == Some(code),
+            "expected exit {code}\n{}",
+            self.describe()
+        );
+        self
+    }
+
+    /// Fails the test unless the job exited 0.
+    #[track_caller]
+    pub fn assert_ok(&self) -> &Job {
+        self.assert_exit(0)
+    }
+
+    /// Fails the test with `msg` and the job's report unless `cond`.
+    #[track_caller]
+    pub fn check(&self, cond: bool, msg: &str) -> &Job {
+        assert!(cond, "{msg}\n{}", self.describe());
+        self
+    }
+}
+
+/// Launches `program args` on `np` ranks with the default timeout and no extra environment.
+pub fn mpirun(np: usize, program: &Path, args: &[&str]) -> Job {
+    mpirun_with(np, program, args, &[], TIMEOUT)
+}
+
+/// Launches `program args` on `np` ranks through the harness's launcher.
+///
+/// With OpenMPI it adds the run-as-root variables when running as root, oversubscription
+/// (waiting ranks yield the CPU), and `--bind-to none` so a rank's threads can use every
+/// core. The whole process group is killed after `timeout`.
+pub fn mpirun_with(
+    np: usize,
+    program: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    timeout: Duration,
+) -> Job {
+    let (launcher, openmpi) = launcher().expect("call have_mpirun first");
+    let mut cmd = Command::new(launcher);
+    let mut shown = Vec::new();
+    if *openmpi {
+        if unsafe { libc::geteuid() } == 0 {
+            cmd.env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+                .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
+            shown.push("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1".to_string());
+        }
+        cmd.env("OMPI_MCA_rmaps_base_oversubscribe", "1");
+        shown.push("OMPI_MCA_rmaps_base_oversubscribe=1".into());
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+        shown.push(format!("{k}={v}"));
+    }
+    cmd.arg("-n").arg(np.to_string());
+    shown.push(format!("{launcher} -n {np}"));
+    if *openmpi {
+        cmd.args(["--bind-to", "none"]);
+        shown.push("--bind-to none".into());
+    }
+    cmd.arg(program).args(args);
+    shown.push(program.display().to_string());
+    shown.extend(args.iter().map(|a| a.to_string()));
+    let command = shown.join(" ");
+    run(cmd, command, timeout)
+}
+
+fn run(mut cmd: Command, command: String, timeout: Duration) -> Job {
+    let _one_at_a_time = LAUNCH.lock().unwrap_or_else(|e| e.into_inner());
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    let start = Instant::now();
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {command}: {e}"));
+    let pgid = child.id() as i32;
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut s = Vec::new();
+            let _ = r.read_to_end(&mut s);
+            String::from_utf8_lossy(&s).into_owned()
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().unwrap()));
+    let err = drain(Box::new(child.stderr.take().unwrap()));
+    let mut timed_out = false;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for mpirun") {
+            break status;
+        }
+        if start.elapsed() > timeout {
+            timed_out = true;
+            // SAFETY: kill(2) on our own process group.
+            unsafe { libc::kill(-pgid, libc::SIGKILL) };
+            break child.wait().expect("wait for killed mpirun");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let elapsed = start.elapsed();
+    // Ranks that outlive mpirun (they should not) must not keep the pipes open forever.
+    unsafe { libc::kill(-pgid, libc::SIGKILL) };
+    Job {
+        command,
+        code: if timed_out { None } else { status.code() },
+        timed_out,
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
+        elapsed,
+    }
+}
