@@ -111,16 +111,21 @@ pub trait ArrayCollectives: Communicator {
         mpi_count(shape.iter().product(), "scatter_rows")?;
         let mine = part.shape_of(self.rank() as usize);
         let mut recv = zeroed_vec(mine.iter().product());
+        let mut spare = [T::default(); 1];
         let proc = self.process_at_rank(root);
         if is_root {
             let data = root_array(data).as_standard_layout();
-            let send = data.as_slice().expect("standard layout is contiguous");
+            let spare_send = [T::default(); 1];
+            let send = own_empty_send(
+                data.as_slice().expect("standard layout is contiguous"),
+                &spare_send,
+            );
             proc.scatter_varcount_into_root(
                 &MpiPartition::new(send, counts, displs),
-                &mut recv[..],
+                own_empty(&mut recv, &mut spare),
             );
         } else {
-            proc.scatter_varcount_into(&mut recv[..]);
+            proc.scatter_varcount_into(own_empty(&mut recv, &mut spare));
         }
         Ok(into_array(&mine, recv))
     }
@@ -141,11 +146,16 @@ pub trait ArrayCollectives: Communicator {
         check_root(self, root)?;
         let (total, counts, displs) = agree_rows(self, local.shape(), "gather_rows")?;
         let local = local.as_standard_layout();
-        let send = local.as_slice().expect("standard layout is contiguous");
+        let spare_send = [T::default(); 1];
+        let send = own_empty_send(
+            local.as_slice().expect("standard layout is contiguous"),
+            &spare_send,
+        );
         let proc = self.process_at_rank(root);
         if self.rank() == root {
             let mut recv = zeroed_vec(total.iter().product());
-            let mut part = PartitionMut::new(&mut recv[..], counts, displs);
+            let mut spare = [T::default(); 1];
+            let mut part = PartitionMut::new(own_empty(&mut recv, &mut spare), counts, displs);
             proc.gather_varcount_into_root(send, &mut part);
             Ok(Some(into_array(&total, recv)))
         } else {
@@ -164,9 +174,14 @@ pub trait ArrayCollectives: Communicator {
     {
         let (total, counts, displs) = agree_rows(self, local.shape(), "allgather_rows")?;
         let local = local.as_standard_layout();
-        let send = local.as_slice().expect("standard layout is contiguous");
+        let spare_send = [T::default(); 1];
+        let send = own_empty_send(
+            local.as_slice().expect("standard layout is contiguous"),
+            &spare_send,
+        );
         let mut recv = zeroed_vec(total.iter().product());
-        let mut part = PartitionMut::new(&mut recv[..], counts, displs);
+        let mut spare = [T::default(); 1];
+        let mut part = PartitionMut::new(own_empty(&mut recv, &mut spare), counts, displs);
         self.all_gather_varcount_into(send, &mut part);
         Ok(into_array(&total, recv))
     }
@@ -197,7 +212,9 @@ pub trait ArrayCollectives: Communicator {
         } else {
             zeroed_vec(len)
         };
-        self.process_at_rank(root).broadcast_into(&mut buf[..]);
+        let mut spare = [T::default(); 1];
+        self.process_at_rank(root)
+            .broadcast_into(own_empty(&mut buf, &mut spare));
         Ok(into_array(&shape, buf))
     }
 
@@ -237,11 +254,16 @@ pub trait ArrayCollectives: Communicator {
         check_root(self, root)?;
         agree_same_shape(self, local.shape(), "reduce_array")?;
         let local = local.as_standard_layout();
-        let send = local.as_slice().expect("standard layout is contiguous");
+        let spare_send = [T::default(); 1];
+        let send = own_empty_send(
+            local.as_slice().expect("standard layout is contiguous"),
+            &spare_send,
+        );
         let proc = self.process_at_rank(root);
         if self.rank() == root {
             let mut recv = zeroed_vec(send.len());
-            proc.reduce_into_root(send, &mut recv[..], op.system());
+            let mut spare = [T::default(); 1];
+            proc.reduce_into_root(send, own_empty(&mut recv, &mut spare), op.system());
             Ok(Some(into_array(local.shape(), recv)))
         } else {
             proc.reduce_into(send, op.system());
@@ -258,9 +280,14 @@ pub trait ArrayCollectives: Communicator {
     {
         agree_same_shape(self, local.shape(), "allreduce_array")?;
         let local = local.as_standard_layout();
-        let send = local.as_slice().expect("standard layout is contiguous");
+        let spare_send = [T::default(); 1];
+        let send = own_empty_send(
+            local.as_slice().expect("standard layout is contiguous"),
+            &spare_send,
+        );
         let mut recv = zeroed_vec(send.len());
-        self.all_reduce_into(send, &mut recv[..], op.system());
+        let mut spare = [T::default(); 1];
+        self.all_reduce_into(send, own_empty(&mut recv, &mut spare), op.system());
         Ok(into_array(local.shape(), recv))
     }
 }
@@ -371,6 +398,27 @@ fn agree_same_shape<C: Communicator + ?Sized>(
     }
     mpi_count(shape.iter().product(), what)?;
     Ok(())
+}
+
+/// `buf`, or when it is empty an empty slice on the stack. An empty `Vec<u8>` points at
+/// address 1, which is OpenMPI's `MPI_IN_PLACE`: passed as a buffer it changes the call's
+/// meaning (`MPI_ERR_ARG` in `MPI_Scatterv`). Empty buffers of other types share one
+/// dangling address, which a send-equals-receive check could also trip on.
+fn own_empty<'a, T>(buf: &'a mut [T], spare: &'a mut [T; 1]) -> &'a mut [T] {
+    if buf.is_empty() {
+        &mut spare[..0]
+    } else {
+        buf
+    }
+}
+
+/// [`own_empty`] for send buffers.
+fn own_empty_send<'a, T>(buf: &'a [T], spare: &'a [T; 1]) -> &'a [T] {
+    if buf.is_empty() {
+        &spare[..0]
+    } else {
+        buf
+    }
 }
 
 fn into_array<T, D: Dimension>(shape: &[usize], data: Vec<T>) -> Array<T, D> {
