@@ -60,7 +60,10 @@ cores() { getconf _NPROCESSORS_ONLN 2>/dev/null || nproc; }
 # Environment and flags a launch of NP ranks needs with this MPI on this machine:
 # OpenMPI refuses to run as root without two variables, refuses more ranks than cores
 # without oversubscription (whose waiting ranks then yield the CPU), and binds ranks to
-# cores, which would squeeze a rank's threads onto one core.
+# cores, which would squeeze a rank's threads onto one core. On a machine without an
+# RDMA network (no /sys/class/infiniband), Debian's OpenMPI still probes UCX at start-up,
+# which costs about 0.25 s per job; the ob1 messaging layer (shared memory and TCP) is
+# what it would end up using anyway. A user's own OMPI_MCA_pml always wins.
 # Sets MPI_ENV (VAR=value words) and MPI_FLAGS (launcher flags).
 launch_settings() {
   local np=$1
@@ -73,6 +76,9 @@ launch_settings() {
       MPI_ENV+=(OMPI_MCA_rmaps_base_oversubscribe=1)
     fi
     MPI_FLAGS+=(--bind-to none)
+    if [ -z "${OMPI_MCA_pml:-}" ] && ! compgen -G '/sys/class/infiniband/*' >/dev/null; then
+      MPI_ENV+=(OMPI_MCA_pml=ob1)
+    fi
   fi
 }
 

@@ -141,6 +141,12 @@ pub fn mpirun_with(
         }
         cmd.env("OMPI_MCA_rmaps_base_oversubscribe", "1");
         shown.push("OMPI_MCA_rmaps_base_oversubscribe=1".into());
+        // As scripts/common.sh: skip the slow UCX probe where there is no RDMA network.
+        let rdma = std::fs::read_dir("/sys/class/infiniband").is_ok_and(|mut d| d.next().is_some());
+        if std::env::var_os("OMPI_MCA_pml").is_none() && !rdma {
+            cmd.env("OMPI_MCA_pml", "ob1");
+            shown.push("OMPI_MCA_pml=ob1".into());
+        }
     }
     for (k, v) in env {
         cmd.env(k, v);
