@@ -16,7 +16,7 @@
 use mpi::collective::{CommunicatorCollectives, Root, SystemOperation};
 use mpi::datatype::{Equivalence, Partition as MpiPartition, PartitionMut};
 use mpi::topology::{Communicator, Rank};
-use ndarray::{Array, ArrayBase, Data, Dimension};
+use ndarray::{Array, ArrayBase, CowArray, Data, Dimension};
 
 use crate::buffer::zeroed_vec;
 use crate::error::{Error, Result};
@@ -116,10 +116,7 @@ pub trait ArrayCollectives: Communicator {
         if is_root {
             let data = root_array(data).as_standard_layout();
             let spare_send = [T::default(); 1];
-            let send = own_empty_send(
-                data.as_slice().expect("standard layout is contiguous"),
-                &spare_send,
-            );
+            let send = send_buf(&data, &spare_send);
             proc.scatter_varcount_into_root(
                 &MpiPartition::new(send, counts, displs),
                 own_empty(&mut recv, &mut spare),
@@ -147,10 +144,7 @@ pub trait ArrayCollectives: Communicator {
         let (total, counts, displs) = agree_rows(self, local.shape(), "gather_rows")?;
         let local = local.as_standard_layout();
         let spare_send = [T::default(); 1];
-        let send = own_empty_send(
-            local.as_slice().expect("standard layout is contiguous"),
-            &spare_send,
-        );
+        let send = send_buf(&local, &spare_send);
         let proc = self.process_at_rank(root);
         if self.rank() == root {
             let mut recv = zeroed_vec(total.iter().product());
@@ -175,10 +169,7 @@ pub trait ArrayCollectives: Communicator {
         let (total, counts, displs) = agree_rows(self, local.shape(), "allgather_rows")?;
         let local = local.as_standard_layout();
         let spare_send = [T::default(); 1];
-        let send = own_empty_send(
-            local.as_slice().expect("standard layout is contiguous"),
-            &spare_send,
-        );
+        let send = send_buf(&local, &spare_send);
         let mut recv = zeroed_vec(total.iter().product());
         let mut spare = [T::default(); 1];
         let mut part = PartitionMut::new(own_empty(&mut recv, &mut spare), counts, displs);
@@ -255,10 +246,7 @@ pub trait ArrayCollectives: Communicator {
         agree_same_shape(self, local.shape(), "reduce_array")?;
         let local = local.as_standard_layout();
         let spare_send = [T::default(); 1];
-        let send = own_empty_send(
-            local.as_slice().expect("standard layout is contiguous"),
-            &spare_send,
-        );
+        let send = send_buf(&local, &spare_send);
         let proc = self.process_at_rank(root);
         if self.rank() == root {
             let mut recv = zeroed_vec(send.len());
@@ -281,10 +269,7 @@ pub trait ArrayCollectives: Communicator {
         agree_same_shape(self, local.shape(), "allreduce_array")?;
         let local = local.as_standard_layout();
         let spare_send = [T::default(); 1];
-        let send = own_empty_send(
-            local.as_slice().expect("standard layout is contiguous"),
-            &spare_send,
-        );
+        let send = send_buf(&local, &spare_send);
         let mut recv = zeroed_vec(send.len());
         let mut spare = [T::default(); 1];
         self.all_reduce_into(send, own_empty(&mut recv, &mut spare), op.system());
@@ -412,8 +397,10 @@ fn own_empty<'a, T>(buf: &'a mut [T], spare: &'a mut [T; 1]) -> &'a mut [T] {
     }
 }
 
-/// [`own_empty`] for send buffers.
-fn own_empty_send<'a, T>(buf: &'a [T], spare: &'a [T; 1]) -> &'a [T] {
+/// A standard-layout array's elements as a send buffer, never aliasing `MPI_IN_PLACE`
+/// (see [`own_empty`]).
+fn send_buf<'a, T, D: Dimension>(array: &'a CowArray<'_, T, D>, spare: &'a [T; 1]) -> &'a [T] {
+    let buf = array.as_slice().expect("standard layout is contiguous");
     if buf.is_empty() {
         &spare[..0]
     } else {
