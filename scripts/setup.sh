@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what mpikit needs and is missing (an MPI library, clang and libclang for
-# bindgen, pkg-config) with apt, then builds everything in release mode.
+# bindgen, pkg-config, make for libffi) with apt, then builds everything in release mode.
 #   scripts/setup.sh [--mpi openmpi|mpich]
 # Quiet and quick when nothing is missing. An MPI already on the machine (found through
 # mpicc) is used as it is. Never changes the system's MPI configuration.
@@ -22,6 +22,8 @@ need=()
 have_libclang || need+=(libclang-dev)
 { command -v clang >/dev/null && have_clang_headers; } || need+=(clang)
 command -v pkg-config >/dev/null || need+=(pkg-config)
+# rsmpi's user operations build libffi from source (libffi-sys), with make.
+command -v make >/dev/null || need+=(make)
 
 if ((${#need[@]})); then
   if ! command -v apt-get >/dev/null; then
