@@ -1,26 +1,31 @@
-//! ndarray buffer collectives: scatter, gather, allgather, broadcast and reductions of arrays
-//! split by rows (axis 0), as an extension trait on every rsmpi communicator.
+//! ndarray buffer collectives that move data: broadcast, scatter(v), gather(v),
+//! allgather(v) and alltoall(v) of arrays split by rows (axis 0), as an extension trait on
+//! every rsmpi communicator. Reductions are in [`ArrayReductions`](crate::ArrayReductions).
 //!
-//! These are mpi4py's uppercase methods (`Scatterv`, `Gatherv`, `Allgatherv`, `Bcast`,
-//! `Reduce`, `Allreduce`) for `ndarray` arrays. Shapes travel with the data, so receivers do
-//! not pre-allocate; counts and displacements come from [`RowPartition`].
+//! These are mpi4py's uppercase methods (`Bcast`, `Scatterv`, `Gatherv`, `Allgatherv`,
+//! `Alltoallv`) for `ndarray` arrays. Shapes travel with the data, so receivers do not
+//! pre-allocate; balanced counts come from [`RowPartition`](crate::RowPartition).
 //!
 //! **Layout.** Arrays in standard (C, row-major) layout are sent without copying. Any other
 //! layout (a transposed view, a strided slice) is first copied once into standard layout.
 //!
-//! **Errors.** Every check that can fail (row shapes that disagree between ranks, messages
-//! over MPI's 32-bit count limit, a root out of range) is decided from data that all ranks
-//! share, so all ranks return the same `Err` before any data moves. Passing no data on the
-//! root is a programming error and panics, which aborts the job (see [`crate::World`]).
+//! **Size.** Messages of any size work: transfers over 2^31 elements (or over
+//! [`max_message_bytes`](crate::max_message_bytes)) are split into pieces.
+//!
+//! **Errors.** Every check that can fail (row shapes that disagree between ranks, row counts
+//! that do not add up, a root out of range) is decided from data that all ranks share, so
+//! all ranks return the same `Err` before any data moves. Passing no data on the root is a
+//! programming error and panics, which aborts the job (see [`crate::World`]).
 
-use mpi::collective::{CommunicatorCollectives, Root, SystemOperation};
-use mpi::datatype::{Equivalence, Partition as MpiPartition, PartitionMut};
+use mpi::collective::{CommunicatorCollectives, Root};
+use mpi::datatype::Equivalence;
 use mpi::topology::{Communicator, Rank};
 use ndarray::{Array, ArrayBase, CowArray, Data, Dimension};
 
 use crate::buffer::zeroed_vec;
 use crate::error::{Error, Result};
-use crate::partition::{mpi_count, mpi_counts, RowPartition};
+use crate::large;
+use crate::partition::Partition;
 
 mod sealed {
     pub trait Sealed {}
@@ -38,35 +43,10 @@ macro_rules! elements {
 }
 elements!(f64, f32, i64, i32, u64, u32, u8);
 
-/// Built-in MPI reduction operations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReduceOp {
-    /// `MPI_SUM`
-    Sum,
-    /// `MPI_PROD`
-    Product,
-    /// `MPI_MIN`
-    Min,
-    /// `MPI_MAX`
-    Max,
-}
-
-impl ReduceOp {
-    /// The rsmpi operation.
-    pub fn system(self) -> SystemOperation {
-        match self {
-            ReduceOp::Sum => SystemOperation::sum(),
-            ReduceOp::Product => SystemOperation::product(),
-            ReduceOp::Min => SystemOperation::min(),
-            ReduceOp::Max => SystemOperation::max(),
-        }
-    }
-}
-
 /// Largest number of axes an array may have in these collectives.
 pub const MAX_DIMS: usize = 16;
 
-/// Buffer collectives on ndarray arrays, for any rsmpi communicator (world or split).
+/// Data-moving collectives on ndarray arrays, for any rsmpi communicator (world or split).
 ///
 /// Every rank of the communicator must make the same call with the same `root`.
 ///
@@ -90,9 +70,9 @@ pub const MAX_DIMS: usize = 16;
 /// # Ok::<(), mpikit::Error>(())
 /// ```
 pub trait ArrayCollectives: Communicator {
-    /// Splits the root's array by rows into balanced blocks, one per rank, in rank order
-    /// (`MPI_Scatterv`). `data` is `Some` on the root and ignored elsewhere.
-    fn scatter_rows<T, S, D>(
+    /// Sends the root's array, shape and all, to every rank (`MPI_Bcast`). `data` is `Some`
+    /// on the root and ignored elsewhere.
+    fn broadcast_array<T, S, D>(
         &self,
         root: Rank,
         data: Option<&ArrayBase<S, D>>,
@@ -104,25 +84,77 @@ pub trait ArrayCollectives: Communicator {
     {
         check_root(self, root)?;
         let is_root = self.rank() == root;
-        let shape = broadcast_shape(self, root, is_root.then(|| root_array(data).shape()));
-        let part = RowPartition::new(&shape, self.size() as usize);
-        let counts = mpi_counts(&part.element_counts(), "scatter_rows")?;
-        let displs = mpi_counts(&part.element_displs(), "scatter_rows")?;
-        mpi_count(shape.iter().product(), "scatter_rows")?;
-        let mine = part.shape_of(self.rank() as usize);
+        let shape = broadcast_shape(self, root, is_root.then(|| root_array(data).shape()), true)?;
+        let mut buf = if is_root {
+            root_array(data)
+                .as_standard_layout()
+                .into_owned()
+                .into_raw_vec_and_offset()
+                .0
+        } else {
+            zeroed_vec(shape.iter().product())
+        };
+        large::broadcast(self, root, &mut buf);
+        Ok(into_array(&shape, buf))
+    }
+
+    /// Splits the root's array by rows into balanced blocks, one per rank, in rank order
+    /// (`MPI_Scatterv`; the first `rows % size` ranks get one row more). `data` is `Some` on
+    /// the root and ignored elsewhere.
+    fn scatter_rows<T, S, D>(
+        &self,
+        root: Rank,
+        data: Option<&ArrayBase<S, D>>,
+    ) -> Result<Array<T, D>>
+    where
+        T: Element,
+        S: Data<Elem = T>,
+        D: Dimension,
+    {
+        self.scatterv_rows(root, data, None)
+    }
+
+    /// Splits the root's array by rows into blocks of `rows[r]` rows for rank `r`
+    /// (`MPI_Scatterv`). `rows` is read on the root only; `None` means balanced blocks. On
+    /// every rank the call fails if the root's counts do not have one entry per rank or do not
+    /// add up to the array's rows.
+    fn scatterv_rows<T, S, D>(
+        &self,
+        root: Rank,
+        data: Option<&ArrayBase<S, D>>,
+        rows: Option<&[usize]>,
+    ) -> Result<Array<T, D>>
+    where
+        T: Element,
+        S: Data<Elem = T>,
+        D: Dimension,
+    {
+        check_root(self, root)?;
+        let is_root = self.rank() == root;
+        let size = self.size() as usize;
+        let mut counts = vec![0u64; size];
+        let mut ok = false;
+        if is_root {
+            let shape = root_array(data).shape();
+            let n = shape.first().copied().unwrap_or(0);
+            let given = rows.map_or_else(|| Partition::new(n, size).counts(), <[usize]>::to_vec);
+            ok = !shape.is_empty() && given.len() == size && given.iter().sum::<usize>() == n;
+            if ok {
+                counts = given.iter().map(|&c| c as u64).collect();
+            }
+        }
+        let shape = broadcast_shape(self, root, is_root.then(|| root_array(data).shape()), ok)?;
+        self.process_at_rank(root).broadcast_into(&mut counts[..]);
+        let row_len: usize = shape[1..].iter().product();
+        let elems: Vec<usize> = counts.iter().map(|&c| c as usize * row_len).collect();
+        let mut mine = shape.clone();
+        mine[0] = counts[self.rank() as usize] as usize;
         let mut recv = zeroed_vec(mine.iter().product());
-        let mut spare = [T::default(); 1];
-        let proc = self.process_at_rank(root);
         if is_root {
             let data = root_array(data).as_standard_layout();
-            let spare_send = [T::default(); 1];
-            let send = send_buf(&data, &spare_send);
-            proc.scatter_varcount_into_root(
-                &MpiPartition::new(send, counts, displs),
-                own_empty(&mut recv, &mut spare),
-            );
+            large::scatterv(self, root, Some(contiguous(&data)), &elems, &mut recv);
         } else {
-            proc.scatter_varcount_into(own_empty(&mut recv, &mut spare));
+            large::scatterv(self, root, None, &elems, &mut recv);
         }
         Ok(into_array(&mine, recv))
     }
@@ -141,19 +173,14 @@ pub trait ArrayCollectives: Communicator {
         D: Dimension,
     {
         check_root(self, root)?;
-        let (total, counts, displs) = agree_rows(self, local.shape(), "gather_rows")?;
+        let (total, counts) = agree_rows(self, local.shape(), "gather_rows")?;
         let local = local.as_standard_layout();
-        let spare_send = [T::default(); 1];
-        let send = send_buf(&local, &spare_send);
-        let proc = self.process_at_rank(root);
         if self.rank() == root {
             let mut recv = zeroed_vec(total.iter().product());
-            let mut spare = [T::default(); 1];
-            let mut part = PartitionMut::new(own_empty(&mut recv, &mut spare), counts, displs);
-            proc.gather_varcount_into_root(send, &mut part);
+            large::gatherv(self, root, contiguous(&local), &counts, Some(&mut recv));
             Ok(Some(into_array(&total, recv)))
         } else {
-            proc.gather_varcount_into(send);
+            large::gatherv(self, root, contiguous(&local), &counts, None);
             Ok(None)
         }
     }
@@ -166,124 +193,74 @@ pub trait ArrayCollectives: Communicator {
         S: Data<Elem = T>,
         D: Dimension,
     {
-        let (total, counts, displs) = agree_rows(self, local.shape(), "allgather_rows")?;
+        let (total, counts) = agree_rows(self, local.shape(), "allgather_rows")?;
         let local = local.as_standard_layout();
-        let spare_send = [T::default(); 1];
-        let send = send_buf(&local, &spare_send);
         let mut recv = zeroed_vec(total.iter().product());
-        let mut spare = [T::default(); 1];
-        let mut part = PartitionMut::new(own_empty(&mut recv, &mut spare), counts, displs);
-        self.all_gather_varcount_into(send, &mut part);
+        large::allgatherv(self, contiguous(&local), &counts, &mut recv);
         Ok(into_array(&total, recv))
     }
 
-    /// Sends the root's array, shape and all, to every rank (`MPI_Bcast`). `data` is `Some`
-    /// on the root and ignored elsewhere.
-    fn broadcast_array<T, S, D>(
+    /// Personalised all-to-all by rows (`MPI_Alltoallv`): this rank sends its next
+    /// `send_rows[r]` rows to rank `r`, in rank order, and gets back the blocks every rank sent
+    /// it, stacked in rank order. Fails on every rank if any rank's `send_rows` does not have
+    /// one entry per rank or does not add up to its rows, or if the other axes disagree.
+    fn alltoallv_rows<T, S, D>(
         &self,
-        root: Rank,
-        data: Option<&ArrayBase<S, D>>,
+        local: &ArrayBase<S, D>,
+        send_rows: &[usize],
     ) -> Result<Array<T, D>>
     where
         T: Element,
         S: Data<Elem = T>,
         D: Dimension,
     {
-        check_root(self, root)?;
-        let is_root = self.rank() == root;
-        let shape = broadcast_shape(self, root, is_root.then(|| root_array(data).shape()));
-        let len = shape.iter().product();
-        mpi_count(len, "broadcast_array")?;
-        let mut buf = if is_root {
-            root_array(data)
-                .as_standard_layout()
-                .iter()
-                .copied()
-                .collect()
-        } else {
-            zeroed_vec(len)
-        };
-        let mut spare = [T::default(); 1];
-        self.process_at_rank(root)
-            .broadcast_into(own_empty(&mut buf, &mut spare));
-        Ok(into_array(&shape, buf))
+        let size = self.size() as usize;
+        let rows = local.shape().first().copied().unwrap_or(0);
+        let ok = send_rows.len() == size && send_rows.iter().sum::<usize>() == rows;
+        let (total, _) = agree_rows_if(self, local.shape(), ok, "alltoallv_rows")?;
+        let row_len: usize = total[1..].iter().product();
+        let sent: Vec<u64> = send_rows.iter().map(|&r| r as u64).collect();
+        let mut got = vec![0u64; size];
+        self.all_to_all_into(&sent[..], &mut got[..]);
+        let send_counts: Vec<usize> = send_rows.iter().map(|&r| r * row_len).collect();
+        let recv_counts: Vec<usize> = got.iter().map(|&r| r as usize * row_len).collect();
+        let mut shape = total;
+        shape[0] = got.iter().sum::<u64>() as usize;
+        let local = local.as_standard_layout();
+        let mut recv = zeroed_vec(recv_counts.iter().sum());
+        large::alltoallv(
+            self,
+            contiguous(&local),
+            &send_counts,
+            &mut recv,
+            &recv_counts,
+        );
+        Ok(into_array(&shape, recv))
     }
 
-    /// Combines one value from every rank with `op`; the root gets `Some(result)`.
-    fn reduce_scalar<T: Element>(&self, root: Rank, value: T, op: ReduceOp) -> Result<Option<T>> {
-        check_root(self, root)?;
-        let proc = self.process_at_rank(root);
-        if self.rank() == root {
-            let mut out = T::default();
-            proc.reduce_into_root(&value, &mut out, op.system());
-            Ok(Some(out))
-        } else {
-            proc.reduce_into(&value, op.system());
-            Ok(None)
-        }
-    }
-
-    /// Combines one value from every rank with `op`; every rank gets the result.
-    fn allreduce_scalar<T: Element>(&self, value: T, op: ReduceOp) -> T {
-        let mut out = T::default();
-        self.all_reduce_into(&value, &mut out, op.system());
-        out
-    }
-
-    /// Element-wise reduction of same-shaped arrays; the root gets `Some(result)`.
-    fn reduce_array<T, S, D>(
-        &self,
-        root: Rank,
-        local: &ArrayBase<S, D>,
-        op: ReduceOp,
-    ) -> Result<Option<Array<T, D>>>
+    /// [`alltoallv_rows`](Self::alltoallv_rows) with this rank's rows split into balanced
+    /// blocks, one per rank (mpi4py's `Alltoall` when the rows divide evenly).
+    fn alltoall_rows<T, S, D>(&self, local: &ArrayBase<S, D>) -> Result<Array<T, D>>
     where
         T: Element,
         S: Data<Elem = T>,
         D: Dimension,
     {
-        check_root(self, root)?;
-        agree_same_shape(self, local.shape(), "reduce_array")?;
-        let local = local.as_standard_layout();
-        let spare_send = [T::default(); 1];
-        let send = send_buf(&local, &spare_send);
-        let proc = self.process_at_rank(root);
-        if self.rank() == root {
-            let mut recv = zeroed_vec(send.len());
-            let mut spare = [T::default(); 1];
-            proc.reduce_into_root(send, own_empty(&mut recv, &mut spare), op.system());
-            Ok(Some(into_array(local.shape(), recv)))
-        } else {
-            proc.reduce_into(send, op.system());
-            Ok(None)
-        }
-    }
-
-    /// Element-wise reduction of same-shaped arrays; every rank gets the result.
-    fn allreduce_array<T, S, D>(&self, local: &ArrayBase<S, D>, op: ReduceOp) -> Result<Array<T, D>>
-    where
-        T: Element,
-        S: Data<Elem = T>,
-        D: Dimension,
-    {
-        agree_same_shape(self, local.shape(), "allreduce_array")?;
-        let local = local.as_standard_layout();
-        let spare_send = [T::default(); 1];
-        let send = send_buf(&local, &spare_send);
-        let mut recv = zeroed_vec(send.len());
-        let mut spare = [T::default(); 1];
-        self.all_reduce_into(send, own_empty(&mut recv, &mut spare), op.system());
-        Ok(into_array(local.shape(), recv))
+        let rows = local.shape().first().copied().unwrap_or(0);
+        let counts = Partition::new(rows, self.size() as usize).counts();
+        self.alltoallv_rows(local, &counts)
     }
 }
 
 impl<C: Communicator + ?Sized> ArrayCollectives for C {}
 
-fn root_array<S: Data, D: Dimension>(data: Option<&ArrayBase<S, D>>) -> &ArrayBase<S, D> {
+pub(crate) fn root_array<S: Data, D: Dimension>(
+    data: Option<&ArrayBase<S, D>>,
+) -> &ArrayBase<S, D> {
     data.expect("mpikit: the root rank must pass Some(array) to this collective")
 }
 
-fn check_root<C: Communicator + ?Sized>(comm: &C, root: Rank) -> Result<()> {
+pub(crate) fn check_root<C: Communicator + ?Sized>(comm: &C, root: Rank) -> Result<()> {
     if (0..comm.size()).contains(&root) {
         Ok(())
     } else {
@@ -294,54 +271,94 @@ fn check_root<C: Communicator + ?Sized>(comm: &C, root: Rank) -> Result<()> {
     }
 }
 
-/// A shape as a fixed-size message: `[ndim, d0, d1, ...]`.
-fn encode_shape(shape: &[usize]) -> [u64; MAX_DIMS + 1] {
+/// Words in a shape message: `[ok, ndim, d0, d1, ...]`.
+const CODE: usize = MAX_DIMS + 2;
+
+/// A shape (and whether the sender's input was valid) as a fixed-size message.
+fn encode_shape(shape: &[usize], ok: bool) -> [u64; CODE] {
     assert!(
         shape.len() <= MAX_DIMS,
         "mpikit: arrays of more than {MAX_DIMS} axes are not supported"
     );
-    let mut code = [0u64; MAX_DIMS + 1];
-    code[0] = shape.len() as u64;
-    for (c, &d) in code[1..].iter_mut().zip(shape) {
+    let mut code = [0u64; CODE];
+    code[0] = u64::from(ok);
+    code[1] = shape.len() as u64;
+    for (c, &d) in code[2..].iter_mut().zip(shape) {
         *c = d as u64;
     }
     code
 }
 
 fn decode_shape(code: &[u64]) -> Vec<usize> {
-    code[1..=code[0] as usize]
+    code[2..2 + code[1] as usize]
         .iter()
         .map(|&d| d as usize)
         .collect()
 }
 
+/// Broadcasts the root's shape; fails on every rank if the root flags its input as bad.
 fn broadcast_shape<C: Communicator + ?Sized>(
     comm: &C,
     root: Rank,
     shape: Option<&[usize]>,
-) -> Vec<usize> {
-    let mut code = shape.map_or([0u64; MAX_DIMS + 1], encode_shape);
+    ok: bool,
+) -> Result<Vec<usize>> {
+    let mut code = shape.map_or([0u64; CODE], |s| encode_shape(s, ok));
     comm.process_at_rank(root).broadcast_into(&mut code[..]);
-    decode_shape(&code)
+    if code[0] == 0 {
+        return Err(Error::Shape(format!(
+            "rank {root} (the root) passed an array of shape {:?} with row counts that do not \
+             fit it: they need one entry per rank ({}) adding up to the rows",
+            decode_shape(&code),
+            comm.size()
+        )));
+    }
+    Ok(decode_shape(&code))
 }
 
-/// Every rank's shape, in rank order.
-fn all_shapes<C: Communicator + ?Sized>(comm: &C, shape: &[usize]) -> Vec<Vec<usize>> {
-    let code = encode_shape(shape);
-    let mut all = vec![0u64; (MAX_DIMS + 1) * comm.size() as usize];
+/// Every rank's shape and validity flag, in rank order.
+fn all_shapes<C: Communicator + ?Sized>(
+    comm: &C,
+    shape: &[usize],
+    ok: bool,
+) -> Vec<(Vec<usize>, bool)> {
+    let code = encode_shape(shape, ok);
+    let mut all = vec![0u64; CODE * comm.size() as usize];
     comm.all_gather_into(&code[..], &mut all[..]);
-    all.chunks(MAX_DIMS + 1).map(decode_shape).collect()
+    all.chunks(CODE)
+        .map(|c| (decode_shape(c), c[0] == 1))
+        .collect()
 }
 
-/// Checks that row blocks can be stacked; returns the stacked shape and MPI counts/displs.
+/// Checks that row blocks can be stacked; returns the stacked shape and element counts.
 fn agree_rows<C: Communicator + ?Sized>(
     comm: &C,
     shape: &[usize],
     what: &'static str,
-) -> Result<(Vec<usize>, Vec<i32>, Vec<i32>)> {
-    let shapes = all_shapes(comm, shape);
-    let first = &shapes[0];
-    for (rank, s) in shapes.iter().enumerate() {
+) -> Result<(Vec<usize>, Vec<usize>)> {
+    agree_rows_if(comm, shape, true, what)
+}
+
+/// [`agree_rows`], also failing on every rank if any rank passes `ok = false`.
+fn agree_rows_if<C: Communicator + ?Sized>(
+    comm: &C,
+    shape: &[usize],
+    ok: bool,
+    what: &'static str,
+) -> Result<(Vec<usize>, Vec<usize>)> {
+    let shapes = all_shapes(comm, shape, ok);
+    if let Some(rank) = shapes.iter().position(|(_, ok)| !ok) {
+        return Err(Error::Shape(format!(
+            "{what}: rank {rank}'s row counts need one entry per rank adding up to its rows"
+        )));
+    }
+    let first = &shapes[0].0;
+    if first.is_empty() {
+        return Err(Error::Shape(format!(
+            "{what}: arrays need at least one axis"
+        )));
+    }
+    for (rank, (s, _)) in shapes.iter().enumerate() {
         if s.len() != first.len() || s.get(1..) != first.get(1..) {
             return Err(Error::Shape(format!(
                 "{what}: rank {rank} has a block of shape {s:?}, rank 0 has {first:?}; \
@@ -349,66 +366,35 @@ fn agree_rows<C: Communicator + ?Sized>(
             )));
         }
     }
-    let row_len: usize = first.iter().skip(1).product();
-    let mut total = if first.is_empty() {
-        vec![0]
-    } else {
-        first.clone()
-    };
-    total[0] = shapes.iter().map(|s| s.first().copied().unwrap_or(1)).sum();
-    let counts: Vec<usize> = shapes.iter().map(|s| s.iter().product()).collect();
-    let displs: Vec<usize> = counts
-        .iter()
-        .scan(0, |acc, &c| Some(std::mem::replace(acc, *acc + c)))
-        .collect();
-    mpi_count(total[0] * row_len, what)?;
-    Ok((
-        total,
-        mpi_counts(&counts, what)?,
-        mpi_counts(&displs, what)?,
-    ))
+    let mut total = first.clone();
+    total[0] = shapes.iter().map(|(s, _)| s[0]).sum();
+    let counts = shapes.iter().map(|(s, _)| s.iter().product()).collect();
+    Ok((total, counts))
 }
 
-fn agree_same_shape<C: Communicator + ?Sized>(
+/// Fails on every rank unless all ranks pass the same shape.
+pub(crate) fn agree_same_shape<C: Communicator + ?Sized>(
     comm: &C,
     shape: &[usize],
     what: &'static str,
 ) -> Result<()> {
-    let shapes = all_shapes(comm, shape);
-    if let Some((rank, s)) = shapes.iter().enumerate().find(|(_, s)| *s != &shapes[0]) {
+    let shapes = all_shapes(comm, shape, true);
+    if let Some((rank, (s, _))) = shapes.iter().enumerate().find(|(_, s)| s.0 != shapes[0].0) {
         return Err(Error::Shape(format!(
             "{what}: rank {rank} has shape {s:?}, rank 0 has {:?}; reductions need equal shapes",
-            shapes[0]
+            shapes[0].0
         )));
     }
-    mpi_count(shape.iter().product(), what)?;
     Ok(())
 }
 
-/// `buf`, or when it is empty an empty slice on the stack. An empty `Vec<u8>` points at
-/// address 1, which is OpenMPI's `MPI_IN_PLACE`: passed as a buffer it changes the call's
-/// meaning (`MPI_ERR_ARG` in `MPI_Scatterv`). Empty buffers of other types share one
-/// dangling address, which a send-equals-receive check could also trip on.
-fn own_empty<'a, T>(buf: &'a mut [T], spare: &'a mut [T; 1]) -> &'a mut [T] {
-    if buf.is_empty() {
-        &mut spare[..0]
-    } else {
-        buf
-    }
+/// A standard-layout array's elements.
+pub(crate) fn contiguous<'a, T, D: Dimension>(array: &'a CowArray<'_, T, D>) -> &'a [T] {
+    array.as_slice().expect("standard layout is contiguous")
 }
 
-/// A standard-layout array's elements as a send buffer, never aliasing `MPI_IN_PLACE`
-/// (see [`own_empty`]).
-fn send_buf<'a, T, D: Dimension>(array: &'a CowArray<'_, T, D>, spare: &'a [T; 1]) -> &'a [T] {
-    let buf = array.as_slice().expect("standard layout is contiguous");
-    if buf.is_empty() {
-        &spare[..0]
-    } else {
-        buf
-    }
-}
-
-fn into_array<T, D: Dimension>(shape: &[usize], data: Vec<T>) -> Array<T, D> {
+/// An array of `shape` holding `data`.
+pub(crate) fn into_array<T, D: Dimension>(shape: &[usize], data: Vec<T>) -> Array<T, D> {
     if let Some(n) = D::NDIM {
         assert_eq!(
             n,

@@ -43,6 +43,22 @@ pub enum Error {
         /// The communicator's size.
         size: i32,
     },
+    /// A value could not be encoded with bincode (on `rank`, in a collective).
+    #[error("could not encode the object{}: {message}", rank.map(|r| format!(" on rank {r}")).unwrap_or_default())]
+    Encode {
+        /// The rank whose value failed, when known.
+        rank: Option<i32>,
+        /// What bincode said.
+        message: String,
+    },
+    /// Received bytes do not decode as the requested type.
+    #[error("could not decode the object{}: {message}", from.map(|r| format!(" from rank {r}")).unwrap_or_default())]
+    Decode {
+        /// The sending rank, when known.
+        from: Option<i32>,
+        /// What went wrong.
+        message: String,
+    },
     /// Invalid input or configuration (a bad flag value, an unusable setting).
     #[error("{0}")]
     Input(String),

@@ -39,17 +39,25 @@
 #![deny(missing_docs)]
 
 mod array;
+mod array_reduce;
 mod buffer;
 mod error;
+mod large;
+mod object;
 mod partition;
+mod pending;
 pub mod reduce;
 pub mod report;
 mod world;
 
-pub use array::{ArrayCollectives, Element, ReduceOp, MAX_DIMS};
+pub use array::{ArrayCollectives, Element, MAX_DIMS};
+pub use array_reduce::{ArrayReductions, ReduceOp};
 pub use buffer::{advise_huge_pages, par_from_fn, zeroed_vec, HUGE_PAGE_THRESHOLD};
 pub use error::{Error, Result};
+pub use large::{max_message_bytes, INTERNAL_TAG, MAX_MESSAGE_ENV};
+pub use object::{ObjectCollectives, ObjectStatus};
 pub use partition::{mpi_count, mpi_counts, Partition, RowPartition};
+pub use pending::Pending;
 pub use reduce::{Partial, Real, Stat};
 pub use report::{PhaseSummary, PhaseTimer};
 pub use world::{install_panic_hook, launcher_rank_and_size, World, THREADS_ENV};
@@ -60,6 +68,8 @@ pub use mpi;
 /// Traits to bring into scope: `use mpikit::prelude::*;`.
 pub mod prelude {
     pub use crate::array::ArrayCollectives;
+    pub use crate::array_reduce::ArrayReductions;
+    pub use crate::object::ObjectCollectives;
     pub use mpi::collective::{CommunicatorCollectives, Root};
     pub use mpi::topology::Communicator;
 }

@@ -14,7 +14,8 @@ use mpi::topology::Communicator;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::array::{Element, ReduceOp};
+use crate::array::Element;
+use crate::array_reduce::ReduceOp;
 use crate::error::{Error, Result};
 use crate::partition::Partition;
 

@@ -3,6 +3,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use mpi::collective::Root;
 use mpi::environment::Universe;
 use mpi::topology::{Communicator, SimpleCommunicator};
 use mpi::Threading;
@@ -62,6 +63,10 @@ impl World {
             });
         }
         let comm = universe.world();
+        // Every rank must cut large messages at the same size: rank 0's setting wins.
+        let mut piece = [crate::large::max_message_bytes() as u64];
+        comm.process_at_rank(0).broadcast_into(&mut piece[..]);
+        crate::large::set_max_message_bytes(piece[0] as usize);
         let node = comm.split_shared(comm.rank());
         let threads = match threads_from_env()? {
             Some(t) => t,

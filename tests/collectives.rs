@@ -10,36 +10,18 @@ mod common;
 
 use mpi::topology::Color;
 use mpikit::prelude::*;
-use mpikit::{Error, Partition, ReduceOp, World};
+use mpikit::{Error, Partition, ReduceOp, World, MAX_MESSAGE_ENV};
 use ndarray::{s, Array1, Array2, Axis};
 
-const RANK_CHECKS: &str = "MPIKIT_RANK_CHECKS";
-
 fn main() {
-    if std::env::var_os(RANK_CHECKS).is_some() {
-        return rank_checks();
-    }
-    if !common::have_mpirun("collectives") {
-        println!("0 passed, 0 failed, 1 skipped");
-        return;
-    }
-    let exe = std::env::current_exe().expect("own path");
-    let mut passed = 0;
-    for np in [1, 2, 3, 4, 8] {
-        let job = common::mpirun_with(np, &exe, &[], &[(RANK_CHECKS, "1")], common::TIMEOUT);
-        job.assert_ok();
-        let line = format!("collectives ok on {np} ranks");
-        job.check(
-            job.stdout.lines().filter(|l| *l == line).count() == 1,
-            &format!("expected one line {line:?}"),
-        );
-        println!(
-            "test collectives_on_{np}_ranks ... ok ({:.1?})",
-            job.elapsed
-        );
-        passed += 1;
-    }
-    println!("collectives: {passed} passed, 0 failed");
+    // Twice: with MPI's own message sizes, and with messages cut at 64 bytes, which sends
+    // everything through the piecewise paths used above 2 GiB.
+    common::spmd_main(
+        "collectives",
+        &[1, 2, 3, 4, 8],
+        &[&[], &[(MAX_MESSAGE_ENV, "64")]],
+        rank_checks,
+    );
 }
 
 /// Deterministic test data: element (i, j) of a matrix with `cols` columns.
@@ -60,6 +42,8 @@ fn rank_checks() {
     gather(comm, rank, size);
     broadcast_and_reduce(comm, rank, size);
     errors_agree(comm, rank, size);
+    more_movement(comm, rank, size);
+    more_reductions(comm, rank, size);
 
     // The same calls on a split communicator: even and odd world ranks.
     let sub = comm
@@ -69,16 +53,15 @@ fn rank_checks() {
     scatter(&sub, sr, ss);
     gather(&sub, sr, ss);
     broadcast_and_reduce(&sub, sr, ss);
+    more_movement(&sub, sr, ss);
+    more_reductions(&sub, sr, ss);
     let ranks = sub.allreduce_scalar(1u32, ReduceOp::Sum);
     assert_eq!(
         ranks as usize,
         size / 2 + (rank % 2 == 0 && size % 2 == 1) as usize
     );
 
-    comm.barrier();
-    if rank == 0 {
-        println!("collectives ok on {size} ranks");
-    }
+    common::report_ok("collectives", comm);
 }
 
 fn scatter<C: Communicator>(comm: &C, rank: usize, size: usize) {
@@ -207,14 +190,123 @@ fn errors_agree<C: Communicator>(comm: &C, rank: usize, size: usize) {
         matches!(out_of_range, Err(Error::Rank { .. })),
         "{out_of_range:?}"
     );
-    // More elements than an MPI count can describe: refused before any data moves. The
-    // buffer's pages are never touched, so it costs no memory.
-    let huge = (rank == 0).then(|| Array1::from_vec(mpikit::zeroed_vec::<u8>((1 << 31) + 16)));
-    let r = comm.scatter_rows(0, huge.as_ref());
-    assert!(
-        matches!(r, Err(Error::CountOverflow { .. })),
-        "rank {rank}: {r:?}"
-    );
+    // Row counts that do not add up (root), or do not have one entry per rank (any rank).
+    let full = matrix(5, 2);
+    let wrong = vec![1; size + 1];
+    let r = comm.scatterv_rows(0, (rank == 0).then_some(&full), Some(&wrong));
+    assert!(matches!(r, Err(Error::Shape(_))), "rank {rank}: {r:?}");
+    let mut sends = Partition::new(3, size).counts();
+    if rank == size - 1 {
+        sends[0] += 1; // one row more than the block has
+    }
+    let r = comm.alltoallv_rows(&matrix(3, 2), &sends);
+    assert!(matches!(r, Err(Error::Shape(_))), "rank {rank}: {r:?}");
     // Still in step: a collective after the errors completes.
     assert_eq!(comm.allreduce_scalar(1u64, ReduceOp::Sum), size as u64);
+}
+
+/// Scatterv with given counts, all-to-all(v) by rows.
+fn more_movement<C: Communicator>(comm: &C, rank: usize, size: usize) {
+    // Rank r gets r rows (rank 0 none): 0 + 1 + ... + (size-1) rows in all.
+    let rows: Vec<usize> = (0..size).collect();
+    let total = rows.iter().sum::<usize>();
+    let full = matrix(total, 3);
+    let got = comm
+        .scatterv_rows(0, (rank == 0).then_some(&full), Some(&rows))
+        .unwrap();
+    let start = rank * rank.saturating_sub(1) / 2;
+    assert_eq!(got, full.slice(s![start..start + rank, ..]));
+
+    // All-to-all: rank r sends (r + d) % 3 rows to rank d, each row tagged (from, to, i).
+    let sends: Vec<usize> = (0..size).map(|d| (rank + d) % 3).collect();
+    let mut local = Array2::<i64>::zeros((sends.iter().sum(), 3));
+    let mut row = 0;
+    for (d, &n) in sends.iter().enumerate() {
+        for i in 0..n {
+            local
+                .row_mut(row)
+                .assign(&ndarray::arr1(&[rank as i64, d as i64, i as i64]));
+            row += 1;
+        }
+    }
+    let got = comm.alltoallv_rows(&local, &sends).unwrap();
+    let want: Vec<[i64; 3]> = (0..size)
+        .flat_map(|from| (0..(from + rank) % 3).map(move |i| [from as i64, rank as i64, i as i64]))
+        .collect();
+    assert_eq!(got.nrows(), want.len());
+    for (g, w) in got.rows().into_iter().zip(&want) {
+        assert_eq!(g.to_vec(), w.to_vec());
+    }
+    // Balanced all-to-all of 1-D data: rank r holds 2*size + r values r*1000 + i.
+    let n = 2 * size + rank;
+    let local = Array1::from_shape_fn(n, |i| (rank * 1000 + i) as u32);
+    let got = comm.alltoall_rows(&local).unwrap();
+    let want: Vec<u32> = (0..size)
+        .flat_map(|from| {
+            let r = Partition::new(2 * size + from, size).range(rank);
+            r.map(move |i| (from * 1000 + i) as u32)
+        })
+        .collect();
+    assert_eq!(got.to_vec(), want);
+}
+
+/// Closures in rank order, reduce-scatter, scans, non-blocking calls.
+fn more_reductions<C: Communicator>(comm: &C, rank: usize, size: usize) {
+    let r = rank as i64;
+    let local = Array2::from_shape_fn((2, 3), |(i, j)| r * 100 + (i * 3 + j) as i64);
+    // f(a, b) = a is associative and not commutative: rank order gives rank 0's values.
+    let first = comm.allreduce_array_with(&local, |a, _| a).unwrap();
+    assert_eq!(first, local.mapv(|x| x - r * 100));
+    let last = comm.reduce_array_with(0, &local, |_, b| b).unwrap();
+    let last_want = local.mapv(|x| x - r * 100 + (size as i64 - 1) * 100);
+    assert_eq!(last, (rank == 0).then_some(last_want));
+    let biggest = comm
+        .allreduce_array_with(&local.mapv(|x| x as f64), f64::max)
+        .unwrap();
+    assert_eq!(
+        biggest,
+        local.mapv(|x| (x - r * 100 + (size as i64 - 1) * 100) as f64)
+    );
+
+    // Reduce-scatter: the sum over ranks of (x + rank), split by rows.
+    let rows = 2 * size + 1;
+    let x = Array2::from_shape_fn((rows, 2), |(i, j)| (i * 2 + j) as i64);
+    let mine = comm
+        .reduce_scatter_rows(&x.mapv(|v| v + r), ReduceOp::Sum)
+        .unwrap();
+    let n = size as i64;
+    let want = x.mapv(|v| v * n + n * (n - 1) / 2);
+    let my_rows = Partition::new(rows, size).range(rank);
+    assert_eq!(mine, want.slice(s![my_rows, ..]));
+
+    // Scans of (r + 1) * x: inclusive sums (r+1)(r+2)/2 * x, exclusive r(r+1)/2 * x.
+    let x = Array1::from_shape_fn(5, |i| i as i64 + 1);
+    let mine = x.mapv(|v| v * (r + 1));
+    assert_eq!(
+        comm.scan_array(&mine, ReduceOp::Sum).unwrap(),
+        x.mapv(|v| v * (r + 1) * (r + 2) / 2)
+    );
+    let ex = comm.exscan_array(&mine, ReduceOp::Sum).unwrap();
+    assert_eq!(ex, (rank > 0).then(|| x.mapv(|v| v * r * (r + 1) / 2)));
+    assert_eq!(
+        comm.scan_array(&mine, ReduceOp::Max).unwrap(),
+        x.mapv(|v| v * (r + 1))
+    );
+
+    // Non-blocking: start both, then wait.
+    let data = Array1::from_shape_fn(1000, |i| i as f64 + r as f64);
+    let sum = comm
+        .immediate_allreduce_array(&data, ReduceOp::Sum)
+        .unwrap();
+    let root = (size - 1) as i32;
+    let buf = if rank == size - 1 {
+        matrix(7, 3)
+    } else {
+        Array2::zeros((7, 3))
+    };
+    let mut bcast = comm.immediate_broadcast_into(root, buf).unwrap();
+    let _ = bcast.is_complete();
+    let want = Array1::from_shape_fn(1000, |i| (i * size) as f64 + (size * (size - 1) / 2) as f64);
+    assert_eq!(sum.wait(), want);
+    assert_eq!(bcast.wait(), matrix(7, 3));
 }

@@ -210,3 +210,53 @@ fn run(mut cmd: Command, command: String, timeout: Duration) -> Job {
         elapsed,
     }
 }
+
+/// Set under mpirun by [`spmd_main`]: run the rank checks instead of launching.
+pub const RANK_CHECKS: &str = "MPIKIT_RANK_CHECKS";
+
+/// `main` of a harness-less test that relaunches itself under mpirun.
+///
+/// Run plainly (by `cargo test`), it launches its own binary on each rank count in `ranks`,
+/// once per environment in `envs`, and expects `checks` to end with rank 0 printing
+/// `NAME ok on N ranks`. Under mpirun it just runs `checks`. A failed check panics, which
+/// aborts the job with the rank and message and fails the launch.
+pub fn spmd_main(name: &str, ranks: &[usize], envs: &[&[(&str, &str)]], checks: fn()) {
+    if std::env::var_os(RANK_CHECKS).is_some() {
+        return checks();
+    }
+    if !have_mpirun(name) {
+        println!("{name}: 0 passed, 0 failed, 1 skipped");
+        return;
+    }
+    let exe = std::env::current_exe().expect("own path");
+    let mut passed = 0;
+    for env in envs {
+        for &np in ranks {
+            let mut vars = vec![(RANK_CHECKS, "1")];
+            vars.extend_from_slice(env);
+            let job = mpirun_with(np, &exe, &[], &vars, TIMEOUT);
+            job.assert_ok();
+            let line = format!("{name} ok on {np} ranks");
+            job.check(
+                job.stdout.lines().filter(|l| *l == line).count() == 1,
+                &format!("expected one line {line:?}"),
+            );
+            println!(
+                "test {name} on {np} ranks {env:?} ... ok ({:.1?})",
+                job.elapsed
+            );
+            passed += 1;
+        }
+    }
+    println!("{name}: {passed} passed, 0 failed");
+}
+
+/// Prints the success line [`spmd_main`] looks for, from rank 0, after a barrier.
+pub fn report_ok(name: &str, comm: &mpi::topology::SimpleCommunicator) {
+    use mpi::collective::CommunicatorCollectives;
+    use mpi::topology::Communicator;
+    comm.barrier();
+    if comm.rank() == 0 {
+        println!("{name} ok on {} ranks", comm.size());
+    }
+}

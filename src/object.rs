@@ -1,0 +1,485 @@
+//! Object messages: any `serde` value travels as bincode bytes, point to point and in every
+//! collective (mpi4py's lowercase methods: `send`, `recv`, `isend`, `bcast`, `scatter`,
+//! `gather`, `allgather`, `alltoall`, `reduce`, `allreduce`, `scan`, `exscan`).
+//!
+//! Objects of any size work, over 2 GiB too (what mpi4py needs its `pkl5` module for): the
+//! bytes travel in pieces of at most [`max_message_bytes`](crate::max_message_bytes).
+//!
+//! A point-to-point object is one message holding an 8-byte length and the first piece, then
+//! further pieces from the same sender with the same tag when it is large. Bytes that do not
+//! decode as the requested type (another type was sent, or the message is not an mpikit
+//! object) give [`Error::Decode`], never a panic. A value that fails to encode on one rank is
+//! an [`Error::Encode`] on every rank of a collective.
+
+use mpi::collective::{CommunicatorCollectives, Root};
+use mpi::datatype::Equivalence;
+use mpi::point_to_point::{Destination, Source, Status};
+use mpi::raw::AsRaw;
+use mpi::topology::{Communicator, Rank};
+use mpi::Tag;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::array::check_root;
+use crate::buffer::zeroed_vec;
+use crate::error::{Error, Result};
+use crate::large;
+
+/// Marks a rank's failed encoding in a size exchange.
+const FAILED: u64 = u64::MAX;
+
+/// Marks a list of the wrong length in a size exchange.
+const WRONG_LENGTH: u64 = u64::MAX - 1;
+
+/// Length prefix of a point-to-point object message.
+const HEADER: usize = 8;
+
+fn config() -> bincode::config::Configuration {
+    bincode::config::standard()
+}
+
+/// `value` as bincode bytes after `prefix` zero bytes.
+fn encode<T: Serialize + ?Sized>(value: &T, prefix: usize) -> std::result::Result<Vec<u8>, String> {
+    let mut bytes = vec![0u8; prefix];
+    bincode::serde::encode_into_std_write(value, &mut bytes, config())
+        .map_err(|e| e.to_string())?;
+    Ok(bytes)
+}
+
+/// Decodes all of `bytes` as a `T`; trailing bytes mean another type was sent.
+fn decode<T: DeserializeOwned>(bytes: &[u8], from: Option<Rank>) -> Result<T> {
+    let fail = |message: String| Error::Decode { from, message };
+    let (value, used) =
+        bincode::serde::decode_from_slice(bytes, config()).map_err(|e| fail(e.to_string()))?;
+    if used != bytes.len() {
+        return Err(fail(format!(
+            "{} of {} bytes left over: the sender sent another type",
+            bytes.len() - used,
+            bytes.len()
+        )));
+    }
+    Ok(value)
+}
+
+/// Where a received object came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ObjectStatus {
+    /// The sender's rank.
+    pub source: Rank,
+    /// The message tag.
+    pub tag: Tag,
+    /// Size of the encoded object in bytes.
+    pub bytes: usize,
+}
+
+/// Serde object messages and collectives, for any rsmpi communicator (world or split).
+///
+/// # Examples
+/// ```no_run
+/// use std::collections::BTreeMap;
+/// use mpikit::prelude::*;
+/// let world = mpikit::World::init()?;
+/// let comm = world.comm();
+/// // mpi4py: data = comm.bcast({"key1": [7, 2.72, 2+3j], ...} if rank == 0 else None)
+/// let config = (comm.rank() == 0).then(|| BTreeMap::from([("steps", 10), ("seed", 42)]));
+/// let config = comm.broadcast_object(0, config)?;
+/// // Point to point: rank 0 sends, rank 1 receives from anyone with any tag.
+/// if comm.rank() == 0 && comm.size() > 1 {
+///     comm.send_object(1, 11, &("hello", vec![1.5, 2.5]))?;
+/// } else if comm.rank() == 1 {
+///     let ((word, v), status) = comm.receive_object::<(String, Vec<f64>)>(None, None)?;
+///     assert_eq!((word.as_str(), status.source, status.tag), ("hello", 0, 11));
+/// }
+/// // Gather a String from every rank onto rank 0, in rank order.
+/// let names = comm.gather_objects(0, &format!("rank {}", comm.rank()))?;
+/// // Reduce with any closure, applied in rank order.
+/// let words = comm.allreduce_objects(vec![comm.rank()], |mut a, b| { a.extend(b); a })?;
+/// # Ok::<(), mpikit::Error>(())
+/// ```
+pub trait ObjectCollectives: Communicator {
+    /// Sends `value` to `dest` with `tag` (mpi4py's `send`); returns once the bytes are
+    /// handed to MPI.
+    fn send_object<T: Serialize + ?Sized>(&self, dest: Rank, tag: Tag, value: &T) -> Result<()> {
+        check_root(self, dest)?;
+        let bytes = encoded_message(value)?;
+        let proc = self.process_at_rank(dest);
+        let first = first_piece(bytes.len());
+        proc.send_with_tag(&bytes[..first], tag);
+        large::send(self, dest, tag, &bytes[first..]);
+        Ok(())
+    }
+
+    /// Starts sending `value` (mpi4py's `isend`) and returns at once; the encoded bytes are
+    /// owned by the returned handle until [`Pending::wait`](crate::Pending::wait).
+    fn immediate_send_object<T: Serialize + ?Sized>(
+        &self,
+        dest: Rank,
+        tag: Tag,
+        value: &T,
+    ) -> Result<crate::Pending<()>> {
+        check_root(self, dest)?;
+        let bytes = encoded_message(value)?;
+        let first = first_piece(bytes.len());
+        let rest = large::pieces::<u8>(bytes.len() - first).map(|r| r.start + first..r.end + first);
+        let requests = std::iter::once(0..first)
+            .chain(rest)
+            .map(|r| {
+                // SAFETY: reading an MPI constant; then an Isend of a heap buffer that the
+                // returned Pending owns until the request completes.
+                unsafe {
+                    let mut req = mpi::ffi::RSMPI_REQUEST_NULL;
+                    mpi::ffi::MPI_Isend(
+                        bytes[r.clone()].as_ptr().cast(),
+                        r.len() as i32,
+                        u8::equivalent_datatype().as_raw(),
+                        dest,
+                        tag,
+                        self.as_raw(),
+                        &mut req,
+                    );
+                    req
+                }
+            })
+            .collect();
+        Ok(crate::Pending::new(requests, (), Some(Box::new(bytes))))
+    }
+
+    /// Receives one object (mpi4py's `recv`). `None` for `source` or `tag` matches any
+    /// sender or any tag; the status says which it was.
+    fn receive_object<T: DeserializeOwned>(
+        &self,
+        source: Option<Rank>,
+        tag: Option<Tag>,
+    ) -> Result<(T, ObjectStatus)> {
+        if let Some(s) = source {
+            check_root(self, s)?;
+        }
+        let (msg, status): (_, Status) = match (source, tag) {
+            (Some(s), Some(t)) => self.process_at_rank(s).matched_probe_with_tag(t),
+            (Some(s), None) => self.process_at_rank(s).matched_probe(),
+            (None, Some(t)) => self.any_process().matched_probe_with_tag(t),
+            (None, None) => self.any_process().matched_probe(),
+        };
+        let from = status.source_rank();
+        let count = status.count(u8::equivalent_datatype()) as usize;
+        let mut first = vec![0u8; count];
+        msg.matched_receive_into(&mut first[..]);
+        let bad = |m: &str| Error::Decode {
+            from: Some(from),
+            message: m.to_string(),
+        };
+        let header: [u8; HEADER] = first
+            .get(..HEADER)
+            .and_then(|h| h.try_into().ok())
+            .ok_or_else(|| bad("message shorter than its 8-byte header: not an mpikit object"))?;
+        let total = u64::from_le_bytes(header) as usize;
+        if count > HEADER + total
+            || (count < HEADER + total && count != first_piece(HEADER + total))
+        {
+            return Err(bad(
+                "message length does not match its header: not an mpikit object",
+            ));
+        }
+        let mut bytes = if count == HEADER + total {
+            first
+        } else {
+            let mut all = zeroed_vec(HEADER + total);
+            all[..count].copy_from_slice(&first);
+            drop(first);
+            large::receive_into(self, from, status.tag(), &mut all[count..]);
+            all
+        };
+        let value = decode(&bytes[HEADER..], Some(from))?;
+        bytes.clear();
+        Ok((
+            value,
+            ObjectStatus {
+                source: from,
+                tag: status.tag(),
+                bytes: total,
+            },
+        ))
+    }
+
+    /// Sends the root's value to every rank (mpi4py's `bcast`). `value` is `Some` on the
+    /// root, which gets it back unchanged; other ranks pass `None`.
+    fn broadcast_object<T: Serialize + DeserializeOwned>(
+        &self,
+        root: Rank,
+        value: Option<T>,
+    ) -> Result<T> {
+        check_root(self, root)?;
+        let is_root = self.rank() == root;
+        let encoded = is_root.then(|| {
+            encode(
+                value.as_ref().expect("mpikit: the root passes Some(value)"),
+                0,
+            )
+        });
+        let mut len = [encoded
+            .as_ref()
+            .map_or(0, |e| e.as_ref().map_or(FAILED, |b| b.len() as u64))];
+        self.process_at_rank(root).broadcast_into(&mut len[..]);
+        if len[0] == FAILED {
+            return Err(encode_failure(root, encoded));
+        }
+        let mut bytes = match encoded {
+            Some(Ok(bytes)) => bytes,
+            _ => zeroed_vec(len[0] as usize),
+        };
+        large::broadcast(self, root, &mut bytes);
+        match value {
+            Some(v) if is_root => Ok(v),
+            _ => decode(&bytes, Some(root)),
+        }
+    }
+
+    /// Hands item r of the root's `values` to rank r (mpi4py's `scatter`). `values` must
+    /// have one item per rank on the root, else every rank gets the error.
+    fn scatter_objects<T: Serialize + DeserializeOwned>(
+        &self,
+        root: Rank,
+        values: Option<Vec<T>>,
+    ) -> Result<T> {
+        check_root(self, root)?;
+        let size = self.size() as usize;
+        let is_root = self.rank() == root;
+        let mut counts = vec![0u64; size];
+        let mut bytes = Vec::new();
+        let mut problem = None;
+        if is_root {
+            let values = values
+                .as_ref()
+                .expect("mpikit: the root passes Some(values)");
+            if values.len() != size {
+                counts.fill(WRONG_LENGTH);
+            } else {
+                for (r, v) in values.iter().enumerate() {
+                    match encode(v, 0) {
+                        Ok(b) => {
+                            counts[r] = b.len() as u64;
+                            bytes.extend_from_slice(&b);
+                        }
+                        Err(e) => problem = Some(e),
+                    }
+                }
+                if problem.is_some() {
+                    counts.fill(FAILED);
+                }
+            }
+        }
+        self.process_at_rank(root).broadcast_into(&mut counts[..]);
+        match counts[0] {
+            WRONG_LENGTH => {
+                return Err(Error::Input(format!(
+                    "scatter_objects: the root (rank {root}) must give one item per rank ({size})"
+                )))
+            }
+            FAILED => {
+                return Err(Error::Encode {
+                    rank: Some(root),
+                    message: problem.unwrap_or_else(|| "see the root's error".into()),
+                })
+            }
+            _ => {}
+        }
+        let counts: Vec<usize> = counts.iter().map(|&c| c as usize).collect();
+        let mut mine = zeroed_vec(counts[self.rank() as usize]);
+        large::scatterv(
+            self,
+            root,
+            is_root.then_some(&bytes[..]),
+            &counts,
+            &mut mine,
+        );
+        drop(bytes);
+        match values {
+            Some(v) if is_root => Ok(v.into_iter().nth(root as usize).expect("checked length")),
+            _ => decode(&mine, Some(root)),
+        }
+    }
+
+    /// Collects every rank's value on the root, in rank order (mpi4py's `gather`): `Some` on
+    /// the root, `None` elsewhere.
+    fn gather_objects<T: Serialize + DeserializeOwned>(
+        &self,
+        root: Rank,
+        value: &T,
+    ) -> Result<Option<Vec<T>>> {
+        check_root(self, root)?;
+        let (bytes, counts) = encode_and_share_counts(self, value)?;
+        if self.rank() == root {
+            let mut all = zeroed_vec(counts.iter().sum());
+            large::gatherv(self, root, &bytes, &counts, Some(&mut all));
+            decode_blocks(&all, &counts).map(Some)
+        } else {
+            large::gatherv(self, root, &bytes, &counts, None);
+            Ok(None)
+        }
+    }
+
+    /// Every rank's value on every rank, in rank order (mpi4py's `allgather`).
+    fn allgather_objects<T: Serialize + DeserializeOwned>(&self, value: &T) -> Result<Vec<T>> {
+        let (bytes, counts) = encode_and_share_counts(self, value)?;
+        let mut all = zeroed_vec(counts.iter().sum());
+        large::allgatherv(self, &bytes, &counts, &mut all);
+        decode_blocks(&all, &counts)
+    }
+
+    /// Sends `values[r]` to rank r and returns what each rank sent this one, in rank order
+    /// (mpi4py's `alltoall`). Every rank must give one item per rank.
+    fn alltoall_objects<T: Serialize + DeserializeOwned>(&self, values: &[T]) -> Result<Vec<T>> {
+        let size = self.size() as usize;
+        let mut send_counts = vec![FAILED; size];
+        let mut bytes = Vec::new();
+        let mut problem = (values.len() != size).then(|| {
+            format!(
+                "alltoall_objects needs one item per rank ({size}), rank {} gave {}",
+                self.rank(),
+                values.len()
+            )
+        });
+        if problem.is_none() {
+            for (r, v) in values.iter().enumerate() {
+                match encode(v, 0) {
+                    Ok(b) => {
+                        send_counts[r] = b.len() as u64;
+                        bytes.extend_from_slice(&b);
+                    }
+                    Err(e) => problem = Some(e),
+                }
+            }
+            if problem.is_some() {
+                send_counts.fill(FAILED);
+            }
+        }
+        let mut recv_counts = vec![0u64; size];
+        self.all_to_all_into(&send_counts[..], &mut recv_counts[..]);
+        if let Some(bad) = recv_counts.iter().position(|&c| c == FAILED) {
+            return Err(Error::Encode {
+                rank: Some(bad as Rank),
+                message: problem.unwrap_or_else(|| "see that rank's error".into()),
+            });
+        }
+        let send_counts: Vec<usize> = send_counts.iter().map(|&c| c as usize).collect();
+        let recv_counts: Vec<usize> = recv_counts.iter().map(|&c| c as usize).collect();
+        let mut all = zeroed_vec(recv_counts.iter().sum());
+        large::alltoallv(self, &bytes, &send_counts, &mut all, &recv_counts);
+        decode_blocks(&all, &recv_counts)
+    }
+
+    /// Combines every rank's value with `op` in rank order, `op(op(x0, x1), x2)...`, on the
+    /// root (mpi4py's `reduce`): `Some` there, `None` elsewhere. `op` need not commute.
+    fn reduce_objects<T, F>(&self, root: Rank, value: T, op: F) -> Result<Option<T>>
+    where
+        T: Serialize + DeserializeOwned,
+        F: Fn(T, T) -> T,
+    {
+        Ok(self.gather_objects(root, &value)?.map(|all| fold(all, op)))
+    }
+
+    /// [`reduce_objects`](Self::reduce_objects) with the result on every rank (mpi4py's
+    /// `allreduce`); every rank computes the same fold in rank order.
+    fn allreduce_objects<T, F>(&self, value: T, op: F) -> Result<T>
+    where
+        T: Serialize + DeserializeOwned,
+        F: Fn(T, T) -> T,
+    {
+        Ok(fold(self.allgather_objects(&value)?, op))
+    }
+
+    /// Inclusive prefix: rank r gets `x0 op x1 op ... op xr` (mpi4py's `scan`).
+    fn scan_objects<T, F>(&self, value: T, op: F) -> Result<T>
+    where
+        T: Serialize + DeserializeOwned,
+        F: Fn(T, T) -> T,
+    {
+        let mut all = self.allgather_objects(&value)?;
+        all.truncate(self.rank() as usize + 1);
+        Ok(fold(all, op))
+    }
+
+    /// Exclusive prefix: rank r > 0 gets `Some(x0 op ... op x(r-1))`, rank 0 `None`
+    /// (mpi4py's `exscan`).
+    fn exscan_objects<T, F>(&self, value: T, op: F) -> Result<Option<T>>
+    where
+        T: Serialize + DeserializeOwned,
+        F: Fn(T, T) -> T,
+    {
+        let mut all = self.allgather_objects(&value)?;
+        all.truncate(self.rank() as usize);
+        Ok((!all.is_empty()).then(|| fold(all, op)))
+    }
+}
+
+impl<C: Communicator + ?Sized> ObjectCollectives for C {}
+
+/// The point-to-point message: 8-byte length, then the bincode bytes.
+fn encoded_message<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
+    let mut bytes = encode(value, HEADER).map_err(|message| Error::Encode {
+        rank: None,
+        message,
+    })?;
+    let len = (bytes.len() - HEADER) as u64;
+    bytes[..HEADER].copy_from_slice(&len.to_le_bytes());
+    Ok(bytes)
+}
+
+/// Bytes in the first message of an object message of `len` bytes.
+fn first_piece(len: usize) -> usize {
+    len.min(large::max_message_bytes().max(2 * HEADER))
+}
+
+fn encode_failure(rank: Rank, encoded: Option<std::result::Result<Vec<u8>, String>>) -> Error {
+    let message = match encoded {
+        Some(Err(e)) => e,
+        _ => "see that rank's error".into(),
+    };
+    Error::Encode {
+        rank: Some(rank),
+        message,
+    }
+}
+
+/// Encodes `value` and shares every rank's byte count; fails on every rank if any failed.
+fn encode_and_share_counts<C, T>(comm: &C, value: &T) -> Result<(Vec<u8>, Vec<usize>)>
+where
+    C: Communicator + ?Sized,
+    T: Serialize,
+{
+    let encoded = encode(value, 0);
+    let mine = encoded.as_ref().map_or(FAILED, |b| b.len() as u64);
+    let mut counts = vec![0u64; comm.size() as usize];
+    comm.all_gather_into(&mine, &mut counts[..]);
+    if let Some(bad) = counts.iter().position(|&c| c == FAILED) {
+        let own = if bad == comm.rank() as usize {
+            Some(encoded)
+        } else {
+            None
+        };
+        return Err(encode_failure(bad as Rank, own));
+    }
+    let bytes = encoded.expect("checked");
+    Ok((bytes, counts.iter().map(|&c| c as usize).collect()))
+}
+
+/// Decodes consecutive blocks of `counts` bytes, block r from rank r.
+fn decode_blocks<T: DeserializeOwned>(bytes: &[u8], counts: &[usize]) -> Result<Vec<T>> {
+    let mut start = 0;
+    counts
+        .iter()
+        .enumerate()
+        .map(|(r, &c)| {
+            let block = &bytes[start..start + c];
+            start += c;
+            decode(block, Some(r as Rank))
+        })
+        .collect()
+}
+
+fn fold<T, F: Fn(T, T) -> T>(values: Vec<T>, op: F) -> T {
+    values
+        .into_iter()
+        .reduce(op)
+        .expect("a communicator has at least one rank")
+}

@@ -1,0 +1,95 @@
+//! Handles for non-blocking collectives: the result and the MPI requests that fill it.
+
+use std::any::Any;
+
+use mpi::ffi::MPI_Request;
+
+/// A non-blocking operation in flight, owning its buffers until it completes.
+///
+/// [`wait`](Pending::wait) blocks until MPI is done and returns the result. Dropping a
+/// `Pending` without waiting also waits (MPI must never write into freed memory), so an
+/// early return cannot corrupt memory; it can still hang if other ranks never join the
+/// operation, as any collective would.
+///
+/// # Examples
+/// ```no_run
+/// use mpikit::prelude::*;
+/// use mpikit::ReduceOp;
+/// let world = mpikit::World::init()?;
+/// let local = ndarray::Array1::from_elem(1000, 1.0f64);
+/// let pending = world.comm().immediate_allreduce_array(&local, ReduceOp::Sum)?;
+/// // ... compute something else while the reduction runs ...
+/// let total = pending.wait();
+/// assert_eq!(total[0], world.size() as f64);
+/// # Ok::<(), mpikit::Error>(())
+/// ```
+#[must_use = "a Pending operation must be waited for"]
+pub struct Pending<A> {
+    requests: Vec<MPI_Request>,
+    value: Option<A>,
+    _keep: Option<Box<dyn Any>>,
+}
+
+impl<A> Pending<A> {
+    /// Wraps requests that write into `value`'s heap storage (and read `keep`'s).
+    pub(crate) fn new(
+        requests: Vec<MPI_Request>,
+        value: A,
+        keep: Option<Box<dyn Any>>,
+    ) -> Pending<A> {
+        Pending {
+            requests,
+            value: Some(value),
+            _keep: keep,
+        }
+    }
+
+    /// Whether the operation has completed (`MPI_Testall`); never blocks.
+    pub fn is_complete(&mut self) -> bool {
+        if self.requests.is_empty() {
+            return true;
+        }
+        let mut flag = 0;
+        // SAFETY: the requests are live handles owned by self; MPI_Testall sets completed
+        // ones to MPI_REQUEST_NULL.
+        unsafe {
+            mpi::ffi::MPI_Testall(
+                self.requests.len() as i32,
+                self.requests.as_mut_ptr(),
+                &mut flag,
+                mpi::ffi::RSMPI_STATUSES_IGNORE,
+            );
+        }
+        if flag != 0 {
+            self.requests.clear();
+        }
+        flag != 0
+    }
+
+    /// Blocks until the operation completes and returns its result.
+    pub fn wait(mut self) -> A {
+        self.wait_all();
+        self.value.take().expect("the value is taken once")
+    }
+
+    fn wait_all(&mut self) {
+        if self.requests.is_empty() {
+            return;
+        }
+        // SAFETY: as in is_complete; MPI_Waitall returns when every request is complete.
+        unsafe {
+            mpi::ffi::MPI_Waitall(
+                self.requests.len() as i32,
+                self.requests.as_mut_ptr(),
+                mpi::ffi::RSMPI_STATUSES_IGNORE,
+            );
+        }
+        self.requests.clear();
+    }
+}
+
+impl<A> Drop for Pending<A> {
+    fn drop(&mut self) {
+        self.wait_all();
+    }
+}

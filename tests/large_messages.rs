@@ -1,0 +1,70 @@
+//! Messages over 2^31 bytes or elements, at -n 2 (MPI counts are 32-bit): a 2^31 + 16 byte
+//! object broadcast, a (2^31 + 16)-element u8 array scattered and gathered back, and one
+//! rank receiving a single block of 2^31 + 16 elements. Contents are checked byte for byte.
+//! Needs about 10 GiB of memory; CI has 24 GiB.
+
+mod common;
+
+use mpikit::prelude::*;
+use mpikit::World;
+use ndarray::Array1;
+
+const N: usize = (1 << 31) + 16;
+
+fn main() {
+    common::spmd_main("large_messages", &[2], &[&[]], rank_checks);
+}
+
+/// The byte at index i: a pattern with period 251 (prime), so shifted or dropped pieces show.
+fn byte(i: usize) -> u8 {
+    (i % 251) as u8
+}
+
+fn check_pattern(data: &[u8], offset: usize, what: &str) {
+    if let Some(bad) = data
+        .iter()
+        .enumerate()
+        .position(|(i, &b)| b != byte(offset + i))
+    {
+        panic!("{what}: wrong byte at {bad} of {}", data.len());
+    }
+}
+
+fn rank_checks() {
+    let world = World::init().expect("MPI init");
+    let comm = world.comm();
+    let rank = comm.rank();
+
+    // An object of 2^31 + 16 bytes (plus bincode's length prefix) from rank 0.
+    let value = (rank == 0).then(|| (0..N).map(byte).collect::<Vec<u8>>());
+    let got = comm.broadcast_object(0, value).expect("broadcast");
+    assert_eq!(got.len(), N);
+    check_pattern(&got, 0, "broadcast object");
+    drop(got);
+
+    // A (2^31 + 16)-element array scattered over 2 ranks and gathered back.
+    let full = (rank == 0).then(|| Array1::from_shape_fn(N, byte));
+    let mine = comm.scatter_rows(0, full.as_ref()).expect("scatter");
+    let start = if rank == 0 { 0 } else { N.div_ceil(2) };
+    assert_eq!(mine.len(), if rank == 0 { N.div_ceil(2) } else { N / 2 });
+    check_pattern(mine.as_slice().unwrap(), start, "scattered block");
+    let back = comm.gather_rows(0, &mine).expect("gather");
+    drop(mine);
+    if let Some(back) = back {
+        assert_eq!(back.len(), N);
+        check_pattern(back.as_slice().unwrap(), 0, "gathered array");
+    }
+
+    // One block over 2^31 elements: rank 1 gets everything.
+    let whole = comm
+        .scatterv_rows(0, full.as_ref(), Some(&[0, N]))
+        .expect("scatterv");
+    drop(full);
+    if rank == 1 {
+        assert_eq!(whole.len(), N);
+        check_pattern(whole.as_slice().unwrap(), 0, "single large block");
+    } else {
+        assert!(whole.is_empty());
+    }
+    common::report_ok("large_messages", comm);
+}
