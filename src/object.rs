@@ -81,7 +81,7 @@ pub struct ObjectStatus {
 /// let world = mpikit::World::init()?;
 /// let comm = world.comm();
 /// // mpi4py: data = comm.bcast({"key1": [7, 2.72, 2+3j], ...} if rank == 0 else None)
-/// let config = (comm.rank() == 0).then(|| BTreeMap::from([("steps", 10), ("seed", 42)]));
+/// let config = (comm.rank() == 0).then(|| BTreeMap::from([("steps".to_string(), 10), ("seed".into(), 42)]));
 /// let config = comm.broadcast_object(0, config)?;
 /// // Point to point: rank 0 sends, rank 1 receives from anyone with any tag.
 /// if comm.rank() == 0 && comm.size() > 1 {
