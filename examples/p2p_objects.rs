@@ -2,7 +2,7 @@
 //!
 //! ```python
 //! if rank == 0:
-//!     data = {'a': 7, 'b': 3.14}
+//!     data = {"a": 7, "b": 2.5}
 //!     comm.send(data, dest=1, tag=11)
 //!     req = comm.isend(data, dest=1, tag=12); req.wait()
 //! elif rank == 1:
@@ -28,7 +28,7 @@ fn main() -> Result<(), mpikit::Error> {
     let world = World::init()?;
     let comm = world.comm();
     let (rank, size) = (comm.rank(), comm.size());
-    let data = Data { a: 7, b: 3.14 };
+    let data = Data { a: 7, b: 2.5 };
     if size >= 2 {
         if rank == 0 {
             comm.send_object(1, 11, &data)?;
