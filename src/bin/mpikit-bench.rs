@@ -1,0 +1,328 @@
+//! mpikit-bench: OSU-style micro-benchmarks of raw rsmpi calls next to mpikit's buffer
+//! (ndarray) and object (serde) calls, measured in the same run, interleaved.
+//!
+//!     mpirun -n 2 target/release/mpikit-bench [--sizes 8,1K,64K,64M] [--csv out.csv]
+//!
+//! Benchmarks: latency (ping-pong between ranks 0 and 1, half round trip), bandwidth
+//! (a window of sends from 0 to 1), broadcast, scatter, gather, allreduce. Sizes are bytes
+//! per rank. Each figure is the median over repetitions of the slowest rank's mean time per
+//! call. Rank 0 prints a table (and CSV with --csv).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use mpi::collective::{CommunicatorCollectives, Root};
+use mpi::point_to_point::{Destination, Source};
+use mpi::topology::{Communicator, SimpleCommunicator};
+use mpikit::prelude::*;
+use mpikit::{ReduceOp, World};
+use ndarray::Array1;
+use serde_bytes::ByteBuf;
+
+const BENCHES: [&str; 6] = [
+    "latency",
+    "bandwidth",
+    "bcast",
+    "scatter",
+    "gather",
+    "allreduce",
+];
+const WINDOW: usize = 16;
+
+/// OSU-style benchmarks: raw rsmpi vs mpikit buffer vs mpikit object calls.
+#[derive(Parser, Debug)]
+#[command(name = "mpikit-bench", version, color = clap::ColorChoice::Never)]
+struct Cli {
+    /// Message sizes in bytes (suffixes K, M for KiB, MiB) [default: 8 B to 64 MiB, x8 steps]
+    #[arg(long, value_delimiter = ',', value_parser = parse_size)]
+    sizes: Option<Vec<usize>>,
+
+    /// Benchmarks to run
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "latency,bandwidth,bcast,scatter,gather,allreduce"
+    )]
+    bench: Vec<String>,
+
+    /// Repetitions per figure (the median is reported)
+    #[arg(long, default_value_t = 5)]
+    reps: usize,
+
+    /// Also write every figure to this CSV file (rank 0)
+    #[arg(long)]
+    csv: Option<std::path::PathBuf>,
+}
+
+fn parse_size(s: &str) -> Result<usize, String> {
+    let s = s.trim();
+    let (num, mult) = match s.chars().last() {
+        Some('K' | 'k') => (&s[..s.len() - 1], 1 << 10),
+        Some('M' | 'm') => (&s[..s.len() - 1], 1 << 20),
+        _ => (s, 1),
+    };
+    num.parse::<usize>()
+        .ok()
+        .filter(|&n| n > 0)
+        .map(|n| n * mult)
+        .ok_or_else(|| format!("expected a size such as 8, 64K or 4M, got {s:?}"))
+}
+
+/// Calls per timing: enough to take a few milliseconds.
+fn iterations(bytes: usize) -> usize {
+    ((8 << 20) / bytes.max(1)).clamp(4, 2000)
+}
+
+/// Median over `reps` of the slowest rank's mean seconds per call of `f`.
+fn measure(comm: &SimpleCommunicator, bytes: usize, reps: usize, f: &mut dyn FnMut()) -> f64 {
+    let iters = iterations(bytes);
+    f(); // warm-up
+    let mut samples: Vec<f64> = (0..reps)
+        .map(|_| {
+            comm.barrier();
+            let t0 = mpi::time();
+            for _ in 0..iters {
+                f();
+            }
+            let mine = (mpi::time() - t0) / iters as f64;
+            comm.allreduce_scalar(mine, ReduceOp::Max)
+        })
+        .collect();
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+struct Row {
+    bench: &'static str,
+    bytes: usize,
+    raw: f64,
+    buffer: Option<f64>,
+    object: f64,
+}
+
+/// The three variants of one benchmark at one size, interleaved per repetition.
+fn run(comm: &SimpleCommunicator, bench: &'static str, bytes: usize, reps: usize) -> Row {
+    let rank = comm.rank();
+    let size = comm.size() as usize;
+    let root = comm.process_at_rank(0);
+    let data = vec![1u8; bytes];
+    let mut recv = vec![0u8; bytes * size];
+    let array = Array1::from_vec(data.clone());
+    let blob = ByteBuf::from(data.clone());
+    let peer = comm.process_at_rank(1 - rank.min(1));
+    let time = |f: &mut dyn FnMut()| measure(comm, bytes, reps, f);
+    let (raw, buffer, object) = match bench {
+        "latency" => {
+            let raw = time(&mut || {
+                if rank == 0 {
+                    peer.send(&data[..]);
+                    peer.receive_into(&mut recv[..bytes]);
+                } else if rank == 1 {
+                    peer.receive_into(&mut recv[..bytes]);
+                    peer.send(&data[..]);
+                }
+            }) / 2.0;
+            let object = time(&mut || {
+                if rank == 0 {
+                    comm.send_object(1, 0, &blob).unwrap();
+                    let _ = comm.receive_object::<ByteBuf>(Some(1), Some(0)).unwrap();
+                } else if rank == 1 {
+                    let (b, _) = comm.receive_object::<ByteBuf>(Some(0), Some(0)).unwrap();
+                    comm.send_object(0, 0, &b).unwrap();
+                }
+            }) / 2.0;
+            (raw, None, object)
+        }
+        "bandwidth" => {
+            let window = |send: &mut dyn FnMut(), receive: &mut dyn FnMut()| {
+                for _ in 0..WINDOW {
+                    if rank == 0 {
+                        send();
+                    } else if rank == 1 {
+                        receive();
+                    }
+                }
+            };
+            let raw = time(&mut || {
+                window(&mut || peer.send(&data[..]), &mut || {
+                    peer.receive_into(&mut recv[..bytes]);
+                })
+            }) / WINDOW as f64;
+            let object = time(&mut || {
+                window(&mut || comm.send_object(1, 1, &blob).unwrap(), &mut || {
+                    comm.receive_object::<ByteBuf>(Some(0), Some(1)).unwrap();
+                })
+            }) / WINDOW as f64;
+            (raw, None, object)
+        }
+        "bcast" => {
+            let mut buf = data.clone();
+            let raw = time(&mut || root.broadcast_into(&mut buf[..]));
+            let buffer = time(&mut || {
+                comm.broadcast_array(0, (rank == 0).then_some(&array))
+                    .unwrap();
+            });
+            let object = time(&mut || {
+                comm.broadcast_object(0, (rank == 0).then(|| blob.clone()))
+                    .unwrap();
+            });
+            (raw, Some(buffer), object)
+        }
+        "scatter" => {
+            let all = vec![1u8; bytes * size];
+            let all_array = Array1::from_vec(all.clone());
+            let parts: Vec<ByteBuf> = (0..size).map(|_| blob.clone()).collect();
+            let mut mine = vec![0u8; bytes];
+            let raw = time(&mut || {
+                if rank == 0 {
+                    root.scatter_into_root(&all[..], &mut mine[..]);
+                } else {
+                    root.scatter_into(&mut mine[..]);
+                }
+            });
+            let buffer = time(&mut || {
+                comm.scatter_rows(0, (rank == 0).then_some(&all_array))
+                    .unwrap();
+            });
+            let object = time(&mut || {
+                comm.scatter_objects(0, (rank == 0).then(|| parts.clone()))
+                    .unwrap();
+            });
+            (raw, Some(buffer), object)
+        }
+        "gather" => {
+            let raw = time(&mut || {
+                if rank == 0 {
+                    root.gather_into_root(&data[..], &mut recv[..]);
+                } else {
+                    root.gather_into(&data[..]);
+                }
+            });
+            let buffer = time(&mut || {
+                comm.gather_rows(0, &array).unwrap();
+            });
+            let object = time(&mut || {
+                comm.gather_objects(0, &blob).unwrap();
+            });
+            (raw, Some(buffer), object)
+        }
+        "allreduce" => {
+            let x = vec![1.0f64; (bytes / 8).max(1)];
+            let xa = Array1::from_vec(x.clone());
+            let mut out = vec![0.0f64; x.len()];
+            let op = ReduceOp::Sum.system();
+            let raw = time(&mut || comm.all_reduce_into(&x[..], &mut out[..], op));
+            let buffer = time(&mut || {
+                comm.allreduce_array(&xa, ReduceOp::Sum).unwrap();
+            });
+            let object = time(&mut || {
+                comm.allreduce_objects(x.clone(), |mut a, b| {
+                    a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
+                    a
+                })
+                .unwrap();
+            });
+            (raw, Some(buffer), object)
+        }
+        _ => unreachable!("checked names"),
+    };
+    Row {
+        bench,
+        bytes,
+        raw,
+        buffer,
+        object,
+    }
+}
+
+fn human(bytes: usize) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{}M", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{}K", b >> 10),
+        b => b.to_string(),
+    }
+}
+
+fn main() -> ExitCode {
+    let world = match World::init() {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("mpikit-bench: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let comm = world.comm();
+    let root = world.is_root();
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            if root {
+                let _ = e.print();
+            }
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    if let Some(bad) = cli.bench.iter().find(|b| !BENCHES.contains(&b.as_str())) {
+        if root {
+            eprintln!(
+                "mpikit-bench: unknown benchmark {bad:?} (expected {})",
+                BENCHES.join(", ")
+            );
+        }
+        return ExitCode::from(2);
+    }
+    if comm.size() < 2 || cli.reps == 0 {
+        if root {
+            eprintln!("mpikit-bench: needs at least 2 ranks and --reps >= 1");
+        }
+        return ExitCode::from(2);
+    }
+    let sizes = cli
+        .sizes
+        .clone()
+        .unwrap_or_else(|| (0..9).map(|k| 8usize << (3 * k)).collect());
+    let mut rows = Vec::new();
+    for bench in BENCHES.iter().filter(|b| cli.bench.iter().any(|x| x == *b)) {
+        for &bytes in &sizes {
+            let row = run(comm, bench, bytes, cli.reps);
+            if root {
+                let buf = row.buffer.map_or("-".into(), |b| format!("{:.2}", b * 1e6));
+                let ratio = row
+                    .buffer
+                    .map_or("-".into(), |b| format!("{:.3}", b / row.raw));
+                println!(
+                    "{:<10} {:>6} raw {:>10.2} us  buffer {:>10} us  object {:>10.2} us  buffer/raw {:>6}  object/raw {:>7.3}  raw {:>8.1} MB/s",
+                    row.bench,
+                    human(row.bytes),
+                    row.raw * 1e6,
+                    buf,
+                    row.object * 1e6,
+                    ratio,
+                    row.object / row.raw,
+                    row.bytes as f64 / row.raw / 1e6,
+                );
+            }
+            rows.push(row);
+        }
+    }
+    if let (true, Some(path)) = (root, &cli.csv) {
+        let mut csv = String::from("bench,bytes,ranks,variant,seconds\n");
+        for r in &rows {
+            let variants = [
+                ("raw", Some(r.raw)),
+                ("buffer", r.buffer),
+                ("object", Some(r.object)),
+            ];
+            for (v, t) in variants {
+                if let Some(t) = t {
+                    csv += &format!("{},{},{},{v},{t:e}\n", r.bench, r.bytes, comm.size());
+                }
+            }
+        }
+        if let Err(e) = std::fs::write(path, csv) {
+            eprintln!("mpikit-bench: cannot write {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    ExitCode::SUCCESS
+}
