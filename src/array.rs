@@ -20,7 +20,7 @@
 use mpi::collective::{CommunicatorCollectives, Root};
 use mpi::datatype::Equivalence;
 use mpi::topology::{Communicator, Rank};
-use ndarray::{Array, ArrayBase, CowArray, Data, Dimension};
+use ndarray::{Array, ArrayBase, CowArray, Data, DataMut, Dimension};
 
 use crate::buffer::zeroed_vec;
 use crate::error::{Error, Result};
@@ -70,6 +70,28 @@ pub const MAX_DIMS: usize = 16;
 /// # Ok::<(), mpikit::Error>(())
 /// ```
 pub trait ArrayCollectives: Communicator {
+    /// Broadcasts the root's `buf` into `buf` on every other rank, in place (`MPI_Bcast`,
+    /// mpi4py's `Bcast`): no shapes travel and nothing is allocated, the fastest way to send
+    /// the same array again and again. Every rank must pass a buffer of the root's shape; a
+    /// different length is a programming error, which MPI reports by aborting the job.
+    fn broadcast_array_into<T, S, D>(&self, root: Rank, buf: &mut ArrayBase<S, D>) -> Result<()>
+    where
+        T: Element,
+        S: DataMut<Elem = T>,
+        D: Dimension,
+    {
+        check_root(self, root)?;
+        match buf.as_slice_mut() {
+            Some(slice) => large::broadcast(self, root, slice),
+            None => {
+                let mut copy = buf.as_standard_layout().into_owned();
+                large::broadcast(self, root, copy.as_slice_mut().expect("standard layout"));
+                buf.assign(&copy);
+            }
+        }
+        Ok(())
+    }
+
     /// Sends the root's array, shape and all, to every rank (`MPI_Bcast`). `data` is `Some`
     /// on the root and ignored elsewhere.
     fn broadcast_array<T, S, D>(
@@ -84,7 +106,13 @@ pub trait ArrayCollectives: Communicator {
     {
         check_root(self, root)?;
         let is_root = self.rank() == root;
-        let shape = broadcast_shape(self, root, is_root.then(|| root_array(data).shape()), true)?;
+        let shape = broadcast_shape(
+            self,
+            root,
+            is_root.then(|| root_array(data).shape()),
+            true,
+            &mut [],
+        )?;
         let mut buf = if is_root {
             root_array(data)
                 .as_standard_layout()
@@ -143,8 +171,13 @@ pub trait ArrayCollectives: Communicator {
                 counts = given.iter().map(|&c| c as u64).collect();
             }
         }
-        let shape = broadcast_shape(self, root, is_root.then(|| root_array(data).shape()), ok)?;
-        self.process_at_rank(root).broadcast_into(&mut counts[..]);
+        let shape = broadcast_shape(
+            self,
+            root,
+            is_root.then(|| root_array(data).shape()),
+            ok,
+            &mut counts,
+        )?;
         let row_len: usize = shape[1..].iter().product();
         let elems: Vec<usize> = counts.iter().map(|&c| c as usize * row_len).collect();
         let mut mine = shape.clone();
@@ -297,14 +330,21 @@ fn decode_shape(code: &[u64]) -> Vec<usize> {
 }
 
 /// Broadcasts the root's shape; fails on every rank if the root flags its input as bad.
+///
+/// `extra` (the same length everywhere) travels in the same message: the root's values
+/// arrive in every rank's `extra`.
 fn broadcast_shape<C: Communicator + ?Sized>(
     comm: &C,
     root: Rank,
     shape: Option<&[usize]>,
     ok: bool,
+    extra: &mut [u64],
 ) -> Result<Vec<usize>> {
-    let mut code = shape.map_or([0u64; CODE], |s| encode_shape(s, ok));
-    comm.process_at_rank(root).broadcast_into(&mut code[..]);
+    let mut msg = shape.map_or([0u64; CODE], |s| encode_shape(s, ok)).to_vec();
+    msg.extend_from_slice(extra);
+    comm.process_at_rank(root).broadcast_into(&mut msg[..]);
+    extra.copy_from_slice(&msg[CODE..]);
+    let code = &msg[..CODE];
     if code[0] == 0 {
         return Err(Error::Shape(format!(
             "rank {root} (the root) passed an array of shape {:?} with row counts that do not \
@@ -313,7 +353,7 @@ fn broadcast_shape<C: Communicator + ?Sized>(
             comm.size()
         )));
     }
-    Ok(decode_shape(&code))
+    Ok(decode_shape(code))
 }
 
 /// Every rank's shape and validity flag, in rank order.

@@ -11,7 +11,7 @@ use mpi::collective::{CommunicatorCollectives, Root, SystemOperation, UserOperat
 use mpi::datatype::{DynBuffer, DynBufferMut};
 use mpi::raw::AsRaw;
 use mpi::topology::{Communicator, Rank};
-use ndarray::{Array, ArrayBase, Data, Dimension};
+use ndarray::{Array, ArrayBase, Data, DataMut, Dimension};
 
 use crate::array::{agree_same_shape, check_root, contiguous, into_array, Element};
 use crate::buffer::zeroed_vec;
@@ -133,6 +133,42 @@ pub trait ArrayReductions: Communicator {
         F: Fn(T, T) -> T + Sync,
     {
         reduce_with_op(self, root, local, &user_op(f))
+    }
+
+    /// Element-wise reduction into a buffer the caller gives (`MPI_Allreduce`, mpi4py's
+    /// `Allreduce(sendbuf, recvbuf)`): no shapes travel and nothing is allocated. `out` must
+    /// have `local`'s shape (checked here: a mismatch panics, which aborts the job), and every
+    /// rank must pass the same shape (a programming error otherwise, reported by MPI).
+    fn allreduce_array_into<T, S, S2, D>(
+        &self,
+        local: &ArrayBase<S, D>,
+        out: &mut ArrayBase<S2, D>,
+        op: ReduceOp,
+    ) where
+        T: Element,
+        S: Data<Elem = T>,
+        S2: DataMut<Elem = T>,
+        D: Dimension,
+    {
+        assert_eq!(
+            local.shape(),
+            out.shape(),
+            "mpikit: allreduce_array_into needs an output of the input's shape"
+        );
+        let local = local.as_standard_layout();
+        match out.as_slice_mut() {
+            Some(o) => large::allreduce(self, contiguous(&local), o, op.system()),
+            None => {
+                let mut copy = out.as_standard_layout().into_owned();
+                large::allreduce(
+                    self,
+                    contiguous(&local),
+                    copy.as_slice_mut().expect("standard layout"),
+                    op.system(),
+                );
+                out.assign(&copy);
+            }
+        }
     }
 
     /// Element-wise reduction of same-shaped arrays; every rank gets the result.

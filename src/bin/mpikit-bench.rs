@@ -212,9 +212,8 @@ fn run(comm: &SimpleCommunicator, bench: &'static str, bytes: usize, reps: usize
             let mut out = vec![0.0f64; x.len()];
             let op = ReduceOp::Sum.system();
             let raw = time(&mut || comm.all_reduce_into(&x[..], &mut out[..], op));
-            let buffer = time(&mut || {
-                comm.allreduce_array(&xa, ReduceOp::Sum).unwrap();
-            });
+            let mut out_a = xa.clone();
+            let buffer = time(&mut || comm.allreduce_array_into(&xa, &mut out_a, ReduceOp::Sum));
             let object = time(&mut || {
                 comm.allreduce_objects(x.clone(), |mut a, b| {
                     a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
