@@ -349,7 +349,7 @@ fn broadcast_shape<C: Communicator + ?Sized>(
         return Err(Error::Shape(format!(
             "rank {root} (the root) passed an array of shape {:?} with row counts that do not \
              fit it: they need one entry per rank ({}) adding up to the rows",
-            decode_shape(&code),
+            decode_shape(code),
             comm.size()
         )));
     }
