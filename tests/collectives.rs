@@ -311,15 +311,20 @@ fn more_reductions<C: Communicator>(comm: &C, rank: usize, size: usize) {
     assert_eq!(bcast.wait(), matrix(7, 3));
 
     // In place, into buffers the caller gives (also a transposed, non-contiguous one).
-    let mut buf = if rank == size - 1 { matrix(4, 6) } else { Array2::zeros((4, 6)) };
+    let mut buf = if rank == size - 1 {
+        matrix(4, 6)
+    } else {
+        Array2::zeros((4, 6))
+    };
     comm.broadcast_array_into(root, &mut buf).unwrap();
     assert_eq!(buf, matrix(4, 6));
     let mut t = Array2::<f64>::zeros((6, 4));
     if rank == 0 {
         t.assign(&matrix(4, 6).t());
     }
-    comm.broadcast_array_into(0, &mut t.view_mut().reversed_axes()).unwrap();
-    assert_eq!(t, Array2::zeros((6, 4)) + &matrix(4, 6).t());
+    comm.broadcast_array_into(0, &mut t.view_mut().reversed_axes())
+        .unwrap();
+    assert_eq!(t, matrix(4, 6).t());
     let mut out = Array1::<f64>::zeros(1000);
     comm.allreduce_array_into(&data, &mut out, ReduceOp::Sum);
     assert_eq!(out, want);

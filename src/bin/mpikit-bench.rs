@@ -158,10 +158,8 @@ fn run(comm: &SimpleCommunicator, bench: &'static str, bytes: usize, reps: usize
         "bcast" => {
             let mut buf = data.clone();
             let raw = time(&mut || root.broadcast_into(&mut buf[..]));
-            let buffer = time(&mut || {
-                comm.broadcast_array(0, (rank == 0).then_some(&array))
-                    .unwrap();
-            });
+            let mut arr = array.clone();
+            let buffer = time(&mut || comm.broadcast_array_into(0, &mut arr).unwrap());
             let object = time(&mut || {
                 comm.broadcast_object(0, (rank == 0).then(|| blob.clone()))
                     .unwrap();
