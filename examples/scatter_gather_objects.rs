@@ -17,7 +17,7 @@ fn main() -> Result<(), mpikit::Error> {
     let comm = world.comm();
     let (rank, size) = (comm.rank() as u64, comm.size() as u64);
     let data = (rank == 0).then(|| (0..size).map(|i| (i + 1).pow(2)).collect::<Vec<u64>>());
-    let mine = comm.scatter_objects(0, data)?;
+    let mine = comm.scatter_objects(0, data.as_deref())?;
     assert_eq!(mine, (rank + 1).pow(2));
     // Objects of different sizes on each rank: a label and rank+1 copies of the value.
     let item = (format!("rank {rank}"), vec![mine; rank as usize + 1]);

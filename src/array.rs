@@ -81,14 +81,7 @@ pub trait ArrayCollectives: Communicator {
         D: Dimension,
     {
         check_root(self, root)?;
-        match buf.as_slice_mut() {
-            Some(slice) => large::broadcast(self, root, slice),
-            None => {
-                let mut copy = buf.as_standard_layout().into_owned();
-                large::broadcast(self, root, copy.as_slice_mut().expect("standard layout"));
-                buf.assign(&copy);
-            }
-        }
+        with_contiguous(buf, |slice| large::broadcast(self, root, slice));
         Ok(())
     }
 
@@ -190,6 +183,83 @@ pub trait ArrayCollectives: Communicator {
             large::scatterv(self, root, None, &elems, &mut recv);
         }
         Ok(into_array(&mine, recv))
+    }
+
+    /// Equal blocks into buffers the caller gives (`MPI_Scatter`, mpi4py's `Scatter`): rank
+    /// r gets block r of the root's `send`, whose length must be `size` times every rank's
+    /// `recv` length. No shapes travel and nothing is allocated. A root buffer of the wrong
+    /// length panics (aborting the job); `recv` lengths that differ between ranks are a
+    /// programming error that MPI reports by aborting.
+    fn scatter_array_into<T, S, S2, D, D2>(
+        &self,
+        root: Rank,
+        send: Option<&ArrayBase<S, D>>,
+        recv: &mut ArrayBase<S2, D2>,
+    ) -> Result<()>
+    where
+        T: Element,
+        S: Data<Elem = T>,
+        S2: DataMut<Elem = T>,
+        D: Dimension,
+        D2: Dimension,
+    {
+        check_root(self, root)?;
+        let counts = vec![recv.len(); self.size() as usize];
+        let send = (self.rank() == root).then(|| root_array(send).as_standard_layout());
+        if let Some(send) = &send {
+            assert_eq!(
+                send.len(),
+                recv.len() * counts.len(),
+                "mpikit: scatter_array_into: the root's array must hold size x recv elements"
+            );
+        }
+        with_contiguous(recv, |out| {
+            large::scatterv(
+                self,
+                root,
+                send.as_ref().map(|s| contiguous(s)),
+                &counts,
+                out,
+            )
+        });
+        Ok(())
+    }
+
+    /// Equal blocks gathered into a buffer the root gives (`MPI_Gather`, mpi4py's `Gather`):
+    /// block r of the root's `recv` comes from rank r. The root's `recv` must hold `size`
+    /// times `local`'s length (a mismatch panics, aborting the job); `local` lengths that
+    /// differ between ranks are a programming error that MPI reports by aborting.
+    fn gather_array_into<T, S, S2, D, D2>(
+        &self,
+        root: Rank,
+        local: &ArrayBase<S, D>,
+        recv: Option<&mut ArrayBase<S2, D2>>,
+    ) -> Result<()>
+    where
+        T: Element,
+        S: Data<Elem = T>,
+        S2: DataMut<Elem = T>,
+        D: Dimension,
+        D2: Dimension,
+    {
+        check_root(self, root)?;
+        let counts = vec![local.len(); self.size() as usize];
+        let local = local.as_standard_layout();
+        if self.rank() == root {
+            let recv =
+                recv.expect("mpikit: the root rank must pass Some(buffer) to gather_array_into");
+            assert_eq!(
+                recv.len(),
+                local.len() * counts.len(),
+                "mpikit: gather_array_into: the root's buffer must hold size x local elements"
+            );
+            with_contiguous(recv, |out| {
+                large::gatherv(self, root, contiguous(&local), &counts, Some(out))
+            });
+        } else {
+            large::gatherv(self, root, contiguous(&local), &counts, None);
+        }
+        Ok(())
     }
 
     /// Concatenates every rank's rows on the root, in rank order (`MPI_Gatherv`). Returns
@@ -426,6 +496,22 @@ pub(crate) fn agree_same_shape<C: Communicator + ?Sized>(
         )));
     }
     Ok(())
+}
+
+/// Runs `f` on `array`'s elements as one contiguous slice, through a copy if the layout is
+/// not standard.
+pub(crate) fn with_contiguous<T: Copy, S: DataMut<Elem = T>, D: Dimension>(
+    array: &mut ArrayBase<S, D>,
+    f: impl FnOnce(&mut [T]),
+) {
+    match array.as_slice_mut() {
+        Some(slice) => f(slice),
+        None => {
+            let mut copy = array.as_standard_layout().into_owned();
+            f(copy.as_slice_mut().expect("standard layout is contiguous"));
+            array.assign(&copy);
+        }
+    }
 }
 
 /// A standard-layout array's elements.

@@ -13,7 +13,9 @@ use mpi::raw::AsRaw;
 use mpi::topology::{Communicator, Rank};
 use ndarray::{Array, ArrayBase, Data, DataMut, Dimension};
 
-use crate::array::{agree_same_shape, check_root, contiguous, into_array, Element};
+use crate::array::{
+    agree_same_shape, check_root, contiguous, into_array, with_contiguous, Element,
+};
 use crate::buffer::zeroed_vec;
 use crate::error::{Error, Result};
 use crate::large;
@@ -156,19 +158,9 @@ pub trait ArrayReductions: Communicator {
             "mpikit: allreduce_array_into needs an output of the input's shape"
         );
         let local = local.as_standard_layout();
-        match out.as_slice_mut() {
-            Some(o) => large::allreduce(self, contiguous(&local), o, op.system()),
-            None => {
-                let mut copy = out.as_standard_layout().into_owned();
-                large::allreduce(
-                    self,
-                    contiguous(&local),
-                    copy.as_slice_mut().expect("standard layout"),
-                    op.system(),
-                );
-                out.assign(&copy);
-            }
-        }
+        with_contiguous(out, |o| {
+            large::allreduce(self, contiguous(&local), o, op.system())
+        });
     }
 
     /// Element-wise reduction of same-shaped arrays; every rank gets the result.

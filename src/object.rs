@@ -41,9 +41,20 @@ fn config() -> bincode::config::Configuration {
 /// `value` as bincode bytes after `prefix` zero bytes.
 fn encode<T: Serialize + ?Sized>(value: &T, prefix: usize) -> std::result::Result<Vec<u8>, String> {
     let mut bytes = vec![0u8; prefix];
-    bincode::serde::encode_into_std_write(value, &mut bytes, config())
-        .map_err(|e| e.to_string())?;
+    encode_into(value, &mut bytes)?;
     Ok(bytes)
+}
+
+/// Appends `value`'s bincode bytes to `bytes` and returns how many. A first pass measures
+/// the size, so the bytes are written once, into room reserved for them.
+fn encode_into<T: Serialize + ?Sized>(
+    value: &T,
+    bytes: &mut Vec<u8>,
+) -> std::result::Result<usize, String> {
+    let mut size = bincode::enc::write::SizeWriter::default();
+    bincode::serde::encode_into_writer(value, &mut size, config()).map_err(|e| e.to_string())?;
+    bytes.reserve(size.bytes_written);
+    bincode::serde::encode_into_std_write(value, bytes, config()).map_err(|e| e.to_string())
 }
 
 /// Decodes all of `bytes` as a `T`; trailing bytes mean another type was sent.
@@ -239,7 +250,7 @@ pub trait ObjectCollectives: Communicator {
     fn scatter_objects<T: Serialize + DeserializeOwned>(
         &self,
         root: Rank,
-        values: Option<Vec<T>>,
+        values: Option<&[T]>,
     ) -> Result<T> {
         check_root(self, root)?;
         let size = self.size() as usize;
@@ -248,18 +259,13 @@ pub trait ObjectCollectives: Communicator {
         let mut bytes = Vec::new();
         let mut problem = None;
         if is_root {
-            let values = values
-                .as_ref()
-                .expect("mpikit: the root passes Some(values)");
+            let values = values.expect("mpikit: the root passes Some(values)");
             if values.len() != size {
                 counts.fill(WRONG_LENGTH);
             } else {
                 for (r, v) in values.iter().enumerate() {
-                    match encode(v, 0) {
-                        Ok(b) => {
-                            counts[r] = b.len() as u64;
-                            bytes.extend_from_slice(&b);
-                        }
+                    match encode_into(v, &mut bytes) {
+                        Ok(n) => counts[r] = n as u64,
                         Err(e) => problem = Some(e),
                     }
                 }
@@ -293,10 +299,7 @@ pub trait ObjectCollectives: Communicator {
             &mut mine,
         );
         drop(bytes);
-        match values {
-            Some(v) if is_root => Ok(v.into_iter().nth(root as usize).expect("checked length")),
-            _ => decode(&mine, Some(root)),
-        }
+        decode(&mine, Some(root))
     }
 
     /// Collects every rank's value on the root, in rank order (mpi4py's `gather`): `Some` on
@@ -341,11 +344,8 @@ pub trait ObjectCollectives: Communicator {
         });
         if problem.is_none() {
             for (r, v) in values.iter().enumerate() {
-                match encode(v, 0) {
-                    Ok(b) => {
-                        send_counts[r] = b.len() as u64;
-                        bytes.extend_from_slice(&b);
-                    }
+                match encode_into(v, &mut bytes) {
+                    Ok(n) => send_counts[r] = n as u64,
                     Err(e) => problem = Some(e),
                 }
             }

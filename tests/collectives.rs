@@ -328,4 +328,18 @@ fn more_reductions<C: Communicator>(comm: &C, rank: usize, size: usize) {
     let mut out = Array1::<f64>::zeros(1000);
     comm.allreduce_array_into(&data, &mut out, ReduceOp::Sum);
     assert_eq!(out, want);
+
+    // Equal blocks into given buffers: a (size*3) x 2 matrix, 3 rows each, and back.
+    let full = matrix(size * 3, 2);
+    let mut block = Array2::<f64>::zeros((3, 2));
+    comm.scatter_array_into(root, (rank == size - 1).then_some(&full), &mut block)
+        .unwrap();
+    assert_eq!(block, full.slice(s![rank * 3..rank * 3 + 3, ..]));
+    let mut back = Array2::<f64>::zeros((size * 3, 2));
+    let doubled = block.mapv(|x| 2.0 * x);
+    comm.gather_array_into(0, &doubled, (rank == 0).then_some(&mut back))
+        .unwrap();
+    if rank == 0 {
+        assert_eq!(back, full.mapv(|x| 2.0 * x));
+    }
 }

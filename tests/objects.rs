@@ -127,11 +127,11 @@ fn rank_checks() {
     // Scatter: item i to rank i, of uneven sizes.
     let items: Vec<Particle> = (0..size).map(particle).collect();
     let mine = comm
-        .scatter_objects(0, (rank == 0).then(|| items.clone()))
+        .scatter_objects(0, (rank == 0).then_some(&items[..]))
         .unwrap();
     assert_eq!(mine, particle(rank));
     let e = comm
-        .scatter_objects(0, (rank == 0).then(|| vec![1u8; size + 1]))
+        .scatter_objects(0, (rank == 0).then_some(&vec![1u8; size + 1][..]))
         .unwrap_err();
     assert!(matches!(e, Error::Input(_)), "rank {rank}: {e}");
 

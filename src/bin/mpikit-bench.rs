@@ -3,6 +3,8 @@
 //!
 //!     mpirun -n 2 target/release/mpikit-bench [--sizes 8,1K,64K,64M] [--csv out.csv]
 //!
+//! The buffer variants are the in-place calls (`broadcast_array_into`, `scatter_array_into`,
+//! `gather_array_into`, `allreduce_array_into`), as mpi4py's uppercase methods are.
 //! Benchmarks: latency (ping-pong between ranks 0 and 1, half round trip), bandwidth
 //! (a window of sends from 0 to 1), broadcast, scatter, gather, allreduce. Sizes are bytes
 //! per rank. Each figure is the median over repetitions of the slowest rank's mean time per
@@ -48,6 +50,10 @@ struct Cli {
     /// Repetitions per figure (the median is reported)
     #[arg(long, default_value_t = 5)]
     reps: usize,
+
+    /// What the object calls send: bytes (serde_bytes) or floats (a Vec<f64>)
+    #[arg(long, default_value = "bytes", value_parser = ["bytes", "floats"])]
+    object: String,
 
     /// Also write every figure to this CSV file (rank 0)
     #[arg(long)]
@@ -100,15 +106,38 @@ struct Row {
     object: f64,
 }
 
+/// What the object variants send: raw bytes (`serde_bytes`, like a Python `bytes`) or a
+/// list of floats (like a Python list of floats), of about the benchmark's size.
+trait Payload: serde::Serialize + serde::de::DeserializeOwned + Clone {
+    fn of_bytes(bytes: usize) -> Self;
+}
+
+impl Payload for ByteBuf {
+    fn of_bytes(bytes: usize) -> Self {
+        ByteBuf::from(vec![1u8; bytes])
+    }
+}
+
+impl Payload for Vec<f64> {
+    fn of_bytes(bytes: usize) -> Self {
+        (0..(bytes / 8).max(1)).map(|i| i as f64 * 0.5).collect()
+    }
+}
+
 /// The three variants of one benchmark at one size, interleaved per repetition.
-fn run(comm: &SimpleCommunicator, bench: &'static str, bytes: usize, reps: usize) -> Row {
+fn run<P: Payload>(
+    comm: &SimpleCommunicator,
+    bench: &'static str,
+    bytes: usize,
+    reps: usize,
+) -> Row {
     let rank = comm.rank();
     let size = comm.size() as usize;
     let root = comm.process_at_rank(0);
     let data = vec![1u8; bytes];
     let mut recv = vec![0u8; bytes * size];
     let array = Array1::from_vec(data.clone());
-    let blob = ByteBuf::from(data.clone());
+    let blob = P::of_bytes(bytes);
     let peer = comm.process_at_rank(1 - rank.min(1));
     let time = |f: &mut dyn FnMut()| measure(comm, bytes, reps, f);
     let (raw, buffer, object) = match bench {
@@ -125,9 +154,9 @@ fn run(comm: &SimpleCommunicator, bench: &'static str, bytes: usize, reps: usize
             let object = time(&mut || {
                 if rank == 0 {
                     comm.send_object(1, 0, &blob).unwrap();
-                    let _ = comm.receive_object::<ByteBuf>(Some(1), Some(0)).unwrap();
+                    let _ = comm.receive_object::<P>(Some(1), Some(0)).unwrap();
                 } else if rank == 1 {
-                    let (b, _) = comm.receive_object::<ByteBuf>(Some(0), Some(0)).unwrap();
+                    let (b, _) = comm.receive_object::<P>(Some(0), Some(0)).unwrap();
                     comm.send_object(0, 0, &b).unwrap();
                 }
             }) / 2.0;
@@ -150,7 +179,7 @@ fn run(comm: &SimpleCommunicator, bench: &'static str, bytes: usize, reps: usize
             }) / WINDOW as f64;
             let object = time(&mut || {
                 window(&mut || comm.send_object(1, 1, &blob).unwrap(), &mut || {
-                    comm.receive_object::<ByteBuf>(Some(0), Some(1)).unwrap();
+                    comm.receive_object::<P>(Some(0), Some(1)).unwrap();
                 })
             }) / WINDOW as f64;
             (raw, None, object)
@@ -169,7 +198,7 @@ fn run(comm: &SimpleCommunicator, bench: &'static str, bytes: usize, reps: usize
         "scatter" => {
             let all = vec![1u8; bytes * size];
             let all_array = Array1::from_vec(all.clone());
-            let parts: Vec<ByteBuf> = (0..size).map(|_| blob.clone()).collect();
+            let parts: Vec<P> = (0..size).map(|_| blob.clone()).collect();
             let mut mine = vec![0u8; bytes];
             let raw = time(&mut || {
                 if rank == 0 {
@@ -178,12 +207,13 @@ fn run(comm: &SimpleCommunicator, bench: &'static str, bytes: usize, reps: usize
                     root.scatter_into(&mut mine[..]);
                 }
             });
+            let mut mine_a = Array1::<u8>::zeros(bytes);
             let buffer = time(&mut || {
-                comm.scatter_rows(0, (rank == 0).then_some(&all_array))
+                comm.scatter_array_into(0, (rank == 0).then_some(&all_array), &mut mine_a)
                     .unwrap();
             });
             let object = time(&mut || {
-                comm.scatter_objects(0, (rank == 0).then(|| parts.clone()))
+                comm.scatter_objects(0, (rank == 0).then_some(&parts[..]))
                     .unwrap();
             });
             (raw, Some(buffer), object)
@@ -196,8 +226,10 @@ fn run(comm: &SimpleCommunicator, bench: &'static str, bytes: usize, reps: usize
                     root.gather_into(&data[..]);
                 }
             });
+            let mut all_a = Array1::<u8>::zeros(bytes * size);
             let buffer = time(&mut || {
-                comm.gather_rows(0, &array).unwrap();
+                let out = (rank == 0).then_some(&mut all_a);
+                comm.gather_array_into(0, &array, out).unwrap();
             });
             let object = time(&mut || {
                 comm.gather_objects(0, &blob).unwrap();
@@ -281,7 +313,11 @@ fn main() -> ExitCode {
     let mut rows = Vec::new();
     for bench in BENCHES.iter().filter(|b| cli.bench.iter().any(|x| x == *b)) {
         for &bytes in &sizes {
-            let row = run(comm, bench, bytes, cli.reps);
+            let row = if cli.object == "floats" {
+                run::<Vec<f64>>(comm, bench, bytes, cli.reps)
+            } else {
+                run::<ByteBuf>(comm, bench, bytes, cli.reps)
+            };
             if root {
                 let buf = row.buffer.map_or("-".into(), |b| format!("{:.2}", b * 1e6));
                 let ratio = row
