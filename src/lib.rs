@@ -9,8 +9,15 @@
 //!   thread count per rank, and a panic hook that aborts the whole job instead of hanging it.
 //! - [`Partition`] / [`RowPartition`]: balanced block chunking (counts, displacements,
 //!   ranges), the arithmetic behind every scatter and gather.
-//! - [`ArrayCollectives`]: ndarray buffer collectives on any communicator: scatter / gather
-//!   / allgather of rows, broadcast, reductions.
+//! - [`ArrayCollectives`] and [`ArrayReductions`]: ndarray buffer collectives on any
+//!   communicator (mpi4py's uppercase methods): broadcast, scatter(v), gather(v),
+//!   allgather(v), alltoall(v) by rows; reduce / allreduce with MPI operations or closures,
+//!   reduce-scatter, scans, non-blocking allreduce and broadcast ([`Pending`]).
+//! - [`ObjectCollectives`]: any `serde` value as bincode bytes (mpi4py's lowercase
+//!   methods): send / receive / non-blocking send, broadcast, scatter, gather, allgather,
+//!   alltoall, reduce, allreduce, scan, exscan with closures applied in rank order.
+//! - Every call works past MPI's 32-bit counts: messages over 2^31 elements or bytes travel
+//!   in pieces of at most [`max_message_bytes`] (1 GiB; `MPIKIT_MAX_MESSAGE_BYTES` lowers it).
 //! - [`Partial`] and the kernels in [`reduce`](mod@reduce): threaded, vectorised local
 //!   statistics, combined across ranks in one reduction.
 //! - [`PhaseTimer`]: phase timings summarised over ranks.

@@ -51,7 +51,7 @@ struct Cli {
     #[arg(long, default_value_t = 5)]
     reps: usize,
 
-    /// What the object calls send: bytes (serde_bytes) or floats (a Vec<f64>)
+    /// What the object calls send: bytes (`serde_bytes`) or floats (a `Vec<f64>`)
     #[arg(long, default_value = "bytes", value_parser = ["bytes", "floats"])]
     object: String,
 
