@@ -62,6 +62,48 @@ where
     T: Copy + Default + Send + Sync,
     F: Fn(usize) -> T + Sync,
 {
+    par_fill(len, pool, |start, block| {
+        for (i, x) in block.iter_mut().enumerate() {
+            *x = f(start + i);
+        }
+    })
+}
+
+/// `start, start + 1, ..., start + len - 1` as f64 (numpy's `arange`), built with the threads
+/// of `pool`. Exact while the values stay below 2^53.
+///
+/// # Examples
+/// ```
+/// let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+/// assert_eq!(mpikit::par_arange(5, 3, &pool), vec![5.0, 6.0, 7.0]);
+/// ```
+pub fn par_arange(start: usize, len: usize, pool: &rayon::ThreadPool) -> Vec<f64> {
+    const W: usize = 8;
+    par_fill(len, pool, |first, block| {
+        // Eight running values stepped by 8.0: additions vectorise, integer-to-float
+        // conversions of every index would not.
+        let base = start + first;
+        let mut v: [f64; W] = std::array::from_fn(|j| (base + j) as f64);
+        let mut chunks = block.chunks_exact_mut(W);
+        for c in &mut chunks {
+            c.copy_from_slice(&v);
+            for x in &mut v {
+                *x += W as f64;
+            }
+        }
+        for (x, &value) in chunks.into_remainder().iter_mut().zip(&v) {
+            *x = value;
+        }
+    })
+}
+
+/// A zeroed vector of `len` elements whose contiguous blocks `fill(first_index, block)`
+/// writes on the threads of `pool`.
+fn par_fill<T, F>(len: usize, pool: &rayon::ThreadPool, fill: F) -> Vec<T>
+where
+    T: Copy + Default + Send + Sync,
+    F: Fn(usize, &mut [T]) + Sync,
+{
     let mut v = zeroed_vec(len);
     let blocks = Partition::new(len, pool.current_num_threads().max(1) * 4);
     let mut pieces = Vec::with_capacity(blocks.parts());
@@ -72,11 +114,29 @@ where
         rest = tail;
     }
     pool.install(|| {
-        pieces.into_par_iter().for_each(|(start, piece)| {
-            for (i, x) in piece.iter_mut().enumerate() {
-                *x = f(start + i);
-            }
-        })
+        pieces
+            .into_par_iter()
+            .for_each(|(first, block)| fill(first, block))
     });
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arange_matches_indices_for_every_split() {
+        for threads in 1..=3 {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            for len in [0, 1, 7, 8, 9, 63, 64, 65, 1000, 100_003] {
+                let start = 1 << 40;
+                let v = par_arange(start, len, &pool);
+                assert_eq!(v.len(), len);
+                assert!(v.iter().enumerate().all(|(i, &x)| x == (start + i) as f64), "len {len}");
+                let w = par_from_fn(len, &pool, |i| i as u32 * 3);
+                assert!(w.iter().enumerate().all(|(i, &x)| x == i as u32 * 3));
+            }
+        }
+    }
 }

@@ -59,7 +59,7 @@ mod world;
 
 pub use array::{ArrayCollectives, Element, MAX_DIMS};
 pub use array_reduce::{ArrayReductions, ReduceOp};
-pub use buffer::{advise_huge_pages, par_from_fn, zeroed_vec, HUGE_PAGE_THRESHOLD};
+pub use buffer::{advise_huge_pages, par_arange, par_from_fn, zeroed_vec, HUGE_PAGE_THRESHOLD};
 pub use error::{Error, Result};
 pub use large::{max_message_bytes, INTERNAL_TAG, MAX_MESSAGE_ENV};
 pub use object::{ObjectCollectives, ObjectStatus};

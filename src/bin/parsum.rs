@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 use mpikit::prelude::*;
-use mpikit::{par_from_fn, Partial, Partition, PhaseSummary, PhaseTimer, Stat, World};
+use mpikit::{par_arange, Partial, Partition, PhaseSummary, PhaseTimer, Stat, World};
 use ndarray::Array1;
 use serde::{Serialize, Serializer};
 
@@ -212,15 +212,13 @@ fn run(world: &World, cli: Cli) -> Result<Report, mpikit::Error> {
     let mut timer = PhaseTimer::new();
     let chunk: Array1<f64> = match cli.mode {
         Mode::Generate => {
-            let chunk = timer.time("setup", || {
-                par_from_fn(mine.len(), &pool, |i| (mine.start + i) as f64)
-            });
+            let chunk = timer.time("setup", || par_arange(mine.start, mine.len(), &pool));
             timer.record("distribute", 0.0);
             Array1::from_vec(chunk)
         }
         Mode::Scatter => {
             let full = timer.time("setup", || {
-                (rank == 0).then(|| Array1::from_vec(par_from_fn(n, &pool, |i| i as f64)))
+                (rank == 0).then(|| Array1::from_vec(par_arange(0, n, &pool)))
             });
             // The root's full array is dropped as soon as it is scattered.
             timer.time("distribute", || comm.scatter_rows(0, full.as_ref()))?
