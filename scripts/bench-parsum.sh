@@ -106,9 +106,9 @@ awk -F, -v threads="$threads" -v len="$len" '
     printf "\ntargets:\n"
     printf "  parsum -n 2 compute >= 80%% of the yardstick: %.0f%%\n", 100 * gm["parsum -n 2"] / yard
     if ("mpi4py -n 2" in med) {
-      printf "  parsum -n 2 faster than mpi4py -n 2: %.2fx faster\n", med["mpi4py -n 2"] / base
-      printf "  parsum -n 2 faster than numpy in one process: %.2fx faster\n", med["numpy 1 process"] / base
-      printf "  parsum -n 2 >= 20x faster than the Pool version: %.1fx faster\n", med["python Pool(4)"] / base
+      printf "  parsum -n 2 faster than mpi4py -n 2: mpi4py takes %.2fx as long\n", med["mpi4py -n 2"] / base
+      printf "  parsum -n 2 faster than numpy in one process: numpy takes %.2fx as long\n", med["numpy 1 process"] / base
+      printf "  parsum -n 2 >= 20x faster than the Pool version: Pool takes %.1fx as long\n", med["python Pool(4)"] / base
     }
     printf "  parsum -n 8 <= 1.5x the time of -n 2: %.2fx\n", med["parsum -n 8"] / base
   }' "$csv"
