@@ -128,12 +128,18 @@ mod tests {
     #[test]
     fn arange_matches_indices_for_every_split() {
         for threads in 1..=3 {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
             for len in [0, 1, 7, 8, 9, 63, 64, 65, 1000, 100_003] {
                 let start = 1 << 40;
                 let v = par_arange(start, len, &pool);
                 assert_eq!(v.len(), len);
-                assert!(v.iter().enumerate().all(|(i, &x)| x == (start + i) as f64), "len {len}");
+                assert!(
+                    v.iter().enumerate().all(|(i, &x)| x == (start + i) as f64),
+                    "len {len}"
+                );
                 let w = par_from_fn(len, &pool, |i| i as u32 * 3);
                 assert!(w.iter().enumerate().all(|(i, &x)| x == i as u32 * 3));
             }
