@@ -16,6 +16,9 @@
 //! - [`ObjectCollectives`]: any `serde` value as bincode bytes (mpi4py's lowercase
 //!   methods): send / receive / non-blocking send, broadcast, scatter, gather, allgather,
 //!   alltoall, reduce, allreduce, scan, exscan with closures applied in rank order.
+//! - [`Pool`]: a master-worker task pool (`Pool.map`, `imap_unordered`, `as_completed`)
+//!   with dynamic load balancing and per-task errors; [`Queue`]: a bounded
+//!   producer/consumer queue across ranks.
 //! - Every call works past MPI's 32-bit counts: messages over 2^31 elements or bytes travel
 //!   in pieces of at most [`max_message_bytes`] (1 GiB; `MPIKIT_MAX_MESSAGE_BYTES` lowers it).
 //! - [`Partial`] and the kernels in [`reduce`](mod@reduce): threaded, vectorised local
@@ -53,6 +56,8 @@ mod large;
 mod object;
 mod partition;
 mod pending;
+mod pool;
+mod queue;
 pub mod reduce;
 pub mod report;
 mod world;
@@ -65,6 +70,8 @@ pub use large::{max_message_bytes, INTERNAL_TAG, MAX_MESSAGE_ENV};
 pub use object::{ObjectCollectives, ObjectStatus};
 pub use partition::{mpi_count, mpi_counts, Partition, RowPartition};
 pub use pending::Pending;
+pub use pool::{Completed, Pool, TaskError, TaskResult};
+pub use queue::Queue;
 pub use reduce::{Partial, Real, Stat};
 pub use report::{PhaseSummary, PhaseTimer};
 pub use world::{install_panic_hook, launcher_rank_and_size, World, THREADS_ENV};

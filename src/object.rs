@@ -414,6 +414,19 @@ pub trait ObjectCollectives: Communicator {
 
 impl<C: Communicator + ?Sized> ObjectCollectives for C {}
 
+/// `value`'s bincode bytes (for containers that carry encoded items).
+pub(crate) fn encode_bytes<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
+    encode(value, 0).map_err(|message| Error::Encode {
+        rank: None,
+        message,
+    })
+}
+
+/// Decodes bytes from [`encode_bytes`].
+pub(crate) fn decode_bytes<T: DeserializeOwned>(bytes: &[u8], from: Option<Rank>) -> Result<T> {
+    decode(bytes, from)
+}
+
 /// The point-to-point message: 8-byte length, then the bincode bytes.
 fn encoded_message<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
     let mut bytes = encode(value, HEADER).map_err(|message| Error::Encode {

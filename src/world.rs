@@ -1,6 +1,7 @@
 //! Starting MPI: initialisation with a threading level, the node-local view, the default
 //! thread count per rank, and a panic hook that aborts the whole job.
 
+use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use mpi::collective::Root;
@@ -162,6 +163,30 @@ fn default_threads(ranks_on_node: usize) -> usize {
 
 static HOOK_INSTALLED: AtomicBool = AtomicBool::new(false);
 
+thread_local! {
+    /// Set while [`catch_panic`] runs a closure on this thread.
+    static CATCHING: Cell<bool> = const { Cell::new(false) };
+    /// The message of the panic [`catch_panic`] caught.
+    static CAUGHT: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` on this thread, turning a panic into `Err("panicked at FILE:LINE: MESSAGE")`
+/// instead of aborting the job. Panics on threads that `f` starts still abort the job.
+pub(crate) fn catch_panic<R>(f: impl FnOnce() -> R) -> Result<R, String> {
+    let outer = CATCHING.replace(true);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    CATCHING.set(outer);
+    result.map_err(|payload| {
+        CAUGHT.take().unwrap_or_else(|| {
+            payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panicked".into())
+        })
+    })
+}
+
 /// Makes a panic on any thread of any rank abort the whole MPI job.
 ///
 /// The hook prints `rank R: panicked at FILE:LINE: MESSAGE` to stderr and calls
@@ -185,6 +210,11 @@ pub fn install_panic_hook() {
             .location()
             .map(|l| format!("{}:{}", l.file(), l.line()))
             .unwrap_or_else(|| "unknown location".into());
+        if CATCHING.get() {
+            // Inside catch_panic: the caller turns this panic into an error value.
+            CAUGHT.set(Some(format!("panicked at {at}: {msg}")));
+            return;
+        }
         let live = mpi::environment::is_initialized() && !mpi::environment::is_finalized();
         let rank = if live {
             mpi::topology::SimpleCommunicator::world()

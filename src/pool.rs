@@ -1,0 +1,440 @@
+//! A master-worker task pool over MPI ranks: `multiprocessing.Pool.map`,
+//! `ProcessPoolExecutor` + `as_completed` and mpi4py's `MPIPoolExecutor`, the SPMD way.
+//!
+//! Every rank calls the same method with the same closure. Rank 0 hands out chunks of items
+//! to the ranks that ask for work (dynamic load balancing) and computes chunks itself
+//! whenever no request is waiting; with one rank everything runs locally. Items and results
+//! travel as serde objects (any size). A task that returns an error or panics gives
+//! `Err(TaskError)` for its item; every other item still completes, and the pool stays
+//! usable. Pool messages travel on a private duplicate of the communicator, so they never
+//! mix with the program's own.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt::Display;
+use std::ops::Range;
+use std::sync::mpsc;
+
+use mpi::point_to_point::Source;
+use mpi::topology::{Communicator, Rank, SimpleCommunicator};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::object::ObjectCollectives;
+use crate::world::catch_panic;
+
+const ROOT: Rank = 0;
+
+/// Tags of one call: every call on every rank gets the next pair, so a worker that has
+/// moved on to the next call cannot be mistaken for one still in the previous call.
+#[derive(Clone, Copy)]
+struct Tags {
+    to_worker: i32,
+    from_worker: i32,
+}
+
+impl Tags {
+    fn of(call: u64) -> Tags {
+        let base = 2 * (call % 16_000) as i32;
+        Tags {
+            to_worker: base + 1,
+            from_worker: base + 2,
+        }
+    }
+}
+
+/// Why one task produced no result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("task {index}: {message}")]
+pub struct TaskError {
+    /// The item's index in the input.
+    pub index: usize,
+    /// The error's text, or `panicked at FILE:LINE: MESSAGE`.
+    pub message: String,
+}
+
+/// A task's outcome.
+pub type TaskResult<R> = std::result::Result<R, TaskError>;
+
+/// Results in completion order: (item index, outcome).
+pub type Completed<R> = Vec<(usize, TaskResult<R>)>;
+
+/// Runs the tasks of a chunk that starts at the given index.
+type RunChunk<'f, I, R> = dyn Fn(usize, &[I]) -> Vec<TaskResult<R>> + Sync + 'f;
+
+/// Root to worker. `Work` carries a borrowed slice when sent and a `Vec` when received:
+/// serde lays both out alike.
+#[derive(Serialize)]
+enum ToWorkerRef<'a, I> {
+    Work { start: usize, items: &'a [I] },
+    Stop,
+}
+
+#[derive(Deserialize)]
+enum ToWorker<I> {
+    Work { start: usize, items: Vec<I> },
+    Stop,
+}
+
+/// Worker to root.
+#[derive(Serialize, Deserialize)]
+enum FromWorker<R> {
+    Ready,
+    Done {
+        start: usize,
+        results: Vec<TaskResult<R>>,
+    },
+    Failed {
+        message: String,
+    },
+}
+
+/// A task pool over the ranks of a communicator.
+///
+/// # Examples
+/// ```no_run
+/// // Python: with Pool() as pool: results = pool.map(cube, range(8))
+/// let world = mpikit::World::init()?;
+/// let mut pool = mpikit::Pool::new(world.comm());
+/// let items: Vec<u64> = (0..8).collect();
+/// if let Some(results) = pool.map(&items, |&x| x * x * x)? {
+///     // Rank 0 gets one result per item, in input order.
+///     let cubes: Vec<u64> = results.into_iter().map(Result::unwrap).collect();
+///     assert_eq!(cubes, [0, 1, 8, 27, 64, 125, 216, 343]);
+/// }
+/// // Errors and panics are per item: 100 / 0 fails alone.
+/// let div = pool.try_map(&[1, 2, 0, 4], |&x: &i32| 100i32.checked_div(x).ok_or("division by zero"))?;
+/// # Ok::<(), mpikit::Error>(())
+/// ```
+pub struct Pool<'a> {
+    comm: SimpleCommunicator,
+    calls: u64,
+    chunksize: usize,
+    progress: Option<Box<dyn FnMut(usize, usize) + 'a>>,
+}
+
+impl<'a> Pool<'a> {
+    /// A pool over every rank of `comm` (collective: every rank must create it, in the same
+    /// order as its other pools). Rank 0 of `comm` hands out the work.
+    pub fn new<C: Communicator + ?Sized>(comm: &C) -> Pool<'a> {
+        Pool {
+            comm: comm.duplicate(),
+            calls: 0,
+            chunksize: 1,
+            progress: None,
+        }
+    }
+
+    /// Items per message (like `Pool.map`'s `chunksize`): larger chunks cost fewer messages,
+    /// smaller ones balance uneven tasks better. At least 1; the default is 1.
+    pub fn chunksize(mut self, chunksize: usize) -> Pool<'a> {
+        self.chunksize = chunksize.max(1);
+        self
+    }
+
+    /// Calls `f(done, total)` on rank 0 each time results arrive.
+    pub fn on_progress(mut self, f: impl FnMut(usize, usize) + 'a) -> Pool<'a> {
+        self.progress = Some(Box::new(f));
+        self
+    }
+
+    /// Number of ranks in the pool.
+    pub fn size(&self) -> usize {
+        self.comm.size() as usize
+    }
+
+    /// Whether this rank hands out the work and gets the results.
+    pub fn is_root(&self) -> bool {
+        self.comm.rank() == ROOT
+    }
+
+    /// `f` on every item; rank 0 gets `Some(results)` in input order, other ranks `None`.
+    /// `items` is read on rank 0 only. A panicking task gives `Err(TaskError)`.
+    pub fn map<I, R, F>(&mut self, items: &[I], f: F) -> Result<Option<Vec<TaskResult<R>>>>
+    where
+        I: Serialize + DeserializeOwned + Sync,
+        R: Serialize + DeserializeOwned + Send,
+        F: Fn(&I) -> R + Sync,
+    {
+        self.try_map(items, |x| Ok::<R, std::convert::Infallible>(f(x)))
+    }
+
+    /// [`map`](Self::map) for tasks that return a `Result`: an `Err(e)` becomes a
+    /// `TaskError` with `e`'s text.
+    pub fn try_map<I, R, E, F>(&mut self, items: &[I], f: F) -> Result<Option<Vec<TaskResult<R>>>>
+    where
+        I: Serialize + DeserializeOwned + Sync,
+        R: Serialize + DeserializeOwned + Send,
+        E: Display,
+        F: Fn(&I) -> std::result::Result<R, E> + Sync,
+    {
+        let mut slots: Vec<Option<TaskResult<R>>> = Vec::new();
+        if self.is_root() {
+            slots.resize_with(items.len(), || None);
+        }
+        self.try_as_completed(items, f, |i, r| slots[i] = Some(r))?;
+        Ok(self.is_root().then(|| {
+            slots
+                .into_iter()
+                .map(|r| r.expect("every item gets a result"))
+                .collect()
+        }))
+    }
+
+    /// `f` on every item, with `on_result(index, result)` called on rank 0 as each result
+    /// arrives (`concurrent.futures.as_completed`). Other ranks compute and return.
+    pub fn as_completed<I, R, F, G>(&mut self, items: &[I], f: F, on_result: G) -> Result<()>
+    where
+        I: Serialize + DeserializeOwned + Sync,
+        R: Serialize + DeserializeOwned + Send,
+        F: Fn(&I) -> R + Sync,
+        G: FnMut(usize, TaskResult<R>),
+    {
+        self.try_as_completed(
+            items,
+            |x| Ok::<R, std::convert::Infallible>(f(x)),
+            on_result,
+        )
+    }
+
+    /// [`map`](Self::map) in completion order: rank 0 gets `Some((index, result))` pairs as
+    /// they finished (`Pool.imap_unordered`).
+    pub fn map_unordered<I, R, F>(&mut self, items: &[I], f: F) -> Result<Option<Completed<R>>>
+    where
+        I: Serialize + DeserializeOwned + Sync,
+        R: Serialize + DeserializeOwned + Send,
+        F: Fn(&I) -> R + Sync,
+    {
+        let mut out = Vec::new();
+        self.as_completed(items, f, |i, r| out.push((i, r)))?;
+        Ok(self.is_root().then_some(out))
+    }
+
+    /// [`as_completed`](Self::as_completed) for tasks that return a `Result`.
+    pub fn try_as_completed<I, R, E, F, G>(
+        &mut self,
+        items: &[I],
+        f: F,
+        mut on_result: G,
+    ) -> Result<()>
+    where
+        I: Serialize + DeserializeOwned + Sync,
+        R: Serialize + DeserializeOwned + Send,
+        E: Display,
+        F: Fn(&I) -> std::result::Result<R, E> + Sync,
+        G: FnMut(usize, TaskResult<R>),
+    {
+        let run = |start: usize, chunk: &[I]| -> Vec<TaskResult<R>> {
+            chunk
+                .iter()
+                .enumerate()
+                .map(|(k, item)| {
+                    let index = start + k;
+                    match catch_panic(|| f(item)) {
+                        Ok(Ok(r)) => Ok(r),
+                        Ok(Err(e)) => Err(TaskError {
+                            index,
+                            message: e.to_string(),
+                        }),
+                        Err(message) => Err(TaskError { index, message }),
+                    }
+                })
+                .collect()
+        };
+        self.calls += 1;
+        let tags = Tags::of(self.calls);
+        if self.is_root() {
+            self.hand_out(items, &run, &mut on_result, tags)
+        } else {
+            self.work(&run, tags)
+        }
+    }
+
+    /// Rank 0: a helper thread computes chunks like one more worker, while this thread
+    /// answers the workers' requests (MPI stays on this thread) and stops every worker once
+    /// the chunks are gone.
+    fn hand_out<I, R>(
+        &mut self,
+        items: &[I],
+        run: &RunChunk<'_, I, R>,
+        on_result: &mut dyn FnMut(usize, TaskResult<R>),
+        tags: Tags,
+    ) -> Result<()>
+    where
+        I: Serialize + Sync,
+        R: Serialize + DeserializeOwned + Send,
+    {
+        let total = items.len();
+        let step = self.chunksize;
+        let mut chunks: VecDeque<Range<usize>> = (0..total)
+            .step_by(step)
+            .map(|s| s..(s + step).min(total))
+            .collect();
+        let mut done = 0;
+        let progress = &mut self.progress;
+        let mut deliver = |start: usize, results: Vec<TaskResult<R>>| {
+            done += results.len();
+            for (k, r) in results.into_iter().enumerate() {
+                on_result(start + k, r);
+            }
+            if let Some(p) = progress.as_mut() {
+                p(done, total);
+            }
+        };
+        if self.comm.size() == 1 {
+            for chunk in chunks {
+                deliver(chunk.start, run(chunk.start, &items[chunk]));
+            }
+            return Ok(());
+        }
+        let comm = &self.comm;
+        let mut working = comm.size() as usize - 1; // workers not yet stopped
+        let mut assigned: HashMap<Rank, Range<usize>> = HashMap::new();
+        std::thread::scope(|scope| -> Result<()> {
+            let (to_helper, helper_gets) = mpsc::channel::<Range<usize>>();
+            let (helper_gives, from_helper) = mpsc::channel::<(usize, Vec<TaskResult<R>>)>();
+            scope.spawn(move || {
+                for chunk in helper_gets {
+                    if helper_gives
+                        .send((chunk.start, run(chunk.start, &items[chunk])))
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+            let mut helper_busy = false;
+            let mut idle = Backoff::default();
+            loop {
+                if !helper_busy {
+                    if let Some(chunk) = chunks.pop_front() {
+                        to_helper
+                            .send(chunk)
+                            .expect("the helper runs until the channel closes");
+                        helper_busy = true;
+                    }
+                }
+                if let Some(status) = comm
+                    .any_process()
+                    .immediate_probe_with_tag(tags.from_worker)
+                {
+                    idle.reset();
+                    let worker = status.source_rank();
+                    let message =
+                        comm.receive_object::<FromWorker<R>>(Some(worker), Some(tags.from_worker));
+                    match (message.map(|(m, _)| m), assigned.remove(&worker)) {
+                        (Ok(FromWorker::Done { start, results }), _) => deliver(start, results),
+                        (Ok(FromWorker::Failed { message }), Some(range)) => {
+                            deliver(range.start, failed(range, &message))
+                        }
+                        (Err(e), Some(range)) => deliver(
+                            range.start,
+                            failed(range, &format!("its results could not be read: {e}")),
+                        ),
+                        _ => {} // a worker's first request
+                    }
+                    // Reply with the next chunk that can be sent, or stop the worker.
+                    loop {
+                        let Some(chunk) = chunks.pop_front() else {
+                            comm.send_object(worker, tags.to_worker, &ToWorkerRef::<I>::Stop)?;
+                            working -= 1;
+                            break;
+                        };
+                        let work = ToWorkerRef::Work {
+                            start: chunk.start,
+                            items: &items[chunk.clone()],
+                        };
+                        match comm.send_object(worker, tags.to_worker, &work) {
+                            Ok(()) => {
+                                assigned.insert(worker, chunk);
+                                break;
+                            }
+                            // Nothing was sent: these items fail, the worker gets the next chunk.
+                            Err(e) => deliver(
+                                chunk.start,
+                                failed(chunk, &format!("its item could not be sent: {e}")),
+                            ),
+                        }
+                    }
+                    continue;
+                }
+                if let Ok((start, results)) = from_helper.try_recv() {
+                    idle.reset();
+                    helper_busy = false;
+                    deliver(start, results);
+                    continue;
+                }
+                if working == 0 && !helper_busy && chunks.is_empty() {
+                    return Ok(());
+                }
+                idle.wait();
+            }
+        })
+    }
+
+    /// Other ranks: ask for work, compute it, send the results with the next request.
+    fn work<I, R>(&mut self, run: &RunChunk<'_, I, R>, tags: Tags) -> Result<()>
+    where
+        I: DeserializeOwned,
+        R: Serialize,
+    {
+        let mut report = FromWorker::Ready;
+        loop {
+            if let Err(e) = self.comm.send_object(ROOT, tags.from_worker, &report) {
+                let failed = FromWorker::<R>::Failed {
+                    message: format!("its results could not be sent: {e}"),
+                };
+                self.comm.send_object(ROOT, tags.from_worker, &failed)?;
+            }
+            report = match self
+                .comm
+                .receive_object::<ToWorker<I>>(Some(ROOT), Some(tags.to_worker))
+            {
+                Ok((ToWorker::Work { start, items }, _)) => FromWorker::Done {
+                    start,
+                    results: run(start, &items),
+                },
+                Ok((ToWorker::Stop, _)) => return Ok(()),
+                Err(e) => FromWorker::Failed {
+                    message: format!(
+                        "its items could not be read on rank {}: {e}",
+                        self.comm.rank()
+                    ),
+                },
+            };
+        }
+    }
+}
+
+/// The same error for every item of `range`.
+fn failed<R>(range: Range<usize>, message: &str) -> Vec<TaskResult<R>> {
+    range
+        .map(|index| {
+            Err(TaskError {
+                index,
+                message: message.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// Polling pause for rank 0's loop: spins briefly, then sleeps up to 200 µs, so a waiting
+/// root answers quickly without taking a core from the workers.
+#[derive(Default)]
+struct Backoff(u32);
+
+impl Backoff {
+    fn reset(&mut self) {
+        self.0 = 0;
+    }
+
+    fn wait(&mut self) {
+        self.0 = self.0.saturating_add(1);
+        if self.0 <= 64 {
+            std::thread::yield_now();
+        } else {
+            let micros = (u64::from(self.0 - 64) * 5).min(200);
+            std::thread::sleep(std::time::Duration::from_micros(micros));
+        }
+    }
+}
