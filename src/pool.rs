@@ -25,6 +25,9 @@ use crate::world::catch_panic;
 
 const ROOT: Rank = 0;
 
+/// Chunks a worker (or rank 0's helper thread) holds at once.
+const IN_FLIGHT: usize = 4;
+
 /// Tags of one call: every call on every rank gets the next pair, so a worker that has
 /// moved on to the next call cannot be mistaken for one still in the previous call.
 #[derive(Clone, Copy)]
@@ -289,7 +292,7 @@ impl<'a> Pool<'a> {
         }
         let comm = &self.comm;
         let mut working = comm.size() as usize - 1; // workers not yet stopped
-        let mut assigned: HashMap<Rank, Range<usize>> = HashMap::new();
+        let mut assigned: HashMap<Rank, VecDeque<Range<usize>>> = HashMap::new();
         std::thread::scope(|scope| -> Result<()> {
             let (to_helper, helper_gets) = mpsc::channel::<Range<usize>>();
             let (helper_gives, from_helper) = mpsc::channel::<(usize, Vec<TaskResult<R>>)>();
@@ -303,16 +306,28 @@ impl<'a> Pool<'a> {
                     }
                 }
             });
-            let mut helper_busy = false;
+            // Up to IN_FLIGHT chunks per worker and for the helper: the next chunk is already
+            // there when one finishes, so nobody waits a round trip for work.
+            // Near the end, one chunk each, so no one sits on work that another could do.
+            let agents = comm.size() as usize;
+            let depth = |left: usize| {
+                if left >= agents * IN_FLIGHT * 2 {
+                    IN_FLIGHT
+                } else {
+                    1
+                }
+            };
+            let mut helper_chunks = 0;
             let mut idle = Backoff::default();
             loop {
-                if !helper_busy {
-                    if let Some(chunk) = chunks.pop_front() {
-                        to_helper
-                            .send(chunk)
-                            .expect("the helper runs until the channel closes");
-                        helper_busy = true;
-                    }
+                while helper_chunks < depth(chunks.len()) {
+                    let Some(chunk) = chunks.pop_front() else {
+                        break;
+                    };
+                    to_helper
+                        .send(chunk)
+                        .expect("the helper runs until the channel closes");
+                    helper_chunks += 1;
                 }
                 if let Some(status) = comm
                     .any_process()
@@ -322,22 +337,40 @@ impl<'a> Pool<'a> {
                     let worker = status.source_rank();
                     let message =
                         comm.receive_object::<FromWorker<R>>(Some(worker), Some(tags.from_worker));
-                    match (message.map(|(m, _)| m), assigned.remove(&worker)) {
-                        (Ok(FromWorker::Done { start, results }), _) => deliver(start, results),
-                        (Ok(FromWorker::Failed { message }), Some(range)) => {
-                            deliver(range.start, failed(range, &message))
+                    let queue = assigned.entry(worker).or_default();
+                    // Chunks come back in the order they were sent (MPI does not overtake).
+                    match message.map(|(m, _)| m) {
+                        Ok(FromWorker::Ready) => {}
+                        Ok(FromWorker::Done { start, results }) => {
+                            queue.pop_front();
+                            deliver(start, results);
                         }
-                        (Err(e), Some(range)) => deliver(
-                            range.start,
-                            failed(range, &format!("its results could not be read: {e}")),
-                        ),
-                        _ => {} // a worker's first request
+                        Ok(FromWorker::Failed { message }) => {
+                            let range = queue
+                                .pop_front()
+                                .expect("a worker fails only on a chunk it was sent");
+                            deliver(range.start, failed(range, &message));
+                        }
+                        Err(e) => {
+                            let range = queue
+                                .pop_front()
+                                .expect("a worker reports only on a chunk it was sent");
+                            deliver(
+                                range.start,
+                                failed(range, &format!("its results could not be read: {e}")),
+                            );
+                        }
                     }
-                    // Reply with the next chunk that can be sent, or stop the worker.
-                    loop {
+                    // Top up the worker with chunks that can be sent, or stop it once it has
+                    // none left to finish.
+                    let queue = assigned.entry(worker).or_default();
+                    let mut wanted = depth(chunks.len()).saturating_sub(queue.len());
+                    while wanted > 0 || queue.is_empty() {
                         let Some(chunk) = chunks.pop_front() else {
-                            comm.send_object(worker, tags.to_worker, &ToWorkerRef::<I>::Stop)?;
-                            working -= 1;
+                            if queue.is_empty() {
+                                comm.send_object(worker, tags.to_worker, &ToWorkerRef::<I>::Stop)?;
+                                working -= 1;
+                            }
                             break;
                         };
                         let work = ToWorkerRef::Work {
@@ -346,8 +379,8 @@ impl<'a> Pool<'a> {
                         };
                         match comm.send_object(worker, tags.to_worker, &work) {
                             Ok(()) => {
-                                assigned.insert(worker, chunk);
-                                break;
+                                queue.push_back(chunk);
+                                wanted -= 1;
                             }
                             // Nothing was sent: these items fail, the worker gets the next chunk.
                             Err(e) => deliver(
@@ -360,11 +393,11 @@ impl<'a> Pool<'a> {
                 }
                 if let Ok((start, results)) = from_helper.try_recv() {
                     idle.reset();
-                    helper_busy = false;
+                    helper_chunks -= 1;
                     deliver(start, results);
                     continue;
                 }
-                if working == 0 && !helper_busy && chunks.is_empty() {
+                if working == 0 && helper_chunks == 0 && chunks.is_empty() {
                     return Ok(());
                 }
                 idle.wait();

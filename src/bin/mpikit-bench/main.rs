@@ -6,7 +6,8 @@
 //! The buffer variants are the in-place calls (`broadcast_array_into`, `scatter_array_into`,
 //! `gather_array_into`, `allreduce_array_into`), as mpi4py's uppercase methods are.
 //! Benchmarks: latency (ping-pong between ranks 0 and 1, half round trip), bandwidth
-//! (a window of sends from 0 to 1), broadcast, scatter, gather, allreduce. Sizes are bytes
+//! (a window of sends from 0 to 1), broadcast, scatter, gather, allreduce; and the task
+//! pool's tiny-task rate (`tasks`) and skewed-task makespan (`balance`). Sizes are bytes
 //! per rank. Each figure is the median over repetitions of the slowest rank's mean time per
 //! call. Rank 0 prints a table (and CSV with --csv).
 
@@ -21,6 +22,8 @@ use mpikit::{ReduceOp, World};
 use ndarray::Array1;
 use serde_bytes::ByteBuf;
 
+mod pool;
+
 const BENCHES: [&str; 6] = [
     "latency",
     "bandwidth",
@@ -29,6 +32,9 @@ const BENCHES: [&str; 6] = [
     "gather",
     "allreduce",
 ];
+
+/// Task-pool benchmarks: tiny-task throughput (chunksize 1 and 64) and skewed-task balance.
+const POOL_BENCHES: [&str; 2] = ["tasks", "balance"];
 const WINDOW: usize = 16;
 
 /// OSU-style benchmarks: raw rsmpi vs mpikit buffer vs mpikit object calls.
@@ -43,7 +49,7 @@ struct Cli {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "latency,bandwidth,bcast,scatter,gather,allreduce"
+        default_value = "latency,bandwidth,bcast,scatter,gather,allreduce,tasks,balance"
     )]
     bench: Vec<String>,
 
@@ -291,11 +297,16 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    if let Some(bad) = cli.bench.iter().find(|b| !BENCHES.contains(&b.as_str())) {
+    if let Some(bad) = cli
+        .bench
+        .iter()
+        .find(|b| !BENCHES.contains(&b.as_str()) && !POOL_BENCHES.contains(&b.as_str()))
+    {
         if root {
             eprintln!(
-                "mpikit-bench: unknown benchmark {bad:?} (expected {})",
-                BENCHES.join(", ")
+                "mpikit-bench: unknown benchmark {bad:?} (expected {}, {})",
+                BENCHES.join(", "),
+                POOL_BENCHES.join(", ")
             );
         }
         return ExitCode::from(2);
@@ -338,8 +349,36 @@ fn main() -> ExitCode {
             rows.push(row);
         }
     }
+    let mut pool_rows = Vec::new();
+    if cli.bench.iter().any(|b| b == "tasks") {
+        for chunksize in [1, 64] {
+            if let Some(rate) = pool::tasks_per_second(comm, 20_000, chunksize, cli.reps) {
+                println!("tasks      chunksize {chunksize:>3}: {rate:>12.0} tiny tasks/s");
+                pool_rows.push(format!(
+                    "tasks,{chunksize},{},pool,{:e}",
+                    comm.size(),
+                    1.0 / rate
+                ));
+            }
+        }
+    }
+    if cli.bench.iter().any(|b| b == "balance") {
+        let unit = std::time::Duration::from_millis(10);
+        if let Some((span, ideal)) = pool::balance(comm, 64, unit, cli.reps) {
+            println!(
+                "balance    64 skewed tasks: makespan {span:.3} s, ideal {ideal:.3} s, {:.1}% over",
+                100.0 * (span / ideal - 1.0)
+            );
+            pool_rows.push(format!("balance,64,{},pool,{span:e}", comm.size()));
+            pool_rows.push(format!("balance,64,{},ideal,{ideal:e}", comm.size()));
+        }
+    }
     if let (true, Some(path)) = (root, &cli.csv) {
         let mut csv = String::from("bench,bytes,ranks,variant,seconds\n");
+        for row in &pool_rows {
+            csv += row;
+            csv.push('\n');
+        }
         for r in &rows {
             let variants = [
                 ("raw", Some(r.raw)),
