@@ -19,15 +19,9 @@ while (($#)); do
     *) die "unknown option $1 (see --help)" ;;
   esac
 done
-"$MPIKIT_ROOT/scripts/setup.sh" --mpi "$MPIKIT_MPI"
-mpi_tools
-B=$MPIKIT_ROOT/.bench
-mkdir -p "$B"
-if ! "$B/venv/bin/python" -c 'import numpy, mpi4py' 2>/dev/null; then
-  say "installing numpy and mpi4py into .bench/venv (pip)"
-  { python3 -m venv "$B/venv" && "$B/venv/bin/pip" install -q numpy mpi4py; } >/dev/null 2>&1 ||
-    die "pip could not install numpy and mpi4py; mpikit-bench alone: mpirun -n $np target/release/mpikit-bench"
-fi
+bench_prepare
+python_peers
+[ -n "$PY" ] || die "no mpi4py to compare with; mpikit-bench alone: mpirun -n $np target/release/mpikit-bench"
 bytes=$(echo "$sizes" | tr ',' '\n' | awk '/[Kk]$/{print $0*1024; next} /[Mm]$/{print $0*1048576; next} {print $0}' | paste -sd, -)
 benches=latency,bcast,scatter,gather,allreduce
 for payload in bytes floats; do
@@ -37,7 +31,7 @@ for round in $(seq 1 "$rounds"); do
   mpirun_np "$np" "$TARGET_DIR/release/mpikit-bench" --sizes "$bytes" --reps "$reps" --bench "$benches" \
     --object "$payload" --csv "$B/mpikit.csv" >/dev/null
   tail -n +2 "$B/mpikit.csv" | sed "s/^/$round,/" >>"$csv"
-  mpirun_np "$np" "$B/venv/bin/python" "$MPIKIT_ROOT/scripts/bench/osu_mpi4py.py" "$bytes" "$reps" "$benches" "$payload" |
+  mpirun_np "$np" "$PY" "$MPIKIT_ROOT/scripts/bench/osu_mpi4py.py" "$bytes" "$reps" "$benches" "$payload" |
     sed "s/^/$round,/" >>"$csv"
 done
 echo

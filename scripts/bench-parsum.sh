@@ -20,10 +20,7 @@ while (($#)); do
     *) die "unknown option $1 (see --help)" ;;
   esac
 done
-"$MPIKIT_ROOT/scripts/setup.sh" --mpi "$MPIKIT_MPI"
-mpi_tools
-B=$MPIKIT_ROOT/.bench
-mkdir -p "$B"
+bench_prepare
 parsum=$TARGET_DIR/release/parsum
 
 command -v gcc >/dev/null || die "gcc is needed for the C yardstick"
@@ -31,14 +28,8 @@ gcc -O3 -march=native -ffast-math -fopenmp "$MPIKIT_ROOT/scripts/bench/stream_re
 
 py=""
 if ((python)); then
-  if [ ! -x "$B/venv/bin/python" ] || ! "$B/venv/bin/python" -c 'import numpy, mpi4py' 2>/dev/null; then
-    say "installing numpy and mpi4py into .bench/venv (pip)"
-    if python3 -m venv "$B/venv" >/dev/null 2>&1 &&
-      "$B/venv/bin/pip" install -q numpy mpi4py >/dev/null 2>&1; then :; else
-      say "pip could not install numpy/mpi4py: Python peers skipped"
-    fi
-  fi
-  "$B/venv/bin/python" -c 'import numpy, mpi4py' 2>/dev/null && py=$B/venv/bin/python
+  python_peers
+  py=$PY
 fi
 
 csv=$B/parsum.csv

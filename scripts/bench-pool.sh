@@ -18,17 +18,9 @@ while (($#)); do
     *) die "unknown option $1 (see --help)" ;;
   esac
 done
-"$MPIKIT_ROOT/scripts/setup.sh" --mpi "$MPIKIT_MPI"
-mpi_tools
-B=$MPIKIT_ROOT/.bench
-mkdir -p "$B"
-py=""
-if "$B/venv/bin/python" -c 'import numpy, mpi4py' 2>/dev/null ||
-  { python3 -m venv "$B/venv" && "$B/venv/bin/pip" install -q numpy mpi4py; } >/dev/null 2>&1; then
-  py=$B/venv/bin/python
-else
-  say "pip could not install mpi4py: Python peers skipped"
-fi
+bench_prepare
+python_peers
+py=$PY
 csv=$B/pool.csv
 echo "round,bench,chunksize,peer,value" >"$csv"
 for round in $(seq 1 "$rounds"); do

@@ -88,3 +88,22 @@ mpirun_np() {
   launch_settings "$np"
   env "${MPI_ENV[@]}" "$MPIRUN" -n "$np" "${MPI_FLAGS[@]}" "$@"
 }
+
+# bench_prepare: setup and build for the chosen MPI, then the benchmark folder .bench ($B).
+bench_prepare() {
+  "$MPIKIT_ROOT/scripts/setup.sh" --mpi "$MPIKIT_MPI"
+  mpi_tools
+  B=$MPIKIT_ROOT/.bench
+  mkdir -p "$B"
+}
+
+# python_peers: sets PY to a Python with numpy and mpi4py (pip-installed into .bench/venv
+# the first time; mpi4py's wheel uses the system MPI), or to "" when pip cannot get them.
+python_peers() {
+  PY=$B/venv/bin/python
+  if ! "$PY" -c 'import numpy, mpi4py' 2>/dev/null; then
+    say "installing numpy and mpi4py into .bench/venv (pip)"
+    { python3 -m venv "$B/venv" && "$B/venv/bin/pip" install -q numpy mpi4py; } >/dev/null 2>&1 || true
+  fi
+  "$PY" -c 'import numpy, mpi4py' 2>/dev/null || { say "pip could not install numpy and mpi4py: Python peers skipped"; PY=""; }
+}
