@@ -73,8 +73,10 @@ pub use pending::Pending;
 pub use pool::{Completed, Pool, TaskError, TaskResult};
 pub use queue::Queue;
 pub use reduce::{Partial, Real, Stat};
-pub use report::{PhaseSummary, PhaseTimer};
-pub use world::{install_panic_hook, launcher_rank_and_size, World, THREADS_ENV};
+pub use report::{MemorySummary, PhaseSummary, PhaseTimer};
+pub use world::{
+    install_panic_hook, launcher_mismatch, launcher_rank_and_size, World, THREADS_ENV,
+};
 
 /// Re-exported so programs need no direct `mpi` dependency for the basics.
 pub use mpi;

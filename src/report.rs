@@ -127,3 +127,52 @@ pub fn table(phases: &[PhaseSummary]) -> String {
     }
     out
 }
+
+/// This process's peak resident memory in bytes (`VmHWM` in `/proc/self/status`), where
+/// the OS reports it (Linux).
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// Peak resident memory over the ranks of a communicator, in bytes (0 where unknown).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MemorySummary {
+    /// The smallest rank's peak.
+    pub min: u64,
+    /// Mean over ranks.
+    pub mean: f64,
+    /// The largest rank's peak.
+    pub max: u64,
+    /// Every rank's peak, in rank order.
+    pub per_rank: Vec<u64>,
+}
+
+impl MemorySummary {
+    /// Gathers every rank's [`peak_rss_bytes`] so far (collective: one allgather).
+    pub fn gather<C: Communicator + ?Sized>(comm: &C) -> MemorySummary {
+        let mine = peak_rss_bytes().unwrap_or(0);
+        let mut per_rank = vec![0u64; comm.size() as usize];
+        comm.all_gather_into(&mine, &mut per_rank[..]);
+        MemorySummary {
+            min: per_rank.iter().copied().min().unwrap_or(0),
+            mean: per_rank.iter().sum::<u64>() as f64 / per_rank.len() as f64,
+            max: per_rank.iter().copied().max().unwrap_or(0),
+            per_rank,
+        }
+    }
+
+    /// One table line in MiB.
+    pub fn line(&self) -> String {
+        let mib = |b: f64| b / (1 << 20) as f64;
+        format!(
+            "{:<12} {:>10.1} {:>10.1} {:>10.1}\n",
+            "peak RSS MiB",
+            mib(self.min as f64),
+            mib(self.mean),
+            mib(self.max as f64)
+        )
+    }
+}

@@ -251,3 +251,14 @@ pub fn launcher_rank_and_size() -> Option<(i32, i32)> {
     .find_map(|(r, s)| Some((get(r)?, get(s)?)))
     .or_else(|| get("PMIX_RANK").map(|r| (r, -1)))
 }
+
+/// The number of processes a launcher started, when it differs from the MPI job's `size`:
+/// the sign of a binary started by another MPI's launcher (each process then believes it is
+/// rank 0 of 1). Reads only what `mpirun`/`mpiexec` set for each process
+/// (`OMPI_COMM_WORLD_SIZE`, `PMI_SIZE`), not Slurm's job-wide variables, which a batch
+/// script running a 1-rank program also has.
+pub fn launcher_mismatch(size: i32) -> Option<i32> {
+    let get = |name: &str| std::env::var(name).ok()?.trim().parse::<i32>().ok();
+    let launched = get("OMPI_COMM_WORLD_SIZE").or_else(|| get("PMI_SIZE"))?;
+    (launched != size).then_some(launched)
+}

@@ -284,3 +284,67 @@ fn a_panicking_rank_ends_the_job_quickly() {
         job.check(job.stderr.contains("deliberate panic"), "the panic message");
     }
 }
+
+/// Allowance over a rank's chunk for the program, the MPI library and buffers: the job's
+/// peak RSS at N = 0 is about 15 MiB per rank on the CI machine.
+const RSS_OVERHEAD: u64 = 64 << 20;
+
+#[test]
+fn peak_memory_is_one_chunk_per_rank() {
+    if !have_mpirun("peak_memory") {
+        return;
+    }
+    let n: u64 = 100_000_000;
+    let chunk = n / 4 * 8;
+    let per_rank = |job: &Job| -> Vec<u64> {
+        let v = json_of(job);
+        let ranks = v["peak_rss"]["per_rank"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        job.check(ranks.len() == 4, "peak_rss.per_rank has one entry per rank");
+        ranks.iter().map(|r| r.as_u64().unwrap_or(0)).collect()
+    };
+    let job = mpirun(
+        4,
+        &parsum(),
+        &["--json", "--len", "1e8", "--mode", "generate"],
+    );
+    job.assert_ok();
+    for (rank, &peak) in per_rank(&job).iter().enumerate() {
+        let msg = format!("generate: rank {rank} peaked at {peak} bytes; its chunk is {chunk}");
+        job.check(peak >= chunk && peak <= chunk + RSS_OVERHEAD, &msg);
+    }
+    let job = mpirun(
+        4,
+        &parsum(),
+        &["--json", "--len", "1e8", "--mode", "scatter"],
+    );
+    job.assert_ok();
+    let peaks = per_rank(&job);
+    job.check(peaks[0] >= n * 8, "scatter: the root holds the whole array");
+    for (rank, &peak) in peaks.iter().enumerate().skip(1) {
+        let msg = format!("scatter: rank {rank} peaked at {peak} bytes; its chunk is {chunk}");
+        job.check(peak >= chunk && peak <= chunk + RSS_OVERHEAD, &msg);
+    }
+}
+
+#[test]
+fn another_mpis_launcher_is_detected() {
+    if !have_mpirun("launcher_mismatch") {
+        return;
+    }
+    // What another MPI's launcher does: every process starts as rank 0 of its own 1-rank
+    // job while the launcher's variables say there are 3.
+    for (rank, printed) in [("0", true), ("2", false)] {
+        let env = [("PMI_RANK", rank), ("PMI_SIZE", "3")];
+        let job = common::direct(&parsum(), &["--len", "100"], &env, Duration::from_secs(30));
+        job.assert_exit(2);
+        job.check(job.stdout.is_empty(), "no report");
+        let said = job.stderr.contains("the launcher started 3 processes");
+        job.check(
+            said == printed,
+            "only the launcher's rank 0 explains the mismatch",
+        );
+    }
+}

@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 use mpikit::prelude::*;
-use mpikit::{par_arange, Partial, Partition, PhaseSummary, PhaseTimer, Stat, World};
+use mpikit::{
+    par_arange, MemorySummary, Partial, Partition, PhaseSummary, PhaseTimer, Stat, World,
+};
 use ndarray::Array1;
 use serde::{Serialize, Serializer};
 
@@ -155,6 +157,8 @@ struct Report {
     /// Seconds, the slowest rank.
     timings: Timings,
     phases: Vec<PhaseSummary>,
+    /// Peak resident memory per rank, bytes.
+    peak_rss: MemorySummary,
 }
 
 /// The closed form for x_i = i, i in 0..n, from exact integer arithmetic.
@@ -234,6 +238,7 @@ fn run(world: &World, cli: Cli) -> Result<Report, mpikit::Error> {
     drop(chunk);
 
     let phases = timer.summarize(comm);
+    let peak_rss = MemorySummary::gather(comm);
     let max_of = |name: &str| {
         phases
             .iter()
@@ -264,6 +269,7 @@ fn run(world: &World, cli: Cli) -> Result<Report, mpikit::Error> {
             total: max_of("total"),
         },
         phases,
+        peak_rss,
     })
 }
 
@@ -297,6 +303,7 @@ fn print_table(r: &Report) {
         r.compute_gb_per_s.0
     );
     print!("{}", mpikit::report::table(&r.phases));
+    print!("{}", r.peak_rss.line());
 }
 
 /// Prints `msg` once, from rank 0 (or, before MPI is up, the launcher's rank 0).
@@ -315,6 +322,21 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // A binary launched by another MPI's launcher runs as N separate 1-rank jobs.
+    if let Some(launched) = mpikit::launcher_mismatch(world.size()) {
+        let rank = mpikit::launcher_rank_and_size().map_or(0, |(r, _)| r);
+        print_once(
+            rank,
+            &format!(
+                "parsum: MPI says this job has {} rank(s), but the launcher started {launched} \
+                 processes: the launcher belongs to another MPI than the one parsum was built \
+                 with (use that MPI's mpirun/mpiexec, or rebuild with scripts/setup.sh --mpi ...)",
+                world.size()
+            ),
+        );
+        drop(world);
+        return ExitCode::from(2);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -165,6 +165,20 @@ pub fn mpirun_with(
     run(cmd, command, timeout)
 }
 
+/// Runs `program args` as a plain process (no launcher: a 1-rank MPI singleton), with the
+/// same timeout, reporting and one-at-a-time rule as [`mpirun_with`].
+pub fn direct(program: &Path, args: &[&str], env: &[(&str, &str)], timeout: Duration) -> Job {
+    let mut cmd = Command::new(program);
+    cmd.args(args);
+    let mut shown: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    shown.push(program.display().to_string());
+    shown.extend(args.iter().map(|a| a.to_string()));
+    run(cmd, shown.join(" "), timeout)
+}
+
 fn run(mut cmd: Command, command: String, timeout: Duration) -> Job {
     let _one_at_a_time = LAUNCH.lock().unwrap_or_else(|e| e.into_inner());
     cmd.stdin(Stdio::null())
