@@ -225,6 +225,9 @@ pub fn install_panic_hook() {
         };
         eprintln!("rank {rank}: panicked at {at}: {msg}");
         if live {
+            // MPI_Abort makes the launcher kill every process at once; MPICH's Hydra can
+            // lose output it has not forwarded yet. A moment first lets the message through.
+            std::thread::sleep(std::time::Duration::from_millis(200));
             // SAFETY: MPI is initialised and not finalised; MPI_Abort does not return.
             unsafe {
                 mpi::ffi::MPI_Abort(mpi::ffi::RSMPI_COMM_WORLD, 101);
