@@ -13,14 +13,13 @@ use mpi::raw::AsRaw;
 use mpi::topology::{Communicator, Rank};
 use ndarray::{Array, ArrayBase, Data, DataMut, Dimension};
 
-use crate::array::{
-    agree_same_shape, check_root, contiguous, into_array, with_contiguous, Element,
-};
+use crate::array::Element;
 use crate::buffer::zeroed_vec;
 use crate::error::{Error, Result};
 use crate::large;
 use crate::partition::RowPartition;
-use crate::pending::Pending;
+use crate::pending::{start_each, Pending};
+use crate::shape::{agree_same_shape, check_root, contiguous, into_array, with_contiguous};
 
 /// Built-in MPI reduction operations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -262,10 +261,7 @@ pub trait ArrayReductions: Communicator {
             .0;
         let mut recv: Array<T, D> = into_array(local.shape(), zeroed_vec(send.len()));
         let out = recv.as_slice_mut().expect("fresh arrays are contiguous");
-        let mut requests = Vec::new();
-        for r in large::pieces::<T>(send.len()) {
-            // SAFETY: reading an MPI constant.
-            let mut req = unsafe { mpi::ffi::RSMPI_REQUEST_NULL };
+        let requests = start_each(large::pieces::<T>(send.len()), |r, req| {
             // SAFETY: both buffers are heap allocations owned by the returned Pending, which
             // waits for the requests before it gives them up.
             unsafe {
@@ -276,11 +272,10 @@ pub trait ArrayReductions: Communicator {
                     T::equivalent_datatype().as_raw(),
                     op.system().as_raw(),
                     self.as_raw(),
-                    &mut req,
+                    req,
                 );
             }
-            requests.push(req);
-        }
+        });
         Ok(Pending::new(requests, recv, Some(Box::new(send))))
     }
 
@@ -301,10 +296,7 @@ pub trait ArrayReductions: Communicator {
             buf = buf.as_standard_layout().into_owned();
         }
         let data = buf.as_slice_mut().expect("standard layout is contiguous");
-        let mut requests = Vec::new();
-        for r in large::pieces::<T>(data.len()) {
-            // SAFETY: reading an MPI constant.
-            let mut req = unsafe { mpi::ffi::RSMPI_REQUEST_NULL };
+        let requests = start_each(large::pieces::<T>(data.len()), |r, req| {
             // SAFETY: the buffer's heap storage is owned by the returned Pending, which waits
             // for the requests before it gives it up.
             unsafe {
@@ -314,11 +306,10 @@ pub trait ArrayReductions: Communicator {
                     T::equivalent_datatype().as_raw(),
                     root,
                     self.as_raw(),
-                    &mut req,
+                    req,
                 );
             }
-            requests.push(req);
-        }
+        });
         Ok(Pending::new(requests, buf, None))
     }
 }

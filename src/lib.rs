@@ -60,9 +60,10 @@ mod pool;
 mod queue;
 pub mod reduce;
 pub mod report;
+mod shape;
 mod world;
 
-pub use array::{ArrayCollectives, Element, MAX_DIMS};
+pub use array::{ArrayCollectives, Element};
 pub use array_reduce::{ArrayReductions, ReduceOp};
 pub use buffer::{advise_huge_pages, par_arange, par_from_fn, zeroed_vec, HUGE_PAGE_THRESHOLD};
 pub use error::{Error, Result};
@@ -74,6 +75,7 @@ pub use pool::{Completed, Pool, TaskError, TaskResult};
 pub use queue::Queue;
 pub use reduce::{Partial, Real, Stat};
 pub use report::{MemorySummary, PhaseSummary, PhaseTimer};
+pub use shape::MAX_DIMS;
 pub use world::{
     install_panic_hook, launcher_mismatch, launcher_rank_and_size, World, THREADS_ENV,
 };

@@ -20,10 +20,11 @@ use mpi::Tag;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::array::check_root;
 use crate::buffer::zeroed_vec;
 use crate::error::{Error, Result};
 use crate::large;
+use crate::pending::start_each;
+use crate::shape::check_root;
 
 /// Marks a rank's failed encoding in a size exchange.
 const FAILED: u64 = u64::MAX;
@@ -132,26 +133,21 @@ pub trait ObjectCollectives: Communicator {
         let bytes = encoded_message(value)?;
         let first = first_piece(bytes.len());
         let rest = large::pieces::<u8>(bytes.len() - first).map(|r| r.start + first..r.end + first);
-        let requests = std::iter::once(0..first)
-            .chain(rest)
-            .map(|r| {
-                // SAFETY: reading an MPI constant; then an Isend of a heap buffer that the
-                // returned Pending owns until the request completes.
-                unsafe {
-                    let mut req = mpi::ffi::RSMPI_REQUEST_NULL;
-                    mpi::ffi::MPI_Isend(
-                        bytes[r.clone()].as_ptr().cast(),
-                        r.len() as i32,
-                        u8::equivalent_datatype().as_raw(),
-                        dest,
-                        tag,
-                        self.as_raw(),
-                        &mut req,
-                    );
-                    req
-                }
-            })
-            .collect();
+        let requests = start_each(std::iter::once(0..first).chain(rest), |r, req| {
+            // SAFETY: an Isend of a heap buffer that the returned Pending owns until the
+            // request completes.
+            unsafe {
+                mpi::ffi::MPI_Isend(
+                    bytes[r.clone()].as_ptr().cast(),
+                    r.len() as i32,
+                    u8::equivalent_datatype().as_raw(),
+                    dest,
+                    tag,
+                    self.as_raw(),
+                    req,
+                );
+            }
+        });
         Ok(crate::Pending::new(requests, (), Some(Box::new(bytes))))
     }
 

@@ -1,8 +1,25 @@
 //! Handles for non-blocking collectives: the result and the MPI requests that fill it.
 
 use std::any::Any;
+use std::ops::Range;
 
 use mpi::ffi::MPI_Request;
+
+/// Starts one non-blocking MPI call per range (`start` fills in its request handle) and
+/// returns the handles, for a [`Pending`] to own.
+pub(crate) fn start_each(
+    ranges: impl Iterator<Item = Range<usize>>,
+    mut start: impl FnMut(Range<usize>, &mut MPI_Request),
+) -> Vec<MPI_Request> {
+    ranges
+        .map(|r| {
+            // SAFETY: reading an MPI constant.
+            let mut req = unsafe { mpi::ffi::RSMPI_REQUEST_NULL };
+            start(r, &mut req);
+            req
+        })
+        .collect()
+}
 
 /// A non-blocking operation in flight, owning its buffers until it completes.
 ///

@@ -1,0 +1,188 @@
+//! Shapes across ranks: the fixed-size shape message, broadcasting the root's shape,
+//! agreeing on row blocks or equal shapes (the same `Err` on every rank), and the small
+//! conversions between ndarray arrays and the contiguous buffers MPI sends.
+
+use mpi::collective::{CommunicatorCollectives, Root};
+use mpi::topology::{Communicator, Rank};
+use ndarray::{Array, ArrayBase, CowArray, Data, DataMut, Dimension};
+
+use crate::error::{Error, Result};
+
+/// Largest number of axes an array may have in the array collectives.
+pub const MAX_DIMS: usize = 16;
+
+pub(crate) fn root_array<S: Data, D: Dimension>(
+    data: Option<&ArrayBase<S, D>>,
+) -> &ArrayBase<S, D> {
+    data.expect("mpikit: the root rank must pass Some(array) to this collective")
+}
+
+pub(crate) fn check_root<C: Communicator + ?Sized>(comm: &C, root: Rank) -> Result<()> {
+    if (0..comm.size()).contains(&root) {
+        Ok(())
+    } else {
+        Err(Error::Rank {
+            rank: root,
+            size: comm.size(),
+        })
+    }
+}
+
+/// Words in a shape message: `[ok, ndim, d0, d1, ...]`.
+const CODE: usize = MAX_DIMS + 2;
+
+/// A shape (and whether the sender's input was valid) as a fixed-size message.
+pub(crate) fn encode_shape(shape: &[usize], ok: bool) -> [u64; CODE] {
+    assert!(
+        shape.len() <= MAX_DIMS,
+        "mpikit: arrays of more than {MAX_DIMS} axes are not supported"
+    );
+    let mut code = [0u64; CODE];
+    code[0] = u64::from(ok);
+    code[1] = shape.len() as u64;
+    for (c, &d) in code[2..].iter_mut().zip(shape) {
+        *c = d as u64;
+    }
+    code
+}
+
+pub(crate) fn decode_shape(code: &[u64]) -> Vec<usize> {
+    code[2..2 + code[1] as usize]
+        .iter()
+        .map(|&d| d as usize)
+        .collect()
+}
+
+/// Broadcasts the root's shape; fails on every rank if the root flags its input as bad.
+///
+/// `extra` (the same length everywhere) travels in the same message: the root's values
+/// arrive in every rank's `extra`.
+pub(crate) fn broadcast_shape<C: Communicator + ?Sized>(
+    comm: &C,
+    root: Rank,
+    shape: Option<&[usize]>,
+    ok: bool,
+    extra: &mut [u64],
+) -> Result<Vec<usize>> {
+    let mut msg = shape.map_or([0u64; CODE], |s| encode_shape(s, ok)).to_vec();
+    msg.extend_from_slice(extra);
+    comm.process_at_rank(root).broadcast_into(&mut msg[..]);
+    extra.copy_from_slice(&msg[CODE..]);
+    let code = &msg[..CODE];
+    if code[0] == 0 {
+        return Err(Error::Shape(format!(
+            "rank {root} (the root) passed an array of shape {:?} with row counts that do not \
+             fit it: they need one entry per rank ({}) adding up to the rows",
+            decode_shape(code),
+            comm.size()
+        )));
+    }
+    Ok(decode_shape(code))
+}
+
+/// Every rank's shape and validity flag, in rank order.
+pub(crate) fn all_shapes<C: Communicator + ?Sized>(
+    comm: &C,
+    shape: &[usize],
+    ok: bool,
+) -> Vec<(Vec<usize>, bool)> {
+    let code = encode_shape(shape, ok);
+    let mut all = vec![0u64; CODE * comm.size() as usize];
+    comm.all_gather_into(&code[..], &mut all[..]);
+    all.chunks(CODE)
+        .map(|c| (decode_shape(c), c[0] == 1))
+        .collect()
+}
+
+/// Checks that row blocks can be stacked; returns the stacked shape and element counts.
+pub(crate) fn agree_rows<C: Communicator + ?Sized>(
+    comm: &C,
+    shape: &[usize],
+    what: &'static str,
+) -> Result<(Vec<usize>, Vec<usize>)> {
+    agree_rows_if(comm, shape, true, what)
+}
+
+/// [`agree_rows`], also failing on every rank if any rank passes `ok = false`.
+pub(crate) fn agree_rows_if<C: Communicator + ?Sized>(
+    comm: &C,
+    shape: &[usize],
+    ok: bool,
+    what: &'static str,
+) -> Result<(Vec<usize>, Vec<usize>)> {
+    let shapes = all_shapes(comm, shape, ok);
+    if let Some(rank) = shapes.iter().position(|(_, ok)| !ok) {
+        return Err(Error::Shape(format!(
+            "{what}: rank {rank}'s row counts need one entry per rank adding up to its rows"
+        )));
+    }
+    let first = &shapes[0].0;
+    if first.is_empty() {
+        return Err(Error::Shape(format!(
+            "{what}: arrays need at least one axis"
+        )));
+    }
+    for (rank, (s, _)) in shapes.iter().enumerate() {
+        if s.len() != first.len() || s.get(1..) != first.get(1..) {
+            return Err(Error::Shape(format!(
+                "{what}: rank {rank} has a block of shape {s:?}, rank 0 has {first:?}; \
+                 all axes but the first must agree"
+            )));
+        }
+    }
+    let mut total = first.clone();
+    total[0] = shapes.iter().map(|(s, _)| s[0]).sum();
+    let counts = shapes.iter().map(|(s, _)| s.iter().product()).collect();
+    Ok((total, counts))
+}
+
+/// Fails on every rank unless all ranks pass the same shape.
+pub(crate) fn agree_same_shape<C: Communicator + ?Sized>(
+    comm: &C,
+    shape: &[usize],
+    what: &'static str,
+) -> Result<()> {
+    let shapes = all_shapes(comm, shape, true);
+    if let Some((rank, (s, _))) = shapes.iter().enumerate().find(|(_, s)| s.0 != shapes[0].0) {
+        return Err(Error::Shape(format!(
+            "{what}: rank {rank} has shape {s:?}, rank 0 has {:?}; reductions need equal shapes",
+            shapes[0].0
+        )));
+    }
+    Ok(())
+}
+
+/// Runs `f` on `array`'s elements as one contiguous slice, through a copy if the layout is
+/// not standard.
+pub(crate) fn with_contiguous<T: Copy, S: DataMut<Elem = T>, D: Dimension>(
+    array: &mut ArrayBase<S, D>,
+    f: impl FnOnce(&mut [T]),
+) {
+    match array.as_slice_mut() {
+        Some(slice) => f(slice),
+        None => {
+            let mut copy = array.as_standard_layout().into_owned();
+            f(copy.as_slice_mut().expect("standard layout is contiguous"));
+            array.assign(&copy);
+        }
+    }
+}
+
+/// A standard-layout array's elements.
+pub(crate) fn contiguous<'a, T, D: Dimension>(array: &'a CowArray<'_, T, D>) -> &'a [T] {
+    array.as_slice().expect("standard layout is contiguous")
+}
+
+/// An array of `shape` holding `data`.
+pub(crate) fn into_array<T, D: Dimension>(shape: &[usize], data: Vec<T>) -> Array<T, D> {
+    if let Some(n) = D::NDIM {
+        assert_eq!(
+            n,
+            shape.len(),
+            "mpikit: ranks disagree on the number of axes"
+        );
+    }
+    let mut dim = D::zeros(shape.len());
+    dim.slice_mut().copy_from_slice(shape);
+    Array::from_shape_vec(dim, data).expect("length matches shape")
+}
