@@ -145,6 +145,8 @@ struct Report {
     op: Stat,
     len: u64,
     ranks: i32,
+    /// Nodes the ranks run on (distinct shared-memory domains).
+    nodes: u32,
     threads: usize,
     mode: Mode,
     result: Num,
@@ -253,6 +255,7 @@ fn run(world: &World, cli: Cli) -> Result<Report, mpikit::Error> {
         op: stat,
         len: cli.len,
         ranks: size,
+        nodes: comm.allreduce_scalar(u32::from(world.local_rank() == 0), mpikit::ReduceOp::Sum),
         threads,
         mode: cli.mode,
         result: Num(result),
@@ -276,10 +279,11 @@ fn run(world: &World, cli: Cli) -> Result<Report, mpikit::Error> {
 fn print_table(r: &Report) {
     let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
     println!(
-        "parsum: {} of x_i = i, i in 0..{} (f64), {} x {} per rank, mode {}",
+        "parsum: {} of x_i = i, i in 0..{} (f64), {} on {} x {} per rank, mode {}",
         r.op,
         r.len,
         plural(r.ranks as usize, "rank"),
+        plural(r.nodes as usize, "node"),
         plural(r.threads, "thread"),
         serde_json::to_value(r.mode)
             .unwrap()

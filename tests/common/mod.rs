@@ -179,6 +179,14 @@ pub fn direct(program: &Path, args: &[&str], env: &[(&str, &str)], timeout: Dura
     run(cmd, shown.join(" "), timeout)
 }
 
+/// Runs one of the project's scripts (`scripts/NAME`) with `args`, like [`direct`].
+pub fn script(name: &str, args: &[&str], timeout: Duration) -> Job {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scripts")
+        .join(name);
+    direct(&path, args, &[], timeout)
+}
+
 fn run(mut cmd: Command, command: String, timeout: Duration) -> Job {
     let _one_at_a_time = LAUNCH.lock().unwrap_or_else(|e| e.into_inner());
     cmd.stdin(Stdio::null())

@@ -1,0 +1,170 @@
+//! Several hosts on one machine: parsum and examples across 2 and 3 network-namespace hosts
+//! joined over real TCP (scripts/cluster.sh). Needs root (CAP_NET_ADMIN) and OpenMPI;
+//! otherwise every test says it is skipped and why.
+
+mod common;
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use common::{script, Job};
+use serde_json::Value;
+
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+/// One cluster at a time: the namespaces have fixed names.
+static ONE_CLUSTER: Mutex<()> = Mutex::new(());
+
+/// Brings the cluster up for one test and always takes it down again.
+struct Cluster {
+    _only: MutexGuard<'static, ()>,
+}
+
+impl Cluster {
+    fn up(hosts: usize, test: &str) -> Option<Cluster> {
+        if !common::have_mpirun(test) {
+            return None;
+        }
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("SKIPPED {test}: network namespaces need root");
+            return None;
+        }
+        let flavor = std::process::Command::new("mpirun")
+            .arg("--version")
+            .output()
+            .ok()?;
+        if !String::from_utf8_lossy(&flavor.stdout).contains("Open MPI") {
+            eprintln!("SKIPPED {test}: the multi-host recipe needs OpenMPI's mpirun");
+            return None;
+        }
+        let only = ONE_CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
+        let job = script("cluster.sh", &["up", &hosts.to_string()], TIMEOUT);
+        if job.code != Some(0) {
+            eprintln!(
+                "SKIPPED {test}: cannot create network namespaces here:\n{}",
+                job.describe()
+            );
+            let _ = script("cluster.sh", &["down"], TIMEOUT);
+            return None;
+        }
+        Some(Cluster { _only: only })
+    }
+
+    fn run(&self, np: usize, program: &str, args: &[&str]) -> Job {
+        let mut all = vec!["run".to_string(), np.to_string(), program.to_string()];
+        all.extend(args.iter().map(|s| s.to_string()));
+        let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+        script("cluster.sh", &refs, TIMEOUT)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let job = script("cluster.sh", &["down"], TIMEOUT);
+        assert_eq!(
+            job.code,
+            Some(0),
+            "cluster.sh down failed\n{}",
+            job.describe()
+        );
+    }
+}
+
+fn parsum() -> String {
+    env!("CARGO_BIN_EXE_parsum").to_string()
+}
+
+fn example(name: &str) -> String {
+    common::example(name).display().to_string()
+}
+
+fn json(job: &Job) -> Value {
+    let line = job
+        .stdout
+        .lines()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or("");
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("no JSON ({e})\n{}", job.describe()))
+}
+
+/// parsum over `hosts` hosts: every op and both modes verify, the job really spans the hosts,
+/// and the result matches an exact serial sum.
+fn parsum_across(hosts: usize) {
+    let Some(cluster) = Cluster::up(hosts, &format!("parsum across {hosts} hosts")) else {
+        return;
+    };
+    let n: u64 = 1_000_003;
+    let exact: u128 = (0..u128::from(n)).map(|i| i * i).sum();
+    for np in [hosts, 2 * hosts + 1] {
+        for mode in ["generate", "scatter"] {
+            for op in ["sumsq", "max"] {
+                let args = [
+                    "--json",
+                    "--len",
+                    "1000003",
+                    "--op",
+                    op,
+                    "--mode",
+                    mode,
+                    "--threads",
+                    "1",
+                ];
+                let job = cluster.run(np, &parsum(), &args);
+                job.assert_ok();
+                let v = json(&job);
+                job.check(v["ranks"] == np as u64, "rank count");
+                job.check(v["nodes"] == hosts as u64, "the ranks span every host");
+                job.check(v["verified"] == true, "verified");
+                let got = v["result"].as_f64().unwrap_or(f64::NAN);
+                let want = if op == "max" {
+                    (n - 1) as f64
+                } else {
+                    exact as f64
+                };
+                let tol = if op == "max" {
+                    0.0
+                } else {
+                    (n as f64 + 2.0) * f64::EPSILON * want
+                };
+                job.check(
+                    (got - want).abs() <= tol,
+                    &format!("{op}: {got:e} vs {want:e}"),
+                );
+            }
+        }
+    }
+    for (name, args, want) in [
+        (
+            "ring",
+            vec!["2"],
+            format!("ok: 2 laps around {} ranks", 2 * hosts),
+        ),
+        (
+            "pool_map",
+            vec![],
+            format!("ok: pool.map on {} ranks", 2 * hosts),
+        ),
+        (
+            "allreduce_arrays",
+            vec!["41"],
+            format!("ok: y = A x for n = 41 on {} ranks", 2 * hosts),
+        ),
+    ] {
+        let job = cluster.run(2 * hosts, &example(name), &args);
+        job.assert_ok();
+        job.check(
+            job.stdout.lines().any(|l| l.starts_with(&want)),
+            &format!("expected {want:?}"),
+        );
+    }
+}
+
+#[test]
+fn parsum_and_examples_across_two_hosts() {
+    parsum_across(2);
+}
+
+#[test]
+fn parsum_and_examples_across_three_hosts() {
+    parsum_across(3);
+}
