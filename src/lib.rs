@@ -61,6 +61,7 @@ mod queue;
 pub mod reduce;
 pub mod report;
 mod shape;
+mod watchdog;
 mod world;
 
 pub use array::{ArrayCollectives, Element};
@@ -76,6 +77,7 @@ pub use queue::Queue;
 pub use reduce::{Partial, Real, Stat};
 pub use report::{MemorySummary, PhaseSummary, PhaseTimer};
 pub use shape::MAX_DIMS;
+pub use watchdog::{Watchdog, WATCHDOG_EXIT};
 pub use world::{
     install_panic_hook, launcher_mismatch, launcher_rank_and_size, World, THREADS_ENV,
 };

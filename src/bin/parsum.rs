@@ -1,12 +1,14 @@
 //! parsum: a distributed reduction over a large generated array, verified against its closed
 //! form. Launch with `mpirun -n 8 target/release/parsum`; see `parsum --help`.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use mpikit::prelude::*;
 use mpikit::{
-    par_arange, MemorySummary, Partial, Partition, PhaseSummary, PhaseTimer, Stat, World,
+    par_arange, MemorySummary, Partial, Partition, PhaseSummary, PhaseTimer, Stat, Watchdog, World,
 };
 use ndarray::Array1;
 use serde::{Serialize, Serializer};
@@ -57,9 +59,46 @@ struct Cli {
     #[arg(long)]
     json: bool,
 
-    /// Testing aid: panic on this rank at the start of the compute phase
+    /// Abort the whole job if it has not finished after SECS seconds (a hung rank, a cut
+    /// link), saying which phase each rank was in; exit status 124
+    #[arg(long, value_name = "SECS", value_parser = parse_timeout)]
+    timeout: Option<f64>,
+
+    /// Also write the JSON result to FILE (rank 0; written whole or not at all)
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// Testing aid: panic on this rank at the start of --fault-phase
     #[arg(long, hide = true, value_name = "RANK")]
     panic_on_rank: Option<i32>,
+
+    /// Testing aid: this rank stops responding at the start of --fault-phase
+    #[arg(long, hide = true, value_name = "RANK")]
+    hang_on_rank: Option<i32>,
+
+    /// Testing aid: the phase of --panic-on-rank and --hang-on-rank
+    #[arg(long, hide = true, value_enum, default_value_t = Phase::Compute)]
+    fault_phase: Phase,
+}
+
+/// The phases of a run, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Phase {
+    Setup,
+    Distribute,
+    Compute,
+    Reduce,
+}
+
+impl Phase {
+    fn name(self) -> &'static str {
+        match self {
+            Phase::Setup => "setup",
+            Phase::Distribute => "distribute",
+            Phase::Compute => "compute",
+            Phase::Reduce => "reduce",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -95,6 +134,13 @@ fn parse_len(s: &str) -> Result<u64, String> {
         return Err(format!("at most 2^42 = {MAX_LEN} elements"));
     }
     Ok(n)
+}
+
+fn parse_timeout(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(t) if t.is_finite() && t > 0.0 => Ok(t),
+        _ => Err("expected a positive number of seconds".into()),
+    }
 }
 
 fn parse_threads(s: &str) -> Result<usize, String> {
@@ -200,7 +246,7 @@ fn tolerance(stat: Stat, n: u64) -> f64 {
     }
 }
 
-fn run(world: &World, cli: Cli) -> Result<Report, mpikit::Error> {
+fn run(world: &World, cli: Cli) -> Result<(Report, Option<Output>), mpikit::Error> {
     let comm = world.comm();
     let (rank, size) = (world.rank(), world.size());
     let threads = cli.threads.unwrap_or_else(|| world.threads());
@@ -212,13 +258,36 @@ fn run(world: &World, cli: Cli) -> Result<Report, mpikit::Error> {
         .build()
         .map_err(|e| mpikit::Error::input(format!("cannot start {threads} threads: {e}")))?;
     let mine = Partition::new(n, size as usize).range(rank as usize);
+    let output = prepare_output(comm, rank, cli.output.as_deref())?;
+    let dog = cli
+        .timeout
+        .map(|t| Watchdog::start(Duration::from_secs_f64(t), "parsum"));
+    // Each phase starts here: the watchdog learns it, and the testing aids act in it.
+    let enter = |phase: Phase| {
+        if let Some(dog) = &dog {
+            dog.phase(phase.name());
+        }
+        if cli.fault_phase == phase && cli.panic_on_rank == Some(rank) {
+            panic!(
+                "deliberate panic requested with --panic-on-rank {rank} in {}",
+                phase.name()
+            );
+        }
+        if cli.fault_phase == phase && cli.hang_on_rank == Some(rank) {
+            loop {
+                std::thread::sleep(Duration::from_secs(3600));
+            }
+        }
+    };
 
     comm.barrier();
     let start = mpi::time();
     let mut timer = PhaseTimer::new();
+    enter(Phase::Setup);
     let chunk: Array1<f64> = match cli.mode {
         Mode::Generate => {
             let chunk = timer.time("setup", || par_arange(mine.start, mine.len(), &pool));
+            enter(Phase::Distribute);
             timer.record("distribute", 0.0);
             Array1::from_vec(chunk)
         }
@@ -226,21 +295,24 @@ fn run(world: &World, cli: Cli) -> Result<Report, mpikit::Error> {
             let full = timer.time("setup", || {
                 (rank == 0).then(|| Array1::from_vec(par_arange(0, n, &pool)))
             });
+            enter(Phase::Distribute);
             // The root's full array is dropped as soon as it is scattered.
             timer.time("distribute", || comm.scatter_rows(0, full.as_ref()))?
         }
     };
     let data = chunk.as_slice().expect("fresh arrays are contiguous");
-    if cli.panic_on_rank == Some(rank) {
-        panic!("deliberate panic requested with --panic-on-rank {rank}");
-    }
+    enter(Phase::Compute);
     let partial = timer.time("compute", || Partial::local(stat, data, &pool));
+    enter(Phase::Reduce);
     let result = timer.time("reduce", || partial.combine(comm));
     timer.record("total", mpi::time() - start);
     drop(chunk);
 
     let phases = timer.summarize(comm);
     let peak_rss = MemorySummary::gather(comm);
+    if let Some(dog) = &dog {
+        dog.disarm();
+    }
     let max_of = |name: &str| {
         phases
             .iter()
@@ -251,7 +323,7 @@ fn run(world: &World, cli: Cli) -> Result<Report, mpikit::Error> {
     let rel_error = rel_error(result, expected);
     let tolerance = tolerance(stat, cli.len);
     let compute = max_of("compute");
-    Ok(Report {
+    let report = Report {
         op: stat,
         len: cli.len,
         ranks: size,
@@ -273,7 +345,69 @@ fn run(world: &World, cli: Cli) -> Result<Report, mpikit::Error> {
         },
         phases,
         peak_rss,
-    })
+    };
+    Ok((report, output))
+}
+
+/// Rank 0's output file in the making: written to a temporary file beside it, renamed over
+/// it when complete, removed if the run fails.
+struct Output {
+    path: PathBuf,
+    tmp: PathBuf,
+}
+
+impl Output {
+    fn commit(self, json: &str) -> std::io::Result<()> {
+        std::fs::write(&self.tmp, format!("{json}\n"))?;
+        std::fs::File::open(&self.tmp)?.sync_all()?;
+        std::fs::rename(&self.tmp, &self.path)
+    }
+}
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.tmp);
+    }
+}
+
+/// Checks on rank 0, before any work, that `--output` can be written, and agrees on the
+/// answer with every rank (one broadcast), so a bad path fails fast and everywhere.
+fn prepare_output<C: Communicator>(
+    comm: &C,
+    rank: i32,
+    path: Option<&std::path::Path>,
+) -> Result<Option<Output>, mpikit::Error> {
+    let Some(path) = path else { return Ok(None) };
+    let mut problem = None;
+    let mut output = None;
+    if rank == 0 {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+        if name.is_empty() || path.is_dir() {
+            problem = Some(format!("--output {}: not a file name", path.display()));
+        } else {
+            match std::fs::File::create(&tmp) {
+                Ok(_) => {
+                    output = Some(Output {
+                        path: path.to_path_buf(),
+                        tmp,
+                    })
+                }
+                Err(e) => problem = Some(format!("--output {}: {e}", path.display())),
+            }
+        }
+    }
+    let mut ok = [u8::from(problem.is_none())];
+    comm.process_at_rank(0).broadcast_into(&mut ok[..]);
+    if ok[0] == 0 {
+        return Err(mpikit::Error::input(
+            problem.unwrap_or_else(|| "--output cannot be written".into()),
+        ));
+    }
+    Ok(output)
 }
 
 fn print_table(r: &Report) {
@@ -369,15 +503,21 @@ fn main() -> ExitCode {
     };
     let json = cli.json;
     let code = match run(&world, cli) {
-        Ok(report) => {
+        Ok((report, output)) => {
+            let text = serde_json::to_string(&report).expect("report serialises");
             if world.is_root() {
                 if json {
-                    println!(
-                        "{}",
-                        serde_json::to_string(&report).expect("report serialises")
-                    );
+                    println!("{text}");
                 } else {
                     print_table(&report);
+                }
+            }
+            if let Some(output) = output {
+                let path = output.path.display().to_string();
+                if let Err(e) = output.commit(&text) {
+                    eprintln!("parsum: --output {path}: {e}");
+                    drop(world);
+                    return ExitCode::from(2);
                 }
             }
             if report.verified {
