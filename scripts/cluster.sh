@@ -4,9 +4,12 @@
 # and mpirun across them without ssh (OpenMPI's rsh agent runs `ip netns exec`).
 #   scripts/cluster.sh up [HOSTS]     create (needs root: CAP_NET_ADMIN)
 #   scripts/cluster.sh run NP PROGRAM [ARGS...]   mpirun across the hosts, NP ranks by node
+#   scripts/cluster.sh cut N          cut host N's link (as a failed switch port would)
 #   scripts/cluster.sh down           remove everything, ranks left behind included
 # Each fake host believes it owns every core, so binding is off; each gets its own hostname
-# (unshare --uts) so OpenMPI's shared-memory names do not collide.
+# (unshare --uts) so OpenMPI's shared-memory names do not collide. TCP keepalive on the
+# launcher's own connections is cut to seconds (default: 5 minutes), so that when a link
+# goes down for good mpirun notices the lost host and ends the job instead of waiting.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 PREFIX=mk-h SWITCH=mk-sw SUBNET=10.77.0.0/24 STATE=/run/mpikit-cluster
@@ -60,7 +63,9 @@ run() {
     mpirun -n "$np" --hostfile "$STATE/hostfile" --map-by node --bind-to none \
     --mca plm_rsh_agent "$STATE/agent" --mca plm_rsh_no_tree_spawn 1 \
     --mca pml ob1 --mca btl tcp,self --mca btl_tcp_if_include "$SUBNET" \
-    --mca oob_tcp_if_include "$SUBNET" "$@"
+    --mca oob_tcp_if_include "$SUBNET" \
+    --mca oob_tcp_keepalive_time 2 --mca oob_tcp_keepalive_intvl 1 --mca oob_tcp_keepalive_probes 3 \
+    "$@"
 }
 
 down() {
@@ -75,6 +80,7 @@ down() {
 case "${1:-}" in
   up) shift; up "$@" ;;
   run) shift; [ $# -ge 2 ] || die "usage: cluster.sh run NP PROGRAM [ARGS...]"; run "$@" ;;
+  cut) [ $# -eq 2 ] || die "usage: cluster.sh cut HOST_NUMBER"; ip -n "$SWITCH" link set "mkp$2" down ;;
   down) down; say "cluster down" ;;
-  *) die "usage: cluster.sh up [HOSTS] | run NP PROGRAM [ARGS...] | down" ;;
+  *) die "usage: cluster.sh up [HOSTS] | run NP PROGRAM [ARGS...] | cut N | down" ;;
 esac

@@ -62,6 +62,12 @@ impl Watchdog {
             );
             // Let the other ranks say where they were, and the launcher forward it all.
             std::thread::sleep(Duration::from_millis(300));
+            // If the runtime cannot carry the abort (its network is gone), leave anyway.
+            std::thread::spawn(|| {
+                std::thread::sleep(Duration::from_secs(5));
+                // SAFETY: ends the process at once, as MPI_Abort would have.
+                unsafe { libc::_exit(WATCHDOG_EXIT) };
+            });
             // SAFETY: MPI is initialised (the watchdog lives inside the MPI part of the
             // program); MPI_Abort does not return.
             unsafe {

@@ -168,3 +168,55 @@ fn parsum_and_examples_across_two_hosts() {
 fn parsum_and_examples_across_three_hosts() {
     parsum_across(3);
 }
+
+#[test]
+fn a_cut_link_ends_a_job_with_a_timeout_and_leaves_nothing_behind() {
+    let marker = "424242";
+    {
+        let Some(cluster) = Cluster::up(2, "cut link") else {
+            return;
+        };
+        // Rank 0 stops answering in the reduction, so rank 1 (on the other host) waits on
+        // the network; then the link between the hosts goes down.
+        let args = [
+            "--len",
+            marker,
+            "--timeout",
+            "4",
+            "--hang-on-rank",
+            "0",
+            "--fault-phase",
+            "reduce",
+        ];
+        let job = std::thread::scope(|s| {
+            let job = s.spawn(|| cluster.run(2, &parsum(), &args));
+            std::thread::sleep(Duration::from_millis(2000));
+            let cut = script("cluster.sh", &["cut", "2"], TIMEOUT);
+            assert_eq!(cut.code, Some(0), "cut failed\n{}", cut.describe());
+            job.join().expect("launch thread")
+        });
+        job.check(
+            !job.timed_out && job.code.is_some_and(|c| c != 0),
+            "the job must fail",
+        );
+        job.check(
+            job.elapsed < Duration::from_secs(4 + 10),
+            "within the limit + 10 s",
+        );
+        job.check(
+            job.stderr
+                .contains("time limit of 4 s reached in phase reduce"),
+            "where it was",
+        );
+    }
+    // The cluster is down: no rank of that job is left anywhere.
+    let left = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            std::fs::read(e.path().join("cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(marker))
+        })
+        .count();
+    assert_eq!(left, 0, "processes of the cut job are still running");
+}
