@@ -187,6 +187,11 @@ pub fn script(name: &str, args: &[&str], timeout: Duration) -> Job {
     direct(&path, args, &[], timeout)
 }
 
+/// Runs a prepared command (shown as `command` in reports) like [`mpirun_with`].
+pub fn launch(cmd: Command, command: String, timeout: Duration) -> Job {
+    run(cmd, command, timeout)
+}
+
 fn run(mut cmd: Command, command: String, timeout: Duration) -> Job {
     let _one_at_a_time = LAUNCH.lock().unwrap_or_else(|e| e.into_inner());
     cmd.stdin(Stdio::null())
