@@ -348,3 +348,41 @@ fn another_mpis_launcher_is_detected() {
         );
     }
 }
+
+#[test]
+fn output_file_is_written_whole() {
+    if !have_mpirun("output_file") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("mpikit-output-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("result.json");
+    let path = file.to_str().unwrap();
+    let job = mpirun(
+        3,
+        &parsum(),
+        &["--len", "1000", "--op", "sum", "--output", path],
+    );
+    job.assert_ok();
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{e}\n{}", job.describe()));
+    let v: Value = serde_json::from_str(&text).expect("the file holds one JSON object");
+    job.check(
+        v["result"] == 499_500.0 && v["ranks"] == 3,
+        "the run's result",
+    );
+    let leftovers = std::fs::read_dir(&dir).unwrap().count();
+    job.check(leftovers == 1, "no temporary file is left beside it");
+    // A failed run leaves no file at all.
+    let failed = dir.join("failed.json");
+    let job = mpirun(
+        2,
+        &parsum(),
+        &["--len", "-1", "--output", failed.to_str().unwrap()],
+    );
+    job.assert_exit(2);
+    job.check(
+        std::fs::read_dir(&dir).unwrap().count() == 1,
+        "no output from a failed run",
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -27,7 +27,8 @@ min = 0, max = N-1, mean = (N-1)/2; with N = 0 the identities 0, 0, +inf, -inf, 
 Tolerance: relative error at most (N + 2) * 2.2e-16 for sum, sumsq and mean (the worst-case
 bound for summing N rounded non-negative terms in any order), exact for min and max.
 
-Exit status: 0 verified, 1 result outside the tolerance, 2 bad usage or input.
+Exit status: 0 verified, 1 result outside the tolerance, 2 bad usage or input, 124 time
+limit (--timeout) reached; a panic on any rank aborts the job with a non-zero status.
 
 Examples:
   mpirun -n 8 parsum                      # sum of squares of 1e8 values, 8 ranks
