@@ -8,6 +8,10 @@
 //! `Err(TaskError)` for its item; every other item still completes, and the pool stays
 //! usable. Pool messages travel on a private duplicate of the communicator, so they never
 //! mix with the program's own.
+//!
+//! Tasks must not call MPI: on rank 0 they run on a helper thread, and MPI is initialised
+//! for calls from the main thread only (`Threading::Funneled`). Threads inside a task (rayon)
+//! are fine.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Display;
