@@ -55,11 +55,11 @@ impl Watchdog {
             let (phase, since) = *watched.phase.lock().unwrap_or_else(|e| e.into_inner());
             let rank = mpi::topology::SimpleCommunicator::world();
             let rank = mpi::topology::Communicator::rank(&rank);
-            eprintln!(
+            crate::world::say_line(&format!(
                 "{program}: rank {rank}: time limit of {} s reached in phase {phase} (in it for {:.1} s); aborting the job",
                 limit.as_secs_f64(),
                 since.elapsed().as_secs_f64()
-            );
+            ));
             // Let the other ranks say where they were, and the launcher forward it all.
             std::thread::sleep(Duration::from_millis(300));
             // If the runtime cannot carry the abort (its network is gone), leave anyway.

@@ -223,7 +223,7 @@ pub fn install_panic_hook() {
         } else {
             "?".to_string()
         };
-        eprintln!("rank {rank}: panicked at {at}: {msg}");
+        say_line(&format!("rank {rank}: panicked at {at}: {msg}"));
         if live {
             // MPI_Abort makes the launcher kill every process at once; MPICH's Hydra can
             // lose output it has not forwarded yet. A moment first lets the message through.
@@ -235,6 +235,13 @@ pub fn install_panic_hook() {
         }
         std::process::abort();
     }));
+}
+
+/// Writes `line` and a newline to stderr in one write, so lines from ranks that share the
+/// launcher's stderr do not interleave mid-line (`eprintln!` may write in pieces).
+pub(crate) fn say_line(line: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
 }
 
 /// The rank and size that the launcher put in the environment, if any: OpenMPI's
