@@ -54,6 +54,9 @@ impl World {
     /// `max(1, cores on the node / ranks on the node)`, capped by the CPUs this rank may run
     /// on (so a rank that the launcher bound to one core gets one thread).
     pub fn init_with_threading(requested: Threading) -> Result<World> {
+        // Settings are checked before MPI starts: a bad value fails every process the same
+        // way, with nothing to finalise.
+        let env_threads = threads_from_env()?;
         let (universe, provided) =
             mpi::initialize_with_threading(requested).ok_or(Error::AlreadyInitialized)?;
         install_panic_hook();
@@ -69,7 +72,7 @@ impl World {
         comm.process_at_rank(0).broadcast_into(&mut piece[..]);
         crate::large::set_max_message_bytes(piece[0] as usize);
         let node = comm.split_shared(comm.rank());
-        let threads = match threads_from_env()? {
+        let threads = match env_threads {
             Some(t) => t,
             None => default_threads(node.size() as usize),
         };

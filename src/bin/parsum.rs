@@ -458,6 +458,11 @@ fn main() -> ExitCode {
         Err(e) => {
             let rank = mpikit::launcher_rank_and_size().map_or(0, |(r, _)| r);
             print_once(rank, &format!("parsum: {e}"));
+            if rank != 0 {
+                // The launcher ends the job at the first failed process; give rank 0 the
+                // moment it needs to say why.
+                std::thread::sleep(Duration::from_millis(300));
+            }
             return ExitCode::from(2);
         }
     };
@@ -474,6 +479,10 @@ fn main() -> ExitCode {
             ),
         );
         drop(world);
+        if rank != 0 {
+            // As above: the launcher may end everything at the first failed process.
+            std::thread::sleep(Duration::from_millis(300));
+        }
         return ExitCode::from(2);
     }
     let cli = match Cli::try_parse() {
