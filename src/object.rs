@@ -259,15 +259,7 @@ pub trait ObjectCollectives: Communicator {
             if values.len() != size {
                 counts.fill(WRONG_LENGTH);
             } else {
-                for (r, v) in values.iter().enumerate() {
-                    match encode_into(v, &mut bytes) {
-                        Ok(n) => counts[r] = n as u64,
-                        Err(e) => problem = Some(e),
-                    }
-                }
-                if problem.is_some() {
-                    counts.fill(FAILED);
-                }
+                problem = encode_each(values, &mut bytes, &mut counts);
             }
         }
         self.process_at_rank(root).broadcast_into(&mut counts[..]);
@@ -339,15 +331,7 @@ pub trait ObjectCollectives: Communicator {
             )
         });
         if problem.is_none() {
-            for (r, v) in values.iter().enumerate() {
-                match encode_into(v, &mut bytes) {
-                    Ok(n) => send_counts[r] = n as u64,
-                    Err(e) => problem = Some(e),
-                }
-            }
-            if problem.is_some() {
-                send_counts.fill(FAILED);
-            }
+            problem = encode_each(values, &mut bytes, &mut send_counts);
         }
         let mut recv_counts = vec![0u64; size];
         self.all_to_all_into(&send_counts[..], &mut recv_counts[..]);
@@ -409,6 +393,25 @@ pub trait ObjectCollectives: Communicator {
 }
 
 impl<C: Communicator + ?Sized> ObjectCollectives for C {}
+
+/// Appends every value's bytes to `bytes` and its byte count to `counts`; on the first
+/// failure, every count becomes `FAILED` and the error is returned.
+fn encode_each<T: Serialize>(
+    values: &[T],
+    bytes: &mut Vec<u8>,
+    counts: &mut [u64],
+) -> Option<String> {
+    for (count, v) in counts.iter_mut().zip(values) {
+        match encode_into(v, bytes) {
+            Ok(n) => *count = n as u64,
+            Err(e) => {
+                counts.fill(FAILED);
+                return Some(e);
+            }
+        }
+    }
+    None
+}
 
 /// `value`'s bincode bytes (for containers that carry encoded items).
 pub(crate) fn encode_bytes<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
