@@ -23,7 +23,13 @@
 //!   in pieces of at most [`max_message_bytes`] (1 GiB; `MPIKIT_MAX_MESSAGE_BYTES` lowers it).
 //! - [`Partial`] and the kernels in [`reduce`](mod@reduce): threaded, vectorised local
 //!   statistics, combined across ranks in one reduction.
-//! - [`PhaseTimer`]: phase timings summarised over ranks.
+//! - [`Summary`] (sum, sumsq, min, max, mean, var, std, count, stats; NaN policies; exact
+//!   integer sums; Welford merging) and [`ExactSum`], a superaccumulator for correctly
+//!   rounded, bitwise-reproducible floating-point sums across any ranks and threads.
+//! - [`summarize_file`] and [`write_npy`]: `.npy` and raw files reduced or written across
+//!   ranks in small pieces (each rank its own slice, or rank 0 for all); [`agree`] turns each
+//!   rank's outcome into one decision before the next collective.
+//! - [`PhaseTimer`]: phase timings summarised over ranks; [`Progress`]: rate and ETA lines.
 //!
 //! ```no_run
 //! use mpikit::prelude::*;
@@ -48,35 +54,49 @@
 
 #![deny(missing_docs)]
 
+mod agree;
 mod array;
 mod array_reduce;
 mod buffer;
 mod error;
+mod exact;
+mod input;
 mod large;
+mod npy;
 mod object;
 mod partition;
 mod pending;
 mod pool;
+mod progress;
 mod queue;
 pub mod reduce;
 pub mod report;
 mod shape;
+mod summary;
 mod watchdog;
 mod world;
 
+pub use agree::agree;
 pub use array::{ArrayCollectives, Element};
 pub use array_reduce::{ArrayReductions, ReduceOp};
 pub use buffer::{advise_huge_pages, par_arange, par_from_fn, zeroed_vec, HUGE_PAGE_THRESHOLD};
 pub use error::{Error, Result};
+pub use exact::ExactSum;
+pub use input::{summarize_file, write_npy, Axis, ReadMode, IO_BYTES};
 pub use large::{max_message_bytes, INTERNAL_TAG, MAX_MESSAGE_ENV};
+pub use npy::{decode_floats, decode_ints, ByteOrder, Dtype, FileLayout};
 pub use object::{ObjectCollectives, ObjectStatus};
 pub use partition::{mpi_count, mpi_counts, Partition, RowPartition};
 pub use pending::Pending;
 pub use pool::{Completed, Pool, TaskError, TaskResult};
+pub use progress::{stderr_is_terminal, Progress};
 pub use queue::Queue;
 pub use reduce::{Partial, Real, Stat};
 pub use report::{MemorySummary, PhaseSummary, PhaseTimer};
 pub use shape::MAX_DIMS;
+pub use summary::{
+    summarize_floats, FloatSummary, IntSummary, NanPolicy, Op, Spec, Stats, Summary, Value,
+};
 pub use watchdog::{Watchdog, WATCHDOG_EXIT};
 pub use world::{
     install_panic_hook, launcher_mismatch, launcher_rank_and_size, World, THREADS_ENV,

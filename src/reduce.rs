@@ -29,6 +29,8 @@ const BLOCKS_PER_THREAD: usize = 4;
 pub trait Real: Element + std::ops::Add<Output = Self> + std::ops::Mul<Output = Self> {
     /// Additive identity.
     const ZERO: Self;
+    /// Multiplicative identity.
+    const ONE: Self;
     /// Identity of `min`.
     const INFINITY: Self;
     /// Identity of `max`.
@@ -39,6 +41,7 @@ pub trait Real: Element + std::ops::Add<Output = Self> + std::ops::Mul<Output = 
 
 impl Real for f64 {
     const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
     const INFINITY: Self = f64::INFINITY;
     const NEG_INFINITY: Self = f64::NEG_INFINITY;
     fn to_f64(self) -> f64 {
@@ -48,6 +51,7 @@ impl Real for f64 {
 
 impl Real for f32 {
     const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
     const INFINITY: Self = f32::INFINITY;
     const NEG_INFINITY: Self = f32::NEG_INFINITY;
     fn to_f64(self) -> f64 {
@@ -281,6 +285,17 @@ simd_kernel!(
     max, |data| lanes(data, T::NEG_INFINITY, max_of, max_of)
 );
 
+simd_kernel!(
+    /// Number of NaN values (as a float: exact up to 2^24 for f32, 2^53 for f64).
+    count_nan, |data| lanes(
+        data,
+        T::ZERO,
+        #[allow(clippy::eq_op)] // x != x: NaN
+        |a, x| if x != x { a + T::ONE } else { a },
+        |a, b| a + b
+    )
+);
+
 #[inline(always)]
 fn min_of<T: Real>(a: T, x: T) -> T {
     pick(a, x, |x, y| x < y)
@@ -351,6 +366,16 @@ mod tests {
         );
         assert_eq!(min(&x[1..]), lanes(&x[1..], f64::INFINITY, min_of, min_of));
         assert_eq!(max(&y), lanes(&y, f32::NEG_INFINITY, max_of, max_of));
+    }
+
+    #[test]
+    fn nan_count() {
+        let mut x: Vec<f64> = (0..1000).map(|i| i as f64).collect();
+        assert_eq!(count_nan(&x), 0.0);
+        for i in [0, 17, 999] {
+            x[i] = f64::NAN;
+        }
+        assert_eq!(count_nan(&x), 3.0);
     }
 
     #[test]

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# parsum on a data file, side by side (interleaved rounds) in one run: a 1e8-element f64
+# .npy file (800 MB, written by `parsum gen`, page cache warm) read and summed with
+#   cat FILE > /dev/null (the read yardstick), parsum -n 2 --read parallel, --read root,
+#   --reproducible (parallel), and, where pip can install numpy into .bench/venv,
+#   python3 -c 'np.load(FILE).sum()'.
+#   scripts/bench-files.sh [--mpi openmpi|mpich] [--len N] [--rounds R] [--no-python]
+# Prints medians (min..max) and ratios; writes every sample to .bench/files.csv.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+parse_common_flags "$@"
+len=1e8 rounds=5 python=1
+set -- "${MPIKIT_ARGS[@]+"${MPIKIT_ARGS[@]}"}"
+while (($#)); do
+  case "$1" in
+    --len) len=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    --no-python) python=0; shift ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    *) die "unknown option $1 (see --help)" ;;
+  esac
+done
+bench_prepare
+parsum=$TARGET_DIR/release/parsum
+py=""
+if ((python)); then
+  python_peers
+  py=$PY
+fi
+
+data=$B/bench-$len.npy
+if [ ! -s "$data" ]; then
+  say "writing $data with parsum gen"
+  mpirun_np 2 "$parsum" gen --len "$len" --out "$data" --pattern random --seed 1 >/dev/null
+fi
+cat "$data" >/dev/null   # warm the page cache
+
+csv=$B/files.csv
+echo "round,name,seconds,compute_seconds" >"$csv"
+now() { date +%s.%N; }
+timed() {
+  local name=$1 t0 t1 c=""; shift
+  t0=$(now)
+  if ! "$@" >"$B/out" 2>"$B/err"; then
+    cat "$B/out" "$B/err" >&2
+    die "$name failed: $*"
+  fi
+  t1=$(now)
+  c=$(sed -n 's/.*"timings":{[^}]*"compute":\([0-9.e+-]*\).*/\1/p' "$B/out")
+  echo "$round,$name,$(awk "BEGIN{print $t1 - $t0}"),$c" >>"$csv"
+}
+
+export MPIKIT_THREADS=""
+say "$data: $len f64 values, $rounds rounds, $(cores) cores"
+for round in $(seq 1 "$rounds"); do
+  timed "cat > /dev/null" sh -c "cat '$data' > /dev/null"
+  timed "parsum parallel" mpirun_np 2 "$parsum" --input "$data" --op sum --json
+  timed "parsum root" mpirun_np 2 "$parsum" --input "$data" --op sum --read root --json
+  timed "parsum reproducible" mpirun_np 2 "$parsum" --input "$data" --op sum --reproducible --json
+  timed "parsum stats" mpirun_np 2 "$parsum" --input "$data" --op stats --json
+  if [ -n "$py" ]; then
+    timed "numpy load+sum" "$py" -c "import numpy as np, sys; print(np.load(sys.argv[1]).sum())" "$data"
+  fi
+done
+
+awk -F, '
+  function median(a, n,   i, j, t) {
+    for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+  }
+  NR == 1 { next }
+  {
+    if (!($2 in seen)) { seen[$2] = 1; order[++no] = $2 }
+    k = ++cnt[$2]; s[$2, k] = $3; if ($4 != "") c[$2, k] = $4
+    if (k == 1 || $3 < lo[$2]) lo[$2] = $3
+    if (k == 1 || $3 > hi[$2]) hi[$2] = $3
+  }
+  END {
+    for (i = 1; i <= no; i++) {
+      nm = order[i]; n = cnt[nm]
+      for (k = 1; k <= n; k++) a[k] = s[nm, k]
+      med[nm] = median(a, n); cm[nm] = ""
+      if ((nm, 1) in c) { for (k = 1; k <= n; k++) b[k] = c[nm, k]; cm[nm] = median(b, n) }
+    }
+    base = med["cat > /dev/null"]
+    printf "%-20s %24s %16s %10s\n", "variant", "end-to-end s (min..max)", "read+compute s", "/ cat"
+    for (i = 1; i <= no; i++) {
+      nm = order[i]
+      printf "%-20s %8.3f (%5.3f..%5.3f) %16s %9.2fx\n", nm, med[nm], lo[nm], hi[nm], cm[nm] == "" ? "-" : sprintf("%.3f", cm[nm]), med[nm] / base
+    }
+    printf "\ntargets:\n"
+    printf "  parallel read + sum within 1.2x of cat: end to end %.2fx, read+compute phase %.2fx\n", med["parsum parallel"] / base, cm["parsum parallel"] / base
+    printf "  reproducible within 1.3x of plain: read+compute phase %.2fx, end to end %.2fx\n", cm["parsum reproducible"] / cm["parsum parallel"], med["parsum reproducible"] / med["parsum parallel"]
+    if ("numpy load+sum" in med) printf "  numpy load+sum takes %.2fx as long as parsum parallel\n", med["numpy load+sum"] / med["parsum parallel"]
+  }' "$csv"
+say "samples in $csv"

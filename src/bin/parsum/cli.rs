@@ -1,0 +1,336 @@
+//! parsum's command line: flags, their parsing, and the checks that need no MPI.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use mpikit::{ByteOrder, Dtype, NanPolicy, Op, ReadMode};
+use serde::Serialize;
+
+/// Largest accepted --len: the closed forms stay exact in 128-bit integers, and every x_i is
+/// exact in f64.
+pub const MAX_LEN: u64 = 1 << 42;
+
+const AFTER_HELP: &str = "\
+Data: without --input, x_i = i for i in 0..LEN as f64 (numpy: np.arange(LEN, dtype=float)),
+split into balanced contiguous chunks, one per rank, and the result is checked against its
+closed form (sum = N(N-1)/2, sumsq = (N-1)N(2N-1)/6, min 0, max N-1, mean (N-1)/2,
+var (N^2-1)/12, count N); tolerance (N + 2) * 2.2e-16 relative (0 for min, max, count, and
+for sum and sumsq with --reproducible, which must equal the correctly rounded exact sum).
+
+With --input FILE, each rank reads only its own slice of the file (--read parallel, for a
+shared file system) or rank 0 reads and scatters it piece by piece (--read root, for a file
+on rank 0's node); no rank holds more than a few 1 MiB buffers, so files larger than memory
+work. .npy files (1-D, or 2-D reduced over every element or per column with --axis 0) of
+f64, f32, i64, i32, u64, u32 or u8 in either byte order; raw binary with --dtype (and
+--offset). f32 data is summed in f64; integer data is summed exactly in 128 bits (an overflow
+of sumsq is an error). var and std are population statistics (numpy's ddof=0), merged with
+the parallel (Welford/Chan) formula.
+
+Exit status: 0 done (and verified, for generated data), 1 result outside the tolerance,
+2 bad usage or input, 124 time limit (--timeout) reached; a panic on any rank aborts the job
+with a non-zero status.
+
+Examples:
+  mpirun -n 8 parsum                             # sum of squares of 1e8 values
+  mpirun -n 2 parsum --len 1e9 --op mean --threads 4 --json
+  mpirun -n 4 parsum gen --len 1e8 --out x.npy --pattern random --seed 1
+  mpirun -n 4 parsum --input x.npy --op stats --reproducible
+  mpirun -n 4 parsum --input table.npy --axis 0 --op mean --nan skip
+  mpirun -n 2 parsum --input data.bin --dtype '>f4' --offset 128 --read root
+  MPIKIT_THREADS=2 srun parsum --mode scatter";
+
+/// Distributed statistics (sum, sumsq, min, max, mean, var, std, count) of a generated array
+/// or a data file, over MPI ranks and threads.
+#[derive(Parser, Debug)]
+#[command(name = "parsum", version, after_help = AFTER_HELP, color = clap::ColorChoice::Never,
+          args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Write a test .npy file in parallel (atomically: a temporary file, then a rename)
+    Gen(GenArgs),
+}
+
+/// Flags of a reduction run.
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Number of generated elements N (accepts 100000000, 100_000_000 or 1e8)
+    #[arg(long, value_name = "N", value_parser = parse_len, allow_hyphen_values = true,
+          conflicts_with = "input")]
+    pub len: Option<u64>,
+
+    /// Statistic to compute (stats = count, sum, mean, std, min, max in one pass)
+    #[arg(long, value_enum, default_value_t = OpArg::Sumsq)]
+    pub op: OpArg,
+
+    /// Generated data: each rank builds only its own slice (generate), or rank 0 builds the
+    /// whole array and scatters it (scatter)
+    #[arg(long, value_enum, default_value_t = Mode::Generate, conflicts_with = "input")]
+    pub mode: Mode,
+
+    /// Read the data from FILE (.npy, or raw binary with --dtype)
+    #[arg(long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+
+    /// FILE is raw binary of this type: f64 f32 i64 i32 u64 u32 u8 (native byte order;
+    /// '>f32' for big-endian) or a numpy type string such as '<f8' or '>i4' (so '<u8' is
+    /// numpy's uint64, while u8 is one byte)
+    #[arg(long, value_name = "TYPE", requires = "input", value_parser = parse_dtype)]
+    pub dtype: Option<(Dtype, ByteOrder)>,
+
+    /// Raw binary: bytes to skip at the start of FILE
+    #[arg(long, value_name = "BYTES", requires = "dtype", value_parser = parse_offset)]
+    pub offset: Option<u64>,
+
+    /// Who reads FILE: every rank its own slice (parallel), or rank 0 for all (root)
+    #[arg(long, value_enum, requires = "input")]
+    pub read: Option<ReadArg>,
+
+    /// Per-column results of a 2-D array (only 0, numpy's axis=0)
+    #[arg(
+        long,
+        value_name = "AXIS",
+        requires = "input",
+        allow_hyphen_values = true
+    )]
+    pub axis: Option<String>,
+
+    /// NaN values: propagate (any NaN makes the result NaN, like numpy.sum) or skip (like
+    /// numpy.nansum; not counted)
+    #[arg(long, value_enum, default_value_t = NanArg::Propagate)]
+    pub nan: NanArg,
+
+    /// Exact, correctly rounded floating-point sums (sum, sumsq, mean, and stats' sum and
+    /// mean): bitwise identical for any number of ranks and threads
+    #[arg(long)]
+    pub reproducible: bool,
+
+    /// Report read/compute progress on stderr (rank 0) [default: auto = when stderr is a
+    /// terminal]
+    #[arg(long, value_enum, value_name = "WHEN", num_args = 0..=1,
+          default_missing_value = "always", default_value_t = WhenArg::Auto)]
+    pub progress: WhenArg,
+
+    /// Threads per rank [default: MPIKIT_THREADS, else cores per node / ranks per node]
+    #[arg(long, value_name = "T", value_parser = parse_threads, allow_hyphen_values = true)]
+    pub threads: Option<usize>,
+
+    /// Print one JSON object (rank 0) instead of the table
+    #[arg(long)]
+    pub json: bool,
+
+    /// Abort the whole job if it has not finished after SECS seconds (a hung rank, a cut
+    /// link), saying which phase each rank was in; exit status 124
+    #[arg(long, value_name = "SECS", value_parser = parse_timeout)]
+    pub timeout: Option<f64>,
+
+    /// Also write the JSON result to FILE (rank 0; written whole or not at all)
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Testing aid: panic on this rank at the start of --fault-phase
+    #[arg(long, hide = true, value_name = "RANK")]
+    pub panic_on_rank: Option<i32>,
+
+    /// Testing aid: this rank stops responding at the start of --fault-phase
+    #[arg(long, hide = true, value_name = "RANK")]
+    pub hang_on_rank: Option<i32>,
+
+    /// Testing aid: the phase of --panic-on-rank and --hang-on-rank
+    #[arg(long, hide = true, value_enum, default_value_t = Phase::Compute)]
+    pub fault_phase: Phase,
+}
+
+/// Flags of `parsum gen`.
+#[derive(Args, Debug)]
+pub struct GenArgs {
+    /// Number of elements
+    #[arg(long, value_name = "N", value_parser = parse_len, allow_hyphen_values = true)]
+    pub len: u64,
+
+    /// Element type: f64 f32 i64 i32 u64 u32 u8, or a numpy type string ('>f8' for
+    /// big-endian)
+    #[arg(long, value_name = "TYPE", default_value = "f64", value_parser = parse_dtype)]
+    pub dtype: (Dtype, ByteOrder),
+
+    /// The .npy file to write
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+
+    /// arange: x_i = i (modulo 2^bits for integer types); random: uniform in [0, 1) for
+    /// floats, in [0, 1000000) for integers (u8: [0, 256)), from --seed and i alone, so any
+    /// number of ranks writes the same file
+    #[arg(long, value_enum, default_value_t = Pattern::Arange)]
+    pub pattern: Pattern,
+
+    /// Seed of --pattern random
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub seed: u64,
+
+    /// Threads per rank [default: as for a run]
+    #[arg(long, value_name = "T", value_parser = parse_threads)]
+    pub threads: Option<usize>,
+}
+
+/// The phases of a run, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Phase {
+    Setup,
+    Distribute,
+    Compute,
+    Reduce,
+}
+
+impl Phase {
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Setup => "setup",
+            Phase::Distribute => "distribute",
+            Phase::Compute => "compute",
+            Phase::Reduce => "reduce",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OpArg {
+    Sum,
+    Sumsq,
+    Min,
+    Max,
+    Mean,
+    Var,
+    Std,
+    Count,
+    Stats,
+}
+
+impl From<OpArg> for Op {
+    fn from(op: OpArg) -> Op {
+        match op {
+            OpArg::Sum => Op::Sum,
+            OpArg::Sumsq => Op::Sumsq,
+            OpArg::Min => Op::Min,
+            OpArg::Max => Op::Max,
+            OpArg::Mean => Op::Mean,
+            OpArg::Var => Op::Var,
+            OpArg::Std => Op::Std,
+            OpArg::Count => Op::Count,
+            OpArg::Stats => Op::Stats,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Generate,
+    Scatter,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReadArg {
+    Parallel,
+    Root,
+}
+
+impl From<ReadArg> for ReadMode {
+    fn from(r: ReadArg) -> ReadMode {
+        match r {
+            ReadArg::Parallel => ReadMode::Parallel,
+            ReadArg::Root => ReadMode::Root,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum NanArg {
+    Propagate,
+    Skip,
+}
+
+impl From<NanArg> for NanPolicy {
+    fn from(n: NanArg) -> NanPolicy {
+        match n {
+            NanArg::Propagate => NanPolicy::Propagate,
+            NanArg::Skip => NanPolicy::Skip,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum WhenArg {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Pattern {
+    Arange,
+    Random,
+}
+
+fn parse_len(s: &str) -> Result<u64, String> {
+    let t = s.trim().replace('_', "");
+    let n = match t.parse::<u64>() {
+        Ok(n) => n,
+        Err(_) => match t.parse::<f64>() {
+            Ok(f) if f < 0.0 => return Err("the length must not be negative".into()),
+            Ok(f) if f.is_finite() && f.fract() == 0.0 && f <= MAX_LEN as f64 => f as u64,
+            _ if t.starts_with('-') => return Err("the length must not be negative".into()),
+            _ => {
+                return Err("expected a whole number such as 100000000, 100_000_000 or 1e8".into())
+            }
+        },
+    };
+    if n > MAX_LEN {
+        return Err(format!("at most 2^42 = {MAX_LEN} elements"));
+    }
+    Ok(n)
+}
+
+fn parse_timeout(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(t) if t.is_finite() && t > 0.0 => Ok(t),
+        _ => Err("expected a positive number of seconds".into()),
+    }
+}
+
+fn parse_threads(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(t) if t >= 1 => Ok(t),
+        _ => Err("expected a whole number of threads, at least 1".into()),
+    }
+}
+
+fn parse_offset(s: &str) -> Result<u64, String> {
+    s.trim()
+        .parse::<u64>()
+        .map_err(|_| "expected a whole number of bytes, at least 0".into())
+}
+
+fn parse_dtype(s: &str) -> Result<(Dtype, ByteOrder), String> {
+    Dtype::parse(s.trim()).map_err(|e| e.to_string())
+}
+
+impl RunArgs {
+    /// `--axis`: `Some(0)`, or an error for anything else.
+    pub fn columns(&self) -> Result<bool, String> {
+        match self.axis.as_deref().map(str::trim) {
+            None => Ok(false),
+            Some("0") => Ok(true),
+            Some(other) => Err(format!(
+                "--axis {other}: only --axis 0 (one result per column of a 2-D array) is \
+                 supported"
+            )),
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! parsum: distributed statistics of a generated array (verified against its closed form) or
+//! of a data file. Launch with `mpirun -n 8 target/release/parsum`; see `parsum --help`.
+
+mod cli;
+mod gen;
+mod output;
+mod run;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use mpikit::World;
+
+use cli::{Cli, Command};
+
+/// Prints `msg` once, from rank 0 (or, before MPI is up, the launcher's rank 0).
+fn print_once(rank: i32, msg: &str) {
+    if rank == 0 {
+        eprintln!("{msg}");
+    }
+}
+
+/// Leaves the job with `code` after an error on rank 0; other ranks wait a moment, since
+/// the launcher may end everything at the first failed process before rank 0 has spoken.
+fn fail_early(code: u8) -> ExitCode {
+    let rank = mpikit::launcher_rank_and_size().map_or(0, |(r, _)| r);
+    if rank != 0 {
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    ExitCode::from(code)
+}
+
+fn main() -> ExitCode {
+    let world = match World::init() {
+        Ok(w) => w,
+        Err(e) => {
+            let rank = mpikit::launcher_rank_and_size().map_or(0, |(r, _)| r);
+            print_once(rank, &format!("parsum: {e}"));
+            return fail_early(2);
+        }
+    };
+    // A binary launched by another MPI's launcher runs as N separate 1-rank jobs.
+    if let Some(launched) = mpikit::launcher_mismatch(world.size()) {
+        let rank = mpikit::launcher_rank_and_size().map_or(0, |(r, _)| r);
+        print_once(
+            rank,
+            &format!(
+                "parsum: MPI says this job has {} rank(s), but the launcher started {launched} \
+                 processes: the launcher belongs to another MPI than the one parsum was built \
+                 with (use that MPI's mpirun/mpiexec, or rebuild with scripts/setup.sh --mpi ...)",
+                world.size()
+            ),
+        );
+        drop(world);
+        return fail_early(2);
+    }
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind::*;
+            let code = match e.kind() {
+                DisplayHelp | DisplayVersion | DisplayHelpOnMissingArgumentOrSubcommand => {
+                    if world.is_root() {
+                        let _ = e.print();
+                    }
+                    0
+                }
+                _ => {
+                    // clap's first line, with the indented lines that complete it
+                    // ("required arguments were not provided:\n  --input <FILE>").
+                    let text = e.to_string();
+                    let mut lines = text.lines();
+                    let mut line = lines
+                        .next()
+                        .unwrap_or("")
+                        .trim_start_matches("error: ")
+                        .to_string();
+                    for more in lines.take_while(|l| l.starts_with("  ")) {
+                        line.push(' ');
+                        line.push_str(more.trim());
+                    }
+                    print_once(world.rank(), &format!("parsum: {line} (see parsum --help)"));
+                    2
+                }
+            };
+            drop(world);
+            return ExitCode::from(code);
+        }
+    };
+    let code = match cli.command {
+        Some(Command::Gen(args)) => match gen::run(&world, &args) {
+            Ok(()) => 0,
+            Err(e) => {
+                print_once(world.rank(), &format!("parsum: {e}"));
+                2
+            }
+        },
+        None => run::main(&world, cli.run),
+    };
+    drop(world);
+    ExitCode::from(code)
+}

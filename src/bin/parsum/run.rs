@@ -1,0 +1,469 @@
+//! A reduction run: generated data (verified against closed forms) or a data file.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use mpikit::prelude::*;
+use mpikit::{
+    par_arange, summarize_floats, Axis, ByteOrder, Dtype, FileLayout, MemorySummary, Op, Partition,
+    PhaseSummary, PhaseTimer, ReadMode, Spec, Summary, Value, Watchdog, World,
+};
+use ndarray::Array1;
+use serde::Serialize;
+
+use crate::cli::{Mode, Phase, RunArgs, WhenArg};
+use crate::output;
+use crate::print_once;
+
+const DEFAULT_LEN: u64 = 100_000_000;
+
+#[derive(Serialize)]
+struct Timings {
+    setup: f64,
+    distribute: f64,
+    compute: f64,
+    reduce: f64,
+    total: f64,
+}
+
+#[derive(Serialize)]
+struct InputInfo {
+    path: PathBuf,
+    format: &'static str,
+    dtype: Dtype,
+    byte_order: ByteOrder,
+    shape: Vec<u64>,
+    read: ReadMode,
+}
+
+#[derive(Serialize)]
+struct Report {
+    op: Op,
+    len: u64,
+    ranks: i32,
+    /// Nodes the ranks run on (distinct shared-memory domains).
+    nodes: u32,
+    threads: usize,
+    /// generate, scatter or file.
+    mode: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    input: Option<InputInfo>,
+    nan: mpikit::NanPolicy,
+    reproducible: bool,
+    /// One value, or one per column with --axis 0.
+    result: Result1,
+    /// Generated data only: the closed form, and the check against it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expected: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rel_error: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tolerance: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verified: Option<bool>,
+    /// Bytes reduced per second of the slowest rank's compute phase.
+    compute_gb_per_s: Value,
+    /// Seconds, the slowest rank.
+    timings: Timings,
+    phases: Vec<PhaseSummary>,
+    /// Peak resident memory per rank, bytes.
+    peak_rss: MemorySummary,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Result1 {
+    One(Value),
+    Columns(Vec<Value>),
+}
+
+/// The closed form for x_i = i, i in 0..n.
+fn expected(op: Op, n: u64) -> Value {
+    let n128 = u128::from(n);
+    let f = |v: f64| Value::Float(v);
+    let sum = n128 * n128.saturating_sub(1) / 2;
+    let var = if n == 0 {
+        f64::NAN
+    } else {
+        ((n128 * n128 - 1) as f64) / 12.0
+    };
+    match (op, n) {
+        (Op::Min, 0) => f(f64::INFINITY),
+        (Op::Max, 0) => f(f64::NEG_INFINITY),
+        (Op::Mean, 0) => f(f64::NAN),
+        (Op::Sum, _) => f(sum as f64),
+        (Op::Sumsq, _) => {
+            f((n128.saturating_sub(1) * n128 * (2 * n128).saturating_sub(1) / 6) as f64)
+        }
+        (Op::Min, _) => f(0.0),
+        (Op::Max, _) => f((n - 1) as f64),
+        (Op::Mean, _) => f((n - 1) as f64 / 2.0),
+        (Op::Var, _) => f(var),
+        (Op::Std, _) => f(var.sqrt()),
+        (Op::Count, _) => Value::Int(i128::from(n)),
+        (Op::Stats, _) => Value::Stats(Box::new(mpikit::Stats {
+            count: n,
+            sum: f(sum as f64),
+            mean: expected(Op::Mean, n),
+            std: f(var.sqrt()),
+            min: expected(Op::Min, n),
+            max: expected(Op::Max, n),
+        })),
+    }
+}
+
+fn rel_error(result: f64, expected: f64) -> f64 {
+    if !expected.is_finite() || !result.is_finite() {
+        let same = result == expected || (result.is_nan() && expected.is_nan());
+        return if same { 0.0 } else { f64::INFINITY };
+    }
+    let diff = (result - expected).abs();
+    if expected == 0.0 {
+        diff
+    } else {
+        diff / expected.abs()
+    }
+}
+
+/// The largest relative error over a result's fields.
+fn value_error(result: &Value, expected: &Value) -> f64 {
+    match (result, expected) {
+        (Value::Stats(r), Value::Stats(e)) => [
+            rel_error(r.count as f64, e.count as f64),
+            value_error(&r.sum, &e.sum),
+            value_error(&r.mean, &e.mean),
+            value_error(&r.std, &e.std),
+            value_error(&r.min, &e.min),
+            value_error(&r.max, &e.max),
+        ]
+        .into_iter()
+        .fold(0.0, f64::max),
+        (r, e) => rel_error(r.to_f64(), e.to_f64()),
+    }
+}
+
+fn tolerance(spec: &Spec, n: u64) -> f64 {
+    match spec.op {
+        Op::Min | Op::Max | Op::Count => 0.0,
+        Op::Sum | Op::Sumsq if spec.reproducible => 0.0,
+        _ => (n as f64 + 2.0) * f64::EPSILON,
+    }
+}
+
+struct Data {
+    summaries: Vec<Summary>,
+    len: u64,
+    bytes: u64,
+    input: Option<InputInfo>,
+}
+
+/// Runs the job; prints the report on rank 0 and returns the exit status.
+pub fn main(world: &World, args: RunArgs) -> u8 {
+    let json = args.json;
+    match run(world, args) {
+        Ok((report, output)) => {
+            let text = serde_json::to_string(&report).expect("report serialises");
+            if world.is_root() {
+                if json {
+                    println!("{text}");
+                } else {
+                    print_table(&report);
+                }
+            }
+            if let Some(output) = output {
+                let path = output.path.display().to_string();
+                if let Err(e) = output.commit(&text) {
+                    eprintln!("parsum: --output {path}: {e}");
+                    return 2;
+                }
+            }
+            if report.verified == Some(false) {
+                print_once(world.rank(), "parsum: result outside the tolerance");
+                1
+            } else {
+                0
+            }
+        }
+        Err(e) => {
+            print_once(world.rank(), &format!("parsum: {e}"));
+            2
+        }
+    }
+}
+
+fn run(world: &World, args: RunArgs) -> Result<(Report, Option<output::Output>), mpikit::Error> {
+    let comm = world.comm();
+    let (rank, size) = (world.rank(), world.size());
+    let threads = args.threads.unwrap_or_else(|| world.threads());
+    let spec = Spec {
+        op: args.op.into(),
+        nan: args.nan.into(),
+        reproducible: args.reproducible,
+    };
+    let columns = args.columns().map_err(mpikit::Error::input)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| mpikit::Error::input(format!("cannot start {threads} threads: {e}")))?;
+    let progress = match args.progress {
+        WhenArg::Always => true,
+        WhenArg::Never => false,
+        WhenArg::Auto => mpikit::stderr_is_terminal(),
+    };
+    let output = output::prepare(comm, args.output.as_deref())?;
+    let dog = args
+        .timeout
+        .map(|t| Watchdog::start(Duration::from_secs_f64(t), "parsum"));
+    // Each phase starts here: the watchdog learns it, and the testing aids act in it.
+    let enter = |phase: Phase| {
+        if let Some(dog) = &dog {
+            dog.phase(phase.name());
+        }
+        if args.fault_phase == phase && args.panic_on_rank == Some(rank) {
+            panic!(
+                "deliberate panic requested with --panic-on-rank {rank} in {}",
+                phase.name()
+            );
+        }
+        if args.fault_phase == phase && args.hang_on_rank == Some(rank) {
+            loop {
+                std::thread::sleep(Duration::from_secs(3600));
+            }
+        }
+    };
+
+    comm.barrier();
+    let start = mpi::time();
+    let mut timer = PhaseTimer::new();
+    enter(Phase::Setup);
+    let data = match &args.input {
+        None => {
+            let n = args.len.unwrap_or(DEFAULT_LEN);
+            let nz = usize::try_from(n).map_err(|_| {
+                mpikit::Error::input("--len does not fit this machine's address space")
+            })?;
+            let mine = Partition::new(nz, size as usize).range(rank as usize);
+            let chunk: Array1<f64> = match args.mode {
+                Mode::Generate => {
+                    let chunk = timer.time("setup", || par_arange(mine.start, mine.len(), &pool));
+                    enter(Phase::Distribute);
+                    timer.record("distribute", 0.0);
+                    Array1::from_vec(chunk)
+                }
+                Mode::Scatter => {
+                    let full = timer.time("setup", || {
+                        (rank == 0).then(|| Array1::from_vec(par_arange(0, nz, &pool)))
+                    });
+                    enter(Phase::Distribute);
+                    // The root's full array is dropped as soon as it is scattered.
+                    timer.time("distribute", || comm.scatter_rows(0, full.as_ref()))?
+                }
+            };
+            let x = chunk.as_slice().expect("fresh arrays are contiguous");
+            enter(Phase::Compute);
+            let s = timer.time("compute", || summarize_floats(&spec, x, &pool));
+            Data {
+                summaries: vec![s],
+                len: n,
+                bytes: n * 8,
+                input: None,
+            }
+        }
+        Some(path) => {
+            let read: ReadMode = args.read.map_or(ReadMode::Parallel, Into::into);
+            let layout = timer.time("setup", || open_layout(comm, path, &args, read))?;
+            let axis = if columns { Axis::Columns } else { Axis::All };
+            enter(Phase::Distribute);
+            timer.record("distribute", 0.0);
+            enter(Phase::Compute);
+            let summaries = timer.time("compute", || {
+                mpikit::summarize_file(comm, path, &layout, &spec, axis, read, &pool, progress)
+            })?;
+            Data {
+                summaries,
+                len: layout.len,
+                bytes: layout.len * layout.dtype.size() as u64,
+                input: Some(InputInfo {
+                    path: path.clone(),
+                    format: if args.dtype.is_some() { "raw" } else { "npy" },
+                    dtype: layout.dtype,
+                    byte_order: layout.order,
+                    shape: layout.shape.clone(),
+                    read,
+                }),
+            }
+        }
+    };
+    enter(Phase::Reduce);
+    let combined = timer.time("reduce", || -> Result<Vec<Summary>, mpikit::Error> {
+        let all = comm.allgather_objects(&data.summaries)?;
+        let mut it = all.into_iter();
+        let mut total = it.next().expect("a communicator has a rank");
+        for later in it {
+            for (a, b) in total.iter_mut().zip(&later) {
+                a.merge(b);
+            }
+        }
+        Ok(total)
+    })?;
+    timer.record("total", mpi::time() - start);
+    let values: Vec<Value> = combined
+        .iter()
+        .map(|s| s.result(&spec))
+        .collect::<Result<_, _>>()?;
+
+    let phases = timer.summarize(comm);
+    let peak_rss = MemorySummary::gather(comm);
+    if let Some(dog) = &dog {
+        dog.disarm();
+    }
+    let max_of = |name: &str| {
+        phases
+            .iter()
+            .find(|p| p.name == name)
+            .map_or(0.0, |p| p.max)
+    };
+    let generated = data.input.is_none();
+    let expected = generated.then(|| expected(spec.op, data.len));
+    let err = expected.as_ref().map(|e| value_error(&values[0], e));
+    let tol = generated.then(|| tolerance(&spec, data.len));
+    let compute = max_of("compute");
+    let report = Report {
+        op: spec.op,
+        len: data.len,
+        ranks: size,
+        nodes: comm.allreduce_scalar(u32::from(world.local_rank() == 0), mpikit::ReduceOp::Sum),
+        threads,
+        mode: match (&data.input, args.mode) {
+            (Some(_), _) => "file",
+            (None, Mode::Generate) => "generate",
+            (None, Mode::Scatter) => "scatter",
+        },
+        input: data.input,
+        nan: spec.nan,
+        reproducible: spec.reproducible,
+        result: if columns {
+            Result1::Columns(values)
+        } else {
+            Result1::One(values.into_iter().next().expect("one summary"))
+        },
+        expected,
+        rel_error: err.map(Value::Float),
+        tolerance: tol,
+        verified: err.zip(tol).map(|(e, t)| e <= t),
+        compute_gb_per_s: Value::Float(data.bytes as f64 / compute / 1e9),
+        timings: Timings {
+            setup: max_of("setup"),
+            distribute: max_of("distribute"),
+            compute,
+            reduce: max_of("reduce"),
+            total: max_of("total"),
+        },
+        phases,
+        peak_rss,
+    };
+    Ok((report, output))
+}
+
+/// Reads the file's layout — on every rank (parallel reads) or on rank 0 alone (root
+/// reads) — and agrees on it, so every rank sees the same layout or the same error.
+fn open_layout<C: Communicator>(
+    comm: &C,
+    path: &std::path::Path,
+    args: &RunArgs,
+    read: ReadMode,
+) -> Result<FileLayout, mpikit::Error> {
+    let open = || match args.dtype {
+        Some((dtype, order)) => FileLayout::raw(path, dtype, order, args.offset.unwrap_or(0)),
+        None => FileLayout::npy(path),
+    };
+    let check = |l: FileLayout| -> Result<FileLayout, mpikit::Error> {
+        if args.axis.is_some() && l.shape.len() != 2 {
+            return Err(mpikit::Error::input(format!(
+                "{}: --axis 0 needs a 2-D array, but its shape is {:?}",
+                path.display(),
+                l.shape
+            )));
+        }
+        Ok(l)
+    };
+    match read {
+        ReadMode::Parallel => {
+            let layout = mpikit::agree(comm, open().and_then(check))?;
+            // Every rank must see the same file (a shared file system).
+            let all = comm.allgather_objects(&layout)?;
+            if let Some(r) = all.iter().position(|l| *l != all[0]) {
+                return Err(mpikit::Error::input(format!(
+                    "{}: rank {r} sees a different file than rank 0 (not on a shared file \
+                     system? use --read root)",
+                    path.display()
+                )));
+            }
+            Ok(layout)
+        }
+        ReadMode::Root => {
+            let local = if comm.rank() == 0 {
+                open().and_then(check).map(Some)
+            } else {
+                Ok(None)
+            };
+            let mine = mpikit::agree(comm, local)?;
+            comm.broadcast_object(0, mine)
+        }
+    }
+}
+
+fn print_table(r: &Report) {
+    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    let what = match &r.input {
+        None => format!("x_i = i, i in 0..{} (f64)", r.len),
+        Some(i) => format!(
+            "{} ({} {} values, shape {:?}, {} read)",
+            i.path.display(),
+            r.len,
+            i.dtype,
+            i.shape,
+            serde_json::to_value(i.read)
+                .unwrap()
+                .as_str()
+                .unwrap_or("?")
+        ),
+    };
+    println!(
+        "parsum: {}{} of {what}, {} on {} x {} per rank, mode {}",
+        r.op,
+        if r.reproducible {
+            " (reproducible)"
+        } else {
+            ""
+        },
+        plural(r.ranks as usize, "rank"),
+        plural(r.nodes as usize, "node"),
+        plural(r.threads, "thread"),
+        r.mode,
+    );
+    match &r.result {
+        Result1::One(v) => println!("  result     {v}"),
+        Result1::Columns(vs) => {
+            for (c, v) in vs.iter().enumerate() {
+                println!("  column {c:<4} {v}");
+            }
+        }
+    }
+    if let (Some(e), Some(err), Some(tol), Some(ok)) =
+        (&r.expected, &r.rel_error, r.tolerance, r.verified)
+    {
+        println!("  expected   {e}");
+        println!(
+            "  rel_error  {:.3e} (tolerance {tol:.3e}): {}",
+            err.to_f64(),
+            if ok { "verified" } else { "NOT VERIFIED" }
+        );
+    }
+    println!(
+        "  compute    {:.2} GB/s (bytes / slowest rank's compute time)",
+        r.compute_gb_per_s.to_f64()
+    );
+    print!("{}", mpikit::report::table(&r.phases));
+    print!("{}", r.peak_rss.line());
+}

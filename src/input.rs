@@ -1,0 +1,488 @@
+//! Reducing a data file across ranks without loading it: every rank streams its own slice
+//! through small I/O buffers (positioned reads on a shared file system), or rank 0 reads
+//! and scatters piece by piece (a node-local file). No rank holds more than its threads'
+//! I/O buffers, so files larger than memory work.
+
+use std::fs::File;
+use std::ops::Range;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use mpi::topology::Communicator;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::large;
+use crate::npy::{decode_floats, decode_ints, ByteOrder, Dtype, FileLayout};
+use crate::partition::Partition;
+use crate::progress::Progress;
+use crate::summary::{Spec, Summary};
+
+/// Bytes per I/O buffer (one per thread; rank 0 in [`ReadMode::Root`] holds one per rank).
+pub const IO_BYTES: usize = 1 << 20;
+
+/// Who reads the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReadMode {
+    /// Every rank reads its own slice (the file is on a shared file system).
+    Parallel,
+    /// Rank 0 reads everything and scatters it (the file is on rank 0's node only).
+    Root,
+}
+
+/// What the statistic runs over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Axis {
+    /// Every element.
+    All,
+    /// Each column of a 2-D array (numpy's `axis=0`): one result per column.
+    Columns,
+}
+
+/// How a layout's elements group into the summaries.
+#[derive(Clone, Copy, Debug)]
+struct Grouping {
+    /// Elements per partition unit (a C-order row when reducing columns, else 1).
+    unit: u64,
+    /// Number of summaries.
+    groups: usize,
+    /// C-order rows (`Some(columns)`), Fortran columns (`None` with `column_len`).
+    row_len: Option<u64>,
+    column_len: u64,
+}
+
+impl Grouping {
+    fn new(layout: &FileLayout, axis: Axis) -> Result<Grouping> {
+        match axis {
+            Axis::All => Ok(Grouping {
+                unit: 1,
+                groups: 1,
+                row_len: None,
+                column_len: layout.len.max(1),
+            }),
+            Axis::Columns => {
+                let [rows, cols] = layout.shape[..] else {
+                    return Err(Error::input(format!(
+                        "--axis 0 needs a 2-D array; this one has shape {:?}",
+                        layout.shape
+                    )));
+                };
+                let groups = usize::try_from(cols).map_err(|_| Error::input("too many columns"))?;
+                Ok(if layout.fortran {
+                    Grouping {
+                        unit: 1,
+                        groups,
+                        row_len: None,
+                        column_len: rows.max(1),
+                    }
+                } else {
+                    Grouping {
+                        unit: cols.max(1),
+                        groups,
+                        row_len: Some(cols),
+                        column_len: rows.max(1),
+                    }
+                })
+            }
+        }
+    }
+
+    fn empty(&self, layout: &FileLayout, spec: &Spec) -> Vec<Summary> {
+        (0..self.groups)
+            .map(|_| {
+                if layout.dtype.is_float() {
+                    Summary::floats(spec)
+                } else {
+                    Summary::ints()
+                }
+            })
+            .collect()
+    }
+
+    /// This rank's element range.
+    fn slice(&self, layout: &FileLayout, size: usize, rank: usize) -> Range<u64> {
+        let units = Partition::new((layout.len / self.unit) as usize, size).range(rank);
+        units.start as u64 * self.unit..units.end as u64 * self.unit
+    }
+
+    /// Elements per I/O block (whole units).
+    fn block(&self, dtype: Dtype) -> u64 {
+        let per = (IO_BYTES / dtype.size()) as u64;
+        (per / self.unit).max(1) * self.unit
+    }
+}
+
+/// Reusable per-thread buffers.
+#[derive(Default)]
+struct Scratch {
+    bytes: Vec<u8>,
+    floats: Vec<f64>,
+    ints: Vec<i128>,
+    column: Vec<f64>,
+    column_ints: Vec<i128>,
+    skip: Vec<f64>,
+}
+
+/// Adds the decoded block of elements `first..first + n` to the summaries.
+fn push_block(
+    sums: &mut [Summary],
+    spec: &Spec,
+    layout: &FileLayout,
+    g: &Grouping,
+    first: u64,
+    s: &mut Scratch,
+) {
+    let float = layout.dtype.is_float();
+    if float {
+        decode_floats(layout.dtype, layout.order, &s.bytes, &mut s.floats);
+    } else {
+        decode_ints(layout.dtype, layout.order, &s.bytes, &mut s.ints);
+    }
+    let n = (s.bytes.len() / layout.dtype.size()) as u64;
+    match g.row_len {
+        Some(cols) => {
+            // Whole C-order rows: gather each column.
+            let cols = cols as usize;
+            for (c, sum) in sums.iter_mut().enumerate() {
+                if float {
+                    s.column.clear();
+                    s.column.extend(s.floats.iter().skip(c).step_by(cols));
+                } else {
+                    s.column_ints.clear();
+                    s.column_ints.extend(s.ints.iter().skip(c).step_by(cols));
+                }
+                push(sum, spec, float, &s.column, &s.column_ints, &mut s.skip);
+            }
+        }
+        None => {
+            // Fortran order: runs of one column each.
+            let mut i = first;
+            while i < first + n {
+                let col = i / g.column_len;
+                let end = ((col + 1) * g.column_len).min(first + n);
+                let r = (i - first) as usize..(end - first) as usize;
+                let (f, k) = if float {
+                    (&s.floats[r], &s.ints[..0])
+                } else {
+                    (&s.floats[..0], &s.ints[r])
+                };
+                push(&mut sums[col as usize], spec, float, f, k, &mut s.skip);
+                i = end;
+            }
+        }
+    }
+}
+
+fn push(sum: &mut Summary, spec: &Spec, float: bool, f: &[f64], k: &[i128], skip: &mut Vec<f64>) {
+    if float {
+        sum.push_floats(spec, f, skip);
+    } else {
+        sum.push_ints(spec, k);
+    }
+}
+
+fn merge_all(into: &mut [Summary], later: &[Summary]) {
+    for (a, b) in into.iter_mut().zip(later) {
+        a.merge(b);
+    }
+}
+
+/// Reads elements `range` of the file with positioned reads on the threads of `pool` and
+/// summarises them.
+fn summarize_range(
+    file: &File,
+    layout: &FileLayout,
+    g: &Grouping,
+    spec: &Spec,
+    range: Range<u64>,
+    pool: &rayon::ThreadPool,
+    progress: Option<&Progress>,
+) -> std::io::Result<Vec<Summary>> {
+    let block = g.block(layout.dtype);
+    let size = layout.dtype.size() as u64;
+    let units = ((range.end - range.start) / g.unit) as usize;
+    let tasks = Partition::new(units, pool.current_num_threads().max(1) * 4);
+    let parts: Vec<std::io::Result<Vec<Summary>>> = pool.install(|| {
+        (0..tasks.parts())
+            .into_par_iter()
+            .map(|t| {
+                let u = tasks.range(t);
+                let (a, b) = (
+                    range.start + u.start as u64 * g.unit,
+                    range.start + u.end as u64 * g.unit,
+                );
+                let mut sums = g.empty(layout, spec);
+                let mut s = Scratch::default();
+                let mut i = a;
+                while i < b {
+                    let n = block.min(b - i);
+                    s.bytes.resize((n * size) as usize, 0);
+                    file.read_exact_at(&mut s.bytes, layout.offset + i * size)?;
+                    push_block(&mut sums, spec, layout, g, i, &mut s);
+                    if let Some(p) = progress {
+                        p.add(n * size);
+                    }
+                    i += n;
+                }
+                Ok(sums)
+            })
+            .collect()
+    });
+    let mut total = g.empty(layout, spec);
+    for p in parts {
+        merge_all(&mut total, &p?);
+    }
+    Ok(total)
+}
+
+/// Summarises the data file at `path` (described by `layout`, the same on every rank) over
+/// all ranks of `comm`: each rank gets the summaries of its own slice, one per group (one,
+/// or one per column), still to be combined. Read errors are agreed on by every rank.
+#[allow(clippy::too_many_arguments)]
+pub fn summarize_file<C: Communicator + ?Sized>(
+    comm: &C,
+    path: &Path,
+    layout: &FileLayout,
+    spec: &Spec,
+    axis: Axis,
+    mode: ReadMode,
+    pool: &rayon::ThreadPool,
+    progress: bool,
+) -> Result<Vec<Summary>> {
+    let g = Grouping::new(layout, axis)?;
+    let (rank, size) = (comm.rank() as usize, comm.size() as usize);
+    let name = path.display();
+    let bytes_of = |r: &Range<u64>| (r.end - r.start) * layout.dtype.size() as u64;
+    let result = match mode {
+        ReadMode::Parallel => {
+            let mine = g.slice(layout, size, rank);
+            let progress = (progress && rank == 0)
+                .then(|| Progress::start("parsum: reading", bytes_of(&mine)));
+            let local = File::open(path)
+                .and_then(|f| summarize_range(&f, layout, &g, spec, mine, pool, progress.as_ref()))
+                .map_err(|e| Error::input(format!("{name}: {e}")));
+            crate::agree::agree(comm, local)
+        }
+        ReadMode::Root => {
+            let file = if rank == 0 {
+                Some(File::open(path).map_err(|e| Error::input(format!("{name}: {e}"))))
+            } else {
+                None
+            };
+            let progress = (progress && rank == 0).then(|| {
+                Progress::start("parsum: reading", layout.len * layout.dtype.size() as u64)
+            });
+            let local = scatter_rounds(comm, file, layout, &g, spec, pool, progress.as_ref());
+            crate::agree::agree(comm, local)
+        }
+    };
+    result
+}
+
+/// Rank 0 reads one I/O block per rank per round and scatters them; every rank summarises
+/// what it receives. A read error on rank 0 is kept and the rounds go on (with zeros), so
+/// no rank is left waiting; the caller agrees on it.
+fn scatter_rounds<C: Communicator + ?Sized>(
+    comm: &C,
+    file: Option<Result<File>>,
+    layout: &FileLayout,
+    g: &Grouping,
+    spec: &Spec,
+    pool: &rayon::ThreadPool,
+    progress: Option<&Progress>,
+) -> Result<Vec<Summary>> {
+    let size = comm.size() as usize;
+    let rank = comm.rank() as usize;
+    let width = layout.dtype.size() as u64;
+    let block = g.block(layout.dtype);
+    let slices: Vec<Range<u64>> = (0..size).map(|r| g.slice(layout, size, r)).collect();
+    let longest = slices.iter().map(|r| r.end - r.start).max().unwrap_or(0);
+    let rounds = longest.div_ceil(block);
+    let mut problem: Option<Error> = None;
+    let mut file = match file {
+        Some(Ok(f)) => Some(f),
+        Some(Err(e)) => {
+            problem = Some(e);
+            None
+        }
+        None => None,
+    };
+    let mut sums = g.empty(layout, spec);
+    let mut send: Vec<u8> = Vec::new();
+    let mut recv: Vec<u8> = Vec::new();
+    for round in 0..rounds {
+        let piece = |r: usize| {
+            let s = &slices[r];
+            let a = (s.start + round * block).min(s.end);
+            a..(a + block).min(s.end)
+        };
+        let counts: Vec<usize> = (0..size)
+            .map(|r| ((piece(r).end - piece(r).start) * width) as usize)
+            .collect();
+        if rank == 0 {
+            send.clear();
+            for (r, &count) in counts.iter().enumerate() {
+                let p = piece(r);
+                let start = send.len();
+                send.resize(start + count, 0);
+                if let Some(f) = &file {
+                    if let Err(e) =
+                        f.read_exact_at(&mut send[start..], layout.offset + p.start * width)
+                    {
+                        problem = Some(Error::input(format!("reading the file: {e}")));
+                        file = None;
+                    }
+                }
+            }
+            if let Some(p) = progress {
+                p.add(send.len() as u64);
+            }
+        }
+        recv.resize(counts[rank], 0);
+        large::scatterv(
+            comm,
+            0,
+            (rank == 0).then_some(&send[..]),
+            &counts,
+            &mut recv,
+        );
+        let mine = piece(rank);
+        if mine.is_empty() {
+            continue;
+        }
+        // Summarise the received block with the threads: whole units per task.
+        let units = ((mine.end - mine.start) / g.unit) as usize;
+        let tasks = Partition::new(units, pool.current_num_threads().max(1));
+        let parts: Vec<Vec<Summary>> = pool.install(|| {
+            (0..tasks.parts())
+                .into_par_iter()
+                .map(|t| {
+                    let u = tasks.range(t);
+                    let (a, b) = (u.start as u64 * g.unit, u.end as u64 * g.unit);
+                    let mut part = g.empty(layout, spec);
+                    let mut s = Scratch {
+                        bytes: recv[(a * width) as usize..(b * width) as usize].to_vec(),
+                        ..Scratch::default()
+                    };
+                    push_block(&mut part, spec, layout, g, mine.start + a, &mut s);
+                    part
+                })
+                .collect()
+        });
+        for p in &parts {
+            merge_all(&mut sums, p);
+        }
+    }
+    match problem {
+        Some(e) => Err(e),
+        None => Ok(sums),
+    }
+}
+
+/// Writes an `.npy` file of `len` elements of `dtype` in parallel: rank 0 creates
+/// `tmp` with the header and the full size, every rank writes its slice of the values
+/// `value(i)` (as `f64`, converted to `dtype`) with positioned writes, and rank 0 renames
+/// `tmp` to `path` once every rank has succeeded. On any failure `tmp` is removed and every
+/// rank returns the same error.
+pub fn write_npy<C: Communicator + ?Sized>(
+    comm: &C,
+    path: &Path,
+    (dtype, order): (Dtype, ByteOrder),
+    len: u64,
+    value: &(dyn Fn(u64) -> f64 + Sync),
+    pool: &rayon::ThreadPool,
+) -> Result<()> {
+    let rank = comm.rank();
+    let name = path.display();
+    let header = FileLayout::npy_header(dtype, order, len)?;
+    let width = dtype.size() as u64;
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // Rank 0's pid names the temporary file on every rank.
+    let pid = crate::object::ObjectCollectives::broadcast_object(
+        comm,
+        0,
+        if rank == 0 {
+            Some(std::process::id())
+        } else {
+            None
+        },
+    )?;
+    let tmp = path.with_file_name(format!(".{file_name}.tmp-{pid}"));
+    let created = if rank == 0 {
+        (|| -> std::io::Result<()> {
+            if file_name.is_empty() || path.is_dir() {
+                return Err(std::io::Error::other("not a file name"));
+            }
+            let f = File::create(&tmp)?;
+            f.write_all_at(&header, 0)?;
+            f.set_len(header.len() as u64 + len * width)?;
+            Ok(())
+        })()
+        .map_err(|e| Error::input(format!("--out {name}: {e}")))
+    } else {
+        Ok(())
+    };
+    crate::agree::agree(comm, created)?;
+    let mine = Partition::new(len as usize, comm.size() as usize).range(rank as usize);
+    let written = File::options()
+        .write(true)
+        .open(&tmp)
+        .and_then(|f| {
+            let chunk = IO_BYTES as u64 / width;
+            let blocks: Vec<Range<u64>> = (mine.start as u64..mine.end as u64)
+                .step_by(chunk as usize)
+                .map(|a| a..(a + chunk).min(mine.end as u64))
+                .collect();
+            pool.install(|| {
+                blocks.par_iter().try_for_each(|r| {
+                    let mut bytes = Vec::with_capacity(((r.end - r.start) * width) as usize);
+                    for i in r.clone() {
+                        encode(dtype, order, value(i), &mut bytes);
+                    }
+                    f.write_all_at(&bytes, header.len() as u64 + r.start * width)
+                })
+            })?;
+            f.sync_all()
+        })
+        .map_err(|e| Error::input(format!("--out {name}: {e}")));
+    let done = crate::agree::agree(comm, written).and_then(|()| {
+        let renamed = if rank == 0 {
+            std::fs::rename(&tmp, path).map_err(|e| Error::input(format!("--out {name}: {e}")))
+        } else {
+            Ok(())
+        };
+        crate::agree::agree(comm, renamed)
+    });
+    if done.is_err() && rank == 0 {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    done
+}
+
+/// Appends `v` as `dtype` in `order` (integers: `v` is whole; out-of-range values wrap
+/// modulo 2^bits).
+fn encode(dtype: Dtype, order: ByteOrder, v: f64, out: &mut Vec<u8>) {
+    macro_rules! put {
+        ($x:expr) => {
+            if order == ByteOrder::Big {
+                out.extend($x.to_be_bytes())
+            } else {
+                out.extend($x.to_le_bytes())
+            }
+        };
+    }
+    match dtype {
+        Dtype::F64 => put!(v),
+        Dtype::F32 => put!(v as f32),
+        Dtype::I64 => put!(v as i128 as i64),
+        Dtype::I32 => put!(v as i128 as i32),
+        Dtype::U64 => put!(v as i128 as u64),
+        Dtype::U32 => put!(v as i128 as u32),
+        Dtype::U8 => out.push(v as i128 as u8),
+    }
+}

@@ -1,0 +1,435 @@
+//! Data files: numpy `.npy` headers (parsed by the `npyz` crate) and raw binary layouts,
+//! checked against the file's size before anything is read, and decoding of their bytes.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{Read, Seek};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Element types parsum reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dtype {
+    /// 64-bit float (`<f8`)
+    F64,
+    /// 32-bit float (`<f4`)
+    F32,
+    /// 64-bit signed integer (`<i8`)
+    I64,
+    /// 32-bit signed integer (`<i4`)
+    I32,
+    /// 64-bit unsigned integer (`<u8`)
+    U64,
+    /// 32-bit unsigned integer (`<u4`)
+    U32,
+    /// 8-bit unsigned integer (`|u1`)
+    U8,
+}
+
+impl Dtype {
+    /// Every type, in a fixed order.
+    pub const ALL: [Dtype; 7] = [
+        Dtype::F64,
+        Dtype::F32,
+        Dtype::I64,
+        Dtype::I32,
+        Dtype::U64,
+        Dtype::U32,
+        Dtype::U8,
+    ];
+
+    /// Bytes per element.
+    pub fn size(self) -> usize {
+        match self {
+            Dtype::F64 | Dtype::I64 | Dtype::U64 => 8,
+            Dtype::F32 | Dtype::I32 | Dtype::U32 => 4,
+            Dtype::U8 => 1,
+        }
+    }
+
+    /// The short name: `f64`, `f32`, `i64`, `i32`, `u64`, `u32`, `u8`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dtype::F64 => "f64",
+            Dtype::F32 => "f32",
+            Dtype::I64 => "i64",
+            Dtype::I32 => "i32",
+            Dtype::U64 => "u64",
+            Dtype::U32 => "u32",
+            Dtype::U8 => "u8",
+        }
+    }
+
+    /// Floating point (else integer).
+    pub fn is_float(self) -> bool {
+        matches!(self, Dtype::F64 | Dtype::F32)
+    }
+
+    /// numpy's type string, e.g. `<f8`, `>i4`, `|u1`.
+    pub fn descr(self, order: ByteOrder) -> String {
+        let (c, n) = match self {
+            Dtype::F64 => ('f', 8),
+            Dtype::F32 => ('f', 4),
+            Dtype::I64 => ('i', 8),
+            Dtype::I32 => ('i', 4),
+            Dtype::U64 => ('u', 8),
+            Dtype::U32 => ('u', 4),
+            Dtype::U8 => return "|u1".into(),
+        };
+        let e = if order == ByteOrder::Big { '>' } else { '<' };
+        format!("{e}{c}{n}")
+    }
+
+    /// Parses a name (`f64`, ...) or a numpy type string (`<f8`, `>u4`, `u1`, `=i8`).
+    pub fn parse(s: &str) -> Result<(Dtype, ByteOrder)> {
+        let bad = || {
+            Error::input(format!(
+                "unsupported dtype {s:?} (parsum reads f64, f32, i64, i32, u64, u32, u8, or \
+                 numpy type strings such as <f8 and >i4)"
+            ))
+        };
+        // Without a byte-order mark, our names win ("u8" is one byte); with one, numpy's
+        // meaning wins ("<u8" is numpy's uint64), then a marked name (">u32").
+        if let Some(d) = Dtype::ALL.into_iter().find(|d| d.name() == s) {
+            return Ok((d, ByteOrder::native()));
+        }
+        if let Some(found) = s
+            .parse::<npyz::TypeStr>()
+            .ok()
+            .and_then(|ts| Dtype::from_type_str(&ts))
+        {
+            return Ok(found);
+        }
+        let (order, bare) = match s.chars().next() {
+            Some('>') => (ByteOrder::Big, &s[1..]),
+            Some('<') => (ByteOrder::Little, &s[1..]),
+            _ => return Err(bad()),
+        };
+        Dtype::ALL
+            .into_iter()
+            .find(|d| d.name() == bare)
+            .map(|d| (d, order))
+            .ok_or_else(bad)
+    }
+
+    fn from_type_str(ts: &npyz::TypeStr) -> Option<(Dtype, ByteOrder)> {
+        use npyz::TypeChar::*;
+        let d = match (ts.type_char(), ts.size_field()) {
+            (Float, 8) => Dtype::F64,
+            (Float, 4) => Dtype::F32,
+            (Int, 8) => Dtype::I64,
+            (Int, 4) => Dtype::I32,
+            (Uint, 8) => Dtype::U64,
+            (Uint, 4) => Dtype::U32,
+            (Uint, 1) => Dtype::U8,
+            _ => return None,
+        };
+        let order = match ts.endianness() {
+            npyz::Endianness::Big => ByteOrder::Big,
+            npyz::Endianness::Little => ByteOrder::Little,
+            npyz::Endianness::Irrelevant => ByteOrder::native(),
+        };
+        Some((d, order))
+    }
+}
+
+impl fmt::Display for Dtype {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Byte order of a file's elements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ByteOrder {
+    /// Least significant byte first.
+    Little,
+    /// Most significant byte first.
+    Big,
+}
+
+impl ByteOrder {
+    /// This machine's order.
+    pub fn native() -> ByteOrder {
+        if cfg!(target_endian = "big") {
+            ByteOrder::Big
+        } else {
+            ByteOrder::Little
+        }
+    }
+}
+
+/// Where an array lives in a file and how to read it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileLayout {
+    /// Element type.
+    pub dtype: Dtype,
+    /// Element byte order.
+    pub order: ByteOrder,
+    /// Array shape (one axis for raw files).
+    pub shape: Vec<u64>,
+    /// Column-major (`fortran_order`) data.
+    pub fortran: bool,
+    /// Byte offset of the first element.
+    pub offset: u64,
+    /// Number of elements.
+    pub len: u64,
+    /// The file's size in bytes when it was checked.
+    pub file_size: u64,
+}
+
+const MAGIC: &[u8] = b"\x93NUMPY";
+
+fn open(path: &Path) -> Result<(File, u64)> {
+    let name = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| Error::input(format!("{name}: {e}")))?;
+    if meta.is_dir() {
+        return Err(Error::input(format!("{name}: is a directory, not a file")));
+    }
+    let file = File::open(path).map_err(|e| Error::input(format!("{name}: {e}")))?;
+    Ok((file, meta.len()))
+}
+
+impl FileLayout {
+    /// Reads and checks the header of the `.npy` file at `path`.
+    pub fn npy(path: &Path) -> Result<FileLayout> {
+        let name = path.display();
+        let (mut file, size) = open(path)?;
+        if size == 0 {
+            return Err(Error::input(format!(
+                "{name}: empty file (not an npy file)"
+            )));
+        }
+        let mut magic = [0u8; 6];
+        let got = file
+            .read(&mut magic)
+            .map_err(|e| Error::input(format!("{name}: {e}")))?;
+        if got < 6 || magic != MAGIC {
+            return Err(Error::input(format!(
+                "{name}: not an npy file (no \\x93NUMPY magic; for raw binary data give --dtype)"
+            )));
+        }
+        file.rewind()
+            .map_err(|e| Error::input(format!("{name}: {e}")))?;
+        let mut reader = std::io::BufReader::new(&mut file);
+        let header = npyz::NpyHeader::from_reader(&mut reader)
+            .map_err(|e| Error::input(format!("{name}: not a valid npy header: {e}")))?;
+        let offset = reader
+            .stream_position()
+            .map_err(|e| Error::input(format!("{name}: {e}")))?;
+        let npy = npyz::NpyFile::with_header(header, std::io::empty());
+        let (dtype, order) = match npy.dtype() {
+            npyz::DType::Plain(ts) => Dtype::from_type_str(&ts).ok_or_else(|| {
+                Error::input(format!(
+                    "{name}: unsupported dtype '{ts}' (parsum reads f64, f32, i64, i32, u64, \
+                     u32 and u8 in either byte order)"
+                ))
+            })?,
+            other => {
+                return Err(Error::input(format!(
+                    "{name}: unsupported dtype {} (a record or array type; parsum reads \
+                     plain numbers)",
+                    other.descr()
+                )))
+            }
+        };
+        let shape = npy.shape().to_vec();
+        let len = npy.len();
+        let fortran = npy.order() == npyz::Order::Fortran;
+        let layout = FileLayout {
+            dtype,
+            order,
+            shape,
+            fortran,
+            offset,
+            len,
+            file_size: size,
+        };
+        let need = len
+            .checked_mul(dtype.size() as u64)
+            .and_then(|b| b.checked_add(offset))
+            .ok_or_else(|| Error::input(format!("{name}: the header's shape is too large")))?;
+        if size < need {
+            return Err(Error::input(format!(
+                "{name}: truncated: the header describes {len} {dtype} values ({} bytes of \
+                 data) but only {} bytes follow the header",
+                need - offset,
+                size - offset
+            )));
+        }
+        Ok(layout)
+    }
+
+    /// The layout of a raw binary file of `dtype` values starting at byte `offset`.
+    pub fn raw(path: &Path, dtype: Dtype, order: ByteOrder, offset: u64) -> Result<FileLayout> {
+        let name = path.display();
+        let (_, size) = open(path)?;
+        if size == 0 {
+            return Err(Error::input(format!("{name}: empty file")));
+        }
+        if offset > size {
+            return Err(Error::input(format!(
+                "{name}: --offset {offset} is past the end of the file ({size} bytes)"
+            )));
+        }
+        let bytes = size - offset;
+        let width = dtype.size() as u64;
+        if bytes % width != 0 {
+            return Err(Error::input(format!(
+                "{name}: {bytes} bytes after offset {offset} are not a whole number of {dtype} \
+                 values ({width} bytes each); wrong --dtype or --offset?"
+            )));
+        }
+        Ok(FileLayout {
+            dtype,
+            order,
+            shape: vec![bytes / width],
+            fortran: false,
+            offset,
+            len: bytes / width,
+            file_size: size,
+        })
+    }
+
+    /// The header bytes of a C-order `.npy` file of `len` elements of `dtype` in `order`.
+    pub fn npy_header(dtype: Dtype, order: ByteOrder, len: u64) -> Result<Vec<u8>> {
+        let descr = dtype.descr(order);
+        let header = |len| -> std::io::Result<Vec<u8>> {
+            let ts: npyz::TypeStr = descr.parse().map_err(std::io::Error::other)?;
+            match dtype {
+                Dtype::F64 => header::<f64>(len, ts),
+                Dtype::F32 => header::<f32>(len, ts),
+                Dtype::I64 => header::<i64>(len, ts),
+                Dtype::I32 => header::<i32>(len, ts),
+                Dtype::U64 => header::<u64>(len, ts),
+                Dtype::U32 => header::<u32>(len, ts),
+                Dtype::U8 => header::<u8>(len, ts),
+            }
+        };
+        fn header<T: npyz::Serialize>(len: u64, ts: npyz::TypeStr) -> std::io::Result<Vec<u8>> {
+            use npyz::WriterBuilder;
+            let mut bytes = Vec::new();
+            let writer = npyz::WriteOptions::<T>::new()
+                .dtype(npyz::DType::Plain(ts))
+                .shape(&[len])
+                .writer(&mut bytes)
+                .begin_nd()?;
+            // Dropped without data: the header alone stays (the complaint about the missing
+            // data is ignored on drop).
+            drop(writer);
+            Ok(bytes)
+        }
+        header(len).map_err(|e| Error::input(format!("cannot build an npy header: {e}")))
+    }
+}
+
+/// Decodes `bytes` of `dtype` in `order` into `f64`s (floats) — `out` is resized.
+pub fn decode_floats(dtype: Dtype, order: ByteOrder, bytes: &[u8], out: &mut Vec<f64>) {
+    let swap = order != ByteOrder::native();
+    out.clear();
+    match dtype {
+        Dtype::F64 => out.extend(bytes.chunks_exact(8).map(|b| {
+            let a: [u8; 8] = b.try_into().expect("8 bytes");
+            let v = u64::from_ne_bytes(a);
+            f64::from_bits(if swap { v.swap_bytes() } else { v })
+        })),
+        Dtype::F32 => out.extend(bytes.chunks_exact(4).map(|b| {
+            let a: [u8; 4] = b.try_into().expect("4 bytes");
+            let v = u32::from_ne_bytes(a);
+            f64::from(f32::from_bits(if swap { v.swap_bytes() } else { v }))
+        })),
+        _ => panic!("decode_floats of {dtype}"),
+    }
+}
+
+/// Decodes `bytes` of integer `dtype` in `order` into `i128`s — `out` is resized.
+pub fn decode_ints(dtype: Dtype, order: ByteOrder, bytes: &[u8], out: &mut Vec<i128>) {
+    let big = order == ByteOrder::Big;
+    macro_rules! ints {
+        ($t:ty, $n:expr) => {
+            out.extend(bytes.chunks_exact($n).map(|b| {
+                let a: [u8; $n] = b.try_into().expect("element bytes");
+                i128::from(if big {
+                    <$t>::from_be_bytes(a)
+                } else {
+                    <$t>::from_le_bytes(a)
+                })
+            }))
+        };
+    }
+    out.clear();
+    match dtype {
+        Dtype::I64 => ints!(i64, 8),
+        Dtype::I32 => ints!(i32, 4),
+        Dtype::U64 => ints!(u64, 8),
+        Dtype::U32 => ints!(u32, 4),
+        Dtype::U8 => out.extend(bytes.iter().map(|&b| i128::from(b))),
+        _ => panic!("decode_ints of {dtype}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dtype_spellings() {
+        assert_eq!(
+            Dtype::parse("f32").unwrap(),
+            (Dtype::F32, ByteOrder::native())
+        );
+        assert_eq!(Dtype::parse(">i4").unwrap(), (Dtype::I32, ByteOrder::Big));
+        assert_eq!(
+            Dtype::parse("<u8").unwrap(),
+            (Dtype::U64, ByteOrder::Little)
+        );
+        assert_eq!(Dtype::parse("|u1").unwrap().0, Dtype::U8);
+        assert_eq!(Dtype::parse(">u32").unwrap(), (Dtype::U32, ByteOrder::Big));
+        for bad in ["f16", "<f2", "<c16", "float", ""] {
+            assert!(Dtype::parse(bad).is_err(), "{bad}");
+        }
+        for d in Dtype::ALL {
+            assert_eq!(Dtype::parse(&d.descr(ByteOrder::Big)).unwrap().0, d);
+        }
+    }
+
+    #[test]
+    fn decoding_both_orders() {
+        let v = [1.5f64, -2.25];
+        let le: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+        let be: Vec<u8> = v.iter().flat_map(|x| x.to_be_bytes()).collect();
+        let mut out = Vec::new();
+        decode_floats(Dtype::F64, ByteOrder::Little, &le, &mut out);
+        assert_eq!(out, v);
+        decode_floats(Dtype::F64, ByteOrder::Big, &be, &mut out);
+        assert_eq!(out, v);
+        let w = [-7i32, 1 << 30];
+        let be: Vec<u8> = w.iter().flat_map(|x| x.to_be_bytes()).collect();
+        let mut ints = Vec::new();
+        decode_ints(Dtype::I32, ByteOrder::Big, &be, &mut ints);
+        assert_eq!(ints, [-7, 1 << 30]);
+    }
+
+    #[test]
+    fn header_round_trip() {
+        let dir = std::env::temp_dir().join(format!("mpikit-npy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("a.npy");
+        let mut bytes = FileLayout::npy_header(Dtype::I32, ByteOrder::native(), 5).unwrap();
+        assert_eq!(bytes.len() % 64, 0, "numpy aligns the data to 64 bytes");
+        let header_len = bytes.len() as u64;
+        bytes.extend((0..5i32).flat_map(|x| x.to_ne_bytes()));
+        std::fs::write(&path, &bytes).unwrap();
+        let l = FileLayout::npy(&path).unwrap();
+        assert_eq!((l.dtype, l.len, l.offset), (Dtype::I32, 5, header_len));
+        std::fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
+        let err = FileLayout::npy(&path).unwrap_err().to_string();
+        assert!(err.contains("truncated"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

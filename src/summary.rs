@@ -1,0 +1,678 @@
+//! Statistics of a distributed array, built block by block and merged in order: sums,
+//! extremes, counts, Welford moments, exact (reproducible) sums and exact integer sums.
+//!
+//! A [`Summary`] takes blocks of values ([`Summary::push_floats`] / [`Summary::push_ints`]),
+//! merges with the summary of the data after it ([`Summary::merge`]), and is combined over
+//! ranks in rank order ([`Summary::combine`]), so every rank gets the same result. Variance
+//! uses the parallel formula of Chan, Golub and LeVeque (each block's mean and squared
+//! deviations, merged pairwise), not the cancelling Σx² − (Σx)²/n.
+
+use std::fmt;
+
+use mpi::topology::Communicator;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::error::{Error, Result};
+use crate::exact::ExactSum;
+use crate::object::ObjectCollectives;
+use crate::partition::Partition;
+use crate::reduce;
+
+/// A statistic parsum can compute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Op {
+    /// Σ x
+    Sum,
+    /// Σ x²
+    Sumsq,
+    /// min x
+    Min,
+    /// max x
+    Max,
+    /// Σ x / n
+    Mean,
+    /// Population variance Σ (x − mean)² / n (numpy's default, ddof = 0).
+    Var,
+    /// √var
+    Std,
+    /// n (values that are not NaN, with `NanPolicy::Skip`)
+    Count,
+    /// count, sum, mean, std, min and max in one pass.
+    Stats,
+}
+
+impl Op {
+    /// The flag spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            Op::Sum => "sum",
+            Op::Sumsq => "sumsq",
+            Op::Min => "min",
+            Op::Max => "max",
+            Op::Mean => "mean",
+            Op::Var => "var",
+            Op::Std => "std",
+            Op::Count => "count",
+            Op::Stats => "stats",
+        }
+    }
+
+    fn moments(self) -> bool {
+        matches!(self, Op::Var | Op::Std | Op::Stats)
+    }
+
+    fn extremes(self) -> bool {
+        matches!(self, Op::Min | Op::Max | Op::Stats)
+    }
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What NaN values do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NanPolicy {
+    /// Any NaN makes every floating-point result NaN (numpy's `sum`, `min`, ...).
+    Propagate,
+    /// NaNs are left out, and not counted (numpy's `nansum`, `nanmin`, ...).
+    Skip,
+}
+
+/// What to compute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Spec {
+    /// The statistic.
+    pub op: Op,
+    /// NaN handling.
+    pub nan: NanPolicy,
+    /// Floating-point sums (sum, sumsq, mean and the sum and mean of stats) exact and
+    /// correctly rounded, so bitwise identical for any ranks, threads and chunking.
+    pub reproducible: bool,
+}
+
+impl Spec {
+    /// `op` with NaN propagation and plain sums.
+    pub fn new(op: Op) -> Spec {
+        Spec {
+            op,
+            nan: NanPolicy::Propagate,
+            reproducible: false,
+        }
+    }
+}
+
+/// A partial result: what a run of consecutive values contributes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Summary {
+    /// Floating-point data (f32 values are widened exactly to f64).
+    Float(FloatSummary),
+    /// Integer data, summed exactly.
+    Int(IntSummary),
+}
+
+/// A [`Summary`] of floating-point values.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FloatSummary {
+    count: u64,
+    nan: u64,
+    sum: f64,
+    sumsq: f64,
+    min: f64,
+    max: f64,
+    mean: f64,
+    m2: f64,
+    exact: Option<ExactSum>,
+}
+
+/// A [`Summary`] of integer values: exact 128-bit sums.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IntSummary {
+    count: u64,
+    sum: i128,
+    sumsq: u128,
+    overflow: bool,
+    min: i128,
+    max: i128,
+    mean: f64,
+    m2: f64,
+}
+
+/// Chan et al.'s merge of (count, mean, m2) for the values of `a` then `b`.
+fn merge_moments(na: u64, ma: f64, m2a: f64, nb: u64, mb: f64, m2b: f64) -> (f64, f64) {
+    if nb == 0 {
+        return (ma, m2a);
+    }
+    if na == 0 {
+        return (mb, m2b);
+    }
+    let (na, nb) = (na as f64, nb as f64);
+    let n = na + nb;
+    let delta = mb - ma;
+    (
+        ma + delta * (nb / n),
+        m2a + m2b + delta * delta * (na * nb / n),
+    )
+}
+
+/// Σ (x − m)², eight lanes.
+fn sum_sq_dev(x: &[f64], m: f64) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let chunks = x.chunks_exact(8);
+    let tail = chunks.remainder();
+    for c in chunks {
+        for j in 0..8 {
+            let d = c[j] - m;
+            acc[j] += d * d;
+        }
+    }
+    for (j, &v) in tail.iter().enumerate() {
+        acc[j] += (v - m) * (v - m);
+    }
+    acc.iter().sum()
+}
+
+impl FloatSummary {
+    fn new(spec: &Spec) -> FloatSummary {
+        FloatSummary {
+            count: 0,
+            nan: 0,
+            sum: 0.0,
+            sumsq: 0.0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+            mean: 0.0,
+            m2: 0.0,
+            exact: spec.reproducible.then(ExactSum::new),
+        }
+    }
+
+    fn push(&mut self, spec: &Spec, x: &[f64], scratch: &mut Vec<f64>) {
+        let op = spec.op;
+        let check = spec.nan == NanPolicy::Skip || op.extremes();
+        let nan = if check {
+            reduce::count_nan(x) as u64
+        } else {
+            0
+        };
+        let x = if nan == 0 {
+            x
+        } else if spec.nan == NanPolicy::Propagate {
+            // The result is NaN whatever else is in the block.
+            self.nan += nan;
+            self.count += x.len() as u64;
+            return;
+        } else {
+            self.nan += nan;
+            scratch.clear();
+            scratch.extend(x.iter().copied().filter(|v| !v.is_nan()));
+            &scratch[..]
+        };
+        if x.is_empty() {
+            return;
+        }
+        let n = x.len() as u64;
+        match op {
+            Op::Count => {}
+            Op::Sum | Op::Mean | Op::Stats | Op::Var | Op::Std => {
+                let exact = matches!(op, Op::Sum | Op::Mean | Op::Stats)
+                    .then_some(self.exact.as_mut())
+                    .flatten();
+                let plain = match exact {
+                    Some(e) => {
+                        e.add_slice(x);
+                        None
+                    }
+                    None => {
+                        let s = reduce::sum(x);
+                        self.sum += s;
+                        Some(s)
+                    }
+                };
+                if op.moments() {
+                    let s = plain.unwrap_or_else(|| reduce::sum(x));
+                    let mb = s / n as f64;
+                    let m2b = sum_sq_dev(x, mb);
+                    (self.mean, self.m2) =
+                        merge_moments(self.count, self.mean, self.m2, n, mb, m2b);
+                }
+            }
+            Op::Sumsq => match &mut self.exact {
+                Some(e) => e.add_squares(x),
+                None => self.sumsq += reduce::sum_sq(x),
+            },
+            Op::Min | Op::Max => {}
+        }
+        if op.extremes() {
+            self.min = self.min.min(reduce::min(x));
+            self.max = self.max.max(reduce::max(x));
+        }
+        self.count += n;
+    }
+
+    fn merge(&mut self, b: &FloatSummary) {
+        (self.mean, self.m2) = merge_moments(self.count, self.mean, self.m2, b.count, b.mean, b.m2);
+        self.count += b.count;
+        self.nan += b.nan;
+        self.sum += b.sum;
+        self.sumsq += b.sumsq;
+        self.min = self.min.min(b.min);
+        self.max = self.max.max(b.max);
+        if let (Some(a), Some(b)) = (&mut self.exact, &b.exact) {
+            a.merge(b);
+        }
+    }
+
+    fn result(&self, spec: &Spec) -> Value {
+        let propagate = spec.nan == NanPolicy::Propagate && self.nan > 0;
+        let f = |v: f64| Value::Float(if propagate { f64::NAN } else { v });
+        let count = self.count;
+        let sum = match &self.exact {
+            Some(e) if spec.op != Op::Sumsq => e.value(),
+            _ => self.sum,
+        };
+        let mean = if count == 0 {
+            f64::NAN
+        } else {
+            sum / count as f64
+        };
+        let var = if count == 0 {
+            f64::NAN
+        } else {
+            self.m2 / count as f64
+        };
+        match spec.op {
+            Op::Sum => f(sum),
+            Op::Sumsq => f(match &self.exact {
+                Some(e) => e.value(),
+                None => self.sumsq,
+            }),
+            Op::Min => f(self.min),
+            Op::Max => f(self.max),
+            Op::Mean => f(mean),
+            Op::Var => f(var),
+            Op::Std => f(var.sqrt()),
+            Op::Count => Value::Int(i128::from(count)),
+            Op::Stats => Value::Stats(Box::new(Stats {
+                count,
+                sum: f(sum),
+                mean: f(mean),
+                std: f(var.sqrt()),
+                min: f(self.min),
+                max: f(self.max),
+            })),
+        }
+    }
+}
+
+impl IntSummary {
+    fn new() -> IntSummary {
+        IntSummary {
+            count: 0,
+            sum: 0,
+            sumsq: 0,
+            overflow: false,
+            min: i128::MAX,
+            max: i128::MIN,
+            mean: 0.0,
+            m2: 0.0,
+        }
+    }
+
+    fn push(&mut self, spec: &Spec, x: &[i128]) {
+        if x.is_empty() {
+            return;
+        }
+        let n = x.len() as u64;
+        let op = spec.op;
+        // |x| < 2^64 and n < 2^63, so the sum cannot leave i128.
+        let sum: i128 = x.iter().sum();
+        self.sum += sum;
+        if op == Op::Sumsq {
+            for &v in x {
+                let sq = v.unsigned_abs() * v.unsigned_abs();
+                match self.sumsq.checked_add(sq) {
+                    Some(s) => self.sumsq = s,
+                    None => self.overflow = true,
+                }
+            }
+        }
+        if op.extremes() {
+            self.min = self.min.min(*x.iter().min().expect("not empty"));
+            self.max = self.max.max(*x.iter().max().expect("not empty"));
+        }
+        if op.moments() {
+            let mb = sum as f64 / n as f64;
+            let m2b = x
+                .iter()
+                .map(|&v| {
+                    let d = v as f64 - mb;
+                    d * d
+                })
+                .sum();
+            (self.mean, self.m2) = merge_moments(self.count, self.mean, self.m2, n, mb, m2b);
+        }
+        self.count += n;
+    }
+
+    fn merge(&mut self, b: &IntSummary) {
+        (self.mean, self.m2) = merge_moments(self.count, self.mean, self.m2, b.count, b.mean, b.m2);
+        self.count += b.count;
+        self.sum += b.sum;
+        match self.sumsq.checked_add(b.sumsq) {
+            Some(s) => self.sumsq = s,
+            None => self.overflow = true,
+        }
+        self.overflow |= b.overflow;
+        self.min = self.min.min(b.min);
+        self.max = self.max.max(b.max);
+    }
+
+    fn result(&self, spec: &Spec) -> Result<Value> {
+        let count = self.count;
+        let empty = count == 0;
+        let mean = if empty {
+            f64::NAN
+        } else {
+            self.sum as f64 / count as f64
+        };
+        let std = if empty {
+            f64::NAN
+        } else {
+            (self.m2 / count as f64).sqrt()
+        };
+        let min = if empty {
+            Value::Float(f64::INFINITY)
+        } else {
+            Value::Int(self.min)
+        };
+        let max = if empty {
+            Value::Float(f64::NEG_INFINITY)
+        } else {
+            Value::Int(self.max)
+        };
+        Ok(match spec.op {
+            Op::Sum => Value::Int(self.sum),
+            Op::Sumsq if self.overflow => {
+                return Err(Error::input(
+                    "the sum of squares does not fit in 128 bits (an exact integer); \
+                     convert the data to f64 for an approximate sum",
+                ))
+            }
+            Op::Sumsq => Value::UInt(self.sumsq),
+            Op::Min => min,
+            Op::Max => max,
+            Op::Mean => Value::Float(mean),
+            Op::Var => Value::Float(std * std),
+            Op::Std => Value::Float(std),
+            Op::Count => Value::Int(i128::from(count)),
+            Op::Stats => Value::Stats(Box::new(Stats {
+                count,
+                sum: Value::Int(self.sum),
+                mean: Value::Float(mean),
+                std: Value::Float(std),
+                min,
+                max,
+            })),
+        })
+    }
+}
+
+impl Summary {
+    /// An empty summary for floating-point data.
+    pub fn floats(spec: &Spec) -> Summary {
+        Summary::Float(FloatSummary::new(spec))
+    }
+
+    /// An empty summary for integer data.
+    pub fn ints() -> Summary {
+        Summary::Int(IntSummary::new())
+    }
+
+    /// Adds the next block of floating-point values; `scratch` is reused between calls.
+    pub fn push_floats(&mut self, spec: &Spec, x: &[f64], scratch: &mut Vec<f64>) {
+        match self {
+            Summary::Float(s) => s.push(spec, x, scratch),
+            Summary::Int(_) => panic!("push_floats on an integer summary"),
+        }
+    }
+
+    /// Adds the next block of integer values.
+    pub fn push_ints(&mut self, spec: &Spec, x: &[i128]) {
+        match self {
+            Summary::Int(s) => s.push(spec, x),
+            Summary::Float(_) => panic!("push_ints on a floating-point summary"),
+        }
+    }
+
+    /// Appends the summary of the values that follow this one's.
+    pub fn merge(&mut self, later: &Summary) {
+        match (self, later) {
+            (Summary::Float(a), Summary::Float(b)) => a.merge(b),
+            (Summary::Int(a), Summary::Int(b)) => a.merge(b),
+            _ => panic!("merging summaries of different element types"),
+        }
+    }
+
+    /// Merges every rank's summary in rank order; every rank gets the same total.
+    pub fn combine<C: Communicator + ?Sized>(&self, comm: &C) -> Result<Summary> {
+        let all = comm.allgather_objects(self)?;
+        let mut it = all.into_iter();
+        let mut total = it.next().expect("a communicator has a rank");
+        for s in it {
+            total.merge(&s);
+        }
+        Ok(total)
+    }
+
+    /// The statistic (an `Err` if an exact integer sum of squares overflowed).
+    pub fn result(&self, spec: &Spec) -> Result<Value> {
+        match self {
+            Summary::Float(s) => Ok(s.result(spec)),
+            Summary::Int(s) => s.result(spec),
+        }
+    }
+}
+
+/// Summarises an in-memory slice with the threads of `pool`: blocks of 8192 values, merged
+/// in block order.
+///
+/// # Examples
+/// ```
+/// use mpikit::{summarize_floats, Op, Spec, Value};
+/// let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+/// let x: Vec<f64> = (0..1000).map(|i| i as f64).collect();
+/// let s = summarize_floats(&Spec::new(Op::Var), &x, &pool);
+/// let Value::Float(var) = s.result(&Spec::new(Op::Var)).unwrap() else { panic!() };
+/// assert!((var - (1000.0f64 * 1000.0 - 1.0) / 12.0).abs() < 1e-9);
+/// ```
+pub fn summarize_floats(spec: &Spec, x: &[f64], pool: &rayon::ThreadPool) -> Summary {
+    const BLOCK: usize = 8192;
+    let tasks = Partition::new(x.len(), pool.current_num_threads().max(1) * 4);
+    let parts: Vec<Summary> = pool.install(|| {
+        (0..tasks.parts())
+            .into_par_iter()
+            .map(|t| {
+                let mut s = Summary::floats(spec);
+                let mut scratch = Vec::new();
+                for block in x[tasks.range(t)].chunks(BLOCK) {
+                    s.push_floats(spec, block, &mut scratch);
+                }
+                s
+            })
+            .collect()
+    });
+    let mut total = Summary::floats(spec);
+    for p in &parts {
+        total.merge(p);
+    }
+    total
+}
+
+/// A result: a float, an exact integer, or the fields of `stats`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// A floating-point result (JSON: a number, or "nan", "inf", "-inf").
+    Float(f64),
+    /// An exact integer result (JSON: an integer of any size).
+    Int(i128),
+    /// An exact unsigned integer result (sums of squares of integers).
+    UInt(u128),
+    /// The fields of `--op stats`.
+    Stats(Box<Stats>),
+}
+
+/// The result of `--op stats`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Stats {
+    /// Values counted.
+    pub count: u64,
+    /// Σ x
+    pub sum: Value,
+    /// Σ x / n
+    pub mean: Value,
+    /// Population standard deviation.
+    pub std: Value,
+    /// min x
+    pub min: Value,
+    /// max x
+    pub max: Value,
+}
+
+impl Value {
+    /// The value as an `f64` (rounded for large integers; `NaN` for stats).
+    pub fn to_f64(&self) -> f64 {
+        match self {
+            Value::Float(v) => *v,
+            Value::Int(v) => *v as f64,
+            Value::UInt(v) => *v as f64,
+            Value::Stats(_) => f64::NAN,
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Float(v) => write!(f, "{v:e}"),
+            Value::Int(v) => write!(f, "{v}"),
+            Value::UInt(v) => write!(f, "{v}"),
+            Value::Stats(s) => write!(
+                f,
+                "count {} sum {} mean {} std {} min {} max {}",
+                s.count, s.sum, s.mean, s.std, s.min, s.max
+            ),
+        }
+    }
+}
+
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Value::Float(x) if x.is_finite() => s.serialize_f64(*x),
+            Value::Float(x) if x.is_nan() => s.serialize_str("nan"),
+            Value::Float(x) if *x > 0.0 => s.serialize_str("inf"),
+            Value::Float(_) => s.serialize_str("-inf"),
+            Value::Int(v) => s.serialize_i128(*v),
+            Value::UInt(v) => s.serialize_u128(*v),
+            Value::Stats(st) => st.serialize(s),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pool(t: usize) -> rayon::ThreadPool {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build()
+            .unwrap()
+    }
+
+    fn float(v: Value) -> f64 {
+        match v {
+            Value::Float(x) => x,
+            other => panic!("not a float: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn welford_merge_matches_two_pass() {
+        let x: Vec<f64> = (0..30_001).map(|i| 1e9 + ((i * 37) % 101) as f64).collect();
+        let n = x.len() as f64;
+        let mean = x.iter().sum::<f64>() / n;
+        let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+        for t in [1, 2, 3] {
+            let spec = Spec::new(Op::Var);
+            let got = float(summarize_floats(&spec, &x, &pool(t)).result(&spec).unwrap());
+            assert!((got - var).abs() <= 1e-9 * var, "{got} vs {var}");
+        }
+    }
+
+    #[test]
+    fn nan_policies() {
+        let x = [1.0, f64::NAN, 3.0];
+        let p = pool(1);
+        for op in [Op::Sum, Op::Min, Op::Max, Op::Mean, Op::Std] {
+            let spec = Spec::new(op);
+            assert!(float(summarize_floats(&spec, &x, &p).result(&spec).unwrap()).is_nan());
+        }
+        let skip = |op| Spec {
+            op,
+            nan: NanPolicy::Skip,
+            reproducible: false,
+        };
+        let r = |op| {
+            summarize_floats(&skip(op), &x, &p)
+                .result(&skip(op))
+                .unwrap()
+        };
+        assert_eq!(r(Op::Sum), Value::Float(4.0));
+        assert_eq!(r(Op::Min), Value::Float(1.0));
+        assert_eq!(r(Op::Max), Value::Float(3.0));
+        assert_eq!(r(Op::Count), Value::Int(2));
+        assert_eq!(r(Op::Var), Value::Float(1.0));
+        let spec = Spec::new(Op::Count);
+        assert_eq!(
+            summarize_floats(&spec, &x, &p).result(&spec).unwrap(),
+            Value::Int(3)
+        );
+    }
+
+    #[test]
+    fn integer_sums_are_exact_and_overflow_is_reported() {
+        let x: Vec<i128> = vec![u64::MAX as i128; 1000];
+        let mut s = Summary::ints();
+        s.push_ints(&Spec::new(Op::Sum), &x);
+        assert_eq!(
+            s.result(&Spec::new(Op::Sum)).unwrap(),
+            Value::Int(1000 * u64::MAX as i128)
+        );
+        let spec = Spec::new(Op::Sumsq);
+        let mut s = Summary::ints();
+        s.push_ints(&spec, &x[..1]);
+        assert_eq!(
+            s.result(&spec).unwrap(),
+            Value::UInt(u64::MAX as u128 * u64::MAX as u128)
+        );
+        s.push_ints(&spec, &x);
+        assert!(s.result(&spec).is_err());
+    }
+
+    #[test]
+    fn json_of_values() {
+        let v = serde_json::to_string(&Value::Int(-(1i128 << 100))).unwrap();
+        assert_eq!(v, "-1267650600228229401496703205376");
+        assert_eq!(
+            serde_json::to_string(&Value::Float(f64::NAN)).unwrap(),
+            "\"nan\""
+        );
+    }
+}

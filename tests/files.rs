@@ -1,0 +1,863 @@
+//! parsum on data files under real mpirun, on 1, 2, 3 and 8 ranks: every dtype and byte
+//! order, every op, both read modes, 2-D per-column results, NaN policies, raw files,
+//! `parsum gen`, bitwise-reproducible sums, and every bad-input case. The files are written
+//! here, with a hand-written npy header, and every expectation is computed here (exact
+//! integer arithmetic, Python's fsum algorithm for correctly rounded sums).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{have_mpirun, mpirun, Job};
+use serde_json::Value;
+
+const RANKS: [usize; 4] = [1, 2, 3, 8];
+
+fn parsum() -> PathBuf {
+    common::bin(env!("CARGO_BIN_EXE_parsum"))
+}
+
+fn dir(test: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("mpikit-files-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// An npy v1.0 header, written by hand (not by the code under test).
+fn npy_header(descr: &str, shape: &[usize], fortran: bool) -> Vec<u8> {
+    let shape = match shape {
+        [n] => format!("({n},)"),
+        s => format!(
+            "({})",
+            s.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let fo = if fortran { "True" } else { "False" };
+    let mut dict = format!("{{'descr': '{descr}', 'fortran_order': {fo}, 'shape': {shape}, }}");
+    while (10 + dict.len() + 1) % 64 != 0 {
+        dict.push(' ');
+    }
+    dict.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend((dict.len() as u16).to_le_bytes());
+    out.extend(dict.as_bytes());
+    out
+}
+
+/// A data type of the tests: its numpy descr and how to encode a value.
+#[derive(Clone, Copy, Debug)]
+struct T {
+    name: &'static str,
+    kind: char,
+    size: usize,
+    big: bool,
+}
+
+impl T {
+    fn descr(&self) -> String {
+        if self.size == 1 {
+            return "|u1".into();
+        }
+        format!(
+            "{}{}{}",
+            if self.big { '>' } else { '<' },
+            self.kind,
+            self.size
+        )
+    }
+
+    fn encode(&self, v: &Num, out: &mut Vec<u8>) {
+        macro_rules! put {
+            ($x:expr) => {
+                if self.big {
+                    out.extend($x.to_be_bytes())
+                } else {
+                    out.extend($x.to_le_bytes())
+                }
+            };
+        }
+        match (*v, self.kind, self.size) {
+            (Num::F(x), 'f', 8) => put!(x),
+            (Num::F(x), 'f', 4) => put!(x as f32),
+            (Num::I(x), 'i', 8) => put!(x as i64),
+            (Num::I(x), 'i', 4) => put!(x as i32),
+            (Num::I(x), 'u', 8) => put!(x as u64),
+            (Num::I(x), 'u', 4) => put!(x as u32),
+            (Num::I(x), 'u', 1) => out.push(x as u8),
+            other => panic!("cannot encode {other:?}"),
+        }
+    }
+
+    /// Deterministic values of this type, with negatives where the type has them.
+    fn values(&self, n: usize, seed: u64) -> Vec<Num> {
+        let mut r = Rng(seed);
+        (0..n)
+            .map(|_| match (self.kind, self.size) {
+                ('f', 8) => Num::F((r.next() >> 11) as f64 / (1u64 << 40) as f64 - 4000.0),
+                // Values exact in f32.
+                ('f', _) => Num::F(((r.next() >> 40) as f64 - 8e6) / 64.0),
+                ('i', 8) => Num::I((r.next() as i64) as i128),
+                ('i', _) => Num::I((r.next() as i32) as i128),
+                ('u', 8) => Num::I(r.next() as i128),
+                ('u', 4) => Num::I((r.next() as u32) as i128),
+                _ => Num::I((r.next() as u8) as i128),
+            })
+            .collect()
+    }
+}
+
+const TYPES: [(&str, char, usize); 7] = [
+    ("f64", 'f', 8),
+    ("f32", 'f', 4),
+    ("i64", 'i', 8),
+    ("i32", 'i', 4),
+    ("u64", 'u', 8),
+    ("u32", 'u', 4),
+    ("u8", 'u', 1),
+];
+
+fn all_types() -> Vec<T> {
+    let mut v = Vec::new();
+    for (name, kind, size) in TYPES {
+        v.push(T {
+            name,
+            kind,
+            size,
+            big: false,
+        });
+        if size > 1 {
+            v.push(T {
+                name,
+                kind,
+                size,
+                big: true,
+            });
+        }
+    }
+    v
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Num {
+    F(f64),
+    I(i128),
+}
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+fn write_npy(path: &Path, t: &T, values: &[Num], shape: &[usize], fortran: bool) {
+    let mut bytes = npy_header(&t.descr(), shape, fortran);
+    for v in values {
+        t.encode(v, &mut bytes);
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// Python's math.fsum: the correctly rounded sum (Shewchuk's partials).
+fn fsum(xs: &[f64]) -> f64 {
+    let mut partials: Vec<f64> = Vec::new();
+    for &x0 in xs {
+        let mut x = x0;
+        let mut i = 0;
+        for k in 0..partials.len() {
+            let mut y = partials[k];
+            if x.abs() < y.abs() {
+                std::mem::swap(&mut x, &mut y);
+            }
+            let hi = x + y;
+            let lo = y - (hi - x);
+            if lo != 0.0 {
+                partials[i] = lo;
+                i += 1;
+            }
+            x = hi;
+        }
+        partials.truncate(i);
+        partials.push(x);
+    }
+    let Some(mut n) = partials.len().checked_sub(1) else {
+        return 0.0;
+    };
+    let mut hi = partials[n];
+    let mut lo = 0.0;
+    while n > 0 {
+        let x = hi;
+        n -= 1;
+        let y = partials[n];
+        hi = x + y;
+        lo = y - (hi - x);
+        if lo != 0.0 {
+            break;
+        }
+    }
+    if n > 0 && ((lo < 0.0 && partials[n - 1] < 0.0) || (lo > 0.0 && partials[n - 1] > 0.0)) {
+        let y = lo * 2.0;
+        let x = hi + y;
+        if y == x - hi {
+            hi = x;
+        }
+    }
+    hi
+}
+
+/// What numpy would print, computed independently: exact for integers, fsum-based for
+/// floats (a tolerance covers parsum's plain, not correctly rounded, float sums).
+#[derive(Debug)]
+struct Expect {
+    count: u64,
+    /// Exact integer sum, or the correctly rounded float sum.
+    sum: Num,
+    sumsq: Num,
+    /// Σ|x| (float sums' error scale) and Σx² (float sumsq's).
+    abs: f64,
+    sq_abs: f64,
+    min: Num,
+    max: Num,
+    mean: f64,
+    var: f64,
+}
+
+fn expect(values: &[Num]) -> Expect {
+    let f: Vec<f64> = values
+        .iter()
+        .map(|v| match v {
+            Num::F(x) => *x,
+            Num::I(i) => *i as f64,
+        })
+        .collect();
+    let n = values.len();
+    let float = matches!(values.first(), Some(Num::F(_)));
+    let mean = fsum(&f) / n as f64;
+    let dev: Vec<f64> = f.iter().map(|x| (x - mean) * (x - mean)).collect();
+    let var = fsum(&dev) / n as f64;
+    let abs = fsum(&f.iter().map(|x| x.abs()).collect::<Vec<_>>());
+    let sq_abs = fsum(&f.iter().map(|x| x * x).collect::<Vec<_>>());
+    if float {
+        let sq: Vec<f64> = f
+            .iter()
+            .flat_map(|x| [x * x, x.mul_add(*x, -(x * x))])
+            .collect();
+        Expect {
+            count: n as u64,
+            sum: Num::F(fsum(&f)),
+            sumsq: Num::F(fsum(&sq)),
+            abs,
+            sq_abs,
+            min: Num::F(f.iter().copied().fold(f64::INFINITY, f64::min)),
+            max: Num::F(f.iter().copied().fold(f64::NEG_INFINITY, f64::max)),
+            mean,
+            var,
+        }
+    } else {
+        let ints: Vec<i128> = values
+            .iter()
+            .map(|v| match v {
+                Num::I(i) => *i,
+                Num::F(_) => unreachable!(),
+            })
+            .collect();
+        let sumsq = ints.iter().try_fold(0u128, |a, &v| {
+            a.checked_add(v.unsigned_abs() * v.unsigned_abs())
+        });
+        Expect {
+            count: n as u64,
+            sum: Num::I(ints.iter().sum()),
+            sumsq: sumsq.map_or(Num::F(f64::NAN), |s| Num::I(s as i128)),
+            abs,
+            sq_abs,
+            min: Num::I(*ints.iter().min().unwrap()),
+            max: Num::I(*ints.iter().max().unwrap()),
+            mean,
+            var,
+        }
+    }
+}
+
+fn json_of(job: &Job) -> Value {
+    let line = job.stdout.lines().find(|l| l.starts_with('{'));
+    job.check(line.is_some(), "no JSON line on stdout");
+    serde_json::from_str(line.unwrap())
+        .unwrap_or_else(|e| panic!("bad JSON ({e})\n{}", job.describe()))
+}
+
+/// The number after `"key":` in the JSON text, as written (exact for 128-bit integers).
+fn raw_number<'a>(job: &'a Job, key: &str) -> &'a str {
+    let pat = format!("\"{key}\":");
+    let at = job
+        .stdout
+        .find(&pat)
+        .unwrap_or_else(|| panic!("no {key} in\n{}", job.describe()));
+    let rest = &job.stdout[at + pat.len()..];
+    let end = rest.find([',', '}', ']']).unwrap_or(rest.len());
+    &rest[..end]
+}
+
+#[track_caller]
+fn check_num(job: &Job, got: &str, want: &Num, tol_abs: f64, what: &str) {
+    match want {
+        Num::I(i) => job.check(got == i.to_string(), &format!("{what}: {got} != {i}")),
+        Num::F(x) => {
+            let g: f64 = got.parse().unwrap_or(f64::NAN);
+            job.check(
+                (g - x).abs() <= tol_abs,
+                &format!("{what}: {g:e} vs {x:e} (tolerance {tol_abs:e})"),
+            )
+        }
+    };
+}
+
+fn run(np: usize, args: &[&str]) -> Job {
+    mpirun(np, &parsum(), args)
+}
+
+#[test]
+fn every_dtype_byte_order_and_read_mode_with_stats() {
+    if !have_mpirun("every_dtype_byte_order_and_read_mode_with_stats") {
+        return;
+    }
+    let d = dir("dtypes");
+    let n = 1001;
+    let eps = f64::EPSILON;
+    for (k, t) in all_types().into_iter().enumerate() {
+        let path = d.join(format!(
+            "{}-{}.npy",
+            t.name,
+            if t.big { "be" } else { "le" }
+        ));
+        let values = t.values(n, k as u64);
+        write_npy(&path, &t, &values, &[n], false);
+        let e = expect(&values);
+        let p = path.to_str().unwrap();
+        for (i, np) in RANKS.into_iter().enumerate() {
+            let read = if (i + k) % 2 == 0 { "parallel" } else { "root" };
+            let job = run(
+                np,
+                &["--input", p, "--op", "stats", "--read", read, "--json"],
+            );
+            job.assert_ok();
+            let v = json_of(&job);
+            job.check(v["ranks"] == np, "rank count");
+            job.check(v["input"]["dtype"] == t.name, "dtype");
+            job.check(
+                v["input"]["byte_order"] == if t.big { "big" } else { "little" } || t.size == 1,
+                "byte order",
+            );
+            job.check(v["result"]["count"] == e.count, "count");
+            let tol = (n as f64 + 2.0) * eps * e.abs;
+            check_num(&job, raw_number(&job, "sum"), &e.sum, tol, "sum");
+            check_num(&job, raw_number(&job, "min"), &e.min, 0.0, "min");
+            check_num(&job, raw_number(&job, "max"), &e.max, 0.0, "max");
+            let mean = v["result"]["mean"].as_f64().unwrap();
+            job.check(
+                (mean - e.mean).abs() <= tol / n as f64 + e.mean.abs() * 4.0 * eps,
+                "mean",
+            );
+            let std = v["result"]["std"].as_f64().unwrap();
+            job.check((std - e.var.sqrt()).abs() <= 1e-9 * e.var.sqrt(), "std");
+        }
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn every_op_on_floats_and_integers() {
+    if !have_mpirun("every_op_on_floats_and_integers") {
+        return;
+    }
+    let d = dir("ops");
+    let n = 777;
+    let eps = f64::EPSILON;
+    for t in [
+        T {
+            name: "f64",
+            kind: 'f',
+            size: 8,
+            big: false,
+        },
+        T {
+            name: "i32",
+            kind: 'i',
+            size: 4,
+            big: true,
+        },
+    ] {
+        let path = d.join(format!("{}.npy", t.name));
+        let values = t.values(n, 99);
+        write_npy(&path, &t, &values, &[n], false);
+        let e = expect(&values);
+        let p = path.to_str().unwrap();
+        for (i, np) in RANKS.into_iter().enumerate() {
+            for (j, op) in ["sum", "sumsq", "min", "max", "mean", "var", "std", "count"]
+                .into_iter()
+                .enumerate()
+            {
+                let read = if (i + j) % 2 == 0 { "parallel" } else { "root" };
+                let job = run(np, &["--input", p, "--op", op, "--read", read, "--json"]);
+                job.assert_ok();
+                let got = raw_number(&job, "result");
+                let rel = |x: f64, want: f64, tol: f64| (x - want).abs() <= tol * want.abs();
+                let g: f64 = got.parse().unwrap_or(f64::NAN);
+                match op {
+                    "sum" => check_num(&job, got, &e.sum, (n as f64 + 2.0) * eps * e.abs, op),
+                    "sumsq" => {
+                        check_num(&job, got, &e.sumsq, (n as f64 + 2.0) * eps * e.sq_abs, op)
+                    }
+                    "min" => check_num(&job, got, &e.min, 0.0, op),
+                    "max" => check_num(&job, got, &e.max, 0.0, op),
+                    "count" => check_num(&job, got, &Num::I(n as i128), 0.0, op),
+                    "mean" => {
+                        let tol = (n as f64 + 2.0) * eps * e.abs / n as f64;
+                        job.check((g - e.mean).abs() <= tol, "mean");
+                    }
+                    "var" => {
+                        job.check(rel(g, e.var, 1e-9), "var");
+                    }
+                    _ => {
+                        job.check(rel(g, e.var.sqrt(), 1e-9), "std");
+                    }
+                }
+            }
+        }
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn columns_of_2d_arrays_in_c_and_fortran_order() {
+    if !have_mpirun("columns_of_2d_arrays_in_c_and_fortran_order") {
+        return;
+    }
+    let d = dir("axis");
+    let (rows, cols) = (101, 7);
+    for (t, fortran) in [
+        (all_types()[0], false),
+        (all_types()[0], true),
+        (all_types()[6], false),
+        (all_types()[6], true),
+    ] {
+        // values[r][c] in row-major order; stored in the file's order.
+        let values = t.values(rows * cols, 5);
+        let stored: Vec<Num> = if fortran {
+            (0..cols)
+                .flat_map(|c| (0..rows).map(move |r| r * cols + c))
+                .map(|i| values[i])
+                .collect()
+        } else {
+            values.clone()
+        };
+        let path = d.join(format!("{}-{fortran}.npy", t.name));
+        write_npy(&path, &t, &stored, &[rows, cols], fortran);
+        let p = path.to_str().unwrap();
+        for (i, np) in RANKS.into_iter().enumerate() {
+            let read = if i % 2 == 0 { "parallel" } else { "root" };
+            let job = run(
+                np,
+                &[
+                    "--input", p, "--axis", "0", "--op", "stats", "--read", read, "--json",
+                ],
+            );
+            job.assert_ok();
+            let v = json_of(&job);
+            let res = v["result"].as_array().expect("one result per column");
+            job.check(res.len() == cols, "one result per column");
+            for (c, r) in res.iter().enumerate() {
+                let col: Vec<Num> = (0..rows).map(|row| values[row * cols + c]).collect();
+                let e = expect(&col);
+                job.check(r["count"] == rows, "column count");
+                let want_max = match e.max {
+                    Num::F(x) => x,
+                    Num::I(i) => i as f64,
+                };
+                job.check(
+                    r["max"].as_f64() == Some(want_max),
+                    &format!("column {c} max"),
+                );
+                let sum = r["sum"].as_f64().unwrap();
+                let want = match e.sum {
+                    Num::F(x) => x,
+                    Num::I(i) => i as f64,
+                };
+                job.check(
+                    (sum - want).abs() <= 1e-12 * e.abs.max(1.0),
+                    &format!("column {c} sum {sum} vs {want}"),
+                );
+            }
+        }
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn nan_propagate_and_skip() {
+    if !have_mpirun("nan_propagate_and_skip") {
+        return;
+    }
+    let d = dir("nan");
+    let t = all_types()[0];
+    let mut values = t.values(500, 8);
+    for i in [0, 77, 250, 499] {
+        values[i] = Num::F(f64::NAN);
+    }
+    let path = d.join("nan.npy");
+    write_npy(&path, &t, &values, &[500], false);
+    let clean: Vec<Num> = values
+        .iter()
+        .copied()
+        .filter(|v| !matches!(v, Num::F(x) if x.is_nan()))
+        .collect();
+    let e = expect(&clean);
+    let p = path.to_str().unwrap();
+    for np in RANKS {
+        for op in ["sum", "min", "max", "mean", "std"] {
+            let job = run(np, &["--input", p, "--op", op, "--json"]);
+            job.assert_ok();
+            job.check(json_of(&job)["result"] == "nan", "a NaN propagates");
+        }
+        let job = run(
+            np,
+            &["--input", p, "--op", "stats", "--nan", "skip", "--json"],
+        );
+        job.assert_ok();
+        let v = json_of(&job);
+        job.check(v["result"]["count"] == 496, "NaNs are not counted");
+        check_num(&job, raw_number(&job, "sum"), &e.sum, 1e-12 * e.abs, "sum");
+        check_num(&job, raw_number(&job, "min"), &e.min, 0.0, "min");
+        check_num(&job, raw_number(&job, "max"), &e.max, 0.0, "max");
+        let job = run(np, &["--input", p, "--op", "count", "--json"]);
+        job.check(
+            json_of(&job)["result"] == 500,
+            "propagate counts every value",
+        );
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn reproducible_sums_are_bitwise_identical_and_correctly_rounded() {
+    if !have_mpirun("reproducible_sums_are_bitwise_identical_and_correctly_rounded") {
+        return;
+    }
+    let d = dir("repro");
+    // Wide exponents, both signs, and cancellation: plain sums differ with the order.
+    let mut r = Rng(42);
+    let mut x: Vec<f64> = (0..60_001)
+        .map(|_| {
+            let e = (r.next() % 120) as i32 - 60;
+            let m = 1.0 + (r.next() >> 12) as f64 / (1u64 << 52) as f64;
+            if r.next() & 1 == 1 {
+                -m * 2f64.powi(e)
+            } else {
+                m * 2f64.powi(e)
+            }
+        })
+        .collect();
+    let tail: Vec<f64> = x.iter().step_by(3).map(|v| -v * 0.999).collect();
+    x.extend(tail);
+    let values: Vec<Num> = x.iter().map(|&v| Num::F(v)).collect();
+    let t = all_types()[1]; // f64, big-endian
+    let path = d.join("hard.npy");
+    write_npy(&path, &t, &values, &[x.len()], false);
+    let p = path.to_str().unwrap();
+    let want_sum = fsum(&x);
+    let sq: Vec<f64> = x
+        .iter()
+        .flat_map(|v| [v * v, v.mul_add(*v, -(v * v))])
+        .collect();
+    let want_sq = fsum(&sq);
+    let mut plain = std::collections::BTreeSet::new();
+    for np in [1, 2, 3, 4, 8] {
+        for threads in ["1", "2", "3"] {
+            for (op, want) in [("sum", want_sum), ("sumsq", want_sq)] {
+                let read = if np % 2 == 0 { "parallel" } else { "root" };
+                let job = run(
+                    np,
+                    &[
+                        "--input",
+                        p,
+                        "--op",
+                        op,
+                        "--reproducible",
+                        "--threads",
+                        threads,
+                        "--read",
+                        read,
+                        "--json",
+                    ],
+                );
+                job.assert_ok();
+                let got: f64 = raw_number(&job, "result").parse().unwrap();
+                job.check(
+                    got.to_bits() == want.to_bits(),
+                    &format!("{op}: {got:e} is not the correctly rounded {want:e}"),
+                );
+            }
+            let job = run(
+                np,
+                &["--input", p, "--op", "sum", "--threads", threads, "--json"],
+            );
+            plain.insert(raw_number(&job, "result").to_string());
+        }
+    }
+    // Not a check of parsum, but of the test data: plain sums must be order-sensitive here.
+    assert!(
+        plain.len() > 1,
+        "the data should make plain sums differ: {plain:?}"
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn raw_binary_with_offset_and_byte_order() {
+    if !have_mpirun("raw_binary_with_offset_and_byte_order") {
+        return;
+    }
+    let d = dir("raw");
+    let t = T {
+        name: "f32",
+        kind: 'f',
+        size: 4,
+        big: true,
+    };
+    let values = t.values(999, 3);
+    let mut bytes = b"sixteen byte hdr".to_vec();
+    for v in &values {
+        t.encode(v, &mut bytes);
+    }
+    let path = d.join("data.bin");
+    std::fs::write(&path, &bytes).unwrap();
+    let e = expect(&values);
+    let p = path.to_str().unwrap();
+    for (i, np) in RANKS.into_iter().enumerate() {
+        let read = if i % 2 == 0 { "parallel" } else { "root" };
+        let job = run(
+            np,
+            &[
+                "--input", p, "--dtype", ">f4", "--offset", "16", "--op", "stats", "--read", read,
+                "--json",
+            ],
+        );
+        job.assert_ok();
+        let v = json_of(&job);
+        job.check(
+            v["result"]["count"] == 999 && v["input"]["format"] == "raw",
+            "count",
+        );
+        check_num(&job, raw_number(&job, "sum"), &e.sum, 1e-12 * e.abs, "sum");
+        check_num(&job, raw_number(&job, "max"), &e.max, 0.0, "max");
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn gen_writes_the_same_file_on_any_rank_count_atomically() {
+    if !have_mpirun("gen_writes_the_same_file_on_any_rank_count_atomically") {
+        return;
+    }
+    let d = dir("gen");
+    let mut first: Option<Vec<u8>> = None;
+    for np in RANKS {
+        let out = d.join(format!("r{np}.npy"));
+        let o = out.to_str().unwrap();
+        let job = run(
+            np,
+            &[
+                "gen",
+                "--len",
+                "10007",
+                "--dtype",
+                "i32",
+                "--out",
+                o,
+                "--pattern",
+                "random",
+                "--seed",
+                "9",
+            ],
+        );
+        job.assert_ok();
+        let bytes = std::fs::read(&out).unwrap();
+        match &first {
+            None => first = Some(bytes),
+            Some(b) => {
+                job.check(*b == bytes, "the same file for every rank count");
+            }
+        }
+        let job = run(np, &["gen", "--len", "1001", "--dtype", ">u32", "--out", o]);
+        job.assert_ok();
+        let bytes = std::fs::read(&out).unwrap();
+        let header = npy_header(">u4", &[1001], false);
+        job.check(bytes.len() == header.len() + 4004, "file size");
+        let data = &bytes[bytes.len() - 4004..];
+        let ok = data
+            .chunks(4)
+            .enumerate()
+            .all(|(i, c)| u32::from_be_bytes(c.try_into().unwrap()) == i as u32);
+        job.check(ok, "arange values, big-endian");
+        let job = run(np, &["--input", o, "--op", "sum", "--json"]);
+        job.check(
+            raw_number(&job, "result") == "500500",
+            "sum of the generated file",
+        );
+    }
+    let job = run(
+        3,
+        &["gen", "--len", "10", "--out", "/nonexistent-dir/x.npy"],
+    );
+    job.assert_exit(2);
+    job.check(
+        job.stderr.contains("parsum: --out /nonexistent-dir/x.npy"),
+        "names the file",
+    );
+    let left: Vec<_> = std::fs::read_dir(&d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp-"))
+        .collect();
+    assert!(left.is_empty(), "temporary files left: {left:?}");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn integer_overflow_and_progress() {
+    if !have_mpirun("integer_overflow_and_progress") {
+        return;
+    }
+    let d = dir("overflow");
+    let t = all_types()[8]; // u64, little-endian
+    let values = vec![Num::I(u64::MAX as i128); 100];
+    let path = d.join("big.npy");
+    write_npy(&path, &t, &values, &[100], false);
+    let p = path.to_str().unwrap();
+    for np in [1, 3] {
+        let job = run(np, &["--input", p, "--op", "sumsq"]);
+        job.assert_exit(2);
+        job.check(
+            job.stderr.contains("does not fit in 128 bits"),
+            "overflow reported",
+        );
+        let job = run(np, &["--input", p, "--op", "sum", "--json", "--progress"]);
+        job.assert_ok();
+        job.check(
+            raw_number(&job, "result") == (100 * u64::MAX as i128).to_string(),
+            "exact sum past 2^64",
+        );
+        job.check(
+            job.stderr.contains("parsum: reading done"),
+            "progress on stderr",
+        );
+        job.check(
+            job.stderr.matches("reading done").count() == 1,
+            "from rank 0 only",
+        );
+        let job = run(np, &["--input", p, "--op", "sum", "--json"]);
+        job.check(
+            !job.stderr.contains("reading"),
+            "no progress when stderr is not a terminal",
+        );
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn every_bad_input_fails_cleanly_on_every_rank_count() {
+    if !have_mpirun("every_bad_input_fails_cleanly_on_every_rank_count") {
+        return;
+    }
+    let d = dir("bad");
+    let good = d.join("good.npy");
+    write_npy(
+        &good,
+        &all_types()[0],
+        &all_types()[0].values(100, 1),
+        &[100],
+        false,
+    );
+    let bytes = std::fs::read(&good).unwrap();
+    let put = |name: &str, b: &[u8]| {
+        let p = d.join(name);
+        std::fs::write(&p, b).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let truncated = put("truncated.npy", &bytes[..bytes.len() - 8]);
+    let not_npy = put("text.npy", b"hello, this is not numpy data\n");
+    let empty = put("empty.npy", b"");
+    let mut f2 = npy_header("<f2", &[4], false);
+    f2.extend([0u8; 8]);
+    let half = put("half.npy", &f2);
+    let raw7 = put("seven.bin", &[1u8; 7]);
+    let dir_path = d.to_str().unwrap().to_string();
+    let missing = d.join("missing.npy").to_str().unwrap().to_string();
+    let g = good.to_str().unwrap().to_string();
+    let unreadable = put("unreadable.npy", &bytes);
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&unreadable, std::fs::Permissions::from_mode(0o000)).unwrap();
+    }
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--input", &missing], "No such file"),
+        (vec!["--input", &truncated], "truncated"),
+        (vec!["--input", &not_npy], "not an npy file"),
+        (vec!["--input", &empty], "empty file"),
+        (vec!["--input", &half], "unsupported dtype '<f2'"),
+        (
+            vec!["--input", &raw7, "--dtype", "f64"],
+            "not a whole number of f64 values",
+        ),
+        (
+            vec!["--input", &raw7, "--dtype", "u8", "--offset", "8"],
+            "past the end",
+        ),
+        (vec!["--input", &dir_path], "is a directory"),
+        (vec!["--input", &g, "--axis", "0"], "needs a 2-D array"),
+        (vec!["--input", &g, "--axis", "1"], "only --axis 0"),
+        (
+            vec!["--input", &g, "--dtype", "f16"],
+            "unsupported dtype \"f16\"",
+        ),
+    ];
+    let mut cases = cases;
+    if !root {
+        cases.push((vec!["--input", &unreadable], "Permission denied"));
+    } else {
+        eprintln!("note: running as root, so the unreadable-file case cannot be made here");
+    }
+    for (i, np) in RANKS.into_iter().enumerate() {
+        for (j, (args, msg)) in cases.iter().enumerate() {
+            let read = if (i + j) % 2 == 0 { "parallel" } else { "root" };
+            let out = d.join("result.json");
+            let o = out.to_str().unwrap();
+            let mut a = args.clone();
+            a.extend(["--read", read, "--output", o]);
+            let job = run(np, &a);
+            job.assert_exit(2);
+            let lines: Vec<&str> = job
+                .stderr
+                .lines()
+                .filter(|l| l.starts_with("parsum:"))
+                .collect();
+            job.check(lines.len() == 1, "one error line, from rank 0");
+            job.check(lines[0].contains(msg), &format!("the error says {msg:?}"));
+            let about_flags = args.contains(&"1") || args.contains(&"f16");
+            if !about_flags {
+                job.check(lines[0].contains(args[1]), "the error names the file");
+            }
+            job.check(!out.exists(), "no output file");
+            job.check(job.stdout.trim().is_empty(), "no report");
+        }
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
