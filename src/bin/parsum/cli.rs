@@ -112,8 +112,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub reproducible: bool,
 
-    /// Report read/compute progress on stderr (rank 0) [default: auto = when stderr is a
-    /// terminal]
+    /// Report read progress, rate and ETA on stderr (rank 0); auto: when stderr is a
+    /// terminal
     #[arg(long, value_enum, value_name = "WHEN", num_args = 0..=1,
           default_missing_value = "always", default_value_t = WhenArg::Auto)]
     pub progress: WhenArg,
