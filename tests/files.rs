@@ -861,3 +861,34 @@ fn every_bad_input_fails_cleanly_on_every_rank_count() {
     }
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn a_rank_never_holds_its_slice() {
+    if !have_mpirun("a_rank_never_holds_its_slice") {
+        return;
+    }
+    let d = dir("memory");
+    let path = d.join("big.npy");
+    let p = path.to_str().unwrap();
+    // 1e7 f64 = 80 MB: each of 2 ranks' slices is 40 MB.
+    run(
+        2,
+        &["gen", "--len", "1e7", "--out", p, "--pattern", "random"],
+    )
+    .assert_ok();
+    let slice = 40_000_000u64;
+    for read in ["parallel", "root"] {
+        let job = run(
+            2,
+            &["--input", p, "--op", "stats", "--read", read, "--json"],
+        );
+        job.assert_ok();
+        let v = json_of(&job);
+        let peak = v["peak_rss"]["max"].as_u64().unwrap();
+        job.check(
+            peak < slice,
+            &format!("peak RSS {peak} bytes should stay below one slice ({slice} bytes)"),
+        );
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
