@@ -2,8 +2,9 @@
 # parsum on a data file, side by side (interleaved rounds) in one run: a 1e8-element f64
 # .npy file (800 MB, written by `parsum gen`, page cache warm) read and summed with
 #   cat FILE > /dev/null (the read yardstick), parsum -n 2 --read parallel, --read root,
-#   --reproducible (parallel), and, where pip can install numpy into .bench/venv,
-#   python3 -c 'np.load(FILE).sum()'.
+#   --reproducible (parallel), --op stats, and, where pip can install numpy into
+#   .bench/venv, python3 -c 'np.load(FILE).sum()'; plus plain vs --reproducible on
+#   generated data of the same length (in memory: the compute phase alone).
 #   scripts/bench-files.sh [--mpi openmpi|mpich] [--len N] [--rounds R] [--no-python]
 # Prints medians (min..max) and ratios; writes every sample to .bench/files.csv.
 set -euo pipefail
@@ -16,7 +17,7 @@ while (($#)); do
     --len) len=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --no-python) python=0; shift ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
 done
@@ -58,6 +59,8 @@ for round in $(seq 1 "$rounds"); do
   timed "parsum root" mpirun_np 2 "$parsum" --input "$data" --op sum --read root --json
   timed "parsum reproducible" mpirun_np 2 "$parsum" --input "$data" --op sum --reproducible --json
   timed "parsum stats" mpirun_np 2 "$parsum" --input "$data" --op stats --json
+  timed "generated plain" mpirun_np 2 "$parsum" --len "$len" --op sum --json
+  timed "generated reprod." mpirun_np 2 "$parsum" --len "$len" --op sum --reproducible --json
   if [ -n "$py" ]; then
     timed "numpy load+sum" "$py" -c "import numpy as np, sys; print(np.load(sys.argv[1]).sum())" "$data"
   fi
@@ -91,6 +94,7 @@ awk -F, '
     printf "\ntargets:\n"
     printf "  parallel read + sum within 1.2x of cat: end to end %.2fx, read+compute phase %.2fx\n", med["parsum parallel"] / base, cm["parsum parallel"] / base
     printf "  reproducible within 1.3x of plain: read+compute phase %.2fx, end to end %.2fx\n", cm["parsum reproducible"] / cm["parsum parallel"], med["parsum reproducible"] / med["parsum parallel"]
+    printf "  in memory (generated data, compute phase): reproducible %.2fx of plain\n", cm["generated reprod."] / cm["generated plain"]
     if ("numpy load+sum" in med) printf "  numpy load+sum takes %.2fx as long as parsum parallel\n", med["numpy load+sum"] / med["parsum parallel"]
   }' "$csv"
 say "samples in $csv"

@@ -45,6 +45,9 @@ pub struct ExactSum {
     /// The extraction level of the last block added (a guess for the next one).
     #[serde(skip)]
     guess: Option<i32>,
+    /// Whether the last block needed a second level.
+    #[serde(skip)]
+    deep: bool,
     /// +inf values seen.
     pub pos_inf: u64,
     /// -inf values seen.
@@ -66,6 +69,7 @@ impl ExactSum {
             digits: vec![0; DIGITS],
             pending: 0,
             guess: None,
+            deep: false,
             pos_inf: 0,
             neg_inf: 0,
             nan: 0,
@@ -160,6 +164,7 @@ impl ExactSum {
             digits: sum[..DIGITS].to_vec(),
             pending: MAX_PENDING,
             guess: None,
+            deep: false,
             pos_inf: sum[DIGITS] as u64,
             neg_inf: sum[DIGITS + 1] as u64,
             nan: sum[DIGITS + 2] as u64,
@@ -215,37 +220,49 @@ impl ExactSum {
 
     /// Adds one block of at most [`BLOCK`] values; `buf` is scratch of the same length.
     ///
-    /// The first extraction also measures the block's largest magnitude, so the data is read
-    /// from memory once: σ comes from the previous block's maximum and is only recomputed
-    /// (from the block, now in cache) when a value turns out to be too large for it.
+    /// The fast path extracts one level (or two, when the previous block needed two) in one
+    /// pass that also measures the block's largest magnitude, so the data is read from memory
+    /// once and nothing is stored: σ comes from the previous block's maximum. A block that
+    /// does not fit the guess is redone from cache: with two levels, or on the general path,
+    /// level by level through `buf` (values spanning more than about 100 bits).
     fn add_block(&mut self, x: &[f64], buf: &mut [f64]) {
-        let mut t = match self.guess {
-            Some(t) => t,
-            None => match level_for(max_abs_bits(x)) {
-                Level::Zero => return,
-                Level::Scalar => return x.iter().for_each(|&v| self.add_scalar(v)),
-                Level::T(t) => t,
-            },
-        };
-        let (mut sum, mut any, top) = extract(x, buf, sigma_for(t));
-        if top >= pow2(t - 2).to_bits() {
-            match level_for(top) {
-                Level::Zero => unreachable!("a non-zero maximum"),
-                Level::Scalar => {
-                    self.guess = None;
-                    return x.iter().for_each(|&v| self.add_scalar(v));
+        if let Some(t) = self.guess.filter(|&t| t >= FAST_MIN_T) {
+            let bound = pow2(t - 2).to_bits();
+            let mut fits = true;
+            if !self.deep {
+                let (s1, rest, top) = extract1(x, sigma_for(t));
+                fits = top < bound;
+                if fits && !rest {
+                    self.add_extracted(s1, x.len(), sigma_for(t), t);
+                    self.guess = level_for(top).t();
+                    return;
                 }
-                Level::T(tight) => {
-                    t = tight;
-                    (sum, any, _) = extract(x, buf, sigma_for(t));
+                self.deep = fits;
+            }
+            if fits {
+                let (s1, s2, rest1, rest2, top) = extract2(x, sigma_for(t), sigma_for(t - 50));
+                if top < bound && !rest2 {
+                    self.add_extracted(s1, x.len(), sigma_for(t), t);
+                    self.add_extracted(s2, x.len(), sigma_for(t - 50), t - 50);
+                    self.guess = level_for(top).t();
+                    self.deep = rest1;
+                    return;
                 }
             }
         }
+        let top = max_abs_bits(x);
+        self.guess = level_for(top).t();
+        match level_for(top) {
+            Level::Zero => {}
+            Level::Scalar => x.iter().for_each(|&v| self.add_scalar(v)),
+            Level::T(t) => self.add_block_levels(x, buf, t),
+        }
+    }
+
+    /// The general path: one level at a time, the residuals kept in `buf`.
+    fn add_block_levels(&mut self, x: &[f64], buf: &mut [f64], mut t: i32) {
+        let (sum, mut any, _) = extract(x, buf, sigma_for(t));
         self.add_extracted(sum, x.len(), sigma_for(t), t);
-        self.guess = match level_for(top) {
-            Level::T(tight) => Some(tight),
-            _ => None,
-        };
         while any {
             t -= 50;
             if t - 52 < -1074 {
@@ -290,8 +307,37 @@ fn level_for(top: u64) -> Level {
     }
 }
 
+impl Level {
+    fn t(&self) -> Option<i32> {
+        match self {
+            Level::T(t) => Some(*t),
+            _ => None,
+        }
+    }
+}
+
+/// The lowest level the two-level pass takes: its second σ stays normal and its unit at
+/// or above the smallest subnormal.
+const FAST_MIN_T: i32 = -1074 + 52 + 50;
+
 fn sigma_for(t: i32) -> f64 {
     pow2(t) * 1.5
+}
+
+/// Elements ahead of the extraction that are requested from memory: the extraction does
+/// more work per byte than a plain sum, so the hardware alone keeps fewer loads in flight.
+const PREFETCH_AHEAD: usize = 1024;
+
+/// Requests the 8 cache lines (64 values) from `x[at..]` (past the slice's end is fine:
+/// a prefetch is a hint and cannot fault).
+#[inline(always)]
+fn prefetch_ahead(x: &[f64], at: usize) {
+    #[cfg(target_arch = "x86_64")]
+    for line in 0..8 {
+        let p = x.as_ptr().wrapping_add(at + 8 * line);
+        // SAFETY: prefetching any address is allowed.
+        unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast()) };
+    }
 }
 
 /// 2^t for -1022 ≤ t ≤ 1023.
@@ -403,15 +449,63 @@ dispatch!(
         let mut sum = 0i64;
         let mut nz = 0u64;
         let mut top = 0u64;
-        for (v, out) in x.iter().zip(r.iter_mut()) {
-            top = top.max(v.to_bits() & !SIGN);
-            let y = sigma + v;
-            sum = sum.wrapping_add(y.to_bits() as i64);
-            let rest = v - (y - sigma);
-            *out = rest;
-            nz |= rest.to_bits() & !SIGN;
+        for (g, (xs, rs)) in x.chunks(64).zip(r.chunks_mut(64)).enumerate() {
+            prefetch_ahead(x, g * 64 + PREFETCH_AHEAD);
+            for (v, out) in xs.iter().zip(rs.iter_mut()) {
+                top = top.max(v.to_bits() & !SIGN);
+                let y = sigma + v;
+                sum = sum.wrapping_add(y.to_bits() as i64);
+                let rest = v - (y - sigma);
+                *out = rest;
+                nz |= rest.to_bits() & !SIGN;
+            }
         }
         (sum, nz != 0, top)
+    }
+);
+
+dispatch!(
+    /// One extraction level in one pass, storing nothing: the wrapping sum of bits(σ + x),
+    /// whether any residual is non-zero, and the largest `|x|` as bits.
+    fn extract1(x: &[f64], s1: f64) -> (i64, bool, u64) {
+        let mut sum = 0i64;
+        let mut nz = 0u64;
+        let mut top = 0u64;
+        for (g, xs) in x.chunks(64).enumerate() {
+            prefetch_ahead(x, g * 64 + PREFETCH_AHEAD);
+            for v in xs {
+                top = top.max(v.to_bits() & !SIGN);
+                let y = s1 + v;
+                sum = sum.wrapping_add(y.to_bits() as i64);
+                nz |= (v - (y - s1)).to_bits() & !SIGN;
+            }
+        }
+        (sum, nz != 0, top)
+    }
+);
+
+dispatch!(
+    /// Two extraction levels in one pass, storing nothing: returns the two wrapping sums of
+    /// bits(σ + x), whether any first- and second-level residual is non-zero, and the
+    /// largest `|x|` as bits.
+    fn extract2(x: &[f64], s1: f64, s2: f64) -> (i64, i64, bool, bool, u64) {
+        let (mut sum1, mut sum2) = (0i64, 0i64);
+        let (mut nz1, mut nz) = (0u64, 0u64);
+        let mut top = 0u64;
+        for (g, xs) in x.chunks(64).enumerate() {
+            prefetch_ahead(x, g * 64 + PREFETCH_AHEAD);
+            for v in xs {
+                top = top.max(v.to_bits() & !SIGN);
+                let y = s1 + v;
+                sum1 = sum1.wrapping_add(y.to_bits() as i64);
+                let r = v - (y - s1);
+                nz1 |= r.to_bits() & !SIGN;
+                let z = s2 + r;
+                sum2 = sum2.wrapping_add(z.to_bits() as i64);
+                nz |= (r - (z - s2)).to_bits() & !SIGN;
+            }
+        }
+        (sum1, sum2, nz1 != 0, nz != 0, top)
     }
 );
 
@@ -544,6 +638,37 @@ mod tests {
             let neg: Vec<f64> = x.iter().skip(3).map(|v| -v).collect();
             x.extend(neg);
             assert_eq!(exact(&x).to_bits(), fsum(&x).to_bits(), "cancel n={n}");
+        }
+    }
+
+    #[test]
+    fn fast_paths_match_fsum() {
+        // Narrow ranges take the one- and two-level passes; growing magnitudes break the
+        // guess from the previous block; a wide block in the middle takes the general path.
+        let mut rng = Rng(5);
+        let mut cases: Vec<Vec<f64>> = vec![
+            (0..50_000).map(|i| i as f64).collect(),
+            (0..50_000)
+                .map(|_| (rng.next() >> 11) as f64 / 2f64.powi(53))
+                .collect(),
+            (0..50_000).map(|i| (i as f64).powi(3) * 1e-3).collect(),
+            (0..50_000).map(|_| rng.wide(-20, 20)).collect(),
+        ];
+        let mut mixed: Vec<f64> = (0..20_000).map(|_| rng.wide(-3, 3)).collect();
+        mixed.extend((0..2048).map(|_| rng.wide(-200, 200)));
+        mixed.extend((0..20_000).map(|_| rng.wide(-3, 3)));
+        cases.push(mixed);
+        // Full mantissas in [1, 2) need the second level; they cancel in pairs, so a lost
+        // bit of either level would show against the tiny remainder.
+        let mut pairs = Vec::new();
+        for _ in 0..25_000 {
+            let v = 1.0 + (rng.next() >> 12) as f64 / 2f64.powi(52);
+            pairs.extend([v, -v]);
+        }
+        pairs.push(2f64.powi(-80));
+        cases.push(pairs);
+        for (k, x) in cases.iter().enumerate() {
+            assert_eq!(exact(x).to_bits(), fsum(x).to_bits(), "case {k}");
         }
     }
 
