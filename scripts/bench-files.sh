@@ -37,7 +37,7 @@ fi
 cat "$data" >/dev/null   # warm the page cache
 
 csv=$B/files.csv
-echo "round,name,seconds,compute_seconds" >"$csv"
+echo "round,name,seconds,compute_seconds,len" >"$csv"
 now() { date +%s.%N; }
 timed() {
   local name=$1 t0 t1 c=""; shift
@@ -48,7 +48,7 @@ timed() {
   fi
   t1=$(now)
   c=$(sed -n 's/.*"timings":{[^}]*"compute":\([0-9.e+-]*\).*/\1/p' "$B/out")
-  echo "$round,$name,$(awk "BEGIN{print $t1 - $t0}"),$c" >>"$csv"
+  echo "$round,$name,$(awk "BEGIN{print $t1 - $t0}"),$c,$len" >>"$csv"
 }
 
 export MPIKIT_THREADS=""

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # parsum against its peers, measured side by side (interleaved rounds) in one run:
-#   parsum -n 1 --threads 1, parsum -n 2, parsum -n 8 (oversubscribed on small machines),
+#   parsum -n 1 --threads 1, parsum -n 2, -n 4 and -n 8 (oversubscribed on small machines),
 #   a C streaming-read yardstick over the same bytes, and, where pip can install numpy and
 #   mpi4py into .bench/venv: the seeds' numpy + multiprocessing.Pool(4) version, numpy in
 #   one process, and mpi4py at -n 2.
@@ -33,7 +33,7 @@ if ((python)); then
 fi
 
 csv=$B/parsum.csv
-echo "round,name,seconds,compute_gb_per_s" >"$csv"
+echo "round,name,seconds,compute_gb_per_s,len" >"$csv"
 now() { date +%s.%N; }
 # timed NAME COMMAND...: one sample of wall time (and parsum's compute rate, if it is parsum).
 timed() {
@@ -45,16 +45,17 @@ timed() {
   fi
   t1=$(now)
   gbs=$(sed -n 's/.*"compute_gb_per_s":\([0-9.e+-]*\).*/\1/p' "$B/out")
-  echo "$round,$name,$(awk "BEGIN{print $t1 - $t0}"),$gbs" >>"$csv"
+  echo "$round,$name,$(awk "BEGIN{print $t1 - $t0}"),$gbs,$len" >>"$csv"
 }
 
 export MPIKIT_THREADS=""   # parsum's own default per rank count, unless a run says otherwise
 say "N = $len, $rounds rounds, $(cores) cores"
 for round in $(seq 1 "$rounds"); do
   read -r gbs threads _ < <("$B/stream_read" "$len" 7)
-  echo "$round,yardstick,,$gbs" >>"$csv"
+  echo "$round,yardstick,,$gbs,$len" >>"$csv"
   timed "parsum -n 1 -t 1" mpirun_np 1 "$parsum" --len "$len" --json --threads 1
   timed "parsum -n 2" mpirun_np 2 "$parsum" --len "$len" --json
+  timed "parsum -n 4" mpirun_np 4 "$parsum" --len "$len" --json
   timed "parsum -n 8" mpirun_np 8 "$parsum" --len "$len" --json
   if [ -n "$py" ]; then
     timed "python Pool(4)" "$py" "$MPIKIT_ROOT/scripts/bench/pool_seed.py" "$len"

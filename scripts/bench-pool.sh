@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The task pool next to Python's: tiny tasks (the identity on an integer) per second at
-# chunksize 1 and 64, and the makespan of 64 skewed tasks (one in eight 10x longer), for
-# mpikit's Pool at -n 2, multiprocessing.Pool(2), and mpi4py.futures.MPIPoolExecutor
+# chunksize 1, 4, 16, 64 and 256, and the makespan of 64 skewed tasks (one in eight 10x
+# longer), for mpikit's Pool at -n 2, multiprocessing.Pool(2), and mpi4py.futures.MPIPoolExecutor
 # (mpirun -n 2 python -m mpi4py.futures), interleaved over rounds.
 #   scripts/bench-pool.sh [--mpi openmpi|mpich] [--rounds K] [--tasks N]
 # Writes every figure to .bench/pool.csv.

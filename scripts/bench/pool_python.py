@@ -1,6 +1,6 @@
 # Python's side of scripts/bench-pool.sh: multiprocessing.Pool with 2 processes, and (under
 # `mpirun -n 2 python -m mpi4py.futures`) mpi4py's MPIPoolExecutor: tiny tasks per second
-# at chunksize 1 and 64, and the makespan of 64 skewed sleeps. Prints CSV rows
+# at chunksize 1, 4, 16, 64 and 256, and the makespan of 64 skewed sleeps. Prints CSV rows
 # "bench,chunksize,peer,value" (value: tasks/s, or seconds for balance).
 import sys
 import time
@@ -20,7 +20,7 @@ def median(xs):
 
 
 def measure(peer, pmap, n, reps):
-    for cs in (1, 64):
+    for cs in (1, 4, 16, 64, 256):
         rates = []
         for _ in range(reps):
             t0 = time.perf_counter()

@@ -33,7 +33,7 @@ const BENCHES: [&str; 6] = [
     "allreduce",
 ];
 
-/// Task-pool benchmarks: tiny-task throughput (chunksize 1 and 64) and skewed-task balance.
+/// Task-pool benchmarks: tiny-task throughput (chunksize 1, 4, 16, 64, 256) and skewed-task balance.
 const POOL_BENCHES: [&str; 2] = ["tasks", "balance"];
 const WINDOW: usize = 16;
 
@@ -351,7 +351,7 @@ fn main() -> ExitCode {
     }
     let mut pool_rows = Vec::new();
     if cli.bench.iter().any(|b| b == "tasks") {
-        for chunksize in [1, 64] {
+        for chunksize in [1, 4, 16, 64, 256] {
             if let Some(rate) = pool::tasks_per_second(comm, 20_000, chunksize, cli.reps) {
                 println!("tasks      chunksize {chunksize:>3}: {rate:>12.0} tiny tasks/s");
                 pool_rows.push(format!(

@@ -1,0 +1,372 @@
+//! The PNG plots of `bench/results.csv`, drawn with plotters.
+
+use std::error::Error;
+use std::path::{Path, PathBuf};
+
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+use crate::Row;
+
+type Res<T> = Result<T, Box<dyn Error>>;
+
+const COLORS: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+];
+const FONT: &str = "sans-serif";
+
+/// Draws every plot the rows allow; returns the files written.
+pub fn draw_all(rows: &[Row], out: &Path, font: &Path) -> Res<Vec<PathBuf>> {
+    let bytes = std::fs::read(font).map_err(|e| {
+        format!(
+            "font {}: {e} (install fonts-dejavu-core, or give --font FILE.ttf)",
+            font.display()
+        )
+    })?;
+    plotters::style::register_font(FONT, FontStyle::Normal, Box::leak(bytes.into_boxed_slice()))
+        .map_err(|_| format!("font {}: not a usable TrueType font", font.display()))?;
+    let mut files = Vec::new();
+    let mut plot = |name: &str, draw: &dyn Fn(&Path) -> Res<bool>| -> Res<()> {
+        let path = out.join(name);
+        if draw(&path)? {
+            files.push(path);
+        }
+        Ok(())
+    };
+    plot("parsum.png", &|p| parsum(rows, p))?;
+    plot("collectives.png", &|p| collectives(rows, p))?;
+    plot("pool.png", &|p| pool(rows, p))?;
+    plot("files.png", &|p| file_sum(rows, p))?;
+    Ok(files)
+}
+
+fn select<'a>(rows: &'a [Row], name: &str) -> Vec<&'a Row> {
+    rows.iter().filter(|r| r.name == name).collect()
+}
+
+/// Log-scale bounds around `values`, widened to whole decades (plotters' log axes need at
+/// least one decade to place ticks; a narrower range makes its tick search loop forever).
+fn log_bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
+    if !lo.is_finite() {
+        return (1.0, 10.0);
+    }
+    let lo = 10f64.powf((lo / 1.2).log10().floor());
+    let hi = 10f64.powf((hi * 1.2).log10().ceil()).max(lo * 10.0);
+    (lo, hi)
+}
+
+/// parsum's time by ranks next to its peers (log-log), with min..max bars.
+fn parsum(rows: &[Row], path: &Path) -> Res<bool> {
+    let t = select(rows, "parsum time");
+    if t.is_empty() {
+        return Ok(false);
+    }
+    let n = t[0].size;
+    let root = BitMapBackend::new(path, (1000, 650)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let (lo, hi) = log_bounds(t.iter().flat_map(|r| [r.min, r.max]));
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!("parsum: sum of squares of {n:.0e} doubles, end to end (median, min..max)"),
+            (FONT, 24),
+        )
+        .margin(20)
+        .x_label_area_size(50)
+        .y_label_area_size(80)
+        .build_cartesian_2d(-0.3f64..3.3, (lo..hi).log_scale())?;
+    chart
+        .configure_mesh()
+        .x_desc("MPI ranks (or Python processes), log scale")
+        .y_desc("seconds (log scale)")
+        .x_labels(4)
+        .x_label_formatter(&|x| format!("{}", 2f64.powf(x.round())))
+        .y_label_formatter(&|y| short(*y))
+        .label_style((FONT, 18))
+        .axis_desc_style((FONT, 20))
+        .draw()?;
+    let peers = ["mpikit", "numpy", "mpi4py", "multiprocessing.Pool(4)"];
+    for (i, peer) in peers.iter().enumerate() {
+        let color = COLORS[i];
+        let mut pts: Vec<&&Row> = t.iter().filter(|r| r.peer == *peer).collect();
+        if pts.is_empty() {
+            continue;
+        }
+        pts.sort_by_key(|r| r.ranks);
+        let label = match *peer {
+            "mpikit" => "parsum (mpikit; -n 1 with 1 thread)".to_string(),
+            "numpy" => "numpy, one process".to_string(),
+            "mpi4py" => "mpi4py + numpy, 2 ranks".to_string(),
+            p => format!("seeds' numpy + {p}"),
+        };
+        let xy: Vec<(f64, f64)> = pts
+            .iter()
+            .map(|r| ((r.ranks as f64).log2(), r.median))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(xy.clone(), color.stroke_width(3)))?
+            .label(label)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3))
+            });
+        chart.draw_series(xy.iter().map(|&p| Circle::new(p, 6, color.filled())))?;
+        chart.draw_series(pts.iter().map(|r| {
+            let x = (r.ranks as f64).log2();
+            PathElement::new(vec![(x, r.min), (x, r.max)], color.stroke_width(2))
+        }))?;
+    }
+    legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+    root.present()?;
+    Ok(true)
+}
+
+fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    at: SeriesLabelPosition,
+) -> Res<()>
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_series_labels()
+        .position(at)
+        .label_font((FONT, 17))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Time per call by message size for each collective, raw vs buffer vs object vs mpi4py
+/// (log-log), and the ping-pong bandwidth.
+fn collectives(rows: &[Row], path: &Path) -> Res<bool> {
+    let benches = ["latency", "bcast", "scatter", "gather", "allreduce"];
+    let payload = "floats";
+    if select(rows, &format!("latency ({payload})")).is_empty() {
+        return Ok(false);
+    }
+    let root = BitMapBackend::new(path, (1500, 950)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let (title, body) = root.split_vertically(50);
+    title.titled(
+        "collectives at 2 ranks: raw rsmpi vs mpikit buffer vs mpikit object vs mpi4py (objects: Vec<f64> / list of float)",
+        (FONT, 22),
+    )?;
+    let panels = body.split_evenly((2, 3));
+    let variants = ["raw", "buffer", "object", "mpi4py-buffer", "mpi4py-pickle"];
+    for (k, bench) in benches.iter().enumerate() {
+        let rs = select(rows, &format!("{bench} ({payload})"));
+        let (ylo, yhi) = log_bounds(rs.iter().map(|r| r.median * 1e6));
+        let (xlo, xhi) = log_bounds(rs.iter().map(|r| r.size as f64));
+        let mut chart = ChartBuilder::on(&panels[k])
+            .caption(
+                if *bench == "latency" {
+                    "send/receive (half round trip)"
+                } else {
+                    bench
+                },
+                (FONT, 20),
+            )
+            .margin(10)
+            .x_label_area_size(45)
+            .y_label_area_size(70)
+            .build_cartesian_2d((xlo..xhi).log_scale(), (ylo..yhi).log_scale())?;
+        chart
+            .configure_mesh()
+            .x_desc("bytes per rank")
+            .y_desc("µs per call")
+            .x_label_formatter(&|x| human_bytes(*x))
+            .y_label_formatter(&|y| short(*y))
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 15))
+            .draw()?;
+        for (i, v) in variants.iter().enumerate() {
+            let mut pts: Vec<(f64, f64)> = rs
+                .iter()
+                .filter(|r| r.peer == *v)
+                .map(|r| (r.size as f64, r.median * 1e6))
+                .collect();
+            if pts.is_empty() {
+                continue;
+            }
+            pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let color = COLORS[i];
+            chart
+                .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))?
+                .label(*v)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                });
+            chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+        }
+        if k == 1 {
+            legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+        }
+    }
+    // Bandwidth of the ping-pong: bytes / half round trip.
+    let rs = select(rows, &format!("latency ({payload})"));
+    let (ylo, yhi) = log_bounds(rs.iter().map(|r| r.size as f64 / r.median / 1e6));
+    let (xlo, xhi) = log_bounds(rs.iter().map(|r| r.size as f64));
+    let mut chart = ChartBuilder::on(&panels[5])
+        .caption("send/receive bandwidth", (FONT, 20))
+        .margin(10)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d((xlo..xhi).log_scale(), (ylo..yhi).log_scale())?;
+    chart
+        .configure_mesh()
+        .x_desc("message bytes")
+        .y_desc("MB/s")
+        .x_label_formatter(&|x| human_bytes(*x))
+        .y_label_formatter(&|y| short(*y))
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 15))
+        .draw()?;
+    for (i, v) in variants.iter().enumerate() {
+        let mut pts: Vec<(f64, f64)> = rs
+            .iter()
+            .filter(|r| r.peer == *v)
+            .map(|r| (r.size as f64, r.size as f64 / r.median / 1e6))
+            .collect();
+        pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+        chart.draw_series(LineSeries::new(pts, COLORS[i].stroke_width(2)))?;
+    }
+    root.present()?;
+    Ok(true)
+}
+
+fn human_bytes(x: f64) -> String {
+    match x {
+        x if x >= 1e6 => format!("{}M", short(x / 1e6)),
+        x if x >= 1e3 => format!("{}k", short(x / 1e3)),
+        x => short(x),
+    }
+}
+
+/// A tick label without float noise: 100000, 2.5, 0.01.
+fn short(y: f64) -> String {
+    let s = format!("{:.3}", y);
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// Tiny tasks per second by chunksize for each pool.
+fn pool(rows: &[Row], path: &Path) -> Res<bool> {
+    let rs = select(rows, "pool tiny tasks");
+    if rs.is_empty() {
+        return Ok(false);
+    }
+    let root = BitMapBackend::new(path, (1000, 650)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let (ylo, yhi) = log_bounds(rs.iter().flat_map(|r| [r.min, r.max]));
+    let (xlo, xhi) = log_bounds(rs.iter().map(|r| r.size as f64));
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "task pools at 2 processes: tiny tasks per second (median, min..max)",
+            (FONT, 24),
+        )
+        .margin(20)
+        .x_label_area_size(50)
+        .y_label_area_size(90)
+        .build_cartesian_2d((xlo..xhi).log_scale(), (ylo..yhi).log_scale())?;
+    chart
+        .configure_mesh()
+        .x_desc("chunksize (tasks per message)")
+        .y_desc("tasks per second (log scale)")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| short(*y))
+        .label_style((FONT, 18))
+        .axis_desc_style((FONT, 20))
+        .draw()?;
+    let mut peers: Vec<&str> = rs.iter().map(|r| r.peer.as_str()).collect();
+    peers.dedup();
+    for (i, peer) in peers.iter().enumerate() {
+        let color = COLORS[i % COLORS.len()];
+        let mut pts: Vec<&&Row> = rs.iter().filter(|r| r.peer == *peer).collect();
+        pts.sort_by_key(|r| r.size);
+        let xy: Vec<(f64, f64)> = pts.iter().map(|r| (r.size as f64, r.median)).collect();
+        chart
+            .draw_series(LineSeries::new(xy.clone(), color.stroke_width(3)))?
+            .label(*peer)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3))
+            });
+        chart.draw_series(xy.iter().map(|&p| Circle::new(p, 6, color.filled())))?;
+        chart.draw_series(pts.iter().map(|r| {
+            PathElement::new(
+                vec![(r.size as f64, r.min), (r.size as f64, r.max)],
+                color.stroke_width(2),
+            )
+        }))?;
+    }
+    legend(&mut chart, SeriesLabelPosition::LowerRight)?;
+    root.present()?;
+    Ok(true)
+}
+
+/// Reading and summing a file: end-to-end seconds per variant, as bars.
+fn file_sum(rows: &[Row], path: &Path) -> Res<bool> {
+    let rs: Vec<&Row> = select(rows, "file sum time")
+        .into_iter()
+        .filter(|r| !r.peer.starts_with("generated"))
+        .collect();
+    if rs.is_empty() {
+        return Ok(false);
+    }
+    let n = rs[0].size;
+    let names: Vec<String> = rs.iter().map(|r| r.peer.clone()).collect();
+    let top = rs.iter().map(|r| r.max).fold(0.0, f64::max) * 1.15;
+    let root = BitMapBackend::new(path, (1000, 120 + 55 * rs.len() as u32)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!("sum of a {n:.0e}-double .npy file (page cache warm), 2 ranks: end to end"),
+            (FONT, 22),
+        )
+        .margin(20)
+        .x_label_area_size(50)
+        .y_label_area_size(200)
+        .build_cartesian_2d(0.0..top, -0.5f64..(rs.len() as f64 - 0.5))?;
+    let label = |y: &f64| {
+        let i = y.round();
+        if (y - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < names.len() {
+            names[i as usize].clone()
+        } else {
+            String::new()
+        }
+    };
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .x_desc("seconds (median; bar ends: min..max)")
+        .y_labels(rs.len() * 2 + 1)
+        .y_label_formatter(&label)
+        .label_style((FONT, 17))
+        .axis_desc_style((FONT, 19))
+        .draw()?;
+    for (i, r) in rs.iter().enumerate() {
+        let y = i as f64;
+        let color = if r.peer.starts_with("parsum") {
+            COLORS[0]
+        } else {
+            COLORS[1]
+        };
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(0.0, y - 0.35), (r.median, y + 0.35)],
+            color.filled(),
+        )))?;
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(r.min, y), (r.max, y)],
+            BLACK.stroke_width(2),
+        )))?;
+    }
+    root.present()?;
+    Ok(true)
+}
