@@ -183,7 +183,7 @@ fn collectives(rows: &[Row], path: &Path) -> Res<bool> {
             .configure_mesh()
             .x_desc("bytes per rank")
             .y_desc("µs per call")
-            .x_label_formatter(&|x| human_bytes(*x))
+            .x_label_formatter(&|x| human(*x))
             .y_label_formatter(&|y| short(*y))
             .label_style((FONT, 14))
             .axis_desc_style((FONT, 15))
@@ -225,7 +225,7 @@ fn collectives(rows: &[Row], path: &Path) -> Res<bool> {
         .configure_mesh()
         .x_desc("message bytes")
         .y_desc("MB/s")
-        .x_label_formatter(&|x| human_bytes(*x))
+        .x_label_formatter(&|x| human(*x))
         .y_label_formatter(&|y| short(*y))
         .label_style((FONT, 14))
         .axis_desc_style((FONT, 15))
@@ -243,7 +243,8 @@ fn collectives(rows: &[Row], path: &Path) -> Res<bool> {
     Ok(true)
 }
 
-fn human_bytes(x: f64) -> String {
+/// 1k, 10M, ... (decimal units, for bytes too)
+fn human(x: f64) -> String {
     match x {
         x if x >= 1e6 => format!("{}M", short(x / 1e6)),
         x if x >= 1e3 => format!("{}k", short(x / 1e3)),
@@ -281,7 +282,7 @@ fn pool(rows: &[Row], path: &Path) -> Res<bool> {
         .x_desc("chunksize (tasks per message)")
         .y_desc("tasks per second (log scale)")
         .x_label_formatter(&|x| format!("{x:.0}"))
-        .y_label_formatter(&|y| short(*y))
+        .y_label_formatter(&|y| human(*y))
         .label_style((FONT, 18))
         .axis_desc_style((FONT, 20))
         .draw()?;
