@@ -1,6 +1,6 @@
 //! Several hosts on one machine: parsum and examples across 2 and 3 network-namespace hosts
-//! joined over real TCP (scripts/cluster.sh). Needs root (CAP_NET_ADMIN) and OpenMPI;
-//! otherwise every test says it is skipped and why.
+//! joined over real TCP (scripts/cluster.sh), data files and bad inputs included. Needs
+//! root (CAP_NET_ADMIN) and OpenMPI; otherwise every test says it is skipped and why.
 
 mod common;
 
@@ -157,6 +157,80 @@ fn parsum_across(hosts: usize) {
             &format!("expected {want:?}"),
         );
     }
+    files_across(&cluster, hosts);
+}
+
+/// Data files across hosts (one file system, as on a cluster): `parsum gen` writes one file
+/// from every host, both read modes give the bitwise-same reproducible sum as one local
+/// rank, and every kind of bad input ends the job on every host with exit 2 and one line.
+fn files_across(cluster: &Cluster, hosts: usize) {
+    let dir = std::env::temp_dir().join(format!("mpikit-cluster-files-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = dir.join("x.npy");
+    let d = data.to_str().unwrap();
+    let np = 2 * hosts + 1;
+    let gen = [
+        "gen",
+        "--len",
+        "300007",
+        "--out",
+        d,
+        "--pattern",
+        "random",
+        "--seed",
+        "4",
+    ];
+    cluster.run(np, &parsum(), &gen).assert_ok();
+    let sum = ["--input", d, "--op", "sum", "--reproducible", "--json"];
+    let local = common::mpirun(1, std::path::Path::new(&parsum()), &sum);
+    local.assert_ok();
+    let want = json(&local)["result"].clone();
+    for read in ["parallel", "root"] {
+        let mut args = sum.to_vec();
+        args.extend(["--read", read]);
+        let job = cluster.run(np, &parsum(), &args);
+        job.assert_ok();
+        let v = json(&job);
+        job.check(v["nodes"] == hosts as u64, "the ranks span every host");
+        job.check(
+            v["result"] == want,
+            &format!("{read}: the same bits as one local rank"),
+        );
+    }
+    let bytes = std::fs::read(&data).unwrap();
+    let truncated = dir.join("truncated.npy");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    let text = dir.join("text.npy");
+    std::fs::write(&text, b"not numpy\n").unwrap();
+    let missing = dir.join("missing.npy");
+    let (t, x, m) = (
+        truncated.to_str().unwrap(),
+        text.to_str().unwrap(),
+        missing.to_str().unwrap(),
+    );
+    let cases: [(&[&str], &str); 5] = [
+        (&["--input", m], "No such file"),
+        (&["--input", t], "truncated"),
+        (&["--input", x], "not an npy file"),
+        (&["--input", x, "--dtype", "f64"], "not a whole number"),
+        (&["--input", d, "--axis", "0"], "needs a 2-D array"),
+    ];
+    for (i, (args, msg)) in cases.iter().enumerate() {
+        let mut a = args.to_vec();
+        a.extend(["--read", if i % 2 == 0 { "parallel" } else { "root" }]);
+        let job = cluster.run(np, &parsum(), &a);
+        job.assert_exit(2);
+        let lines: Vec<&str> = job
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("parsum:"))
+            .collect();
+        job.check(
+            lines.len() == 1 && lines[0].contains(msg),
+            &format!("one line saying {msg:?}"),
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
