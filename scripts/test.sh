@@ -3,7 +3,8 @@
 # doc tests and the mpirun harness in tests/) on OpenMPI, then the multi-rank parsum and
 # example tests again on MPICH (built into target/mpich), so both MPIs stay working.
 #   scripts/test.sh [--mpi openmpi|mpich] [extra cargo test args...]
-# With --mpi, everything runs on that MPI only. MPIKIT_SKIP_SECOND_MPI=1 skips the MPICH pass.
+# With --mpi, everything runs on that MPI only. MPIKIT_SKIP_SECOND_MPI=1 skips the MPICH pass;
+# MPIKIT_SKIP_SLURM=1 skips installing slurm-wlm for tests/slurm.rs.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 explicit=0
@@ -12,6 +13,18 @@ parse_common_flags "$@"
 "$MPIKIT_ROOT/scripts/setup.sh" --mpi "$MPIKIT_MPI"
 mpi_tools
 cd "$MPIKIT_ROOT"
+# tests/slurm.rs runs the sbatch template under a private Slurm (scripts/slurm/local.sh)
+# when slurm-wlm and munge are there; as root with apt, install them for it (no service is
+# started or configured: the test starts its own daemons with their own configuration).
+# MPIKIT_SKIP_SLURM=1 leaves them out (the test then says it is skipped).
+if [ "${MPIKIT_SKIP_SLURM:-0}" != 1 ] && [ "$MPIKIT_MPI" = openmpi ] && [ "$(id -u)" -eq 0 ] &&
+  command -v apt-get >/dev/null && ! { [ -x /usr/sbin/slurmd ] && [ -x /usr/sbin/munged ]; }; then
+  say "installing slurm-wlm munge (apt) for tests/slurm.rs"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null 2>&1 ||
+    { apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null; } ||
+    say "could not install slurm-wlm: tests/slurm.rs will be skipped"
+fi
 say "cargo fmt --check"
 cargo fmt --all -- --check
 say "cargo clippy --all-targets -- -D warnings"
