@@ -60,6 +60,7 @@ mod array_reduce;
 mod buffer;
 mod error;
 mod exact;
+mod extract;
 mod input;
 mod large;
 mod npy;
@@ -73,6 +74,7 @@ pub mod reduce;
 pub mod report;
 mod shape;
 mod summary;
+mod value;
 mod watchdog;
 mod world;
 
@@ -94,9 +96,8 @@ pub use queue::Queue;
 pub use reduce::{Partial, Real, Stat};
 pub use report::{MemorySummary, PhaseSummary, PhaseTimer};
 pub use shape::MAX_DIMS;
-pub use summary::{
-    summarize_floats, FloatSummary, IntSummary, NanPolicy, Op, Spec, Stats, Summary, Value,
-};
+pub use summary::{summarize_floats, FloatSummary, IntSummary, NanPolicy, Op, Spec, Summary};
+pub use value::{Stats, Value};
 pub use watchdog::{Watchdog, WATCHDOG_EXIT};
 pub use world::{
     install_panic_hook, launcher_mismatch, launcher_rank_and_size, World, THREADS_ENV,

@@ -11,13 +11,14 @@ use std::fmt;
 
 use mpi::topology::Communicator;
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::exact::ExactSum;
 use crate::object::ObjectCollectives;
 use crate::partition::Partition;
 use crate::reduce;
+use crate::value::{Stats, Value};
 
 /// A statistic parsum can compute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -514,165 +515,5 @@ pub fn summarize_floats(spec: &Spec, x: &[f64], pool: &rayon::ThreadPool) -> Sum
     total
 }
 
-/// A result: a float, an exact integer, or the fields of `stats`.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Value {
-    /// A floating-point result (JSON: a number, or "nan", "inf", "-inf").
-    Float(f64),
-    /// An exact integer result (JSON: an integer of any size).
-    Int(i128),
-    /// An exact unsigned integer result (sums of squares of integers).
-    UInt(u128),
-    /// The fields of `--op stats`.
-    Stats(Box<Stats>),
-}
-
-/// The result of `--op stats`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Stats {
-    /// Values counted.
-    pub count: u64,
-    /// Σ x
-    pub sum: Value,
-    /// Σ x / n
-    pub mean: Value,
-    /// Population standard deviation.
-    pub std: Value,
-    /// min x
-    pub min: Value,
-    /// max x
-    pub max: Value,
-}
-
-impl Value {
-    /// The value as an `f64` (rounded for large integers; `NaN` for stats).
-    pub fn to_f64(&self) -> f64 {
-        match self {
-            Value::Float(v) => *v,
-            Value::Int(v) => *v as f64,
-            Value::UInt(v) => *v as f64,
-            Value::Stats(_) => f64::NAN,
-        }
-    }
-}
-
-impl fmt::Display for Value {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Value::Float(v) => write!(f, "{v:e}"),
-            Value::Int(v) => write!(f, "{v}"),
-            Value::UInt(v) => write!(f, "{v}"),
-            Value::Stats(s) => write!(
-                f,
-                "count {} sum {} mean {} std {} min {} max {}",
-                s.count, s.sum, s.mean, s.std, s.min, s.max
-            ),
-        }
-    }
-}
-
-impl Serialize for Value {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        match self {
-            Value::Float(x) if x.is_finite() => s.serialize_f64(*x),
-            Value::Float(x) if x.is_nan() => s.serialize_str("nan"),
-            Value::Float(x) if *x > 0.0 => s.serialize_str("inf"),
-            Value::Float(_) => s.serialize_str("-inf"),
-            Value::Int(v) => s.serialize_i128(*v),
-            Value::UInt(v) => s.serialize_u128(*v),
-            Value::Stats(st) => st.serialize(s),
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn pool(t: usize) -> rayon::ThreadPool {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(t)
-            .build()
-            .unwrap()
-    }
-
-    fn float(v: Value) -> f64 {
-        match v {
-            Value::Float(x) => x,
-            other => panic!("not a float: {other:?}"),
-        }
-    }
-
-    #[test]
-    fn welford_merge_matches_two_pass() {
-        let x: Vec<f64> = (0..30_001).map(|i| 1e9 + ((i * 37) % 101) as f64).collect();
-        let n = x.len() as f64;
-        let mean = x.iter().sum::<f64>() / n;
-        let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
-        for t in [1, 2, 3] {
-            let spec = Spec::new(Op::Var);
-            let got = float(summarize_floats(&spec, &x, &pool(t)).result(&spec).unwrap());
-            assert!((got - var).abs() <= 1e-9 * var, "{got} vs {var}");
-        }
-    }
-
-    #[test]
-    fn nan_policies() {
-        let x = [1.0, f64::NAN, 3.0];
-        let p = pool(1);
-        for op in [Op::Sum, Op::Min, Op::Max, Op::Mean, Op::Std] {
-            let spec = Spec::new(op);
-            assert!(float(summarize_floats(&spec, &x, &p).result(&spec).unwrap()).is_nan());
-        }
-        let skip = |op| Spec {
-            op,
-            nan: NanPolicy::Skip,
-            reproducible: false,
-        };
-        let r = |op| {
-            summarize_floats(&skip(op), &x, &p)
-                .result(&skip(op))
-                .unwrap()
-        };
-        assert_eq!(r(Op::Sum), Value::Float(4.0));
-        assert_eq!(r(Op::Min), Value::Float(1.0));
-        assert_eq!(r(Op::Max), Value::Float(3.0));
-        assert_eq!(r(Op::Count), Value::Int(2));
-        assert_eq!(r(Op::Var), Value::Float(1.0));
-        let spec = Spec::new(Op::Count);
-        assert_eq!(
-            summarize_floats(&spec, &x, &p).result(&spec).unwrap(),
-            Value::Int(3)
-        );
-    }
-
-    #[test]
-    fn integer_sums_are_exact_and_overflow_is_reported() {
-        let x: Vec<i128> = vec![u64::MAX as i128; 1000];
-        let mut s = Summary::ints();
-        s.push_ints(&Spec::new(Op::Sum), &x);
-        assert_eq!(
-            s.result(&Spec::new(Op::Sum)).unwrap(),
-            Value::Int(1000 * u64::MAX as i128)
-        );
-        let spec = Spec::new(Op::Sumsq);
-        let mut s = Summary::ints();
-        s.push_ints(&spec, &x[..1]);
-        assert_eq!(
-            s.result(&spec).unwrap(),
-            Value::UInt(u64::MAX as u128 * u64::MAX as u128)
-        );
-        s.push_ints(&spec, &x);
-        assert!(s.result(&spec).is_err());
-    }
-
-    #[test]
-    fn json_of_values() {
-        let v = serde_json::to_string(&Value::Int(-(1i128 << 100))).unwrap();
-        assert_eq!(v, "-1267650600228229401496703205376");
-        assert_eq!(
-            serde_json::to_string(&Value::Float(f64::NAN)).unwrap(),
-            "\"nan\""
-        );
-    }
-}
+mod tests;

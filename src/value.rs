@@ -1,0 +1,77 @@
+//! Results of a statistic: a float, an exact integer of any size, or the fields of
+//! `stats`, with their JSON spelling (non-finite floats as "nan", "inf", "-inf").
+
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+
+/// A result: a float, an exact integer, or the fields of `stats`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// A floating-point result (JSON: a number, or "nan", "inf", "-inf").
+    Float(f64),
+    /// An exact integer result (JSON: an integer of any size).
+    Int(i128),
+    /// An exact unsigned integer result (sums of squares of integers).
+    UInt(u128),
+    /// The fields of `--op stats`.
+    Stats(Box<Stats>),
+}
+
+/// The result of `--op stats`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Stats {
+    /// Values counted.
+    pub count: u64,
+    /// Σ x
+    pub sum: Value,
+    /// Σ x / n
+    pub mean: Value,
+    /// Population standard deviation.
+    pub std: Value,
+    /// min x
+    pub min: Value,
+    /// max x
+    pub max: Value,
+}
+
+impl Value {
+    /// The value as an `f64` (rounded for large integers; `NaN` for stats).
+    pub fn to_f64(&self) -> f64 {
+        match self {
+            Value::Float(v) => *v,
+            Value::Int(v) => *v as f64,
+            Value::UInt(v) => *v as f64,
+            Value::Stats(_) => f64::NAN,
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Float(v) => write!(f, "{v:e}"),
+            Value::Int(v) => write!(f, "{v}"),
+            Value::UInt(v) => write!(f, "{v}"),
+            Value::Stats(s) => write!(
+                f,
+                "count {} sum {} mean {} std {} min {} max {}",
+                s.count, s.sum, s.mean, s.std, s.min, s.max
+            ),
+        }
+    }
+}
+
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Value::Float(x) if x.is_finite() => s.serialize_f64(*x),
+            Value::Float(x) if x.is_nan() => s.serialize_str("nan"),
+            Value::Float(x) if *x > 0.0 => s.serialize_str("inf"),
+            Value::Float(_) => s.serialize_str("-inf"),
+            Value::Int(v) => s.serialize_i128(*v),
+            Value::UInt(v) => s.serialize_u128(*v),
+            Value::Stats(st) => st.serialize(s),
+        }
+    }
+}
