@@ -22,6 +22,9 @@ stop() {
   done
 }
 
+# Any failed step says which, with the daemons' last log lines.
+trap 'say "failed: $BASH_COMMAND (line $LINENO)"; for f in "$dir"/*.log; do [ -f "$f" ] && { say "$f:"; tail -n 8 "$f" >&2; }; done' ERR
+
 case "$cmd" in
 down) stop; exit 0 ;;
 up) ;;
