@@ -1,8 +1,9 @@
 //! The Slurm template under a real Slurm: scripts/slurm/local.sh starts a private
 //! single-node Slurm (munged, slurmctld, slurmd; its own configuration, ports and state in
 //! a temporary directory), and `sbatch --wait` runs scripts/slurm/parsum.sbatch with srun
-//! (PMIx) and with LAUNCHER=mpirun. Needs root, OpenMPI and Debian's slurm-wlm and munge
-//! (not installed by scripts/setup.sh); otherwise the test says it is skipped and why.
+//! (PMIx) and with LAUNCHER=mpirun. Needs root, a cgroup file system (slurmd's), OpenMPI,
+//! and Debian's slurm-wlm and munge (scripts/test.sh installs them as root); otherwise the
+//! test says it is skipped and why.
 
 mod common;
 
@@ -17,6 +18,15 @@ const LOCAL: &str = "slurm/local.sh";
 fn missing() -> Option<String> {
     if unsafe { libc::geteuid() } != 0 {
         return Some("needs root (slurmd)".into());
+    }
+    // slurmd (22.05) will not start without a cgroup file system, e.g. in a chroot.
+    let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
+    let cgroup = mounts.lines().any(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        f.len() > 2 && f[1].starts_with("/sys/fs/cgroup") && f[2].starts_with("cgroup")
+    });
+    if !cgroup {
+        return Some("slurmd needs a cgroup file system, and /sys/fs/cgroup is not mounted".into());
     }
     for tool in ["munged", "slurmctld", "slurmd", "sbatch"] {
         let found = ["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"]

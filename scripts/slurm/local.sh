@@ -35,6 +35,8 @@ for t in munged slurmctld slurmd sbatch; do
   command -v "$t" >/dev/null || [ -x "/usr/sbin/$t" ] || die "$t not found (apt-get install slurm-wlm munge)"
 done
 [ "$(id -u)" -eq 0 ] || die "needs root (slurmd starts jobs as their user)"
+grep -qE '^[^ ]+ /sys/fs/cgroup[^ ]* cgroup' /proc/mounts ||
+  die "slurmd needs a cgroup file system, and /sys/fs/cgroup is not mounted here"
 export PATH=$PATH:/usr/sbin
 mkdir -p "$dir/state" "$dir/spool"
 dir=$(cd "$dir" && pwd)
