@@ -117,7 +117,6 @@ impl Grouping {
 /// Reusable per-thread buffers.
 #[derive(Default)]
 struct Scratch {
-    bytes: Vec<u8>,
     floats: Vec<f64>,
     ints: Vec<i128>,
     column: Vec<f64>,
@@ -132,15 +131,16 @@ fn push_block(
     layout: &FileLayout,
     g: &Grouping,
     first: u64,
+    bytes: &[u8],
     s: &mut Scratch,
 ) {
     let float = layout.dtype.is_float();
     if float {
-        decode_floats(layout.dtype, layout.order, &s.bytes, &mut s.floats);
+        decode_floats(layout.dtype, layout.order, bytes, &mut s.floats);
     } else {
-        decode_ints(layout.dtype, layout.order, &s.bytes, &mut s.ints);
+        decode_ints(layout.dtype, layout.order, bytes, &mut s.ints);
     }
-    let n = (s.bytes.len() / layout.dtype.size()) as u64;
+    let n = (bytes.len() / layout.dtype.size()) as u64;
     match g.row_len {
         Some(cols) => {
             // Whole C-order rows: gather each column.
@@ -215,12 +215,13 @@ fn summarize_range(
                 );
                 let mut sums = g.empty(layout, spec);
                 let mut s = Scratch::default();
+                let mut bytes = Vec::new();
                 let mut i = a;
                 while i < b {
                     let n = block.min(b - i);
-                    s.bytes.resize((n * size) as usize, 0);
-                    file.read_exact_at(&mut s.bytes, layout.offset + i * size)?;
-                    push_block(&mut sums, spec, layout, g, i, &mut s);
+                    bytes.resize((n * size) as usize, 0);
+                    file.read_exact_at(&mut bytes, layout.offset + i * size)?;
+                    push_block(&mut sums, spec, layout, g, i, &bytes, &mut s);
                     if let Some(p) = progress {
                         p.add(n * size);
                     }
@@ -362,11 +363,17 @@ fn scatter_rounds<C: Communicator + ?Sized>(
                     let u = tasks.range(t);
                     let (a, b) = (u.start as u64 * g.unit, u.end as u64 * g.unit);
                     let mut part = g.empty(layout, spec);
-                    let mut s = Scratch {
-                        bytes: recv[(a * width) as usize..(b * width) as usize].to_vec(),
-                        ..Scratch::default()
-                    };
-                    push_block(&mut part, spec, layout, g, mine.start + a, &mut s);
+                    // The received bytes are decoded in place: no copy per task.
+                    let bytes = &recv[(a * width) as usize..(b * width) as usize];
+                    push_block(
+                        &mut part,
+                        spec,
+                        layout,
+                        g,
+                        mine.start + a,
+                        bytes,
+                        &mut Scratch::default(),
+                    );
                     part
                 })
                 .collect()

@@ -5,10 +5,13 @@
 //! integer arithmetic, Python's fsum algorithm for correctly rounded sums).
 
 mod common;
+#[path = "common/fsum.rs"]
+mod fsum_impl;
 
 use std::path::{Path, PathBuf};
 
 use common::{have_mpirun, mpirun, Job};
+use fsum_impl::fsum;
 use serde_json::Value;
 
 const RANKS: [usize; 4] = [1, 2, 3, 8];
@@ -164,53 +167,6 @@ fn write_npy(path: &Path, t: &T, values: &[Num], shape: &[usize], fortran: bool)
         t.encode(v, &mut bytes);
     }
     std::fs::write(path, bytes).unwrap();
-}
-
-/// Python's math.fsum: the correctly rounded sum (Shewchuk's partials).
-fn fsum(xs: &[f64]) -> f64 {
-    let mut partials: Vec<f64> = Vec::new();
-    for &x0 in xs {
-        let mut x = x0;
-        let mut i = 0;
-        for k in 0..partials.len() {
-            let mut y = partials[k];
-            if x.abs() < y.abs() {
-                std::mem::swap(&mut x, &mut y);
-            }
-            let hi = x + y;
-            let lo = y - (hi - x);
-            if lo != 0.0 {
-                partials[i] = lo;
-                i += 1;
-            }
-            x = hi;
-        }
-        partials.truncate(i);
-        partials.push(x);
-    }
-    let Some(mut n) = partials.len().checked_sub(1) else {
-        return 0.0;
-    };
-    let mut hi = partials[n];
-    let mut lo = 0.0;
-    while n > 0 {
-        let x = hi;
-        n -= 1;
-        let y = partials[n];
-        hi = x + y;
-        lo = y - (hi - x);
-        if lo != 0.0 {
-            break;
-        }
-    }
-    if n > 0 && ((lo < 0.0 && partials[n - 1] < 0.0) || (lo > 0.0 && partials[n - 1] > 0.0)) {
-        let y = lo * 2.0;
-        let x = hi + y;
-        if y == x - hi {
-            hi = x;
-        }
-    }
-    hi
 }
 
 /// What numpy would print, computed independently: exact for integers, fsum-based for
