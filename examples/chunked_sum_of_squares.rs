@@ -29,7 +29,7 @@ fn main() -> Result<(), mpikit::Error> {
         Vec::new()
     };
     let mut pool = Pool::new(world.comm());
-    let partials = pool.map(&chunks, |chunk: &Vec<f64>| mpikit::reduce::sum_sq(chunk))?;
+    let partials = pool.map(&chunks, |chunk: &Vec<f64>| mpikit::kernels::sum_sq(chunk))?;
     if let Some(partials) = partials {
         let total: f64 = partials
             .into_iter()

@@ -54,63 +54,53 @@
 
 #![deny(missing_docs)]
 
-mod agree;
-mod array;
-mod array_reduce;
-mod buffer;
+mod collective;
+mod data;
 mod error;
-mod exact;
-mod extract;
-mod input;
-mod large;
-mod npy;
-mod object;
-mod partition;
-mod pending;
-mod pool;
-mod progress;
-mod queue;
-pub mod reduce;
-pub mod report;
-mod shape;
-mod summary;
-mod value;
-mod watchdog;
-mod world;
+mod runtime;
+mod stats;
+mod tasks;
 
-pub use agree::agree;
-pub use array::{ArrayCollectives, Element};
-pub use array_reduce::{ArrayReductions, ReduceOp};
-pub use buffer::{advise_huge_pages, par_arange, par_from_fn, zeroed_vec, HUGE_PAGE_THRESHOLD};
+pub use collective::array::ArrayCollectives;
+pub use collective::element::Element;
+pub use collective::large::{max_message_bytes, INTERNAL_TAG, MAX_MESSAGE_ENV};
+pub use collective::object::{ObjectCollectives, ObjectStatus};
+pub use collective::pending::Pending;
+pub use collective::reduce::{ArrayReductions, ReduceOp};
+pub use collective::shape::MAX_DIMS;
+pub use data::alloc::{
+    advise_huge_pages, par_arange, par_from_fn, zeroed_vec, HUGE_PAGE_THRESHOLD,
+};
+pub use data::input::{summarize_file, write_npy, Axis, ReadMode, IO_BYTES};
+pub use data::npy::{decode_floats, decode_ints, ByteOrder, Dtype, FileLayout};
+pub use data::partition::{mpi_count, mpi_counts, Partition, RowPartition};
 pub use error::{Error, Result};
-pub use exact::ExactSum;
-pub use input::{summarize_file, write_npy, Axis, ReadMode, IO_BYTES};
-pub use large::{max_message_bytes, INTERNAL_TAG, MAX_MESSAGE_ENV};
-pub use npy::{decode_floats, decode_ints, ByteOrder, Dtype, FileLayout};
-pub use object::{ObjectCollectives, ObjectStatus};
-pub use partition::{mpi_count, mpi_counts, Partition, RowPartition};
-pub use pending::Pending;
-pub use pool::{Completed, Pool, TaskError, TaskResult};
-pub use progress::{stderr_is_terminal, Progress};
-pub use queue::Queue;
-pub use reduce::{Partial, Real, Stat};
-pub use report::{MemorySummary, PhaseSummary, PhaseTimer};
-pub use shape::MAX_DIMS;
-pub use summary::{summarize_floats, FloatSummary, IntSummary, NanPolicy, Op, Spec, Summary};
-pub use value::{Stats, Value};
-pub use watchdog::{Watchdog, WATCHDOG_EXIT};
-pub use world::{
+pub use runtime::agree::agree;
+pub use runtime::progress::{stderr_is_terminal, Progress};
+pub use runtime::report;
+pub use runtime::report::{MemorySummary, PhaseSummary, PhaseTimer};
+pub use runtime::watchdog::{Watchdog, WATCHDOG_EXIT};
+pub use runtime::world::{
     install_panic_hook, launcher_mismatch, launcher_rank_and_size, World, THREADS_ENV,
 };
+pub use stats::exact::ExactSum;
+pub use stats::kernels;
+pub use stats::kernels::{Partial, Real, Stat};
+pub use stats::summary::{
+    summarize_floats, FloatSummary, IntSummary, NanPolicy, Op, Spec, Summary,
+};
+pub use stats::value::{Stats, Value};
+pub use tasks::pool::{Completed, Pool, TaskError, TaskResult};
+pub use tasks::queue::Queue;
 
 /// Re-exported so programs need no direct `mpi` dependency for the basics.
 pub use mpi;
 
 /// Traits to bring into scope: `use mpikit::prelude::*;`.
 pub mod prelude {
-    pub use crate::array::ArrayCollectives;
-    pub use crate::array_reduce::ArrayReductions;
-    pub use crate::object::ObjectCollectives;
+    pub use crate::collective::array::ArrayCollectives;
+    pub use crate::collective::object::ObjectCollectives;
+    pub use crate::collective::reduce::ArrayReductions;
     pub use mpi::collective::{CommunicatorCollectives, Root};
     pub use mpi::topology::Communicator;
 }

@@ -15,7 +15,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::extract::{extract, extract1, extract2, extract_in_place, max_abs_bits, split_squares};
+use crate::stats::extract::{
+    extract, extract1, extract2, extract_in_place, max_abs_bits, split_squares,
+};
 
 /// Digits of 32 bits held in `i64`s; digit `i` weighs 2^(32 i + LOW).
 const DIGITS: usize = 72;

@@ -13,13 +13,15 @@ use mpi::raw::AsRaw;
 use mpi::topology::{Communicator, Rank};
 use ndarray::{Array, ArrayBase, Data, DataMut, Dimension};
 
-use crate::array::Element;
-use crate::buffer::zeroed_vec;
+use crate::collective::element::Element;
+use crate::collective::large;
+use crate::collective::pending::{start_each, Pending};
+use crate::collective::shape::{
+    agree_same_shape, check_root, contiguous, into_array, with_contiguous,
+};
+use crate::data::alloc::zeroed_vec;
+use crate::data::partition::RowPartition;
 use crate::error::{Error, Result};
-use crate::large;
-use crate::partition::RowPartition;
-use crate::pending::{start_each, Pending};
-use crate::shape::{agree_same_shape, check_root, contiguous, into_array, with_contiguous};
 
 /// Built-in MPI reduction operations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -17,35 +17,19 @@
 //! all ranks return the same `Err` before any data moves. Passing no data on the root is a
 //! programming error and panics, which aborts the job (see [`crate::World`]).
 
+use crate::collective::element::Element;
 use mpi::collective::CommunicatorCollectives;
-use mpi::datatype::Equivalence;
 use mpi::topology::{Communicator, Rank};
 use ndarray::{Array, ArrayBase, Data, DataMut, Dimension};
 
-use crate::buffer::zeroed_vec;
-use crate::error::Result;
-use crate::large;
-use crate::partition::Partition;
-use crate::shape::{
+use crate::collective::large;
+use crate::collective::shape::{
     agree_rows, agree_rows_if, broadcast_shape, check_root, contiguous, into_array, root_array,
     with_contiguous,
 };
-
-mod sealed {
-    pub trait Sealed {}
-}
-
-/// Element types that travel as MPI built-in datatypes: `f64`, `f32`, `i64`, `i32`, `u64`,
-/// `u32`, `u8`.
-pub trait Element:
-    Equivalence + Copy + Default + PartialOrd + Send + Sync + 'static + sealed::Sealed
-{
-}
-
-macro_rules! elements {
-    ($($t:ty),*) => { $(impl sealed::Sealed for $t {} impl Element for $t {})* };
-}
-elements!(f64, f32, i64, i32, u64, u32, u8);
+use crate::data::alloc::zeroed_vec;
+use crate::data::partition::Partition;
+use crate::error::Result;
 
 /// Data-moving collectives on ndarray arrays, for any rsmpi communicator (world or split).
 ///

@@ -14,10 +14,10 @@ use mpi::topology::Communicator;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::array::Element;
-use crate::array_reduce::ReduceOp;
+use crate::collective::element::Element;
+use crate::collective::reduce::ReduceOp;
+use crate::data::partition::Partition;
 use crate::error::{Error, Result};
-use crate::partition::Partition;
 
 /// Independent accumulators per kernel.
 pub const LANES: usize = 16;

@@ -68,9 +68,9 @@ impl World {
         }
         let comm = universe.world();
         // Every rank must cut large messages at the same size: rank 0's setting wins.
-        let mut piece = [crate::large::max_message_bytes() as u64];
+        let mut piece = [crate::collective::large::max_message_bytes() as u64];
         comm.process_at_rank(0).broadcast_into(&mut piece[..]);
-        crate::large::set_max_message_bytes(piece[0] as usize);
+        crate::collective::large::set_max_message_bytes(piece[0] as usize);
         let node = comm.split_shared(comm.rank());
         let threads = match env_threads {
             Some(t) => t,

@@ -5,7 +5,7 @@ use mpi::collective::CommunicatorCollectives;
 use mpi::topology::Communicator;
 use serde::Serialize;
 
-use crate::array_reduce::ReduceOp;
+use crate::collective::reduce::ReduceOp;
 
 /// Named phases, each timed with `MPI_Wtime`.
 ///

@@ -15,7 +15,7 @@ use mpi::point_to_point::{Destination, Source};
 use mpi::topology::{Communicator, Rank};
 use mpi::Tag;
 
-use crate::array::Element;
+use crate::collective::element::Element;
 
 /// The tag of mpikit's own point-to-point messages inside collectives (the largest tag
 /// every MPI must support). Programs should not receive with this tag.

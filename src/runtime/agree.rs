@@ -3,8 +3,8 @@
 
 use mpi::topology::Communicator;
 
+use crate::collective::object::ObjectCollectives;
 use crate::error::{Error, Result};
-use crate::object::ObjectCollectives;
 
 /// Turns each rank's own outcome into one decision shared by every rank: `Ok` everywhere if
 /// every rank succeeded, else the same `Err` everywhere — the lowest failing rank's message,

@@ -23,9 +23,9 @@ use mpi::topology::{Communicator, Rank, SimpleCommunicator};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::collective::object::ObjectCollectives;
 use crate::error::Result;
-use crate::object::ObjectCollectives;
-use crate::world::catch_panic;
+use crate::runtime::world::catch_panic;
 
 const ROOT: Rank = 0;
 

@@ -1,7 +1,7 @@
 //! Unit tests of the parent module.
 use super::*;
 
-#[path = "../../tests/common/fsum.rs"]
+#[path = "../../../tests/common/fsum.rs"]
 mod fsum_impl;
 use fsum_impl::fsum;
 

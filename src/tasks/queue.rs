@@ -20,8 +20,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 
+use crate::collective::object::ObjectCollectives;
 use crate::error::{Error, Result};
-use crate::object::ObjectCollectives;
 
 const BROKER: Rank = 0;
 const TO_BROKER: i32 = 1;
@@ -139,7 +139,7 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
                 "put on a rank that is not an open producer of this queue",
             ));
         }
-        let bytes = ByteBuf::from(crate::object::encode_bytes(item)?);
+        let bytes = ByteBuf::from(crate::collective::object::encode_bytes(item)?);
         if self.broker.is_some() {
             self.local(Request::Put(bytes))?;
             // Rank 0's own put waits for room like any other, while it serves the others.
@@ -200,7 +200,9 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
                 .0
         };
         match reply {
-            Reply::Item(bytes) => crate::object::decode_bytes(&bytes, Some(BROKER)).map(Some),
+            Reply::Item(bytes) => {
+                crate::collective::object::decode_bytes(&bytes, Some(BROKER)).map(Some)
+            }
             _ => {
                 self.ended = true;
                 Ok(None)

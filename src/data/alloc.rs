@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 
-use crate::partition::Partition;
+use crate::data::partition::Partition;
 
 /// Buffers at least this large get the huge-page advice.
 pub const HUGE_PAGE_THRESHOLD: usize = 4 << 20;

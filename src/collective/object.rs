@@ -20,11 +20,11 @@ use mpi::Tag;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::buffer::zeroed_vec;
+use crate::collective::large;
+use crate::collective::pending::start_each;
+use crate::collective::shape::check_root;
+use crate::data::alloc::zeroed_vec;
 use crate::error::{Error, Result};
-use crate::large;
-use crate::pending::start_each;
-use crate::shape::check_root;
 
 /// Marks a rank's failed encoding in a size exchange.
 const FAILED: u64 = u64::MAX;

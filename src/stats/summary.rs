@@ -13,12 +13,12 @@ use mpi::topology::Communicator;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::collective::object::ObjectCollectives;
+use crate::data::partition::Partition;
 use crate::error::{Error, Result};
-use crate::exact::ExactSum;
-use crate::object::ObjectCollectives;
-use crate::partition::Partition;
-use crate::reduce;
-use crate::value::{Stats, Value};
+use crate::stats::exact::ExactSum;
+use crate::stats::kernels;
+use crate::stats::value::{Stats, Value};
 
 /// A statistic parsum can compute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -197,7 +197,7 @@ impl FloatSummary {
         let op = spec.op;
         let check = spec.nan == NanPolicy::Skip || op.extremes();
         let nan = if check {
-            reduce::count_nan(x) as u64
+            kernels::count_nan(x) as u64
         } else {
             0
         };
@@ -230,13 +230,13 @@ impl FloatSummary {
                         None
                     }
                     None => {
-                        let s = reduce::sum(x);
+                        let s = kernels::sum(x);
                         self.sum += s;
                         Some(s)
                     }
                 };
                 if op.moments() {
-                    let s = plain.unwrap_or_else(|| reduce::sum(x));
+                    let s = plain.unwrap_or_else(|| kernels::sum(x));
                     let mb = s / n as f64;
                     let m2b = sum_sq_dev(x, mb);
                     (self.mean, self.m2) =
@@ -245,13 +245,13 @@ impl FloatSummary {
             }
             Op::Sumsq => match &mut self.exact {
                 Some(e) => e.add_squares(x),
-                None => self.sumsq += reduce::sum_sq(x),
+                None => self.sumsq += kernels::sum_sq(x),
             },
             Op::Min | Op::Max => {}
         }
         if op.extremes() {
-            self.min = self.min.min(reduce::min(x));
-            self.max = self.max.max(reduce::max(x));
+            self.min = self.min.min(kernels::min(x));
+            self.max = self.max.max(kernels::max(x));
         }
         self.count += n;
     }

@@ -12,12 +12,12 @@ use mpi::topology::Communicator;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::collective::large;
+use crate::data::npy::{decode_floats, decode_ints, ByteOrder, Dtype, FileLayout};
+use crate::data::partition::Partition;
 use crate::error::{Error, Result};
-use crate::large;
-use crate::npy::{decode_floats, decode_ints, ByteOrder, Dtype, FileLayout};
-use crate::partition::Partition;
-use crate::progress::Progress;
-use crate::summary::{Spec, Summary};
+use crate::runtime::progress::Progress;
+use crate::stats::summary::{Spec, Summary};
 
 /// Bytes per I/O buffer (one per thread; rank 0 in [`ReadMode::Root`] holds one per rank).
 pub const IO_BYTES: usize = 1 << 20;
@@ -264,7 +264,7 @@ pub fn summarize_file<C: Communicator + ?Sized>(
             let local = File::open(path)
                 .and_then(|f| summarize_range(&f, layout, &g, spec, mine, pool, progress.as_ref()))
                 .map_err(|e| Error::input(format!("{name}: {e}")));
-            crate::agree::agree(comm, local)
+            crate::runtime::agree::agree(comm, local)
         }
         ReadMode::Root => {
             let file = if rank == 0 {
@@ -276,7 +276,7 @@ pub fn summarize_file<C: Communicator + ?Sized>(
                 Progress::start("parsum: reading", layout.len * layout.dtype.size() as u64)
             });
             let local = scatter_rounds(comm, file, layout, &g, spec, pool, progress.as_ref());
-            crate::agree::agree(comm, local)
+            crate::runtime::agree::agree(comm, local)
         }
     };
     result
@@ -410,7 +410,7 @@ pub fn write_npy<C: Communicator + ?Sized>(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     // Rank 0's pid names the temporary file on every rank.
-    let pid = crate::object::ObjectCollectives::broadcast_object(
+    let pid = crate::collective::object::ObjectCollectives::broadcast_object(
         comm,
         0,
         if rank == 0 {
@@ -434,7 +434,7 @@ pub fn write_npy<C: Communicator + ?Sized>(
     } else {
         Ok(())
     };
-    crate::agree::agree(comm, created)?;
+    crate::runtime::agree::agree(comm, created)?;
     let mine = Partition::new(len as usize, comm.size() as usize).range(rank as usize);
     let written = File::options()
         .write(true)
@@ -457,13 +457,13 @@ pub fn write_npy<C: Communicator + ?Sized>(
             f.sync_all()
         })
         .map_err(|e| Error::input(format!("--out {name}: {e}")));
-    let done = crate::agree::agree(comm, written).and_then(|()| {
+    let done = crate::runtime::agree::agree(comm, written).and_then(|()| {
         let renamed = if rank == 0 {
             std::fs::rename(&tmp, path).map_err(|e| Error::input(format!("--out {name}: {e}")))
         } else {
             Ok(())
         };
-        crate::agree::agree(comm, renamed)
+        crate::runtime::agree::agree(comm, renamed)
     });
     if done.is_err() && rank == 0 {
         let _ = std::fs::remove_file(&tmp);

@@ -1,0 +1,10 @@
+//! Collectives as extension traits on every rsmpi communicator: ndarray buffers, reductions,
+//! serde objects, transfers of any size, and handles for non-blocking calls.
+
+pub(crate) mod array;
+pub(crate) mod element;
+pub(crate) mod large;
+pub(crate) mod object;
+pub(crate) mod pending;
+pub(crate) mod reduce;
+pub(crate) mod shape;

@@ -1,0 +1,7 @@
+//! Data across ranks: balanced partitions, large buffers, `.npy` and raw files read and
+//! written in parallel.
+
+pub(crate) mod alloc;
+pub(crate) mod input;
+pub(crate) mod npy;
+pub(crate) mod partition;

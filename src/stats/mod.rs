@@ -1,0 +1,8 @@
+//! Statistics of local blocks with threads and their combination across ranks: vectorised
+//! kernels, Welford summaries, exact and reproducible sums.
+
+pub(crate) mod exact;
+pub(crate) mod extract;
+pub mod kernels;
+pub(crate) mod summary;
+pub(crate) mod value;
