@@ -93,8 +93,14 @@ pub use stats::value::{Stats, Value};
 pub use tasks::pool::{Completed, Pool, TaskError, TaskResult};
 pub use tasks::queue::Queue;
 
-/// Re-exported so programs need no direct `mpi` dependency for the basics.
+/// rsmpi, re-exported so programs need no direct `mpi` dependency (and get the same version).
 pub use mpi;
+/// ndarray, re-exported: use `mpikit::ndarray` so that your arrays are the version mpikit's
+/// collectives take (a second ndarray in the build gives "multiple different versions of
+/// crate ndarray" errors).
+pub use ndarray;
+/// rayon, re-exported: the thread pools that [`World::pool`] and the kernels use.
+pub use rayon;
 
 /// Traits to bring into scope: `use mpikit::prelude::*;`.
 pub mod prelude {

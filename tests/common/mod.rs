@@ -39,6 +39,16 @@ pub fn have_mpirun(test: &str) -> bool {
     false
 }
 
+/// The repository's top folder (the one with `scripts/`), for the root package's tests and
+/// the `cli` member's alike.
+pub fn repo_root() -> PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.ancestors()
+        .find(|dir| dir.join("scripts/common.sh").exists())
+        .unwrap_or(here)
+        .to_path_buf()
+}
+
 /// A built binary of this package, from cargo's `CARGO_BIN_EXE_<name>`.
 pub fn bin(path: &str) -> PathBuf {
     PathBuf::from(path)
@@ -181,9 +191,7 @@ pub fn direct(program: &Path, args: &[&str], env: &[(&str, &str)], timeout: Dura
 
 /// Runs one of the project's scripts (`scripts/NAME`) with `args`, like [`direct`].
 pub fn script(name: &str, args: &[&str], timeout: Duration) -> Job {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scripts")
-        .join(name);
+    let path = repo_root().join("scripts").join(name);
     direct(&path, args, &[], timeout)
 }
 
@@ -279,9 +287,9 @@ pub fn spmd_main(name: &str, ranks: &[usize], envs: &[&[(&str, &str)]], checks: 
 }
 
 /// Prints the success line [`spmd_main`] looks for, from rank 0, after a barrier.
-pub fn report_ok(name: &str, comm: &mpi::topology::SimpleCommunicator) {
-    use mpi::collective::CommunicatorCollectives;
-    use mpi::topology::Communicator;
+pub fn report_ok(name: &str, comm: &mpikit::mpi::topology::SimpleCommunicator) {
+    use mpikit::mpi::collective::CommunicatorCollectives;
+    use mpikit::mpi::topology::Communicator;
     comm.barrier();
     if comm.rank() == 0 {
         println!("{name} ok on {} ranks", comm.size());

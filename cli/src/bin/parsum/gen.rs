@@ -19,7 +19,7 @@ fn mix(seed: u64, i: u64) -> u64 {
 pub fn run(world: &World, args: &GenArgs) -> Result<(), mpikit::Error> {
     let (dtype, _) = args.dtype;
     let threads = args.threads.unwrap_or_else(|| world.threads());
-    let pool = rayon::ThreadPoolBuilder::new()
+    let pool = mpikit::rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .map_err(|e| mpikit::Error::input(format!("cannot start {threads} threads: {e}")))?;
@@ -32,7 +32,7 @@ pub fn run(world: &World, args: &GenArgs) -> Result<(), mpikit::Error> {
         (Pattern::Random, Dtype::U8) => Box::new(move |i| (mix(seed, i) % 256) as f64),
         (Pattern::Random, _) => Box::new(move |i| (mix(seed, i) % 1_000_000) as f64),
     };
-    let start = mpi::time();
+    let start = mpikit::mpi::time();
     mpikit::write_npy(
         world.comm(),
         &args.out,
@@ -42,7 +42,7 @@ pub fn run(world: &World, args: &GenArgs) -> Result<(), mpikit::Error> {
         &pool,
     )?;
     if world.is_root() {
-        let secs = mpi::time() - start;
+        let secs = mpikit::mpi::time() - start;
         let bytes = args.len * dtype.size() as u64;
         println!(
             "parsum gen: wrote {} ({} {} values, {:?}, {:.2} GB/s) on {} rank(s)",

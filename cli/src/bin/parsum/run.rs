@@ -3,12 +3,12 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use mpikit::ndarray::Array1;
 use mpikit::prelude::*;
 use mpikit::{
     par_arange, summarize_floats, Axis, ByteOrder, Dtype, FileLayout, MemorySummary, Op, Partition,
     PhaseSummary, PhaseTimer, ReadMode, Spec, Summary, Value, Watchdog, World,
 };
-use ndarray::Array1;
 use serde::Serialize;
 
 use crate::cli::{Mode, Phase, RunArgs, WhenArg};
@@ -201,7 +201,7 @@ fn run(world: &World, args: RunArgs) -> Result<(Report, Option<output::Output>),
         reproducible: args.reproducible,
     };
     let columns = args.columns().map_err(mpikit::Error::input)?;
-    let pool = rayon::ThreadPoolBuilder::new()
+    let pool = mpikit::rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .map_err(|e| mpikit::Error::input(format!("cannot start {threads} threads: {e}")))?;
@@ -233,7 +233,7 @@ fn run(world: &World, args: RunArgs) -> Result<(Report, Option<output::Output>),
     };
 
     comm.barrier();
-    let start = mpi::time();
+    let start = mpikit::mpi::time();
     let mut timer = PhaseTimer::new();
     enter(Phase::Setup);
     let data = match &args.input {
@@ -306,7 +306,7 @@ fn run(world: &World, args: RunArgs) -> Result<(Report, Option<output::Output>),
         }
         Ok(total)
     })?;
-    timer.record("total", mpi::time() - start);
+    timer.record("total", mpikit::mpi::time() - start);
     let values: Vec<Value> = combined
         .iter()
         .map(|s| s.result(&spec))

@@ -2,8 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-use mpi::collective::CommunicatorCollectives;
-use mpi::topology::SimpleCommunicator;
+use mpikit::mpi::collective::CommunicatorCollectives;
+use mpikit::mpi::topology::SimpleCommunicator;
 use mpikit::Pool;
 
 /// Tiny tasks (the identity on an integer) per second at `chunksize`, the median of `reps`

@@ -1,6 +1,7 @@
 //! mpikit-report (no MPI): raw benchmark samples in, bench/results.csv and plots out. The
 //! medians are checked against values computed here from the same samples.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::time::Duration;

@@ -5,6 +5,7 @@
 //! and Debian's slurm-wlm and munge (scripts/test.sh installs them as root); otherwise the
 //! test says it is skipped and why.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -58,7 +59,7 @@ impl Drop for Slurm {
 }
 
 fn sbatch(slurm: &Slurm, work: &Path, args: &[&str], env: &str) -> common::Job {
-    let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/slurm/parsum.sbatch");
+    let template = common::repo_root().join("scripts/slurm/parsum.sbatch");
     let exports = format!(
         "ALL,LEN=1000003,PARSUM={},OMPI_ALLOW_RUN_AS_ROOT=1,OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1{env}",
         env!("CARGO_BIN_EXE_parsum")

@@ -14,12 +14,12 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use mpi::collective::{CommunicatorCollectives, Root};
-use mpi::point_to_point::{Destination, Source};
-use mpi::topology::{Communicator, SimpleCommunicator};
+use mpikit::mpi::collective::{CommunicatorCollectives, Root};
+use mpikit::mpi::point_to_point::{Destination, Source};
+use mpikit::mpi::topology::{Communicator, SimpleCommunicator};
+use mpikit::ndarray::Array1;
 use mpikit::prelude::*;
 use mpikit::{ReduceOp, World};
-use ndarray::Array1;
 use serde_bytes::ByteBuf;
 
 mod pool;
@@ -92,11 +92,11 @@ fn measure(comm: &SimpleCommunicator, bytes: usize, reps: usize, f: &mut dyn FnM
     let mut samples: Vec<f64> = (0..reps)
         .map(|_| {
             comm.barrier();
-            let t0 = mpi::time();
+            let t0 = mpikit::mpi::time();
             for _ in 0..iters {
                 f();
             }
-            let mine = (mpi::time() - t0) / iters as f64;
+            let mine = (mpikit::mpi::time() - t0) / iters as f64;
             comm.allreduce_scalar(mine, ReduceOp::Max)
         })
         .collect();

@@ -1,6 +1,7 @@
 //! Faults end the job promptly with a non-zero exit and say where: a panic on the first or
 //! last rank in every phase, a rank killed with SIGKILL, a rank that hangs (watchdog).
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::path::PathBuf;

@@ -4,8 +4,9 @@
 //! here, with a hand-written npy header, and every expectation is computed here (exact
 //! integer arithmetic, Python's fsum algorithm for correctly rounded sums).
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
-#[path = "common/fsum.rs"]
+#[path = "../../tests/common/fsum.rs"]
 mod fsum_impl;
 
 use std::path::{Path, PathBuf};

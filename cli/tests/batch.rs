@@ -2,6 +2,7 @@
 //! script with LAUNCHER=mpirun and Slurm's variables set, the PBS script with a node file.
 //! Each must leave a verified JSON result under the job's name.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::path::Path;
@@ -11,7 +12,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 fn run_template(script: &str, env: &[(&str, &str)], dir: &Path) -> common::Job {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(script);
+    let path = common::repo_root().join(script);
     let mut cmd = Command::new("bash");
     cmd.arg(&path).current_dir(dir);
     let mut all: Vec<(&str, &str)> =

@@ -2,6 +2,7 @@
 //! joined over real TCP (scripts/cluster.sh), data files and bad inputs included. Needs
 //! root (CAP_NET_ADMIN) and OpenMPI; otherwise every test says it is skipped and why.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::sync::{Mutex, MutexGuard};

@@ -1,6 +1,7 @@
 //! parsum under real mpirun: every op and mode on 1, 2, 3, 4 and 8 ranks, uneven and empty
 //! chunks, checked against an independent serial computation; bad input; a panicking rank.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::path::PathBuf;
