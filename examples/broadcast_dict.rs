@@ -2,7 +2,7 @@
 //!
 //! ```python
 //! data = {'key1': [7, 2.72, 2+3j], 'key2': ('abc', 'xyz')} if rank == 0 else None
-//! data = comm.bcast(data, root=0)
+//! data = world.bcast(data, root=0)
 //! ```
 //!
 //! A dict-like struct (and a `BTreeMap`) through `broadcast_object`. Run:
@@ -11,7 +11,6 @@
 use std::collections::BTreeMap;
 
 use mpikit::prelude::*;
-use mpikit::World;
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
@@ -32,16 +31,16 @@ fn settings() -> Settings {
     }
 }
 
-fn main() -> Result<(), mpikit::Error> {
-    let world = World::init()?;
-    let comm = world.comm();
-    let data = (comm.rank() == 0).then(settings);
-    let data = comm.broadcast_object(0, data)?;
-    assert_eq!(data, settings(), "rank {} got something else", comm.rank());
-    // Every rank checks; rank 0 reports once all have.
-    let checked = comm.allreduce_objects(1u32, |a, b| a + b)?;
-    if comm.rank() == 0 {
-        println!("ok: {checked} ranks got {:?}", data.key2);
-    }
-    Ok(())
+fn main() {
+    mpikit::run(|world| {
+        let data = (world.rank() == 0).then(settings);
+        let data = world.broadcast_object(0, data.as_ref())?;
+        assert_eq!(data, settings(), "rank {} got something else", world.rank());
+        // Every rank checks; rank 0 reports once all have.
+        let checked = world.allreduce_objects(1u32, |a, b| a + b)?;
+        if world.rank() == 0 {
+            println!("ok: {checked} ranks got {:?}", data.key2);
+        }
+        Ok::<(), mpikit::Error>(())
+    })
 }

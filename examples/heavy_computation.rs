@@ -10,7 +10,7 @@
 //! (n-1)n(2n-1)/6. Run: `mpirun -n 4 target/release/examples/heavy_computation [BIG]`
 //! (BIG defaults to 10^7).
 
-use mpikit::{Pool, World};
+use mpikit::Pool;
 
 fn heavy_computation(n: &u64) -> u128 {
     // black_box keeps the compiler from replacing the loop by its closed form.
@@ -24,30 +24,31 @@ fn closed_form(n: u64) -> u128 {
     n.saturating_sub(1) * n * (2 * n).saturating_sub(1) / 6
 }
 
-fn main() -> Result<(), mpikit::Error> {
-    let world = World::init()?;
-    let big: u64 = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(10_000_000);
-    let mut pool = Pool::new(world.comm());
-    let mut items = vec![10_000, 20_000, 30_000, 40_000];
-    items.extend([big; 4]);
-    let start = std::time::Instant::now();
-    let mut seen = 0;
-    pool.as_completed(&items, heavy_computation, |i, result| {
-        let result = result.expect("no task fails");
-        assert_eq!(result, closed_form(items[i]), "task {i}");
-        println!("task {i} (n = {}): {result}", items[i]);
-        seen += 1;
-    })?;
-    if world.is_root() {
-        assert_eq!(seen, items.len());
-        println!(
-            "ok: {seen} tasks on {} ranks in {:.3} s",
-            pool.size(),
-            start.elapsed().as_secs_f64()
-        );
-    }
-    Ok(())
+fn main() {
+    mpikit::run(|world| {
+        let big: u64 = std::env::args()
+            .nth(1)
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(10_000_000);
+        let mut pool = Pool::new(world);
+        let mut items = vec![10_000, 20_000, 30_000, 40_000];
+        items.extend([big; 4]);
+        let start = std::time::Instant::now();
+        let mut seen = 0;
+        pool.as_completed(&items, heavy_computation, |i, result| {
+            let result = result.expect("no task fails");
+            assert_eq!(result, closed_form(items[i]), "task {i}");
+            println!("task {i} (n = {}): {result}", items[i]);
+            seen += 1;
+        })?;
+        if world.is_root() {
+            assert_eq!(seen, items.len());
+            println!(
+                "ok: {seen} tasks on {} ranks in {:.3} s",
+                pool.size(),
+                start.elapsed().as_secs_f64()
+            );
+        }
+        Ok::<(), mpikit::Error>(())
+    })
 }

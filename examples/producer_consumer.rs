@@ -15,55 +15,56 @@
 //! Run: `mpirun -n 4 target/release/examples/producer_consumer [ITEMS]`.
 
 use mpikit::prelude::*;
-use mpikit::{Queue, World};
+use mpikit::Queue;
 
-fn main() -> Result<(), mpikit::Error> {
-    let world = World::init()?;
-    let (rank, size) = (world.rank(), world.size());
-    let items: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(5);
-    let producers: Vec<i32> = match size {
-        1 => vec![0],
-        2 | 3 => vec![1],
-        _ => vec![1, 2],
-    };
-    let produces = producers.contains(&rank);
-    let consumes = size == 1 || !produces;
-    let capacity = if size == 1 { items.max(1) } else { 2 };
-    let mut queue = Queue::<String>::new(world.comm(), capacity, produces, consumes)?;
-    if produces {
-        for i in 0..items {
-            queue.put(&format!("Item {i} from rank {rank}"))?;
-            println!("rank {rank} produced item {i}");
+fn main() {
+    mpikit::run(|world| {
+        let (rank, size) = (world.rank(), world.size());
+        let items: usize = std::env::args()
+            .nth(1)
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(5);
+        let producers: Vec<i32> = match size {
+            1 => vec![0],
+            2 | 3 => vec![1],
+            _ => vec![1, 2],
+        };
+        let produces = producers.contains(&rank);
+        let consumes = size == 1 || !produces;
+        let capacity = if size == 1 { items.max(1) } else { 2 };
+        let mut queue = Queue::<String>::new(world, capacity, produces, consumes)?;
+        if produces {
+            for i in 0..items {
+                queue.put(&format!("Item {i} from rank {rank}"))?;
+                println!("rank {rank} produced item {i}");
+            }
+            queue.close()?;
         }
-        queue.close()?;
-    }
-    let mut consumed = Vec::new();
-    if consumes {
-        while let Some(item) = queue.get()? {
-            println!("rank {rank} consumed {item}");
-            consumed.push(item);
+        let mut consumed = Vec::new();
+        if consumes {
+            while let Some(item) = queue.get()? {
+                println!("rank {rank} consumed {item}");
+                consumed.push(item);
+            }
         }
-    }
-    let left = queue.finish()?;
-    let all = world.comm().gather_objects(0, &consumed)?;
-    if let Some(all) = all {
-        let mut got: Vec<String> = all.into_iter().flatten().collect();
-        got.sort();
-        let mut want: Vec<String> = producers
-            .iter()
-            .flat_map(|p| (0..items).map(move |i| format!("Item {i} from rank {p}")))
-            .collect();
-        want.sort();
-        assert_eq!(got, want, "every item consumed exactly once");
-        assert_eq!(left, 0);
-        println!(
-            "ok: {} items from {} producers consumed on {size} ranks",
-            want.len(),
-            producers.len()
-        );
-    }
-    Ok(())
+        let left = queue.finish()?;
+        let all = world.gather_objects(0, &consumed)?;
+        if let Some(all) = all {
+            let mut got: Vec<String> = all.into_iter().flatten().collect();
+            got.sort();
+            let mut want: Vec<String> = producers
+                .iter()
+                .flat_map(|p| (0..items).map(move |i| format!("Item {i} from rank {p}")))
+                .collect();
+            want.sort();
+            assert_eq!(got, want, "every item consumed exactly once");
+            assert_eq!(left, 0);
+            println!(
+                "ok: {} items from {} producers consumed on {size} ranks",
+                want.len(),
+                producers.len()
+            );
+        }
+        Ok::<(), mpikit::Error>(())
+    })
 }

@@ -5,14 +5,39 @@
 //! [rsmpi](https://docs.rs/mpi). The same binary runs on a laptop (`mpirun -n 4`), a CI box
 //! and a cluster (`srun`), with threads inside each rank.
 //!
-//! - [`World`]: initialise MPI once, with a threading level, node-local ranks, a default
-//!   thread count per rank, and a panic hook that aborts the whole job instead of hanging it.
+//! ```no_run
+//! use mpikit::prelude::*;
+//! use mpikit::{Partial, Stat};
+//!
+//! fn main() {
+//!     // MPI starts here; an Err or a panic on any rank ends the whole job with its message.
+//!     mpikit::run(|world| {
+//!         // Each rank builds its own block of 0..n and reduces it with its threads.
+//!         let n = 1_000_000;
+//!         let x: Vec<f64> = world.block(n).map(|i| i as f64).collect();
+//!         let total = Partial::local(Stat::Sum, &x, world.pool()).combine(world)?;
+//!         if world.is_root() {
+//!             println!("sum = {total}");
+//!         }
+//!         Ok::<(), mpikit::Error>(())
+//!     });
+//! }
+//! ```
+//!
+//! Launch with `mpirun -n 4 target/release/your-program`; see the README for the flags
+//! OpenMPI needs as root or with more ranks than cores.
+//!
+//! - [`run`] and [`World`]: MPI started once, node-local ranks, a default thread count per
+//!   rank with its ready [`World::pool`]; an error or panic on one rank ends the whole job
+//!   instead of hanging it. `World` is the world communicator: every collective is a method
+//!   of `world`, and [`Blocks`] gives its balanced blocks (`world.block(n)`).
 //! - [`Partition`] / [`RowPartition`]: balanced block chunking (counts, displacements,
 //!   ranges), the arithmetic behind every scatter and gather.
-//! - [`ArrayCollectives`] and [`ArrayReductions`]: ndarray buffer collectives on any
-//!   communicator (mpi4py's uppercase methods): broadcast, scatter(v), gather(v),
-//!   allgather(v), alltoall(v) by rows; reduce / allreduce with MPI operations or closures,
-//!   reduce-scatter, scans, non-blocking allreduce and broadcast ([`Pending`]).
+//! - [`ArrayCollectives`] and [`ArrayReductions`]: buffer collectives on any communicator
+//!   (mpi4py's uppercase methods) for slices, `Vec`s and ndarray arrays of any [`Element`]
+//!   type ([`Buffer`]): broadcast, scatter(v), gather(v), allgather(v), alltoall(v) by rows;
+//!   reduce / allreduce with MPI operations or closures, reduce-scatter, scans,
+//!   non-blocking allreduce and broadcast ([`Pending`]).
 //! - [`ObjectCollectives`]: any `serde` value as bincode bytes (mpi4py's lowercase
 //!   methods): send / receive / non-blocking send, broadcast, scatter, gather, allgather,
 //!   alltoall, reduce, allreduce, scan, exscan with closures applied in rank order.
@@ -21,36 +46,23 @@
 //!   producer/consumer queue across ranks.
 //! - Every call works past MPI's 32-bit counts: messages over 2^31 elements or bytes travel
 //!   in pieces of at most [`max_message_bytes`] (1 GiB; `MPIKIT_MAX_MESSAGE_BYTES` lowers it).
-//! - [`Partial`] and the kernels in [`reduce`](mod@reduce): threaded, vectorised local
-//!   statistics, combined across ranks in one reduction.
+//! - [`Partial`], [`Histogram`] and the [`kernels`]: threaded, vectorised local statistics,
+//!   combined across ranks in one reduction; [`Random`]: random values by global index, the
+//!   same for any rank count.
 //! - [`Summary`] (sum, sumsq, min, max, mean, var, std, count, stats; NaN policies; exact
 //!   integer sums; Welford merging) and [`ExactSum`], a superaccumulator for correctly
 //!   rounded, bitwise-reproducible floating-point sums across any ranks and threads.
 //! - [`summarize_file`] and [`write_npy`]: `.npy` and raw files reduced or written across
 //!   ranks in small pieces (each rank its own slice, or rank 0 for all); [`agree`] turns each
 //!   rank's outcome into one decision before the next collective.
-//! - [`PhaseTimer`]: phase timings summarised over ranks; [`Progress`]: rate and ETA lines.
+//! - [`PhaseTimer`]: phase timings summarised over ranks; [`Progress`]: rate and ETA lines;
+//!   [`Watchdog`]: a time limit that says where each rank was.
 //!
-//! ```no_run
-//! use mpikit::prelude::*;
-//! use mpikit::{Partial, Partition, Stat, World};
-//!
-//! let world = World::init()?;
-//! let comm = world.comm();
-//! // Each rank builds its own block of 0..n and reduces it with threads.
-//! let n = 1_000_000;
-//! let mine = Partition::new(n, world.size() as usize).range(world.rank() as usize);
-//! let x: Vec<f64> = mine.map(|i| i as f64).collect();
-//! let pool = rayon::ThreadPoolBuilder::new().num_threads(world.threads()).build().unwrap();
-//! let total = Partial::local(Stat::Sum, &x, &pool).combine(comm);
-//! if world.is_root() {
-//!     println!("sum = {total}");
-//! }
-//! # Ok::<(), mpikit::Error>(())
-//! ```
-//!
-//! Launch with `mpirun -n 4 target/release/your-program`; see the README for the flags
-//! OpenMPI needs as root or with more ranks than cores.
+//! **Conventions.** Every collective returns [`Result`], with the same `Err` on every rank
+//! for anything that depends on data; data that only the root has is an `Option<&T>`
+//! (`Some` on the root); buffers are slices, `Vec`s or ndarray arrays; method names follow
+//! rsmpi's (`_into` writes into a buffer the caller gives, `immediate_` starts a
+//! non-blocking call, `_with` takes a closure).
 
 #![deny(missing_docs)]
 
@@ -62,8 +74,9 @@ mod stats;
 mod tasks;
 
 pub use collective::array::ArrayCollectives;
+pub use collective::buffer::{Buffer, BufferMut};
 pub use collective::element::Element;
-pub use collective::large::{max_message_bytes, INTERNAL_TAG, MAX_MESSAGE_ENV};
+pub use collective::large::{max_message_bytes, MAX_MESSAGE_ENV};
 pub use collective::object::{ObjectCollectives, ObjectStatus};
 pub use collective::pending::Pending;
 pub use collective::reduce::{ArrayReductions, ReduceOp};
@@ -71,19 +84,21 @@ pub use collective::shape::MAX_DIMS;
 pub use data::alloc::{
     advise_huge_pages, par_arange, par_from_fn, zeroed_vec, HUGE_PAGE_THRESHOLD,
 };
-pub use data::input::{summarize_file, write_npy, Axis, ReadMode, IO_BYTES};
-pub use data::npy::{decode_floats, decode_ints, ByteOrder, Dtype, FileLayout};
-pub use data::partition::{mpi_count, mpi_counts, Partition, RowPartition};
+pub use data::input::{summarize_file, write_npy, Axis, ReadMode};
+pub use data::npy::{ByteOrder, Dtype, FileLayout};
+pub use data::partition::{Blocks, Partition, RowPartition};
+pub use data::random::Random;
 pub use error::{Error, Result};
 pub use runtime::agree::agree;
-pub use runtime::progress::{stderr_is_terminal, Progress};
+pub use runtime::panic::install_panic_hook;
+pub use runtime::progress::Progress;
 pub use runtime::report;
 pub use runtime::report::{MemorySummary, PhaseSummary, PhaseTimer};
+pub use runtime::run::{run, ERROR_EXIT};
 pub use runtime::watchdog::{Watchdog, WATCHDOG_EXIT};
-pub use runtime::world::{
-    install_panic_hook, launcher_mismatch, launcher_rank_and_size, World, THREADS_ENV,
-};
+pub use runtime::world::{Comm, World, THREADS_ENV};
 pub use stats::exact::ExactSum;
+pub use stats::histogram::Histogram;
 pub use stats::kernels;
 pub use stats::kernels::{Partial, Real, Stat};
 pub use stats::summary::{
@@ -102,11 +117,24 @@ pub use ndarray;
 /// rayon, re-exported: the thread pools that [`World::pool`] and the kernels use.
 pub use rayon;
 
+/// Helpers for mpikit's own programs (parsum, mpikit-bench): not part of the library's API,
+/// and free to change.
+#[doc(hidden)]
+pub mod cli_support {
+    pub use crate::collective::large::INTERNAL_TAG;
+    pub use crate::data::input::IO_BYTES;
+    pub use crate::data::npy::{decode_floats, decode_ints};
+    pub use crate::data::partition::{mpi_count, mpi_counts};
+    pub use crate::runtime::launcher::{launcher_mismatch, launcher_rank_and_size};
+    pub use crate::runtime::progress::stderr_is_terminal;
+}
+
 /// Traits to bring into scope: `use mpikit::prelude::*;`.
 pub mod prelude {
     pub use crate::collective::array::ArrayCollectives;
     pub use crate::collective::object::ObjectCollectives;
     pub use crate::collective::reduce::ArrayReductions;
+    pub use crate::data::partition::Blocks;
     pub use mpi::collective::{CommunicatorCollectives, Root};
     pub use mpi::topology::Communicator;
 }

@@ -55,7 +55,7 @@ fn rank_checks() {
     broadcast_and_reduce(&sub, sr, ss);
     more_movement(&sub, sr, ss);
     more_reductions(&sub, sr, ss);
-    let ranks = sub.allreduce_scalar(1u32, ReduceOp::Sum);
+    let ranks = sub.allreduce_scalar(1u32, ReduceOp::Sum).unwrap();
     assert_eq!(
         ranks as usize,
         size / 2 + (rank % 2 == 0 && size % 2 == 1) as usize
@@ -142,10 +142,13 @@ fn broadcast_and_reduce<C: Communicator>(comm: &C, rank: usize, size: usize) {
 
     let r = rank as i64;
     let n = size as i64;
-    assert_eq!(comm.allreduce_scalar(r, ReduceOp::Sum), n * (n - 1) / 2);
-    assert_eq!(comm.allreduce_scalar(r, ReduceOp::Max), n - 1);
     assert_eq!(
-        comm.allreduce_scalar(r + 1, ReduceOp::Product),
+        comm.allreduce_scalar(r, ReduceOp::Sum).unwrap(),
+        n * (n - 1) / 2
+    );
+    assert_eq!(comm.allreduce_scalar(r, ReduceOp::Max).unwrap(), n - 1);
+    assert_eq!(
+        comm.allreduce_scalar(r + 1, ReduceOp::Product).unwrap(),
         (1..=n).product::<i64>()
     );
     let min = comm
@@ -202,7 +205,10 @@ fn errors_agree<C: Communicator>(comm: &C, rank: usize, size: usize) {
     let r = comm.alltoallv_rows(&matrix(3, 2), &sends);
     assert!(matches!(r, Err(Error::Shape(_))), "rank {rank}: {r:?}");
     // Still in step: a collective after the errors completes.
-    assert_eq!(comm.allreduce_scalar(1u64, ReduceOp::Sum), size as u64);
+    assert_eq!(
+        comm.allreduce_scalar(1u64, ReduceOp::Sum).unwrap(),
+        size as u64
+    );
 }
 
 /// Scatterv with given counts, all-to-all(v) by rows.
@@ -304,7 +310,7 @@ fn more_reductions<C: Communicator>(comm: &C, rank: usize, size: usize) {
     } else {
         Array2::zeros((7, 3))
     };
-    let mut bcast = comm.immediate_broadcast_into(root, buf).unwrap();
+    let mut bcast = comm.immediate_broadcast_array_into(root, buf).unwrap();
     let _ = bcast.is_complete();
     let want = Array1::from_shape_fn(1000, |i| (i * size) as f64 + (size * (size - 1) / 2) as f64);
     assert_eq!(sum.wait(), want);
@@ -326,7 +332,8 @@ fn more_reductions<C: Communicator>(comm: &C, rank: usize, size: usize) {
         .unwrap();
     assert_eq!(t, matrix(4, 6).t());
     let mut out = Array1::<f64>::zeros(1000);
-    comm.allreduce_array_into(&data, &mut out, ReduceOp::Sum);
+    comm.allreduce_array_into(&data, &mut out, ReduceOp::Sum)
+        .unwrap();
     assert_eq!(out, want);
 
     // Equal blocks into given buffers: a (size*3) x 2 matrix, 3 rows each, and back.

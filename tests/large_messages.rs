@@ -37,7 +37,8 @@ fn rank_checks() {
 
     // An object of 2^31 + 16 bytes (plus bincode's length prefix) from rank 0.
     let value = (rank == 0).then(|| (0..N).map(byte).collect::<Vec<u8>>());
-    let got = comm.broadcast_object(0, value).expect("broadcast");
+    let got = comm.broadcast_object(0, value.as_ref()).expect("broadcast");
+    drop(value);
     assert_eq!(got.len(), N);
     check_pattern(&got, 0, "broadcast object");
     drop(got);

@@ -38,7 +38,7 @@ fn particle(id: usize) -> Particle {
 }
 
 /// Serialises only when `.0` is false.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Refuses(bool);
 
 impl Serialize for Refuses {
@@ -120,7 +120,7 @@ fn rank_checks() {
         .map(|k| (format!("key{k}"), vec![k as f64; k]))
         .collect();
     let got = comm
-        .broadcast_object(root, (r == root).then(|| dict.clone()))
+        .broadcast_object(root, (r == root).then_some(&dict))
         .unwrap();
     assert_eq!(got, dict);
 
@@ -184,7 +184,7 @@ fn rank_checks() {
         "rank {rank}: {e}"
     );
     let e = comm
-        .broadcast_object(0, (rank == 0).then_some(Refuses(true)))
+        .broadcast_object(0, (rank == 0).then_some(&Refuses(true)))
         .unwrap_err();
     assert!(
         matches!(e, Error::Encode { rank: Some(0), .. }),

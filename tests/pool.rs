@@ -217,7 +217,7 @@ fn queue_checks(comm: &mpi::topology::SimpleCommunicator, rank: usize, size: usi
     }
     let took = u32::from(q.get().unwrap().is_some());
     let left = q.finish().unwrap();
-    let taken = comm.allreduce_scalar(took, mpikit::ReduceOp::Sum);
+    let taken = comm.allreduce_scalar(took, mpikit::ReduceOp::Sum).unwrap();
     if rank == 0 {
         assert_eq!(left as u32, 10 - taken, "rank 0 reports what nobody took");
     }

@@ -7,8 +7,9 @@ mod sealed {
     pub trait Sealed {}
 }
 
-/// Element types that travel as MPI built-in datatypes: `f64`, `f32`, `i64`, `i32`, `u64`,
-/// `u32`, `u8`.
+/// Element types that travel as MPI built-in datatypes: `f64`, `f32`, `i64`, `i32`, `i16`,
+/// `i8`, `u64`, `u32`, `u16`, `u8`, and `usize` / `isize` (as 64-bit integers on 64-bit
+/// machines, so indices and counts need no casts).
 pub trait Element:
     Equivalence + Copy + Default + PartialOrd + Send + Sync + 'static + sealed::Sealed
 {
@@ -17,4 +18,4 @@ pub trait Element:
 macro_rules! elements {
     ($($t:ty),*) => { $(impl sealed::Sealed for $t {} impl Element for $t {})* };
 }
-elements!(f64, f32, i64, i32, u64, u32, u8);
+elements!(f64, f32, i64, i32, i16, i8, u64, u32, u16, u8, usize, isize);

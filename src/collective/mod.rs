@@ -2,6 +2,7 @@
 //! serde objects, transfers of any size, and handles for non-blocking calls.
 
 pub(crate) mod array;
+pub(crate) mod buffer;
 pub(crate) mod element;
 pub(crate) mod large;
 pub(crate) mod object;

@@ -94,7 +94,7 @@ pub struct ObjectStatus {
 /// let comm = world.comm();
 /// // mpi4py: data = comm.bcast({"key1": [7, 2.72, 2+3j], ...} if rank == 0 else None)
 /// let config = (comm.rank() == 0).then(|| BTreeMap::from([("steps".to_string(), 10), ("seed".into(), 42)]));
-/// let config = comm.broadcast_object(0, config)?;
+/// let config = comm.broadcast_object(0, config.as_ref())?;
 /// // Point to point: rank 0 sends, rank 1 receives from anyone with any tag.
 /// if comm.rank() == 0 && comm.size() > 1 {
 ///     comm.send_object(1, 11, &("hello", vec![1.5, 2.5]))?;
@@ -209,20 +209,18 @@ pub trait ObjectCollectives: Communicator {
     }
 
     /// Sends the root's value to every rank (mpi4py's `bcast`). `value` is `Some` on the
-    /// root, which gets it back unchanged; other ranks pass `None`.
-    fn broadcast_object<T: Serialize + DeserializeOwned>(
+    /// root and ignored elsewhere; every rank gets its own value (the root a clone, made
+    /// after the encoded bytes are freed, so the root holds at most two copies at a time).
+    fn broadcast_object<T: Serialize + DeserializeOwned + Clone>(
         &self,
         root: Rank,
-        value: Option<T>,
+        value: Option<&T>,
     ) -> Result<T> {
         check_root(self, root)?;
         let is_root = self.rank() == root;
-        let encoded = is_root.then(|| {
-            encode(
-                value.as_ref().expect("mpikit: the root passes Some(value)"),
-                0,
-            )
-        });
+        let value = is_root
+            .then(|| value.expect("mpikit: the root passes Some(value) to broadcast_object"));
+        let encoded = value.map(|v| encode(v, 0));
         let mut len = [encoded
             .as_ref()
             .map_or(0, |e| e.as_ref().map_or(FAILED, |b| b.len() as u64))];
@@ -236,18 +234,22 @@ pub trait ObjectCollectives: Communicator {
         };
         large::broadcast(self, root, &mut bytes);
         match value {
-            Some(v) if is_root => Ok(v),
-            _ => decode(&bytes, Some(root)),
+            Some(v) => {
+                drop(bytes);
+                Ok(v.clone())
+            }
+            None => decode(&bytes, Some(root)),
         }
     }
 
-    /// Hands item r of the root's `values` to rank r (mpi4py's `scatter`). `values` must
-    /// have one item per rank on the root, else every rank gets the error.
-    fn scatter_objects<T: Serialize + DeserializeOwned>(
-        &self,
-        root: Rank,
-        values: Option<&[T]>,
-    ) -> Result<T> {
+    /// Hands item r of the root's `values` (a `Vec`, slice or array) to rank r (mpi4py's
+    /// `scatter`). `values` is `Some` on the root, with one item per rank (else every rank
+    /// gets the error), and ignored elsewhere.
+    fn scatter_objects<T, V>(&self, root: Rank, values: Option<&V>) -> Result<T>
+    where
+        T: Serialize + DeserializeOwned,
+        V: AsRef<[T]> + ?Sized,
+    {
         check_root(self, root)?;
         let size = self.size() as usize;
         let is_root = self.rank() == root;
@@ -255,7 +257,9 @@ pub trait ObjectCollectives: Communicator {
         let mut bytes = Vec::new();
         let mut problem = None;
         if is_root {
-            let values = values.expect("mpikit: the root passes Some(values)");
+            let values = values
+                .expect("mpikit: the root passes Some(values) to scatter_objects")
+                .as_ref();
             if values.len() != size {
                 counts.fill(WRONG_LENGTH);
             } else {

@@ -2,19 +2,82 @@
 //! agreeing on row blocks or equal shapes (the same `Err` on every rank), and the small
 //! conversions between ndarray arrays and the contiguous buffers MPI sends.
 
+use std::sync::atomic::{AtomicU8, Ordering};
+
 use mpi::collective::{CommunicatorCollectives, Root};
 use mpi::topology::{Communicator, Rank};
-use ndarray::{Array, ArrayBase, CowArray, Data, DataMut, Dimension};
 
 use crate::error::{Error, Result};
 
 /// Largest number of axes an array may have in the array collectives.
 pub const MAX_DIMS: usize = 16;
 
-pub(crate) fn root_array<S: Data, D: Dimension>(
-    data: Option<&ArrayBase<S, D>>,
-) -> &ArrayBase<S, D> {
-    data.expect("mpikit: the root rank must pass Some(array) to this collective")
+/// The root's data, which the root must pass.
+pub(crate) fn root_data<B: ?Sized>(data: Option<&B>) -> &B {
+    data.expect("mpikit: the root rank must pass Some(data) to this collective")
+}
+
+/// Environment variable that turns on the cross-rank length checks of the `_into` calls in
+/// release builds (they are always on in debug builds). `World::init` takes rank 0's value.
+pub const CHECK_ENV: &str = "MPIKIT_CHECK";
+
+static CHECKS: AtomicU8 = AtomicU8::new(UNSET);
+const UNSET: u8 = 2;
+
+/// Whether `MPIKIT_CHECK` asks for the checks (`1`, `true`, `yes`, `on`).
+pub(crate) fn env_checks() -> bool {
+    std::env::var(CHECK_ENV).is_ok_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "1" | "true" | "yes" | "on"
+        )
+    })
+}
+
+/// Fixes whether the checks run in this process (all ranks must agree; `World::init`
+/// broadcasts rank 0's setting).
+pub(crate) fn set_checks(on: bool) {
+    CHECKS.store(u8::from(on), Ordering::Relaxed);
+}
+
+/// Whether the `_into` calls check lengths across ranks: debug builds, or `MPIKIT_CHECK`.
+pub(crate) fn checks_enabled() -> bool {
+    cfg!(debug_assertions)
+        || match CHECKS.load(Ordering::Relaxed) {
+            UNSET => env_checks(),
+            on => on == 1,
+        }
+}
+
+/// When checks are on: fails on every rank unless every rank passes the same `len` and
+/// `ok` is true everywhere (the root's own buffer check). One small allgather; nothing at
+/// all when checks are off.
+pub(crate) fn agree_lengths<C: Communicator + ?Sized>(
+    comm: &C,
+    len: usize,
+    ok: bool,
+    what: &'static str,
+) -> Result<()> {
+    if !checks_enabled() {
+        return Ok(());
+    }
+    let mine = [len as u64, u64::from(ok)];
+    let mut all = vec![0u64; 2 * comm.size() as usize];
+    comm.all_gather_into(&mine[..], &mut all[..]);
+    let lens: Vec<u64> = all.chunks(2).map(|c| c[0]).collect();
+    if let Some(rank) = all.chunks(2).position(|c| c[1] == 0) {
+        return Err(Error::Shape(format!(
+            "{what}: the root's buffer (rank {rank}) does not hold size x {} elements              (lengths by rank: {lens:?})",
+            lens[rank]
+        )));
+    }
+    if let Some(rank) = lens.iter().position(|&l| l != lens[0]) {
+        return Err(Error::Shape(format!(
+            "{what}: buffers must have the same length on every rank, but rank {rank} has {}              and rank 0 has {} (lengths by rank: {lens:?})",
+            lens[rank], lens[0]
+        )));
+    }
+    Ok(())
 }
 
 pub(crate) fn check_root<C: Communicator + ?Sized>(comm: &C, root: Rank) -> Result<()> {
@@ -150,39 +213,4 @@ pub(crate) fn agree_same_shape<C: Communicator + ?Sized>(
         )));
     }
     Ok(())
-}
-
-/// Runs `f` on `array`'s elements as one contiguous slice, through a copy if the layout is
-/// not standard.
-pub(crate) fn with_contiguous<T: Copy, S: DataMut<Elem = T>, D: Dimension>(
-    array: &mut ArrayBase<S, D>,
-    f: impl FnOnce(&mut [T]),
-) {
-    match array.as_slice_mut() {
-        Some(slice) => f(slice),
-        None => {
-            let mut copy = array.as_standard_layout().into_owned();
-            f(copy.as_slice_mut().expect("standard layout is contiguous"));
-            array.assign(&copy);
-        }
-    }
-}
-
-/// A standard-layout array's elements.
-pub(crate) fn contiguous<'a, T, D: Dimension>(array: &'a CowArray<'_, T, D>) -> &'a [T] {
-    array.as_slice().expect("standard layout is contiguous")
-}
-
-/// An array of `shape` holding `data`.
-pub(crate) fn into_array<T, D: Dimension>(shape: &[usize], data: Vec<T>) -> Array<T, D> {
-    if let Some(n) = D::NDIM {
-        assert_eq!(
-            n,
-            shape.len(),
-            "mpikit: ranks disagree on the number of axes"
-        );
-    }
-    let mut dim = D::zeros(shape.len());
-    dim.slice_mut().copy_from_slice(shape);
-    Array::from_shape_vec(dim, data).expect("length matches shape")
 }

@@ -8,6 +8,7 @@ use std::ops::Range;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
+use crate::runtime::world::Comm;
 use mpi::topology::Communicator;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -242,8 +243,8 @@ fn summarize_range(
 /// all ranks of `comm`: each rank gets the summaries of its own slice, one per group (one,
 /// or one per column), still to be combined. Read errors are agreed on by every rank.
 #[allow(clippy::too_many_arguments)]
-pub fn summarize_file<C: Communicator + ?Sized>(
-    comm: &C,
+pub fn summarize_file<A: Comm + ?Sized>(
+    comm: &A,
     path: &Path,
     layout: &FileLayout,
     spec: &Spec,
@@ -252,6 +253,7 @@ pub fn summarize_file<C: Communicator + ?Sized>(
     pool: &rayon::ThreadPool,
     progress: bool,
 ) -> Result<Vec<Summary>> {
+    let comm = comm.as_comm();
     let g = Grouping::new(layout, axis)?;
     let (rank, size) = (comm.rank() as usize, comm.size() as usize);
     let name = path.display();
@@ -264,7 +266,7 @@ pub fn summarize_file<C: Communicator + ?Sized>(
             let local = File::open(path)
                 .and_then(|f| summarize_range(&f, layout, &g, spec, mine, pool, progress.as_ref()))
                 .map_err(|e| Error::input(format!("{name}: {e}")));
-            crate::runtime::agree::agree(comm, local)
+            crate::runtime::agree::agree_on(comm, local)
         }
         ReadMode::Root => {
             let file = if rank == 0 {
@@ -276,7 +278,7 @@ pub fn summarize_file<C: Communicator + ?Sized>(
                 Progress::start("parsum: reading", layout.len * layout.dtype.size() as u64)
             });
             let local = scatter_rounds(comm, file, layout, &g, spec, pool, progress.as_ref());
-            crate::runtime::agree::agree(comm, local)
+            crate::runtime::agree::agree_on(comm, local)
         }
     };
     result
@@ -393,14 +395,15 @@ fn scatter_rounds<C: Communicator + ?Sized>(
 /// `value(i)` (as `f64`, converted to `dtype`) with positioned writes, and rank 0 renames
 /// `tmp` to `path` once every rank has succeeded. On any failure `tmp` is removed and every
 /// rank returns the same error.
-pub fn write_npy<C: Communicator + ?Sized>(
-    comm: &C,
+pub fn write_npy<A: Comm + ?Sized>(
+    comm: &A,
     path: &Path,
     (dtype, order): (Dtype, ByteOrder),
     len: u64,
     value: &(dyn Fn(u64) -> f64 + Sync),
     pool: &rayon::ThreadPool,
 ) -> Result<()> {
+    let comm = comm.as_comm();
     let rank = comm.rank();
     let name = path.display();
     let header = FileLayout::npy_header(dtype, order, len)?;
@@ -413,11 +416,7 @@ pub fn write_npy<C: Communicator + ?Sized>(
     let pid = crate::collective::object::ObjectCollectives::broadcast_object(
         comm,
         0,
-        if rank == 0 {
-            Some(std::process::id())
-        } else {
-            None
-        },
+        (rank == 0).then_some(&std::process::id()),
     )?;
     let tmp = path.with_file_name(format!(".{file_name}.tmp-{pid}"));
     let created = if rank == 0 {
@@ -434,7 +433,7 @@ pub fn write_npy<C: Communicator + ?Sized>(
     } else {
         Ok(())
     };
-    crate::runtime::agree::agree(comm, created)?;
+    crate::runtime::agree::agree_on(comm, created)?;
     let mine = Partition::new(len as usize, comm.size() as usize).range(rank as usize);
     let written = File::options()
         .write(true)
@@ -457,13 +456,13 @@ pub fn write_npy<C: Communicator + ?Sized>(
             f.sync_all()
         })
         .map_err(|e| Error::input(format!("--out {name}: {e}")));
-    let done = crate::runtime::agree::agree(comm, written).and_then(|()| {
+    let done = crate::runtime::agree::agree_on(comm, written).and_then(|()| {
         let renamed = if rank == 0 {
             std::fs::rename(&tmp, path).map_err(|e| Error::input(format!("--out {name}: {e}")))
         } else {
             Ok(())
         };
-        crate::runtime::agree::agree(comm, renamed)
+        crate::runtime::agree::agree_on(comm, renamed)
     });
     if done.is_err() && rank == 0 {
         let _ = std::fs::remove_file(&tmp);

@@ -6,6 +6,7 @@
 
 use std::ops::Range;
 
+use mpi::topology::Communicator;
 use mpi::Count;
 
 use crate::error::{Error, Result};
@@ -173,12 +174,56 @@ impl RowPartition {
     }
 }
 
+/// Partitions over the ranks of a communicator, with ranks as the `usize` part numbers
+/// that [`Partition`] takes — no `as usize` in user code. In the prelude; works on
+/// [`World`](crate::World) and on every rsmpi communicator.
+///
+/// # Examples
+/// ```no_run
+/// use mpikit::prelude::*;
+/// mpikit::run(|world| {
+///     let n = 1_000_003;
+///     let mine = world.block(n); // this rank's indices, e.g. 0..250001 on rank 0 of 4
+///     let x: Vec<f64> = mine.clone().map(|i| i as f64).collect();
+///     assert_eq!(world.partition(n).owner(mine.start.min(n - 1)), world.rank_index());
+///     Ok::<(), mpikit::Error>(())
+/// });
+/// ```
+pub trait Blocks: Communicator {
+    /// This rank's number as a part number.
+    fn rank_index(&self) -> usize {
+        self.rank() as usize
+    }
+
+    /// The number of ranks as a part count.
+    fn size_count(&self) -> usize {
+        self.size() as usize
+    }
+
+    /// `len` items split over the ranks in balanced blocks.
+    fn partition(&self, len: usize) -> Partition {
+        Partition::new(len, self.size_count())
+    }
+
+    /// This rank's block of `0..len` in [`partition(len)`](Self::partition).
+    fn block(&self, len: usize) -> Range<usize> {
+        self.partition(len).range(self.rank_index())
+    }
+
+    /// The rows of an array of `shape` split over the ranks.
+    fn row_partition(&self, shape: &[usize]) -> RowPartition {
+        RowPartition::new(shape, self.size_count())
+    }
+}
+
+impl<C: Communicator + ?Sized> Blocks for C {}
+
 /// Converts an element count to an MPI count, or says which message is too large.
 ///
 /// # Examples
 /// ```
-/// assert_eq!(mpikit::mpi_count(5, "demo").unwrap(), 5);
-/// assert!(mpikit::mpi_count(1 << 31, "demo").is_err());
+/// assert_eq!(mpikit::cli_support::mpi_count(5, "demo").unwrap(), 5);
+/// assert!(mpikit::cli_support::mpi_count(1 << 31, "demo").is_err());
 /// ```
 pub fn mpi_count(count: usize, what: &'static str) -> Result<Count> {
     Count::try_from(count).map_err(|_| Error::CountOverflow { what, count })

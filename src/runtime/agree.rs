@@ -1,6 +1,7 @@
 //! Collective agreement on local outcomes, so that every rank takes the same branch before
 //! the next collective.
 
+use crate::runtime::world::Comm;
 use mpi::topology::Communicator;
 
 use crate::collective::object::ObjectCollectives;
@@ -13,15 +14,24 @@ use crate::error::{Error, Result};
 /// Use it after any step that can fail on some ranks only (opening a file, parsing input)
 /// and before the next collective, so that no rank returns early while the others wait.
 ///
+/// With [`run`](crate::run), a failure on one rank already ends the job; `agree` is for
+/// failures that every rank should see and handle alike (a bad input file reported once,
+/// a fallback taken everywhere).
+///
 /// # Examples
 /// ```no_run
-/// use mpikit::{agree, World};
-/// let world = World::init()?;
-/// let local = std::fs::read_to_string("input.txt").map_err(mpikit::Error::input);
-/// let text = agree(world.comm(), local)?; // every rank fails, or none
-/// # Ok::<(), mpikit::Error>(())
+/// mpikit::run(|world| {
+///     let local = std::fs::read_to_string("input.txt").map_err(mpikit::Error::input);
+///     let text = mpikit::agree(world, local)?; // every rank fails, or none
+///     Ok::<(), mpikit::Error>(())
+/// });
 /// ```
-pub fn agree<C: Communicator + ?Sized, T>(comm: &C, local: Result<T>) -> Result<T> {
+pub fn agree<A: Comm + ?Sized, T>(comm: &A, local: Result<T>) -> Result<T> {
+    agree_on(comm.as_comm(), local)
+}
+
+/// [`agree`] on any communicator type, for the crate's generic code.
+pub(crate) fn agree_on<C: Communicator + ?Sized, T>(comm: &C, local: Result<T>) -> Result<T> {
     let mine: Option<String> = local.as_ref().err().map(|e| e.to_string());
     let all = comm.allgather_objects(&mine)?;
     match all.iter().position(Option::is_some) {

@@ -1,8 +1,11 @@
-//! Starting and ending a job: MPI initialisation, `run`, agreement on outcomes, time limits,
-//! progress lines and per-phase reports.
+//! Starting and ending a job: MPI initialisation, `run`, panics and errors that end the whole
+//! job, agreement on outcomes, time limits, progress lines and per-phase reports.
 
 pub(crate) mod agree;
+pub(crate) mod launcher;
+pub(crate) mod panic;
 pub(crate) mod progress;
 pub mod report;
+pub(crate) mod run;
 pub(crate) mod watchdog;
 pub(crate) mod world;

@@ -1,11 +1,13 @@
 //! Phase timers on MPI's wall clock, and their summary over ranks (min / mean / max),
 //! printed by rank 0 as a table or serialised as JSON.
 
+use crate::runtime::world::Comm;
 use mpi::collective::CommunicatorCollectives;
 use mpi::topology::Communicator;
 use serde::Serialize;
 
 use crate::collective::reduce::ReduceOp;
+use crate::error::Result;
 
 /// Named phases, each timed with `MPI_Wtime`.
 ///
@@ -15,15 +17,16 @@ use crate::collective::reduce::ReduceOp;
 /// # Examples
 /// ```no_run
 /// use mpikit::PhaseTimer;
-/// let world = mpikit::World::init()?;
-/// let mut timer = PhaseTimer::new();
-/// let v: Vec<f64> = timer.time("setup", || (0..1000).map(|i| i as f64).collect());
-/// let s: f64 = timer.time("compute", || v.iter().sum());
-/// let phases = timer.summarize(world.comm());
-/// if world.is_root() {
-///     print!("{}", mpikit::report::table(&phases));
-/// }
-/// # Ok::<(), mpikit::Error>(())
+/// mpikit::run(|world| {
+///     let mut timer = PhaseTimer::new();
+///     let v: Vec<f64> = timer.time("setup", || (0..1000).map(|i| i as f64).collect());
+///     let s: f64 = timer.time("compute", || v.iter().sum());
+///     let phases = timer.summarize(world)?;
+///     if world.is_root() {
+///         print!("{}", mpikit::report::table(&phases));
+///     }
+///     Ok::<(), mpikit::Error>(())
+/// });
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct PhaseTimer {
@@ -67,7 +70,8 @@ impl PhaseTimer {
 
     /// Min, mean and max of every phase over the ranks of `comm` (three reductions in all).
     /// Collective: every rank must call it; every rank gets the summary.
-    pub fn summarize<C: Communicator + ?Sized>(&self, comm: &C) -> Vec<PhaseSummary> {
+    pub fn summarize<A: Comm + ?Sized>(&self, comm: &A) -> Result<Vec<PhaseSummary>> {
+        let comm = comm.as_comm();
         let local: Vec<f64> = self.phases.iter().map(|&(_, s)| s).collect();
         let reduce = |op: ReduceOp| {
             let mut out = vec![0.0; local.len()];
@@ -80,7 +84,8 @@ impl PhaseTimer {
             reduce(ReduceOp::Max),
         );
         let ranks = f64::from(comm.size());
-        self.phases
+        Ok(self
+            .phases
             .iter()
             .enumerate()
             .map(|(i, &(name, _))| PhaseSummary {
@@ -89,7 +94,7 @@ impl PhaseTimer {
                 mean: sum[i] / ranks,
                 max: max[i],
             })
-            .collect()
+            .collect())
     }
 }
 
@@ -152,16 +157,17 @@ pub struct MemorySummary {
 
 impl MemorySummary {
     /// Gathers every rank's [`peak_rss_bytes`] so far (collective: one allgather).
-    pub fn gather<C: Communicator + ?Sized>(comm: &C) -> MemorySummary {
+    pub fn gather<A: Comm + ?Sized>(comm: &A) -> Result<MemorySummary> {
+        let comm = comm.as_comm();
         let mine = peak_rss_bytes().unwrap_or(0);
         let mut per_rank = vec![0u64; comm.size() as usize];
         comm.all_gather_into(&mine, &mut per_rank[..]);
-        MemorySummary {
+        Ok(MemorySummary {
             min: per_rank.iter().copied().min().unwrap_or(0),
             mean: per_rank.iter().sum::<u64>() as f64 / per_rank.len() as f64,
             max: per_rank.iter().copied().max().unwrap_or(0),
             per_rank,
-        }
+        })
     }
 
     /// One table line in MiB.

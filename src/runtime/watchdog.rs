@@ -55,7 +55,7 @@ impl Watchdog {
             let (phase, since) = *watched.phase.lock().unwrap_or_else(|e| e.into_inner());
             let rank = mpi::topology::SimpleCommunicator::world();
             let rank = mpi::topology::Communicator::rank(&rank);
-            crate::runtime::world::say_line(&format!(
+            crate::runtime::panic::say_line(&format!(
                 "{program}: rank {rank}: time limit of {} s reached in phase {phase} (in it for {:.1} s); aborting the job",
                 limit.as_secs_f64(),
                 since.elapsed().as_secs_f64()

@@ -1,8 +1,8 @@
 //! Starting MPI: initialisation with a threading level, the node-local view, the default
-//! thread count per rank, and a panic hook that aborts the whole job.
+//! thread count per rank and its ready thread pool.
 
-use std::cell::{Cell, RefCell};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::ops::Deref;
+use std::sync::OnceLock;
 
 use mpi::collective::Root;
 use mpi::environment::Universe;
@@ -10,31 +10,53 @@ use mpi::topology::{Communicator, SimpleCommunicator};
 use mpi::Threading;
 
 use crate::error::{Error, Result};
+use crate::runtime::panic::install_panic_hook;
 
 /// The environment variable that overrides the threads per rank.
 pub const THREADS_ENV: &str = "MPIKIT_THREADS";
 
 /// An initialised MPI job, as seen from one rank.
 ///
-/// Create it once, first thing in `main`; MPI is finalised when it is dropped, so keep it
-/// alive until the program's MPI work is done.
+/// Programs get one from [`run`](crate::run), which also ends the whole job when the program
+/// returns an error on any rank. `World` is the world communicator too: it dereferences to
+/// rsmpi's `SimpleCommunicator`, so every collective of this crate and of rsmpi is a method
+/// of `world`, and it can be passed wherever mpikit takes a communicator ([`agree`],
+/// [`Pool::new`], [`Partial::combine`], ...).
+///
+/// [`agree`]: crate::agree
+/// [`Pool::new`]: crate::Pool::new
+/// [`Partial::combine`]: crate::Partial::combine
 ///
 /// # Examples
 /// ```no_run
 /// use mpikit::prelude::*;
-/// let world = mpikit::World::init()?;
-/// println!(
-///     "rank {} of {} on {} (local rank {} of {}), {} threads",
-///     world.rank(), world.size(), world.processor_name(),
-///     world.local_rank(), world.local_size(), world.threads(),
-/// );
-/// # Ok::<(), mpikit::Error>(())
+/// mpikit::run(|world| {
+///     println!(
+///         "rank {} of {} on {} (local rank {} of {}), {} threads, block {:?} of 0..100",
+///         world.rank(), world.size(), world.processor_name(),
+///         world.local_rank(), world.local_size(), world.threads(), world.block(100),
+///     );
+///     let total = world.allreduce_scalar(1u64, mpikit::ReduceOp::Sum)?;
+///     assert_eq!(total, world.size() as u64);
+///     Ok::<(), mpikit::Error>(())
+/// });
 /// ```
+///
+/// **Without `run`.** [`World::init`] gives the same `World` for programs that want to
+/// handle errors themselves. Then an `Err` that one rank returns from `main` (or any early
+/// return) does *not* end the job: that rank waits in `MPI_Finalize` while the others wait
+/// for it in their next collective, and `mpirun` hangs with nothing printed. Such programs
+/// must agree on failures before the next collective ([`agree`](crate::agree)) or end the
+/// job themselves ([`World::abort`]).
 pub struct World {
     comm: SimpleCommunicator,
     node: SimpleCommunicator,
+    /// A duplicate of the world for [`World::abort`]'s last agreement, apart from any
+    /// collective the program may be in.
+    errors: SimpleCommunicator,
     threading: Threading,
     threads: usize,
+    pool: OnceLock<rayon::ThreadPool>,
     processor_name: String,
     // Last field: dropped after the communicators, which MPI_Finalize must outlive.
     _universe: Universe,
@@ -67,11 +89,17 @@ impl World {
             });
         }
         let comm = universe.world();
-        // Every rank must cut large messages at the same size: rank 0's setting wins.
-        let mut piece = [crate::collective::large::max_message_bytes() as u64];
-        comm.process_at_rank(0).broadcast_into(&mut piece[..]);
-        crate::collective::large::set_max_message_bytes(piece[0] as usize);
+        // Every rank must cut large messages at the same size and run the same length
+        // checks: rank 0's settings win.
+        let mut settings = [
+            crate::collective::large::max_message_bytes() as u64,
+            u64::from(crate::collective::shape::env_checks()),
+        ];
+        comm.process_at_rank(0).broadcast_into(&mut settings[..]);
+        crate::collective::large::set_max_message_bytes(settings[0] as usize);
+        crate::collective::shape::set_checks(settings[1] == 1);
         let node = comm.split_shared(comm.rank());
+        let errors = comm.duplicate();
         let threads = match env_threads {
             Some(t) => t,
             None => default_threads(node.size() as usize),
@@ -80,8 +108,10 @@ impl World {
         Ok(World {
             comm,
             node,
+            errors,
             threading: provided,
             threads,
+            pool: OnceLock::new(),
             processor_name,
             _universe: universe,
         })
@@ -136,6 +166,35 @@ impl World {
     pub fn threads(&self) -> usize {
         self.threads
     }
+
+    /// A rayon thread pool of [`threads`](Self::threads) threads, built on first use and
+    /// kept for the life of the `World`: `world.pool().install(|| ...)`, or pass it to the
+    /// kernels ([`Partial::local`](crate::Partial::local), [`par_from_fn`](crate::par_from_fn)).
+    ///
+    /// # Panics
+    /// If the operating system cannot start the threads.
+    pub fn pool(&self) -> &rayon::ThreadPool {
+        self.pool.get_or_init(|| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(self.threads)
+                .thread_name(|i| format!("mpikit-{i}"))
+                .build()
+                .unwrap_or_else(|e| panic!("cannot start {} threads: {e}", self.threads))
+        })
+    }
+
+    /// The duplicate communicator [`World::abort`] agrees on.
+    pub(crate) fn errors(&self) -> &SimpleCommunicator {
+        &self.errors
+    }
+}
+
+impl Deref for World {
+    type Target = SimpleCommunicator;
+
+    fn deref(&self) -> &SimpleCommunicator {
+        &self.comm
+    }
 }
 
 /// Reads `MPIKIT_THREADS`: `None` when unset or empty, an error when not a positive integer.
@@ -164,114 +223,31 @@ fn default_threads(ranks_on_node: usize) -> usize {
     share.min(allowed).max(1)
 }
 
-static HOOK_INSTALLED: AtomicBool = AtomicBool::new(false);
+/// Anything that is or holds a communicator: every rsmpi communicator (world, split,
+/// Cartesian, ...) and [`World`]. mpikit's functions and constructors that take a
+/// communicator ([`agree`](crate::agree), [`Pool::new`](crate::Pool::new),
+/// [`Partial::combine`](crate::Partial::combine), ...) take `&impl Comm`, so `&world`,
+/// `world.comm()` and a generic `&C` with `C: Communicator` all work.
+pub trait Comm {
+    /// The communicator type.
+    type Communicator: Communicator + ?Sized;
 
-thread_local! {
-    /// Set while [`catch_panic`] runs a closure on this thread.
-    static CATCHING: Cell<bool> = const { Cell::new(false) };
-    /// The message of the panic [`catch_panic`] caught.
-    static CAUGHT: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// The communicator.
+    fn as_comm(&self) -> &Self::Communicator;
 }
 
-/// Runs `f` on this thread, turning a panic into `Err("panicked at FILE:LINE: MESSAGE")`
-/// instead of aborting the job. Panics on threads that `f` starts still abort the job.
-pub(crate) fn catch_panic<R>(f: impl FnOnce() -> R) -> Result<R, String> {
-    let outer = CATCHING.replace(true);
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-    CATCHING.set(outer);
-    result.map_err(|payload| {
-        CAUGHT.take().unwrap_or_else(|| {
-            payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "panicked".into())
-        })
-    })
-}
+impl<C: Communicator + ?Sized> Comm for C {
+    type Communicator = C;
 
-/// Makes a panic on any thread of any rank abort the whole MPI job.
-///
-/// The hook prints `rank R: panicked at FILE:LINE: MESSAGE` to stderr and calls
-/// `MPI_Abort` on the world communicator, so `mpirun` ends every rank at once instead of
-/// waiting forever for the dead one. Outside MPI (before init, after finalize) it prints the
-/// same line and aborts the process. [`World::init`] installs it; calling it again does
-/// nothing.
-pub fn install_panic_hook() {
-    if HOOK_INSTALLED.swap(true, Ordering::SeqCst) {
-        return;
+    fn as_comm(&self) -> &C {
+        self
     }
-    std::panic::set_hook(Box::new(|info| {
-        let msg = if let Some(s) = info.payload().downcast_ref::<&str>() {
-            (*s).to_string()
-        } else if let Some(s) = info.payload().downcast_ref::<String>() {
-            s.clone()
-        } else {
-            "Box<dyn Any>".to_string()
-        };
-        let at = info
-            .location()
-            .map(|l| format!("{}:{}", l.file(), l.line()))
-            .unwrap_or_else(|| "unknown location".into());
-        if CATCHING.get() {
-            // Inside catch_panic: the caller turns this panic into an error value.
-            CAUGHT.set(Some(format!("panicked at {at}: {msg}")));
-            return;
-        }
-        let live = mpi::environment::is_initialized() && !mpi::environment::is_finalized();
-        let rank = if live {
-            mpi::topology::SimpleCommunicator::world()
-                .rank()
-                .to_string()
-        } else {
-            "?".to_string()
-        };
-        say_line(&format!("rank {rank}: panicked at {at}: {msg}"));
-        if live {
-            // MPI_Abort makes the launcher kill every process at once; MPICH's Hydra can
-            // lose output it has not forwarded yet. A moment first lets the message through.
-            std::thread::sleep(std::time::Duration::from_millis(200));
-            // SAFETY: MPI is initialised and not finalised; MPI_Abort does not return.
-            unsafe {
-                mpi::ffi::MPI_Abort(mpi::ffi::RSMPI_COMM_WORLD, 101);
-            }
-        }
-        std::process::abort();
-    }));
 }
 
-/// Writes `line` and a newline to stderr in one write, so lines from ranks that share the
-/// launcher's stderr do not interleave mid-line (`eprintln!` may write in pieces).
-pub(crate) fn say_line(line: &str) {
-    use std::io::Write;
-    let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
-}
+impl Comm for World {
+    type Communicator = SimpleCommunicator;
 
-/// The rank and size that the launcher put in the environment, if any: OpenMPI's
-/// `OMPI_COMM_WORLD_RANK`/`_SIZE`, PMIx's `PMIX_RANK`, MPICH/Hydra's `PMI_RANK`/`PMI_SIZE`,
-/// Slurm's `SLURM_PROCID`/`SLURM_NTASKS`.
-///
-/// Useful before MPI is initialised (to print an early error once) and to notice a launcher
-/// from another MPI, whose processes each start as rank 0 of 1.
-pub fn launcher_rank_and_size() -> Option<(i32, i32)> {
-    let get = |name: &str| std::env::var(name).ok()?.trim().parse::<i32>().ok();
-    [
-        ("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"),
-        ("PMI_RANK", "PMI_SIZE"),
-        ("SLURM_PROCID", "SLURM_NTASKS"),
-    ]
-    .iter()
-    .find_map(|(r, s)| Some((get(r)?, get(s)?)))
-    .or_else(|| get("PMIX_RANK").map(|r| (r, -1)))
-}
-
-/// The number of processes a launcher started, when it differs from the MPI job's `size`:
-/// the sign of a binary started by another MPI's launcher (each process then believes it is
-/// rank 0 of 1). Reads only what `mpirun`/`mpiexec` set for each process
-/// (`OMPI_COMM_WORLD_SIZE`, `PMI_SIZE`), not Slurm's job-wide variables, which a batch
-/// script running a 1-rank program also has.
-pub fn launcher_mismatch(size: i32) -> Option<i32> {
-    let get = |name: &str| std::env::var(name).ok()?.trim().parse::<i32>().ok();
-    let launched = get("OMPI_COMM_WORLD_SIZE").or_else(|| get("PMI_SIZE"))?;
-    (launched != size).then_some(launched)
+    fn as_comm(&self) -> &SimpleCommunicator {
+        &self.comm
+    }
 }

@@ -9,8 +9,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::runtime::world::Comm;
 use mpi::collective::CommunicatorCollectives;
-use mpi::topology::Communicator;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -169,7 +169,8 @@ impl Partial {
 
     /// Combines every rank's partial into the final statistic with one MPI reduction
     /// (`MPI_Allreduce`); every rank gets the result.
-    pub fn combine<C: Communicator + ?Sized>(self, comm: &C) -> f64 {
+    pub fn combine<A: Comm + ?Sized>(self, comm: &A) -> Result<f64> {
+        let comm = comm.as_comm();
         match self.stat {
             Stat::Mean => {
                 // Sum and count travel together: one reduction. Counts are exact in f64 up
@@ -177,7 +178,7 @@ impl Partial {
                 let send = [self.value, self.count as f64];
                 let mut recv = [0.0f64; 2];
                 comm.all_reduce_into(&send[..], &mut recv[..], ReduceOp::Sum.system());
-                recv[0] / recv[1]
+                Ok(recv[0] / recv[1])
             }
             stat => {
                 let op = match stat {
@@ -187,7 +188,7 @@ impl Partial {
                 };
                 let mut out = 0.0f64;
                 comm.all_reduce_into(&self.value, &mut out, op.system());
-                out
+                Ok(out)
             }
         }
     }

@@ -3,6 +3,7 @@
 
 pub(crate) mod exact;
 pub(crate) mod extract;
+pub(crate) mod histogram;
 pub mod kernels;
 pub(crate) mod summary;
 pub(crate) mod value;

@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use mpi::topology::Communicator;
+use crate::runtime::world::Comm;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -461,7 +461,8 @@ impl Summary {
     }
 
     /// Merges every rank's summary in rank order; every rank gets the same total.
-    pub fn combine<C: Communicator + ?Sized>(&self, comm: &C) -> Result<Summary> {
+    pub fn combine<A: Comm + ?Sized>(&self, comm: &A) -> Result<Summary> {
+        let comm = comm.as_comm();
         let all = comm.allgather_objects(self)?;
         let mut it = all.into_iter();
         let mut total = it.next().expect("a communicator has a rank");

@@ -25,7 +25,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::collective::object::ObjectCollectives;
 use crate::error::Result;
-use crate::runtime::world::catch_panic;
+use crate::runtime::panic::catch_panic;
+use crate::runtime::world::Comm;
 
 const ROOT: Rank = 0;
 
@@ -123,7 +124,8 @@ pub struct Pool<'a> {
 impl<'a> Pool<'a> {
     /// A pool over every rank of `comm` (collective: every rank must create it, in the same
     /// order as its other pools). Rank 0 of `comm` hands out the work.
-    pub fn new<C: Communicator + ?Sized>(comm: &C) -> Pool<'a> {
+    pub fn new<A: Comm + ?Sized>(comm: &A) -> Pool<'a> {
+        let comm = comm.as_comm();
         Pool {
             comm: comm.duplicate(),
             calls: 0,

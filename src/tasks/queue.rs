@@ -22,6 +22,7 @@ use serde_bytes::ByteBuf;
 
 use crate::collective::object::ObjectCollectives;
 use crate::error::{Error, Result};
+use crate::runtime::world::Comm;
 
 const BROKER: Rank = 0;
 const TO_BROKER: i32 = 1;
@@ -94,12 +95,13 @@ struct Broker {
 impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// Joins the queue (collective). Every rank says whether it produces and whether it
     /// consumes; rank 0's `capacity` (at least 1) counts.
-    pub fn new<C: Communicator + ?Sized>(
-        comm: &C,
+    pub fn new<A: Comm + ?Sized>(
+        comm: &A,
         capacity: usize,
         produces: bool,
         consumes: bool,
     ) -> Result<Queue<T>> {
+        let comm = comm.as_comm();
         let comm = comm.duplicate();
         let mine = [u8::from(produces), u8::from(consumes)];
         let mut roles = vec![0u8; 2 * comm.size() as usize];

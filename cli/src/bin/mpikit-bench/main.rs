@@ -98,6 +98,7 @@ fn measure(comm: &SimpleCommunicator, bytes: usize, reps: usize, f: &mut dyn FnM
             }
             let mine = (mpikit::mpi::time() - t0) / iters as f64;
             comm.allreduce_scalar(mine, ReduceOp::Max)
+                .expect("allreduce of one f64")
         })
         .collect();
     samples.sort_by(f64::total_cmp);
@@ -196,7 +197,7 @@ fn run<P: Payload>(
             let mut arr = array.clone();
             let buffer = time(&mut || comm.broadcast_array_into(0, &mut arr).unwrap());
             let object = time(&mut || {
-                comm.broadcast_object(0, (rank == 0).then(|| blob.clone()))
+                comm.broadcast_object(0, (rank == 0).then_some(&blob))
                     .unwrap();
             });
             (raw, Some(buffer), object)
@@ -249,7 +250,10 @@ fn run<P: Payload>(
             let op = ReduceOp::Sum.system();
             let raw = time(&mut || comm.all_reduce_into(&x[..], &mut out[..], op));
             let mut out_a = xa.clone();
-            let buffer = time(&mut || comm.allreduce_array_into(&xa, &mut out_a, ReduceOp::Sum));
+            let buffer = time(&mut || {
+                comm.allreduce_array_into(&xa, &mut out_a, ReduceOp::Sum)
+                    .unwrap()
+            });
             let object = time(&mut || {
                 comm.allreduce_objects(x.clone(), |mut a, b| {
                     a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);

@@ -6,8 +6,8 @@ use std::time::Duration;
 use mpikit::ndarray::Array1;
 use mpikit::prelude::*;
 use mpikit::{
-    par_arange, summarize_floats, Axis, ByteOrder, Dtype, FileLayout, MemorySummary, Op, Partition,
-    PhaseSummary, PhaseTimer, ReadMode, Spec, Summary, Value, Watchdog, World,
+    par_arange, summarize_floats, Axis, ByteOrder, Dtype, FileLayout, MemorySummary, Op,
+    PhaseSummary, PhaseTimer, ReadMode, ReduceOp, Spec, Summary, Value, Watchdog, World,
 };
 use serde::Serialize;
 
@@ -191,178 +191,248 @@ pub fn main(world: &World, args: RunArgs) -> u8 {
     }
 }
 
+/// One run's settings, checked before any work: what to compute, the threads, and the
+/// watchdog and testing aids that each phase passes through.
+struct Job<'a> {
+    args: &'a RunArgs,
+    spec: Spec,
+    columns: bool,
+    threads: usize,
+    pool: mpikit::rayon::ThreadPool,
+    progress: bool,
+    dog: Option<Watchdog>,
+    rank: i32,
+}
+
 fn run(world: &World, args: RunArgs) -> Result<(Report, Option<output::Output>), mpikit::Error> {
-    let comm = world.comm();
-    let (rank, size) = (world.rank(), world.size());
-    let threads = args.threads.unwrap_or_else(|| world.threads());
-    let spec = Spec {
-        op: args.op.into(),
-        nan: args.nan.into(),
-        reproducible: args.reproducible,
+    let output = output::prepare(world, args.output.as_deref())?;
+    let job = Job::prepare(world, &args)?;
+    world.barrier();
+    let start = mpikit::mpi::time();
+    let mut timer = PhaseTimer::new();
+    job.enter(Phase::Setup);
+    let mut data = match &args.input {
+        None => job.generated(world, &mut timer)?,
+        Some(path) => job.file(world, path, &mut timer)?,
     };
-    let columns = args.columns().map_err(mpikit::Error::input)?;
-    let pool = mpikit::rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| mpikit::Error::input(format!("cannot start {threads} threads: {e}")))?;
-    let progress = match args.progress {
-        WhenArg::Always => true,
-        WhenArg::Never => false,
-        WhenArg::Auto => mpikit::stderr_is_terminal(),
-    };
-    let output = output::prepare(comm, args.output.as_deref())?;
-    let dog = args
-        .timeout
-        .map(|t| Watchdog::start(Duration::from_secs_f64(t), "parsum"));
-    // Each phase starts here: the watchdog learns it, and the testing aids act in it.
-    let enter = |phase: Phase| {
-        if let Some(dog) = &dog {
+    job.enter(Phase::Reduce);
+    let summaries = std::mem::take(&mut data.summaries);
+    let combined = timer.time("reduce", || combine(world, summaries))?;
+    timer.record("total", mpikit::mpi::time() - start);
+    let report = job.report(world, data, &combined, &timer)?;
+    Ok((report, output))
+}
+
+impl<'a> Job<'a> {
+    fn prepare(world: &World, args: &'a RunArgs) -> Result<Job<'a>, mpikit::Error> {
+        let threads = args.threads.unwrap_or_else(|| world.threads());
+        let pool = mpikit::rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| mpikit::Error::input(format!("cannot start {threads} threads: {e}")))?;
+        Ok(Job {
+            args,
+            spec: Spec {
+                op: args.op.into(),
+                nan: args.nan.into(),
+                reproducible: args.reproducible,
+            },
+            columns: args.columns().map_err(mpikit::Error::input)?,
+            threads,
+            pool,
+            progress: match args.progress {
+                WhenArg::Always => true,
+                WhenArg::Never => false,
+                WhenArg::Auto => mpikit::cli_support::stderr_is_terminal(),
+            },
+            dog: args
+                .timeout
+                .map(|t| Watchdog::start(Duration::from_secs_f64(t), "parsum")),
+            rank: world.rank(),
+        })
+    }
+
+    /// Each phase starts here: the watchdog learns it, and the testing aids act in it.
+    fn enter(&self, phase: Phase) {
+        if let Some(dog) = &self.dog {
             dog.phase(phase.name());
         }
-        if args.fault_phase == phase && args.panic_on_rank == Some(rank) {
+        let here = self.args.fault_phase == phase;
+        if here && self.args.panic_on_rank == Some(self.rank) {
             panic!(
-                "deliberate panic requested with --panic-on-rank {rank} in {}",
+                "deliberate panic requested with --panic-on-rank {} in {}",
+                self.rank,
                 phase.name()
             );
         }
-        if args.fault_phase == phase && args.hang_on_rank == Some(rank) {
+        if here && self.args.hang_on_rank == Some(self.rank) {
             loop {
                 std::thread::sleep(Duration::from_secs(3600));
             }
         }
-    };
-
-    comm.barrier();
-    let start = mpikit::mpi::time();
-    let mut timer = PhaseTimer::new();
-    enter(Phase::Setup);
-    let data = match &args.input {
-        None => {
-            let n = args.len.unwrap_or(DEFAULT_LEN);
-            let nz = usize::try_from(n).map_err(|_| {
-                mpikit::Error::input("--len does not fit this machine's address space")
-            })?;
-            let mine = Partition::new(nz, size as usize).range(rank as usize);
-            let chunk: Array1<f64> = match args.mode {
-                Mode::Generate => {
-                    let chunk = timer.time("setup", || par_arange(mine.start, mine.len(), &pool));
-                    enter(Phase::Distribute);
-                    timer.record("distribute", 0.0);
-                    Array1::from_vec(chunk)
-                }
-                Mode::Scatter => {
-                    let full = timer.time("setup", || {
-                        (rank == 0).then(|| Array1::from_vec(par_arange(0, nz, &pool)))
-                    });
-                    enter(Phase::Distribute);
-                    // The root's full array is dropped as soon as it is scattered.
-                    timer.time("distribute", || comm.scatter_rows(0, full.as_ref()))?
-                }
-            };
-            let x = chunk.as_slice().expect("fresh arrays are contiguous");
-            enter(Phase::Compute);
-            let s = timer.time("compute", || summarize_floats(&spec, x, &pool));
-            Data {
-                summaries: vec![s],
-                len: n,
-                bytes: n * 8,
-                input: None,
-            }
-        }
-        Some(path) => {
-            let read: ReadMode = args.read.map_or(ReadMode::Parallel, Into::into);
-            let layout = timer.time("setup", || open_layout(comm, path, &args, read))?;
-            let axis = if columns { Axis::Columns } else { Axis::All };
-            enter(Phase::Distribute);
-            timer.record("distribute", 0.0);
-            enter(Phase::Compute);
-            let summaries = timer.time("compute", || {
-                mpikit::summarize_file(comm, path, &layout, &spec, axis, read, &pool, progress)
-            })?;
-            Data {
-                summaries,
-                len: layout.len,
-                bytes: layout.len * layout.dtype.size() as u64,
-                input: Some(InputInfo {
-                    path: path.clone(),
-                    format: if args.dtype.is_some() { "raw" } else { "npy" },
-                    dtype: layout.dtype,
-                    byte_order: layout.order,
-                    shape: layout.shape.clone(),
-                    read,
-                }),
-            }
-        }
-    };
-    enter(Phase::Reduce);
-    let combined = timer.time("reduce", || -> Result<Vec<Summary>, mpikit::Error> {
-        let all = comm.allgather_objects(&data.summaries)?;
-        let mut it = all.into_iter();
-        let mut total = it.next().expect("a communicator has a rank");
-        for later in it {
-            for (a, b) in total.iter_mut().zip(&later) {
-                a.merge(b);
-            }
-        }
-        Ok(total)
-    })?;
-    timer.record("total", mpikit::mpi::time() - start);
-    let values: Vec<Value> = combined
-        .iter()
-        .map(|s| s.result(&spec))
-        .collect::<Result<_, _>>()?;
-
-    let phases = timer.summarize(comm);
-    let peak_rss = MemorySummary::gather(comm);
-    if let Some(dog) = &dog {
-        dog.disarm();
     }
-    let max_of = |name: &str| {
-        phases
-            .iter()
-            .find(|p| p.name == name)
-            .map_or(0.0, |p| p.max)
-    };
-    let generated = data.input.is_none();
-    let expected = generated.then(|| expected(spec.op, data.len));
-    let err = expected.as_ref().map(|e| value_error(&values[0], e));
-    let tol = generated.then(|| tolerance(&spec, data.len));
-    let compute = max_of("compute");
-    let report = Report {
-        op: spec.op,
-        len: data.len,
-        ranks: size,
-        nodes: comm.allreduce_scalar(u32::from(world.local_rank() == 0), mpikit::ReduceOp::Sum),
-        threads,
-        mode: match (&data.input, args.mode) {
-            (Some(_), _) => "file",
-            (None, Mode::Generate) => "generate",
-            (None, Mode::Scatter) => "scatter",
-        },
-        input: data.input,
-        nan: spec.nan,
-        reproducible: spec.reproducible,
-        result: if columns {
-            Result1::Columns(values)
+
+    /// x_i = i for i in 0..len: each rank builds its own block, or rank 0 builds it all and
+    /// scatters it; then the block's summary.
+    fn generated(&self, world: &World, timer: &mut PhaseTimer) -> Result<Data, mpikit::Error> {
+        let n = self.args.len.unwrap_or(DEFAULT_LEN);
+        let nz = usize::try_from(n)
+            .map_err(|_| mpikit::Error::input("--len does not fit this machine's address space"))?;
+        let mine = world.block(nz);
+        let chunk: Array1<f64> = match self.args.mode {
+            Mode::Generate => {
+                let chunk = timer.time("setup", || par_arange(mine.start, mine.len(), &self.pool));
+                self.enter(Phase::Distribute);
+                timer.record("distribute", 0.0);
+                Array1::from_vec(chunk)
+            }
+            Mode::Scatter => {
+                let full = timer.time("setup", || {
+                    world
+                        .is_root()
+                        .then(|| Array1::from_vec(par_arange(0, nz, &self.pool)))
+                });
+                self.enter(Phase::Distribute);
+                // The root's full array is dropped as soon as it is scattered.
+                timer.time("distribute", || world.scatter_rows(0, full.as_ref()))?
+            }
+        };
+        let x = chunk.as_slice().expect("fresh arrays are contiguous");
+        self.enter(Phase::Compute);
+        let s = timer.time("compute", || summarize_floats(&self.spec, x, &self.pool));
+        Ok(Data {
+            summaries: vec![s],
+            len: n,
+            bytes: n * 8,
+            input: None,
+        })
+    }
+
+    /// A data file's layout agreed on every rank, then its summaries (one per column with
+    /// --axis 0), read in pieces.
+    fn file(
+        &self,
+        world: &World,
+        path: &std::path::Path,
+        timer: &mut PhaseTimer,
+    ) -> Result<Data, mpikit::Error> {
+        let args = self.args;
+        let read: ReadMode = args.read.map_or(ReadMode::Parallel, Into::into);
+        let layout = timer.time("setup", || open_layout(world.comm(), path, args, read))?;
+        let axis = if self.columns {
+            Axis::Columns
         } else {
-            Result1::One(values.into_iter().next().expect("one summary"))
-        },
-        expected,
-        rel_error: err.map(Value::Float),
-        tolerance: tol,
-        verified: err.zip(tol).map(|(e, t)| e <= t),
-        compute_gb_per_s: Value::Float(data.bytes as f64 / compute / 1e9),
-        timings: Timings {
-            setup: max_of("setup"),
-            distribute: max_of("distribute"),
-            compute,
-            reduce: max_of("reduce"),
-            total: max_of("total"),
-        },
-        phases,
-        peak_rss,
-    };
-    Ok((report, output))
+            Axis::All
+        };
+        self.enter(Phase::Distribute);
+        timer.record("distribute", 0.0);
+        self.enter(Phase::Compute);
+        let summaries = timer.time("compute", || {
+            mpikit::summarize_file(
+                world,
+                path,
+                &layout,
+                &self.spec,
+                axis,
+                read,
+                &self.pool,
+                self.progress,
+            )
+        })?;
+        Ok(Data {
+            summaries,
+            len: layout.len,
+            bytes: layout.len * layout.dtype.size() as u64,
+            input: Some(InputInfo {
+                path: path.to_path_buf(),
+                format: if args.dtype.is_some() { "raw" } else { "npy" },
+                dtype: layout.dtype,
+                byte_order: layout.order,
+                shape: layout.shape.clone(),
+                read,
+            }),
+        })
+    }
+
+    /// The results, checked against the closed form for generated data, with the phase
+    /// timings and peak memory of every rank.
+    fn report(
+        &self,
+        world: &World,
+        data: Data,
+        combined: &[Summary],
+        timer: &PhaseTimer,
+    ) -> Result<Report, mpikit::Error> {
+        let spec = &self.spec;
+        let values: Vec<Value> = combined
+            .iter()
+            .map(|s| s.result(spec))
+            .collect::<Result<_, _>>()?;
+        let phases = timer.summarize(world)?;
+        let peak_rss = MemorySummary::gather(world)?;
+        let nodes = world.allreduce_scalar(u32::from(world.local_rank() == 0), ReduceOp::Sum)?;
+        if let Some(dog) = &self.dog {
+            dog.disarm();
+        }
+        let max_of = |name: &str| {
+            phases
+                .iter()
+                .find(|p| p.name == name)
+                .map_or(0.0, |p| p.max)
+        };
+        let generated = data.input.is_none();
+        let expected = generated.then(|| expected(spec.op, data.len));
+        let err = expected.as_ref().map(|e| value_error(&values[0], e));
+        let tol = generated.then(|| tolerance(spec, data.len));
+        let compute = max_of("compute");
+        Ok(Report {
+            op: spec.op,
+            len: data.len,
+            ranks: world.size(),
+            nodes,
+            threads: self.threads,
+            mode: match (&data.input, self.args.mode) {
+                (Some(_), _) => "file",
+                (None, Mode::Generate) => "generate",
+                (None, Mode::Scatter) => "scatter",
+            },
+            input: data.input,
+            nan: spec.nan,
+            reproducible: spec.reproducible,
+            result: if self.columns {
+                Result1::Columns(values)
+            } else {
+                Result1::One(values.into_iter().next().expect("one summary"))
+            },
+            expected,
+            rel_error: err.map(Value::Float),
+            tolerance: tol,
+            verified: err.zip(tol).map(|(e, t)| e <= t),
+            compute_gb_per_s: Value::Float(data.bytes as f64 / compute / 1e9),
+            timings: Timings {
+                setup: max_of("setup"),
+                distribute: max_of("distribute"),
+                compute,
+                reduce: max_of("reduce"),
+                total: max_of("total"),
+            },
+            phases,
+            peak_rss,
+        })
+    }
+}
+
+/// Every rank's summaries merged in rank order, on every rank.
+fn combine(world: &World, summaries: Vec<Summary>) -> Result<Vec<Summary>, mpikit::Error> {
+    let all = world.allgather_objects(&summaries)?;
+    let mut it = all.into_iter();
+    let mut total = it.next().expect("a communicator has a rank");
+    for later in it {
+        for (a, b) in total.iter_mut().zip(&later) {
+            a.merge(b);
+        }
+    }
+    Ok(total)
 }
 
 /// Reads the file's layout — on every rank (parallel reads) or on rank 0 alone (root
@@ -408,7 +478,7 @@ fn open_layout<C: Communicator>(
                 Ok(None)
             };
             let mine = mpikit::agree(comm, local)?;
-            comm.broadcast_object(0, mine)
+            comm.broadcast_object(0, mine.as_ref())
         }
     }
 }

@@ -1,0 +1,90 @@
+//! Panics that end the whole job: the hook that turns a panic on any rank into `MPI_Abort`,
+//! and the one place (the task pool) that catches a panic instead.
+
+use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use mpi::topology::Communicator;
+
+static HOOK_INSTALLED: AtomicBool = AtomicBool::new(false);
+
+thread_local! {
+    /// Set while [`catch_panic`] runs a closure on this thread.
+    static CATCHING: Cell<bool> = const { Cell::new(false) };
+    /// The message of the panic [`catch_panic`] caught.
+    static CAUGHT: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` on this thread, turning a panic into `Err("panicked at FILE:LINE: MESSAGE")`
+/// instead of aborting the job. Panics on threads that `f` starts still abort the job.
+pub(crate) fn catch_panic<R>(f: impl FnOnce() -> R) -> Result<R, String> {
+    let outer = CATCHING.replace(true);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    CATCHING.set(outer);
+    result.map_err(|payload| {
+        CAUGHT.take().unwrap_or_else(|| {
+            payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panicked".into())
+        })
+    })
+}
+
+/// Makes a panic on any thread of any rank abort the whole MPI job.
+///
+/// The hook prints `rank R: panicked at FILE:LINE: MESSAGE` to stderr and calls
+/// `MPI_Abort` on the world communicator, so `mpirun` ends every rank at once instead of
+/// waiting forever for the dead one. Outside MPI (before init, after finalize) it prints the
+/// same line and aborts the process. [`World::init`] installs it; calling it again does
+/// nothing.
+pub fn install_panic_hook() {
+    if HOOK_INSTALLED.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    std::panic::set_hook(Box::new(|info| {
+        let msg = if let Some(s) = info.payload().downcast_ref::<&str>() {
+            (*s).to_string()
+        } else if let Some(s) = info.payload().downcast_ref::<String>() {
+            s.clone()
+        } else {
+            "Box<dyn Any>".to_string()
+        };
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_else(|| "unknown location".into());
+        if CATCHING.get() {
+            // Inside catch_panic: the caller turns this panic into an error value.
+            CAUGHT.set(Some(format!("panicked at {at}: {msg}")));
+            return;
+        }
+        let live = mpi::environment::is_initialized() && !mpi::environment::is_finalized();
+        let rank = if live {
+            mpi::topology::SimpleCommunicator::world()
+                .rank()
+                .to_string()
+        } else {
+            "?".to_string()
+        };
+        say_line(&format!("rank {rank}: panicked at {at}: {msg}"));
+        if live {
+            // MPI_Abort makes the launcher kill every process at once; MPICH's Hydra can
+            // lose output it has not forwarded yet. A moment first lets the message through.
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            // SAFETY: MPI is initialised and not finalised; MPI_Abort does not return.
+            unsafe {
+                mpi::ffi::MPI_Abort(mpi::ffi::RSMPI_COMM_WORLD, 101);
+            }
+        }
+        std::process::abort();
+    }));
+}
+
+/// Writes `line` and a newline to stderr in one write, so lines from ranks that share the
+/// launcher's stderr do not interleave mid-line (`eprintln!` may write in pieces).
+pub(crate) fn say_line(line: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
+}

@@ -1,0 +1,131 @@
+//! `run`: the program's body on every rank, with an error on any rank ending the whole job
+//! loudly instead of hanging it.
+
+use std::fmt::Display;
+use std::time::{Duration, Instant};
+
+use mpi::raw::AsRaw;
+
+use crate::runtime::launcher::launcher_rank_and_size;
+use crate::runtime::panic::say_line;
+use crate::runtime::world::World;
+
+/// How long a failing rank waits for the other ranks to fail too before it aborts the job.
+/// When every rank fails at about the same time, each prints its own message and the job
+/// ends cleanly with exit status 1; otherwise the job is aborted after this long.
+const ERROR_GRACE: Duration = Duration::from_secs(2);
+
+/// Exit status of a job that one of its ranks ended with an error.
+pub const ERROR_EXIT: i32 = 1;
+
+/// Runs a program's body on every rank: initialises MPI ([`World::init`]), calls `f`, and
+/// finalises MPI when `f` returns `Ok`, handing back its value.
+///
+/// When `f` returns `Err` on any rank, that rank prints `rank R: error: MESSAGE` to stderr in
+/// one write and the whole job ends with exit status 1 — the other ranks are not left
+/// waiting in a collective for it (mpi4py's `python -m mpi4py` does the same). A panic on
+/// any thread of any rank ends the job too (`rank R: panicked at FILE:LINE: MESSAGE`). If
+/// MPI cannot start (a bad `MPIKIT_THREADS`, say), every process prints the reason and
+/// exits with status 1.
+///
+/// Every rank that fails within two seconds of the first prints its own line; the job then
+/// ends through `MPI_Abort`, or through `MPI_Finalize` when every rank failed.
+///
+/// # Examples
+/// ```no_run
+/// use mpikit::prelude::*;
+///
+/// fn main() {
+///     mpikit::run(|world| {
+///         // An Err on any rank (a missing file, here) ends the whole job with its message.
+///         let text = std::fs::read_to_string(format!("input-{}.txt", world.rank()))
+///             .map_err(|e| format!("cannot read my input: {e}"))?;
+///         let words = world.allreduce_scalar(text.split_whitespace().count() as u64, mpikit::ReduceOp::Sum)
+///             .map_err(|e| e.to_string())?;
+///         if world.is_root() {
+///             println!("{words} words");
+///         }
+///         Ok::<(), String>(())
+///     });
+/// }
+/// ```
+pub fn run<T, E, F>(f: F) -> T
+where
+    F: FnOnce(&World) -> Result<T, E>,
+    E: Display,
+{
+    let world = match World::init() {
+        Ok(world) => world,
+        Err(e) => fail_at_start(&e),
+    };
+    match f(&world) {
+        Ok(value) => {
+            drop(world);
+            value
+        }
+        Err(e) => world.abort(&e),
+    }
+}
+
+impl World {
+    /// Ends the whole job because of `error` on this rank: prints `rank R: error: MESSAGE`
+    /// to stderr in one write, gives the other ranks a moment to fail too (so that each
+    /// prints its own message), and then aborts every rank (`MPI_Abort`, exit status 1) —
+    /// or, when every rank failed, finalises MPI and exits with status 1. Never returns.
+    ///
+    /// [`run`] calls this for an `Err`; programs that use [`World::init`] may call it
+    /// themselves wherever one rank cannot go on.
+    pub fn abort(&self, error: &dyn Display) -> ! {
+        say_line(&format!("rank {}: error: {error}", self.rank()));
+        let everyone_failed = self.all_fail_within(ERROR_GRACE);
+        // SAFETY: MPI is initialised and not finalised (this World is alive); neither call
+        // returns to code that could use MPI again.
+        unsafe {
+            if everyone_failed {
+                mpi::ffi::MPI_Finalize();
+                std::process::exit(ERROR_EXIT);
+            }
+            mpi::ffi::MPI_Abort(mpi::ffi::RSMPI_COMM_WORLD, ERROR_EXIT);
+        }
+        std::process::exit(ERROR_EXIT)
+    }
+
+    /// Whether every rank reaches this point within `grace`: a non-blocking barrier on the
+    /// duplicate communicator, which no collective of the program can be using, polled
+    /// without spinning.
+    fn all_fail_within(&self, grace: Duration) -> bool {
+        let mut request = std::mem::MaybeUninit::uninit();
+        // SAFETY: the communicator is valid; the request is written by MPI_Ibarrier.
+        let mut request = unsafe {
+            mpi::ffi::MPI_Ibarrier(self.errors().as_raw(), request.as_mut_ptr());
+            request.assume_init()
+        };
+        let start = Instant::now();
+        while start.elapsed() < grace {
+            let mut done = 0;
+            // SAFETY: `request` is an active request; the status is ignored.
+            unsafe {
+                mpi::ffi::MPI_Test(&mut request, &mut done, mpi::ffi::RSMPI_STATUS_IGNORE);
+            }
+            if done != 0 {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        false
+    }
+}
+
+/// `World::init` failed: print why on this process and end it (status 1), through
+/// `MPI_Abort` if MPI did start.
+fn fail_at_start(error: &dyn Display) -> ! {
+    let rank = launcher_rank_and_size().map_or_else(|| "?".to_string(), |(r, _)| r.to_string());
+    say_line(&format!("rank {rank}: error: {error}"));
+    if mpi::environment::is_initialized() && !mpi::environment::is_finalized() {
+        // SAFETY: MPI is initialised and not finalised; MPI_Abort does not return.
+        unsafe {
+            mpi::ffi::MPI_Abort(mpi::ffi::RSMPI_COMM_WORLD, ERROR_EXIT);
+        }
+    }
+    std::process::exit(ERROR_EXIT)
+}
