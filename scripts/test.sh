@@ -41,6 +41,6 @@ if ((explicit == 0)) && [ "${MPIKIT_SKIP_SECOND_MPI:-0}" != 1 ]; then
     "$MPIKIT_ROOT/scripts/setup.sh" --mpi mpich
     MPIKIT_MPI=mpich
     mpi_tools
-    MPIKIT_MPIRUN=$MPIRUN cargo test --release --test parsum --test examples
+    MPIKIT_MPIRUN=$MPIRUN cargo test --release --test parsum --test examples --test run
   )
 fi

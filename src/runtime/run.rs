@@ -29,7 +29,8 @@ pub const ERROR_EXIT: i32 = 1;
 /// exits with status 1.
 ///
 /// Every rank that fails within two seconds of the first prints its own line; the job then
-/// ends through `MPI_Abort`, or through `MPI_Finalize` when every rank failed.
+/// ends through `MPI_Abort`, or through `MPI_Finalize` when every rank has reached its end
+/// (failed, or returned `Ok` and waits for the others, as `MPI_Finalize` would).
 ///
 /// # Examples
 /// ```no_run
@@ -60,6 +61,14 @@ where
     };
     match f(&world) {
         Ok(value) => {
+            // Wait here (not in MPI_Finalize) until every rank is done: a rank that fails
+            // meanwhile then aborts a job whose other ranks are all still inside MPI, which
+            // Debian's OpenMPI 4.1 survives; an abort while ranks sit in MPI_Finalize can
+            // leave mpirun hung.
+            if world.failures_within(false, None) != Some(0) {
+                // Another rank failed and has said so: the job fails, quietly here.
+                world.finalize_and_exit();
+            }
             drop(world);
             value
         }
@@ -69,50 +78,73 @@ where
 
 impl World {
     /// Ends the whole job because of `error` on this rank: prints `rank R: error: MESSAGE`
-    /// to stderr in one write, gives the other ranks a moment to fail too (so that each
-    /// prints its own message), and then aborts every rank (`MPI_Abort`, exit status 1) —
-    /// or, when every rank failed, finalises MPI and exits with status 1. Never returns.
+    /// to stderr in one write, gives the other ranks a moment to finish or fail too (so that
+    /// each failing rank prints its own message), and then aborts every rank (`MPI_Abort`,
+    /// exit status 1) — or, when every rank reached its end, finalises MPI and exits with
+    /// status 1. Never returns.
     ///
     /// [`run`] calls this for an `Err`; programs that use [`World::init`] may call it
     /// themselves wherever one rank cannot go on.
     pub fn abort(&self, error: &dyn Display) -> ! {
         say_line(&format!("rank {}: error: {error}", self.rank()));
-        let everyone_failed = self.all_fail_within(ERROR_GRACE);
-        // SAFETY: MPI is initialised and not finalised (this World is alive); neither call
-        // returns to code that could use MPI again.
+        if self.failures_within(true, Some(ERROR_GRACE)).is_some() {
+            self.finalize_and_exit();
+        }
+        // SAFETY: MPI is initialised and not finalised (this World is alive); MPI_Abort does
+        // not return.
         unsafe {
-            if everyone_failed {
-                mpi::ffi::MPI_Finalize();
-                std::process::exit(ERROR_EXIT);
-            }
             mpi::ffi::MPI_Abort(mpi::ffi::RSMPI_COMM_WORLD, ERROR_EXIT);
         }
         std::process::exit(ERROR_EXIT)
     }
 
-    /// Whether every rank reaches this point within `grace`: a non-blocking barrier on the
-    /// duplicate communicator, which no collective of the program can be using, polled
-    /// without spinning.
-    fn all_fail_within(&self, grace: Duration) -> bool {
+    /// The last agreement of a [`run`]: every rank adds 1 if it `failed`, 0 if not, in a
+    /// non-blocking allreduce on the duplicate communicator (which no collective of the
+    /// program can be using), polled without spinning. `Some(failures)` once every rank has
+    /// arrived; `None` if `limit` passed first.
+    fn failures_within(&self, failed: bool, limit: Option<Duration>) -> Option<i32> {
+        let failed = i32::from(failed);
+        let mut total = 0i32;
         let mut request = std::mem::MaybeUninit::uninit();
-        // SAFETY: the communicator is valid; the request is written by MPI_Ibarrier.
+        // SAFETY: the buffers outlive the request (it completes below, or the process ends
+        // without returning); the communicator is valid.
         let mut request = unsafe {
-            mpi::ffi::MPI_Ibarrier(self.errors().as_raw(), request.as_mut_ptr());
+            mpi::ffi::MPI_Iallreduce(
+                (&failed as *const i32).cast(),
+                (&mut total as *mut i32).cast(),
+                1,
+                mpi::ffi::RSMPI_INT32_T,
+                mpi::ffi::RSMPI_SUM,
+                self.errors().as_raw(),
+                request.as_mut_ptr(),
+            );
             request.assume_init()
         };
         let start = Instant::now();
-        while start.elapsed() < grace {
+        loop {
             let mut done = 0;
             // SAFETY: `request` is an active request; the status is ignored.
             unsafe {
                 mpi::ffi::MPI_Test(&mut request, &mut done, mpi::ffi::RSMPI_STATUS_IGNORE);
             }
             if done != 0 {
-                return true;
+                return Some(total);
             }
-            std::thread::sleep(Duration::from_millis(2));
+            if limit.is_some_and(|l| start.elapsed() >= l) {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(1));
         }
-        false
+    }
+
+    /// Every rank has finished the job, and some failed: finalise MPI and leave with the
+    /// error status.
+    fn finalize_and_exit(&self) -> ! {
+        // SAFETY: MPI is initialised and not finalised; nothing uses MPI after this.
+        unsafe {
+            mpi::ffi::MPI_Finalize();
+        }
+        std::process::exit(ERROR_EXIT)
     }
 }
 
