@@ -90,23 +90,24 @@ pub struct ObjectStatus {
 /// ```no_run
 /// use std::collections::BTreeMap;
 /// use mpikit::prelude::*;
-/// let world = mpikit::World::init()?;
-/// let comm = world.comm();
-/// // mpi4py: data = comm.bcast({"key1": [7, 2.72, 2+3j], ...} if rank == 0 else None)
-/// let config = (comm.rank() == 0).then(|| BTreeMap::from([("steps".to_string(), 10), ("seed".into(), 42)]));
-/// let config = comm.broadcast_object(0, config.as_ref())?;
-/// // Point to point: rank 0 sends, rank 1 receives from anyone with any tag.
-/// if comm.rank() == 0 && comm.size() > 1 {
-///     comm.send_object(1, 11, &("hello", vec![1.5, 2.5]))?;
-/// } else if comm.rank() == 1 {
-///     let ((word, v), status) = comm.receive_object::<(String, Vec<f64>)>(None, None)?;
-///     assert_eq!((word.as_str(), status.source, status.tag), ("hello", 0, 11));
-/// }
-/// // Gather a String from every rank onto rank 0, in rank order.
-/// let names = comm.gather_objects(0, &format!("rank {}", comm.rank()))?;
-/// // Reduce with any closure, applied in rank order.
-/// let words = comm.allreduce_objects(vec![comm.rank()], |mut a, b| { a.extend(b); a })?;
-/// # Ok::<(), mpikit::Error>(())
+/// mpikit::run(|world| {
+///     let comm = world.comm();
+///     // mpi4py: data = comm.bcast({"key1": [7, 2.72, 2+3j], ...} if rank == 0 else None)
+///     let config = (comm.rank() == 0).then(|| BTreeMap::from([("steps".to_string(), 10), ("seed".into(), 42)]));
+///     let config = comm.broadcast_object(0, config.as_ref())?;
+///     // Point to point: rank 0 sends, rank 1 receives from anyone with any tag.
+///     if comm.rank() == 0 && comm.size() > 1 {
+///         comm.send_object(1, 11, &("hello", vec![1.5, 2.5]))?;
+///     } else if comm.rank() == 1 {
+///         let ((word, v), status) = comm.receive_object::<(String, Vec<f64>)>(None, None)?;
+///         assert_eq!((word.as_str(), status.source, status.tag), ("hello", 0, 11));
+///     }
+///     // Gather a String from every rank onto rank 0, in rank order.
+///     let names = comm.gather_objects(0, &format!("rank {}", comm.rank()))?;
+///     // Reduce with any closure, applied in rank order.
+///     let words = comm.allreduce_objects(vec![comm.rank()], |mut a, b| { a.extend(b); a })?;
+///     Ok::<(), mpikit::Error>(())
+/// });
 /// ```
 pub trait ObjectCollectives: Communicator {
     /// Sends `value` to `dest` with `tag` (mpi4py's `send`); returns once the bytes are

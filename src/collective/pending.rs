@@ -32,13 +32,14 @@ pub(crate) fn start_each(
 /// ```no_run
 /// use mpikit::prelude::*;
 /// use mpikit::ReduceOp;
-/// let world = mpikit::World::init()?;
-/// let local = ndarray::Array1::from_elem(1000, 1.0f64);
-/// let pending = world.comm().immediate_allreduce_array(&local, ReduceOp::Sum)?;
-/// // ... compute something else while the reduction runs ...
-/// let total = pending.wait();
-/// assert_eq!(total[0], world.size() as f64);
-/// # Ok::<(), mpikit::Error>(())
+/// mpikit::run(|world| {
+///     let local = mpikit::ndarray::Array1::from_elem(1000, 1.0f64);
+///     let pending = world.immediate_allreduce_array(&local, ReduceOp::Sum)?;
+///     // ... compute something else while the reduction runs ...
+///     let total = pending.wait();
+///     assert_eq!(total[0], world.size() as f64);
+///     Ok::<(), mpikit::Error>(())
+/// });
 /// ```
 #[must_use = "a Pending operation must be waited for"]
 pub struct Pending<A> {

@@ -19,13 +19,14 @@ struct Shared {
 /// # Examples
 /// ```no_run
 /// use std::time::Duration;
-/// let world = mpikit::World::init()?;
-/// let dog = mpikit::Watchdog::start(Duration::from_secs(600), "parsum");
-/// dog.phase("read");
-/// // ... read, compute, reduce: a rank stuck here for 10 minutes ends the whole job ...
-/// dog.phase("reduce");
-/// dog.disarm();
-/// # Ok::<(), mpikit::Error>(())
+/// mpikit::run(|world| {
+///     let dog = mpikit::Watchdog::start(Duration::from_secs(600), "parsum");
+///     dog.phase("read");
+///     // ... read, compute, reduce: a rank stuck here for 10 minutes ends the whole job ...
+///     dog.phase("reduce");
+///     dog.disarm();
+///     Ok::<(), mpikit::Error>(())
+/// });
 /// ```
 pub struct Watchdog {
     shared: Arc<Shared>,

@@ -102,17 +102,18 @@ enum FromWorker<R> {
 /// # Examples
 /// ```no_run
 /// // Python: with Pool() as pool: results = pool.map(cube, range(8))
-/// let world = mpikit::World::init()?;
-/// let mut pool = mpikit::Pool::new(world.comm());
-/// let items: Vec<u64> = (0..8).collect();
-/// if let Some(results) = pool.map(&items, |&x| x * x * x)? {
-///     // Rank 0 gets one result per item, in input order.
-///     let cubes: Vec<u64> = results.into_iter().map(Result::unwrap).collect();
-///     assert_eq!(cubes, [0, 1, 8, 27, 64, 125, 216, 343]);
-/// }
-/// // Errors and panics are per item: 100 / 0 fails alone.
-/// let div = pool.try_map(&[1, 2, 0, 4], |&x: &i32| 100i32.checked_div(x).ok_or("division by zero"))?;
-/// # Ok::<(), mpikit::Error>(())
+/// mpikit::run(|world| {
+///     let mut pool = mpikit::Pool::new(world);
+///     let items: Vec<u64> = (0..8).collect();
+///     if let Some(results) = pool.map(&items, |&x| x * x * x)? {
+///         // Rank 0 gets one result per item, in input order.
+///         let cubes: Vec<u64> = results.into_iter().map(Result::unwrap).collect();
+///         assert_eq!(cubes, [0, 1, 8, 27, 64, 125, 216, 343]);
+///     }
+///     // Errors and panics are per item: 100 / 0 fails alone.
+///     let div = pool.try_map(&[1, 2, 0, 4], |&x: &i32| 100i32.checked_div(x).ok_or("division by zero"))?;
+///     Ok::<(), mpikit::Error>(())
+/// });
 /// ```
 pub struct Pool<'a> {
     comm: SimpleCommunicator,

@@ -48,23 +48,24 @@ enum Reply {
 /// # Examples
 /// ```no_run
 /// use mpikit::Queue;
-/// let world = mpikit::World::init()?;
-/// let rank = world.rank();
-/// // Rank 1 produces (rank 0 when alone), every other rank consumes.
-/// let producer = rank == 1 || world.size() == 1;
-/// let mut queue = Queue::<String>::new(world.comm(), 8, producer, !producer)?;
-/// if producer {
-///     for i in 0..5 {
-///         queue.put(&format!("Item {i}"))?;
+/// mpikit::run(|world| {
+///     let rank = world.rank();
+///     // Rank 1 produces (rank 0 when alone), every other rank consumes.
+///     let producer = rank == 1 || world.size() == 1;
+///     let mut queue = Queue::<String>::new(world, 8, producer, !producer)?;
+///     if producer {
+///         for i in 0..5 {
+///             queue.put(&format!("Item {i}"))?;
+///         }
+///         queue.close()?;
+///     } else {
+///         while let Some(item) = queue.get()? {
+///             println!("rank {rank} consumed {item}");
+///         }
 ///     }
-///     queue.close()?;
-/// } else {
-///     while let Some(item) = queue.get()? {
-///         println!("rank {rank} consumed {item}");
-///     }
-/// }
-/// queue.finish()?; // every rank; rank 0 serves until the queue is done
-/// # Ok::<(), mpikit::Error>(())
+///     queue.finish()?; // every rank; rank 0 serves until the queue is done
+///     Ok::<(), mpikit::Error>(())
+/// });
 /// ```
 pub struct Queue<T> {
     comm: SimpleCommunicator,
