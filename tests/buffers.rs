@@ -291,7 +291,7 @@ fn random_and_histograms(world: &World, rank: usize, size: usize) -> Result<(), 
     let h = h.combine(world)?;
     // The serial count, by the edges alone.
     let edges = h.edges().to_vec();
-    let mut want = vec![0u64; 16];
+    let mut want = [0u64; 16];
     for &v in &serial {
         if let Some(b) =
             (0..16).find(|&b| v >= edges[b] && (v < edges[b + 1] || (b == 15 && v == edges[16])))
