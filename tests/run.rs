@@ -27,6 +27,7 @@ fn main() {
     if !have_mpirun("run") {
         return;
     }
+    let mut passed = 0;
     for np in [2, 3, 8] {
         for (scenario, bad) in [
             ("before", np - 1),
@@ -37,14 +38,16 @@ fn main() {
             ("mixed", np - 1),
         ] {
             one_rank_fails(np, scenario, bad);
+            passed += 1;
         }
     }
     for np in [1, 2, 3, 8] {
         every_rank_fails(np);
         all_ok(np);
+        passed += 2;
     }
     bad_setting_before_mpi(2);
-    println!("run: ok");
+    println!("run: {} passed, 0 failed", passed + 1);
 }
 
 fn launch(np: usize, scenario: &str, extra: &[(&str, &str)]) -> Job {

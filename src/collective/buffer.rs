@@ -87,37 +87,6 @@ fn vec_from_parts<T>(shape: &[usize], data: Vec<T>) -> Vec<T> {
     data
 }
 
-impl<T: Element> Buffer for [T] {
-    type Elem = T;
-    type Owned = Vec<T>;
-
-    fn buffer_shape(&self) -> Vec<usize> {
-        vec![self.len()]
-    }
-
-    fn buffer_len(&self) -> usize {
-        self.len()
-    }
-
-    fn contiguous(&self) -> Cow<'_, [T]> {
-        Cow::Borrowed(self)
-    }
-
-    fn from_parts(shape: &[usize], data: Vec<T>) -> Vec<T> {
-        vec_from_parts(shape, data)
-    }
-}
-
-impl<T: Element> BufferMut for [T] {
-    fn contiguous_mut(&mut self) -> Option<&mut [T]> {
-        Some(self)
-    }
-
-    fn assign_from(&mut self, data: &[T]) {
-        self.copy_from_slice(data);
-    }
-}
-
 macro_rules! slice_like {
     ($(impl[$($g:tt)*] $ty:ty;)*) => {$(
         impl<$($g)*> Buffer for $ty {
@@ -154,6 +123,7 @@ macro_rules! slice_like {
 }
 
 slice_like! {
+    impl[T: Element] [T];
     impl[T: Element] Vec<T>;
     impl[T: Element, const N: usize] [T; N];
 }
