@@ -76,10 +76,13 @@ mod tasks;
 pub use collective::array::ArrayCollectives;
 pub use collective::buffer::{Buffer, BufferMut};
 pub use collective::element::Element;
+pub use collective::in_place::InPlaceCollectives;
 pub use collective::large::{max_message_bytes, MAX_MESSAGE_ENV};
 pub use collective::object::{ObjectCollectives, ObjectStatus};
+pub use collective::op::{reduce_local_into, ReduceOp};
+pub use collective::p2p::{SendReceive, PROC_NULL};
 pub use collective::pending::Pending;
-pub use collective::reduce::{ArrayReductions, ReduceOp};
+pub use collective::reduce::ArrayReductions;
 pub use collective::shape::MAX_DIMS;
 pub use data::alloc::{
     advise_huge_pages, par_arange, par_from_fn, zeroed_vec, HUGE_PAGE_THRESHOLD,
@@ -114,6 +117,8 @@ pub use mpi;
 /// collectives take (a second ndarray in the build gives "multiple different versions of
 /// crate ndarray" errors).
 pub use ndarray;
+/// num-complex, re-exported: `Complex<f32>` and `Complex<f64>` are [`Element`]s.
+pub use num_complex;
 /// rayon, re-exported: the thread pools that [`World::pool`] and the kernels use.
 pub use rayon;
 
@@ -132,7 +137,9 @@ pub mod cli_support {
 /// Traits to bring into scope: `use mpikit::prelude::*;`.
 pub mod prelude {
     pub use crate::collective::array::ArrayCollectives;
+    pub use crate::collective::in_place::InPlaceCollectives;
     pub use crate::collective::object::ObjectCollectives;
+    pub use crate::collective::p2p::SendReceive;
     pub use crate::collective::reduce::ArrayReductions;
     pub use crate::data::partition::Blocks;
     pub use mpi::collective::{CommunicatorCollectives, Root};

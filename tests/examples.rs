@@ -127,3 +127,12 @@ fn threads_for_io() {
         "ok: threads and ranks agree on 16 tasks".to_string()
     });
 }
+
+#[test]
+fn shift() {
+    for cells in ["1000", "3"] {
+        check("shift", &[cells], |np| {
+            format!("ok: halos of {cells} cells along {np} ranks, PROC_NULL at the ends")
+        });
+    }
+}

@@ -1,21 +1,53 @@
-//! The element types that buffer collectives move: Rust numbers that travel as MPI's
-//! built-in datatypes.
+//! The element types that buffer collectives move: Rust numbers (and `bool`) that travel as
+//! MPI's built-in datatypes, with what each MPI reduction accepts.
 
 use mpi::datatype::Equivalence;
+use num_complex::Complex;
+
+/// What MPI's predefined reductions accept an element type for (MPI 3.1, 5.9.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Integers: every operation.
+    Integer,
+    /// Floating point: sum, product, min, max.
+    Float,
+    /// `bool` (`MPI_C_BOOL`): the logical operations only.
+    Logical,
+    /// Complex numbers: sum and product only.
+    Complex,
+}
 
 mod sealed {
-    pub trait Sealed {}
+    pub trait Sealed {
+        const KIND: super::Kind;
+    }
 }
 
 /// Element types that travel as MPI built-in datatypes: `f64`, `f32`, `i64`, `i32`, `i16`,
-/// `i8`, `u64`, `u32`, `u16`, `u8`, and `usize` / `isize` (as 64-bit integers on 64-bit
-/// machines, so indices and counts need no casts).
+/// `i8`, `u64`, `u32`, `u16`, `u8`, `usize` / `isize` (as 64-bit integers on 64-bit
+/// machines, so indices and counts need no casts), `bool` (as `MPI_C_BOOL`) and
+/// `num_complex::Complex<f32>` / `Complex<f64>` (as `MPI_C_FLOAT_COMPLEX` /
+/// `MPI_C_DOUBLE_COMPLEX`).
+///
+/// Reductions follow MPI's rules for each type: sums and products of complex numbers, logical
+/// operations of `bool`s, no bitwise operation of floats. A [`ReduceOp`](crate::ReduceOp)
+/// that the type does not support is an `Err` (on every rank alike), not an MPI abort.
 pub trait Element:
-    Equivalence + Copy + Default + PartialOrd + Send + Sync + 'static + sealed::Sealed
+    Equivalence + Copy + Default + PartialEq + Send + Sync + 'static + sealed::Sealed
 {
 }
 
 macro_rules! elements {
-    ($($t:ty),*) => { $(impl sealed::Sealed for $t {} impl Element for $t {})* };
+    ($kind:ident: $($t:ty),*) => {
+        $(impl sealed::Sealed for $t { const KIND: Kind = Kind::$kind; } impl Element for $t {})*
+    };
 }
-elements!(f64, f32, i64, i32, i16, i8, u64, u32, u16, u8, usize, isize);
+elements!(Integer: i64, i32, i16, i8, u64, u32, u16, u8, usize, isize);
+elements!(Float: f64, f32);
+elements!(Logical: bool);
+elements!(Complex: Complex<f32>, Complex<f64>);
+
+/// The reduction rules of `T`.
+pub(crate) fn kind<T: Element>() -> Kind {
+    <T as sealed::Sealed>::KIND
+}

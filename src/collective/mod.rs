@@ -4,8 +4,11 @@
 pub(crate) mod array;
 pub(crate) mod buffer;
 pub(crate) mod element;
+pub(crate) mod in_place;
 pub(crate) mod large;
 pub(crate) mod object;
+pub(crate) mod op;
+pub(crate) mod p2p;
 pub(crate) mod pending;
 pub(crate) mod reduce;
 pub(crate) mod shape;

@@ -21,6 +21,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::collective::large;
+use crate::collective::p2p::{check_peer, PROC_NULL};
 use crate::collective::pending::start_each;
 use crate::collective::shape::check_root;
 use crate::data::alloc::zeroed_vec;
@@ -111,9 +112,12 @@ pub struct ObjectStatus {
 /// ```
 pub trait ObjectCollectives: Communicator {
     /// Sends `value` to `dest` with `tag` (mpi4py's `send`); returns once the bytes are
-    /// handed to MPI.
+    /// handed to MPI. A send to [`PROC_NULL`](crate::PROC_NULL) does nothing.
     fn send_object<T: Serialize + ?Sized>(&self, dest: Rank, tag: Tag, value: &T) -> Result<()> {
-        check_root(self, dest)?;
+        check_peer(self, dest)?;
+        if dest == PROC_NULL {
+            return Ok(());
+        }
         let bytes = encoded_message(value)?;
         let proc = self.process_at_rank(dest);
         let first = first_piece(bytes.len());
@@ -130,7 +134,10 @@ pub trait ObjectCollectives: Communicator {
         tag: Tag,
         value: &T,
     ) -> Result<crate::Pending<()>> {
-        check_root(self, dest)?;
+        check_peer(self, dest)?;
+        if dest == PROC_NULL {
+            return Ok(crate::Pending::new(Vec::new(), (), None));
+        }
         let bytes = encoded_message(value)?;
         let first = first_piece(bytes.len());
         let rest = large::pieces::<u8>(bytes.len() - first).map(|r| r.start + first..r.end + first);
@@ -159,6 +166,12 @@ pub trait ObjectCollectives: Communicator {
         source: Option<Rank>,
         tag: Option<Tag>,
     ) -> Result<(T, ObjectStatus)> {
+        if source == Some(PROC_NULL) {
+            return Err(Error::input(
+                "receive_object from PROC_NULL: nothing is sent from there \
+                 (send_receive_object gives None for it)",
+            ));
+        }
         if let Some(s) = source {
             check_root(self, s)?;
         }

@@ -16,36 +16,12 @@ use mpi::topology::{Communicator, Rank};
 use crate::collective::buffer::{with_contiguous_mut, Buffer, BufferMut};
 use crate::collective::element::Element;
 use crate::collective::large;
+pub use crate::collective::op::ReduceOp;
 use crate::collective::pending::{start_each, Pending};
 use crate::collective::shape::{agree_lengths, agree_same_shape, check_root};
 use crate::data::alloc::zeroed_vec;
 use crate::data::partition::RowPartition;
 use crate::error::{Error, Result};
-
-/// Built-in MPI reduction operations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReduceOp {
-    /// `MPI_SUM`
-    Sum,
-    /// `MPI_PROD`
-    Product,
-    /// `MPI_MIN`
-    Min,
-    /// `MPI_MAX`
-    Max,
-}
-
-impl ReduceOp {
-    /// The rsmpi operation.
-    pub fn system(self) -> SystemOperation {
-        match self {
-            ReduceOp::Sum => SystemOperation::sum(),
-            ReduceOp::Product => SystemOperation::product(),
-            ReduceOp::Min => SystemOperation::min(),
-            ReduceOp::Max => SystemOperation::max(),
-        }
-    }
-}
 
 /// An element-wise closure as an MPI user operation, applied in rank order: the result is
 /// `f(f(x0, x1), x2)...`, so an associative but non-commutative `f` is fine.
@@ -89,21 +65,23 @@ pub trait ArrayReductions: Communicator {
     /// Combines one value from every rank with `op`; the root gets `Some(result)`.
     fn reduce_scalar<T: Element>(&self, root: Rank, value: T, op: ReduceOp) -> Result<Option<T>> {
         check_root(self, root)?;
+        let op = op.for_type::<T>("reduce_scalar")?;
         let proc = self.process_at_rank(root);
         if self.rank() == root {
             let mut out = T::default();
-            proc.reduce_into_root(&value, &mut out, op.system());
+            proc.reduce_into_root(&value, &mut out, op);
             Ok(Some(out))
         } else {
-            proc.reduce_into(&value, op.system());
+            proc.reduce_into(&value, op);
             Ok(None)
         }
     }
 
     /// Combines one value from every rank with `op`; every rank gets the result.
     fn allreduce_scalar<T: Element>(&self, value: T, op: ReduceOp) -> Result<T> {
+        let op = op.for_type::<T>("allreduce_scalar")?;
         let mut out = T::default();
-        self.all_reduce_into(&value, &mut out, op.system());
+        self.all_reduce_into(&value, &mut out, op);
         Ok(out)
     }
 
@@ -112,7 +90,7 @@ pub trait ArrayReductions: Communicator {
     where
         B: Buffer + ?Sized,
     {
-        reduce_with_op(self, root, local, op.system())
+        reduce_with_op(self, root, local, op.for_type::<B::Elem>("reduce_array")?)
     }
 
     /// [`reduce_array`](Self::reduce_array) with an associative closure, applied in rank
@@ -135,6 +113,7 @@ pub trait ArrayReductions: Communicator {
         B: Buffer + ?Sized,
         R: BufferMut<Elem = B::Elem> + ?Sized,
     {
+        let op = op.for_type::<B::Elem>("allreduce_array_into")?;
         let ok = local.buffer_len() == out.buffer_len();
         agree_lengths(self, local.buffer_len(), ok, "allreduce_array_into")?;
         assert!(
@@ -142,7 +121,7 @@ pub trait ArrayReductions: Communicator {
             "mpikit: allreduce_array_into needs an output as long as the input"
         );
         let local = local.contiguous();
-        with_contiguous_mut(out, |o| large::allreduce(self, &local, o, op.system()));
+        with_contiguous_mut(out, |o| large::allreduce(self, &local, o, op));
         Ok(())
     }
 
@@ -151,7 +130,7 @@ pub trait ArrayReductions: Communicator {
     where
         B: Buffer + ?Sized,
     {
-        allreduce_with_op(self, local, op.system())
+        allreduce_with_op(self, local, op.for_type::<B::Elem>("allreduce_array")?)
     }
 
     /// [`allreduce_array`](Self::allreduce_array) with an associative closure, in rank order.
@@ -169,6 +148,7 @@ pub trait ArrayReductions: Communicator {
     where
         B: Buffer + ?Sized,
     {
+        let op = op.for_type::<B::Elem>("reduce_scatter_rows")?;
         let shape = local.buffer_shape();
         agree_same_shape(self, &shape, "reduce_scatter_rows")?;
         if shape.is_empty() {
@@ -185,7 +165,7 @@ pub trait ArrayReductions: Communicator {
         // MPI_Reduce_scatter, and no count limit.
         for (r, (&c, &d)) in counts.iter().zip(&displs).enumerate() {
             let out = (r == rank).then_some(&mut recv[..]);
-            large::reduce(self, r as Rank, &send[d..d + c], out, op.system());
+            large::reduce(self, r as Rank, &send[d..d + c], out, op);
         }
         Ok(B::from_parts(&part.shape_of(rank), recv))
     }
@@ -207,12 +187,32 @@ pub trait ArrayReductions: Communicator {
         scan_with_op(self, local, op, true)
     }
 
+    /// The element-wise maximum over the ranks and, for each element, the lowest rank that
+    /// holds it (`MPI_MAXLOC` with the rank as the location: ties go to the lowest rank, as
+    /// MPI's rule has it; a NaN maximum goes to the lowest rank holding a NaN there). For
+    /// integer and float elements.
+    fn allreduce_maxloc<B>(&self, local: &B) -> Result<(B::Owned, Vec<Rank>)>
+    where
+        B: Buffer + ?Sized,
+    {
+        allreduce_loc(self, local, ReduceOp::Max, "allreduce_maxloc")
+    }
+
+    /// [`allreduce_maxloc`](Self::allreduce_maxloc) for the minimum (`MPI_MINLOC`).
+    fn allreduce_minloc<B>(&self, local: &B) -> Result<(B::Owned, Vec<Rank>)>
+    where
+        B: Buffer + ?Sized,
+    {
+        allreduce_loc(self, local, ReduceOp::Min, "allreduce_minloc")
+    }
+
     /// Starts an element-wise allreduce (`MPI_Iallreduce`) and returns at once; the result
     /// comes from [`Pending::wait`]. Shapes are checked (blocking, a few bytes) before it starts.
     fn immediate_allreduce_array<B>(&self, local: &B, op: ReduceOp) -> Result<Pending<B::Owned>>
     where
         B: Buffer + ?Sized,
     {
+        let op = op.for_type::<B::Elem>("immediate_allreduce_array")?;
         let shape = local.buffer_shape();
         agree_same_shape(self, &shape, "immediate_allreduce_array")?;
         let send: Vec<B::Elem> = local.contiguous().into_owned();
@@ -227,7 +227,7 @@ pub trait ArrayReductions: Communicator {
                     out[r.clone()].as_mut_ptr().cast(),
                     r.len() as i32,
                     B::Elem::equivalent_datatype().as_raw(),
-                    op.system().as_raw(),
+                    op.as_raw(),
                     self.as_raw(),
                     req,
                 );
@@ -324,11 +324,48 @@ where
     } else {
         "scan_array"
     };
+    let op = op.for_type::<B::Elem>(what)?;
     let shape = local.buffer_shape();
     agree_same_shape(comm, &shape, what)?;
     let send = local.contiguous();
     let mut recv = zeroed_vec(send.len());
-    large::scan(comm, &send, &mut recv, op.system(), exclusive);
+    large::scan(comm, &send, &mut recv, op, exclusive);
     let has_value = !exclusive || comm.rank() > 0;
     Ok(has_value.then(|| B::from_parts(&shape, recv)))
+}
+
+/// MAXLOC / MINLOC in two reductions: the extreme values, then the lowest rank whose value
+/// equals each (NaN matching NaN).
+fn allreduce_loc<C, B>(
+    comm: &C,
+    local: &B,
+    op: ReduceOp,
+    what: &str,
+) -> Result<(B::Owned, Vec<Rank>)>
+where
+    C: Communicator + ?Sized,
+    B: Buffer + ?Sized,
+{
+    let system = op.for_type::<B::Elem>(what)?;
+    let best = allreduce_with_op(comm, local, system)?;
+    let me = comm.rank();
+    let mine = local.contiguous();
+    let extreme = best.contiguous();
+    #[allow(clippy::eq_op)]
+    let holds: Vec<Rank> = mine
+        .iter()
+        .zip(extreme.iter())
+        .map(|(x, b)| {
+            let nan_both = x != x && b != b;
+            if x == b || nan_both {
+                me
+            } else {
+                Rank::MAX
+            }
+        })
+        .collect();
+    let mut ranks = vec![0 as Rank; holds.len()];
+    large::allreduce(comm, &holds, &mut ranks, SystemOperation::min());
+    drop(extreme);
+    Ok((best, ranks))
 }

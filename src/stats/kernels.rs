@@ -26,7 +26,9 @@ pub const LANES: usize = 16;
 const BLOCKS_PER_THREAD: usize = 4;
 
 /// Floating-point element types the kernels accept.
-pub trait Real: Element + std::ops::Add<Output = Self> + std::ops::Mul<Output = Self> {
+pub trait Real:
+    Element + PartialOrd + std::ops::Add<Output = Self> + std::ops::Mul<Output = Self>
+{
     /// Additive identity.
     const ZERO: Self;
     /// Multiplicative identity.

@@ -1,0 +1,390 @@
+//! In-place buffer collectives (`MPI_IN_PLACE`): reductions, scans, gathers, scatters and
+//! all-to-all on the caller's own buffer, with no second buffer allocated.
+//!
+//! Messages over [`max_message_bytes`](crate::max_message_bytes) go in pieces: reductions
+//! and scans piece by piece in place; the data-moving calls through point-to-point pieces
+//! (gather, scatter), broadcasts from each owner (allgather) or pairwise exchanges
+//! (all-to-all), so their memory stays the caller's buffer.
+
+use std::ffi::c_void;
+use std::sync::OnceLock;
+
+use mpi::datatype::Equivalence;
+use mpi::raw::AsRaw;
+use mpi::topology::{Communicator, Rank};
+
+use crate::collective::buffer::{with_contiguous_mut, BufferMut};
+use crate::collective::large::{self, max_elems, INTERNAL_TAG};
+use crate::collective::op::ReduceOp;
+use crate::collective::shape::{agree_lengths, check_root};
+use crate::error::{Error, Result};
+
+/// `MPI_IN_PLACE`, which mpi.h defines as a macro that bindgen cannot see: `(void *) 1` in
+/// Open MPI, `(void *) -1` in MPICH and the MPIs derived from it.
+fn in_place() -> *mut c_void {
+    static ADDRESS: OnceLock<usize> = OnceLock::new();
+    *ADDRESS.get_or_init(|| {
+        let version = mpi::environment::library_version().unwrap_or_default();
+        if version.contains("Open MPI") {
+            1
+        } else {
+            usize::MAX
+        }
+    }) as *mut c_void
+}
+
+/// In-place collectives on the caller's buffer (mpi4py's `Allreduce(MPI.IN_PLACE, buf)` and
+/// friends), for slices, `Vec`s and ndarray arrays (views in another layout go through one
+/// copy). Buffers must have the same length on every rank (checked across ranks in debug
+/// builds and under `MPIKIT_CHECK=1`); for the gathers, scatters and all-to-all that length
+/// is `size` blocks of equal length, block `r` belonging to rank `r`.
+///
+/// # Examples
+/// ```no_run
+/// use mpikit::prelude::*;
+/// use mpikit::ReduceOp;
+/// mpikit::run(|world| {
+///     let mut x = vec![world.rank() as f64, 1.0];
+///     world.allreduce_array_in_place(&mut x, ReduceOp::Sum)?; // x is now the total
+///     let mut all = vec![0u32; 2 * world.size_count()];
+///     let me = 2 * world.rank_index();
+///     all[me..me + 2].copy_from_slice(&[world.rank() as u32; 2]);
+///     world.allgather_array_in_place(&mut all)?; // every rank's block, in rank order
+///     Ok::<(), mpikit::Error>(())
+/// });
+/// ```
+pub trait InPlaceCollectives: Communicator {
+    /// Element-wise reduction of every rank's `buf` into `buf` on every rank (`MPI_Allreduce`
+    /// with `MPI_IN_PLACE`).
+    fn allreduce_array_in_place<B>(&self, buf: &mut B, op: ReduceOp) -> Result<()>
+    where
+        B: BufferMut + ?Sized,
+    {
+        let op = op.for_type::<B::Elem>("allreduce_array_in_place")?;
+        agree_lengths(self, buf.buffer_len(), true, "allreduce_array_in_place")?;
+        with_contiguous_mut(buf, |data| {
+            for r in large::pieces::<B::Elem>(data.len()) {
+                let piece = &mut data[r];
+                // SAFETY: a valid buffer of `piece.len()` elements of its datatype, reduced in
+                // place (MPI_IN_PLACE as the send buffer).
+                unsafe {
+                    mpi::ffi::MPI_Allreduce(
+                        in_place(),
+                        piece.as_mut_ptr().cast(),
+                        piece.len() as i32,
+                        B::Elem::equivalent_datatype().as_raw(),
+                        op.as_raw(),
+                        self.as_raw(),
+                    );
+                }
+            }
+        });
+        Ok(())
+    }
+
+    /// Element-wise reduction onto the root: the root's `buf` becomes the result; the other
+    /// ranks' buffers are only read (`MPI_Reduce` with `MPI_IN_PLACE` on the root).
+    fn reduce_array_in_place<B>(&self, root: Rank, buf: &mut B, op: ReduceOp) -> Result<()>
+    where
+        B: BufferMut + ?Sized,
+    {
+        check_root(self, root)?;
+        let op = op.for_type::<B::Elem>("reduce_array_in_place")?;
+        agree_lengths(self, buf.buffer_len(), true, "reduce_array_in_place")?;
+        let is_root = self.rank() == root;
+        with_contiguous_mut(buf, |data| {
+            for r in large::pieces::<B::Elem>(data.len()) {
+                let piece = &mut data[r];
+                let (send, recv) = if is_root {
+                    (in_place().cast_const(), piece.as_mut_ptr().cast())
+                } else {
+                    (piece.as_ptr().cast(), std::ptr::null_mut())
+                };
+                // SAFETY: valid buffers as MPI_Reduce needs them on each side.
+                unsafe {
+                    mpi::ffi::MPI_Reduce(
+                        send,
+                        recv,
+                        piece.len() as i32,
+                        B::Elem::equivalent_datatype().as_raw(),
+                        op.as_raw(),
+                        root,
+                        self.as_raw(),
+                    );
+                }
+            }
+        });
+        Ok(())
+    }
+
+    /// Inclusive prefix reduction in place (`MPI_Scan`): rank r's `buf` becomes
+    /// `x0 op ... op xr`.
+    fn scan_array_in_place<B>(&self, buf: &mut B, op: ReduceOp) -> Result<()>
+    where
+        B: BufferMut + ?Sized,
+    {
+        scan_in_place(self, buf, op, false).map(drop)
+    }
+
+    /// Exclusive prefix reduction in place (`MPI_Exscan`): rank r > 0's `buf` becomes
+    /// `x0 op ... op x(r-1)`; rank 0's is left unspecified, as MPI leaves it. Returns whether
+    /// this rank's buffer holds a result (`false` on rank 0).
+    fn exscan_array_in_place<B>(&self, buf: &mut B, op: ReduceOp) -> Result<bool>
+    where
+        B: BufferMut + ?Sized,
+    {
+        scan_in_place(self, buf, op, true)
+    }
+
+    /// Every rank's block, in rank order, into every rank's `buf` (`MPI_Allgather` with
+    /// `MPI_IN_PLACE`): rank r's own block `r` is sent, the others are overwritten.
+    fn allgather_array_in_place<B>(&self, buf: &mut B) -> Result<()>
+    where
+        B: BufferMut + ?Sized,
+    {
+        let block = blocks(self, buf.buffer_len(), "allgather_array_in_place")?;
+        let size = self.size() as usize;
+        with_contiguous_mut(buf, |data| {
+            if data.len() <= max_elems::<B::Elem>() {
+                // SAFETY: `data` holds `size` blocks of `block` elements.
+                unsafe {
+                    mpi::ffi::MPI_Allgather(
+                        in_place().cast_const(),
+                        0,
+                        B::Elem::equivalent_datatype().as_raw(),
+                        data.as_mut_ptr().cast(),
+                        block as i32,
+                        B::Elem::equivalent_datatype().as_raw(),
+                        self.as_raw(),
+                    );
+                }
+            } else {
+                for r in 0..size {
+                    large::broadcast(self, r as Rank, &mut data[r * block..(r + 1) * block]);
+                }
+            }
+        });
+        Ok(())
+    }
+
+    /// Every rank's block onto the root, in rank order (`MPI_Gather` with `MPI_IN_PLACE`):
+    /// the root's `buf` holds `size` blocks, its own already in place; every other rank's
+    /// `buf` is its one block.
+    fn gather_array_in_place<B>(&self, root: Rank, buf: &mut B) -> Result<()>
+    where
+        B: BufferMut + ?Sized,
+    {
+        check_root(self, root)?;
+        let block = root_blocks(self, root, buf.buffer_len(), "gather_array_in_place")?;
+        let (size, is_root) = (self.size() as usize, self.rank() == root);
+        let datatype = B::Elem::equivalent_datatype().as_raw();
+        with_contiguous_mut(buf, |data| {
+            if block * size <= max_elems::<B::Elem>() {
+                let (send, recv) = if is_root {
+                    (in_place().cast_const(), data.as_mut_ptr().cast())
+                } else {
+                    (data.as_ptr().cast(), std::ptr::null_mut())
+                };
+                // SAFETY: the root's buffer holds `size` blocks, the others' one block.
+                unsafe {
+                    mpi::ffi::MPI_Gather(
+                        send,
+                        block as i32,
+                        datatype,
+                        recv,
+                        block as i32,
+                        datatype,
+                        root,
+                        self.as_raw(),
+                    );
+                }
+            } else if is_root {
+                for r in (0..size).filter(|&r| r != root as usize) {
+                    let part = &mut data[r * block..(r + 1) * block];
+                    large::receive_into(self, r as Rank, INTERNAL_TAG, part);
+                }
+            } else {
+                large::send(self, root, INTERNAL_TAG, data);
+            }
+        });
+        Ok(())
+    }
+
+    /// The root's blocks out to the ranks (`MPI_Scatter` with `MPI_IN_PLACE`): the root's
+    /// `buf` holds `size` blocks and keeps its own; every other rank's `buf` receives its
+    /// one block.
+    fn scatter_array_in_place<B>(&self, root: Rank, buf: &mut B) -> Result<()>
+    where
+        B: BufferMut + ?Sized,
+    {
+        check_root(self, root)?;
+        let block = root_blocks(self, root, buf.buffer_len(), "scatter_array_in_place")?;
+        let (size, is_root) = (self.size() as usize, self.rank() == root);
+        let datatype = B::Elem::equivalent_datatype().as_raw();
+        with_contiguous_mut(buf, |data| {
+            if block * size <= max_elems::<B::Elem>() {
+                let (send, recv) = if is_root {
+                    (data.as_ptr().cast(), in_place())
+                } else {
+                    (std::ptr::null(), data.as_mut_ptr().cast())
+                };
+                // SAFETY: the root's buffer holds `size` blocks, the others' one block.
+                unsafe {
+                    mpi::ffi::MPI_Scatter(
+                        send,
+                        block as i32,
+                        datatype,
+                        recv,
+                        block as i32,
+                        datatype,
+                        root,
+                        self.as_raw(),
+                    );
+                }
+            } else if is_root {
+                for r in (0..size).filter(|&r| r != root as usize) {
+                    large::send(
+                        self,
+                        r as Rank,
+                        INTERNAL_TAG,
+                        &data[r * block..(r + 1) * block],
+                    );
+                }
+            } else {
+                large::receive_into(self, root, INTERNAL_TAG, data);
+            }
+        });
+        Ok(())
+    }
+
+    /// Personalised all-to-all in place (`MPI_Alltoall` with `MPI_IN_PLACE`): block `r` of
+    /// this rank's `buf` goes to rank `r`, and is replaced by the block rank `r` sent here.
+    fn alltoall_array_in_place<B>(&self, buf: &mut B) -> Result<()>
+    where
+        B: BufferMut + ?Sized,
+    {
+        let block = blocks(self, buf.buffer_len(), "alltoall_array_in_place")?;
+        let (size, rank) = (self.size() as usize, self.rank() as usize);
+        let datatype = B::Elem::equivalent_datatype().as_raw();
+        with_contiguous_mut(buf, |data| {
+            if data.len() <= max_elems::<B::Elem>() {
+                // SAFETY: `data` holds `size` blocks of `block` elements.
+                unsafe {
+                    mpi::ffi::MPI_Alltoall(
+                        in_place().cast_const(),
+                        0,
+                        datatype,
+                        data.as_mut_ptr().cast(),
+                        block as i32,
+                        datatype,
+                        self.as_raw(),
+                    );
+                }
+                return;
+            }
+            // Pairwise exchanges: at step s, ranks a and b with a + b = s (mod size) swap
+            // block b of a with block a of b, each in place, piece by piece.
+            for step in 0..size {
+                let partner = (step + size - rank) % size;
+                if partner == rank {
+                    continue;
+                }
+                let part = &mut data[partner * block..(partner + 1) * block];
+                for r in large::pieces::<B::Elem>(block) {
+                    let piece = &mut part[r];
+                    let mut status = std::mem::MaybeUninit::uninit();
+                    // SAFETY: a valid buffer, sent and replaced with a message of its length.
+                    unsafe {
+                        mpi::ffi::MPI_Sendrecv_replace(
+                            piece.as_mut_ptr().cast(),
+                            piece.len() as i32,
+                            datatype,
+                            partner as Rank,
+                            INTERNAL_TAG,
+                            partner as Rank,
+                            INTERNAL_TAG,
+                            self.as_raw(),
+                            status.as_mut_ptr(),
+                        );
+                    }
+                }
+            }
+        });
+        Ok(())
+    }
+}
+
+impl<C: Communicator + ?Sized> InPlaceCollectives for C {}
+
+fn scan_in_place<C, B>(comm: &C, buf: &mut B, op: ReduceOp, exclusive: bool) -> Result<bool>
+where
+    C: Communicator + ?Sized,
+    B: BufferMut + ?Sized,
+{
+    let what = if exclusive {
+        "exscan_array_in_place"
+    } else {
+        "scan_array_in_place"
+    };
+    let op = op.for_type::<B::Elem>(what)?;
+    agree_lengths(comm, buf.buffer_len(), true, what)?;
+    with_contiguous_mut(buf, |data| {
+        for r in large::pieces::<B::Elem>(data.len()) {
+            let piece = &mut data[r];
+            let scan = if exclusive {
+                mpi::ffi::MPI_Exscan
+            } else {
+                mpi::ffi::MPI_Scan
+            };
+            // SAFETY: a valid buffer of `piece.len()` elements, scanned in place.
+            unsafe {
+                scan(
+                    in_place(),
+                    piece.as_mut_ptr().cast(),
+                    piece.len() as i32,
+                    B::Elem::equivalent_datatype().as_raw(),
+                    op.as_raw(),
+                    comm.as_raw(),
+                );
+            }
+        }
+    });
+    Ok(!exclusive || comm.rank() > 0)
+}
+
+/// The block length of a buffer of `len` elements split into one block per rank; the same
+/// `Err` on every rank when `len` is not a multiple of the size (or, with checks, when the
+/// lengths differ).
+fn blocks<C: Communicator + ?Sized>(comm: &C, len: usize, what: &'static str) -> Result<usize> {
+    let size = comm.size() as usize;
+    let ok = len % size == 0;
+    agree_lengths(comm, len, ok, what)?;
+    if !ok {
+        return Err(Error::Shape(format!(
+            "{what}: a buffer of {len} elements is not {size} equal blocks"
+        )));
+    }
+    Ok(len / size)
+}
+
+/// The block length of a gather or scatter in place: the root holds `size` blocks, every
+/// other rank one block. With checks on, a root length that is not `size` blocks, or a
+/// rank's block that differs from the root's, is the same `Err` everywhere; without them a
+/// bad root length panics (which aborts the job: the other ranks know nothing of it).
+fn root_blocks<C: Communicator + ?Sized>(
+    comm: &C,
+    root: Rank,
+    len: usize,
+    what: &'static str,
+) -> Result<usize> {
+    let size = comm.size() as usize;
+    let is_root = comm.rank() == root;
+    let block = if is_root { len / size } else { len };
+    let ok = !is_root || len % size == 0;
+    agree_lengths(comm, block, ok, what)?;
+    assert!(
+        ok,
+        "mpikit: {what}: the root's buffer of {len} elements is not {size} equal blocks"
+    );
+    Ok(block)
+}

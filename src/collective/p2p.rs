@@ -1,0 +1,168 @@
+//! Exchanges with neighbours: send and receive in one call (`MPI_Sendrecv`, mpi4py's
+//! `sendrecv` / `Sendrecv` / `Sendrecv_replace`), objects and buffers, with [`PROC_NULL`]
+//! for "no rank" at the ends of a chain.
+
+use mpi::datatype::Equivalence;
+use mpi::raw::AsRaw;
+use mpi::topology::{Communicator, Rank};
+use mpi::Tag;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::collective::buffer::{with_contiguous_mut, Buffer, BufferMut};
+use crate::collective::large;
+use crate::collective::object::{ObjectCollectives, ObjectStatus};
+use crate::collective::pending::{start_each, Pending};
+use crate::error::{Error, Result};
+
+/// "No rank" (`MPI_PROC_NULL`, mpi4py's `MPI.PROC_NULL`): a send to it or a receive from it
+/// does nothing, so the ends of a chain of ranks need no special case. Accepted as the
+/// destination or source of [`send_object`](crate::ObjectCollectives::send_object),
+/// [`immediate_send_object`](crate::ObjectCollectives::immediate_send_object) and every call
+/// of [`SendReceive`].
+pub const PROC_NULL: Rank = mpi::ffi::MPI_PROC_NULL;
+
+/// Whether `rank` is a rank of `comm` or [`PROC_NULL`].
+pub(crate) fn check_peer<C: Communicator + ?Sized>(comm: &C, rank: Rank) -> Result<()> {
+    if rank == PROC_NULL || (0..comm.size()).contains(&rank) {
+        Ok(())
+    } else {
+        Err(Error::Rank {
+            rank,
+            size: comm.size(),
+        })
+    }
+}
+
+/// Send to one rank and receive from another in one deadlock-free step, for any rsmpi
+/// communicator and for [`World`](crate::World). Either side may be [`PROC_NULL`].
+///
+/// # Examples
+/// A shift along a chain: every rank passes its value to the right and gets its left
+/// neighbour's; the first rank gets nothing, the last rank's value goes nowhere.
+/// ```no_run
+/// use mpikit::prelude::*;
+/// use mpikit::PROC_NULL;
+/// mpikit::run(|world| {
+///     let (rank, size) = (world.rank(), world.size());
+///     let right = if rank + 1 < size { rank + 1 } else { PROC_NULL };
+///     let left = if rank > 0 { rank - 1 } else { PROC_NULL };
+///     let got: Option<String> = world.send_receive_object(&format!("from {rank}"), right, left)?;
+///     assert_eq!(got.is_none(), rank == 0);
+///     // The same with buffers: the halo cell arrives in place, the ends stay untouched.
+///     let mut halo = [-1.0f64];
+///     world.send_receive_into(&[rank as f64], right, &mut halo, left)?;
+///     Ok::<(), mpikit::Error>(())
+/// });
+/// ```
+pub trait SendReceive: Communicator {
+    /// Sends `value` to `dest` and receives an object from `source` (tag 0 both ways);
+    /// `None` when `source` is [`PROC_NULL`]. Objects of any size, in pieces past
+    /// [`max_message_bytes`](crate::max_message_bytes).
+    fn send_receive_object<T, R>(&self, value: &T, dest: Rank, source: Rank) -> Result<Option<R>>
+    where
+        T: Serialize + ?Sized,
+        R: DeserializeOwned,
+    {
+        Ok(self
+            .send_receive_object_with_tags(value, dest, 0, source, 0)?
+            .map(|(v, _)| v))
+    }
+
+    /// [`send_receive_object`](Self::send_receive_object) with the tags given, and the
+    /// status of what arrived.
+    fn send_receive_object_with_tags<T, R>(
+        &self,
+        value: &T,
+        dest: Rank,
+        send_tag: Tag,
+        source: Rank,
+        receive_tag: Tag,
+    ) -> Result<Option<(R, ObjectStatus)>>
+    where
+        T: Serialize + ?Sized,
+        R: DeserializeOwned,
+    {
+        check_peer(self, dest)?;
+        check_peer(self, source)?;
+        // The send goes out without blocking, so two ranks exchanging large objects with
+        // each other cannot both wait in a send.
+        let sending = self.immediate_send_object(dest, send_tag, value)?;
+        let got = if source == PROC_NULL {
+            None
+        } else {
+            Some(self.receive_object(Some(source), Some(receive_tag))?)
+        };
+        sending.wait();
+        Ok(got)
+    }
+
+    /// Sends `send` to `dest` and receives into `recv` from `source` (`MPI_Sendrecv`, tag
+    /// 0): `recv` must be as long as what `source` sends. With `source` [`PROC_NULL`], `recv`
+    /// is left as it was. Buffers of any size, in pieces.
+    fn send_receive_into<B, R>(
+        &self,
+        send: &B,
+        dest: Rank,
+        recv: &mut R,
+        source: Rank,
+    ) -> Result<()>
+    where
+        B: Buffer + ?Sized,
+        R: BufferMut<Elem = B::Elem> + ?Sized,
+    {
+        check_peer(self, dest)?;
+        check_peer(self, source)?;
+        let send = send.contiguous();
+        let datatype = B::Elem::equivalent_datatype().as_raw();
+        with_contiguous_mut(recv, |recv| {
+            let mut requests = start_each(large::pieces::<B::Elem>(recv.len()), |r, req| {
+                // SAFETY: `recv` outlives the requests, which are waited for below.
+                unsafe {
+                    mpi::ffi::MPI_Irecv(
+                        recv[r.clone()].as_mut_ptr().cast(),
+                        r.len() as i32,
+                        datatype,
+                        source,
+                        0,
+                        self.as_raw(),
+                        req,
+                    );
+                }
+            });
+            requests.extend(start_each(
+                large::pieces::<B::Elem>(send.len()),
+                |r, req| {
+                    // SAFETY: `send` outlives the requests, which are waited for below.
+                    unsafe {
+                        mpi::ffi::MPI_Isend(
+                            send[r.clone()].as_ptr().cast(),
+                            r.len() as i32,
+                            datatype,
+                            dest,
+                            0,
+                            self.as_raw(),
+                            req,
+                        );
+                    }
+                },
+            ));
+            Pending::new(requests, (), None).wait();
+        });
+        Ok(())
+    }
+
+    /// Sends `buf` to `dest` and replaces it with what `source` sends (`MPI_Sendrecv_replace`,
+    /// tag 0), which must be as long. With `source` [`PROC_NULL`], `buf` is left as it was.
+    fn send_receive_replace_into<B>(&self, buf: &mut B, dest: Rank, source: Rank) -> Result<()>
+    where
+        B: BufferMut + ?Sized,
+    {
+        // MPI_Sendrecv_replace buffers the outgoing data internally too; one copy here lets
+        // the pieces of both directions travel at once.
+        let outgoing = buf.contiguous().into_owned();
+        self.send_receive_into(&outgoing[..], dest, buf, source)
+    }
+}
+
+impl<C: Communicator + ?Sized> SendReceive for C {}

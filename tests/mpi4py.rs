@@ -1,0 +1,299 @@
+//! The mpi4py calls added on top of the basic collectives, on 1, 2, 3, 4 and 8 ranks, with
+//! MPI's message sizes and with 64-byte pieces: sendrecv and PROC_NULL (objects and buffers),
+//! in-place collectives (bit for bit the out-of-place results), logical and bitwise
+//! operations, bool and complex elements, MAXLOC / MINLOC, reduce_local.
+//!
+//! No libtest harness: run plainly it relaunches itself under mpirun (see tests/collectives.rs).
+
+mod common;
+
+use mpikit::mpi::topology::Rank;
+use mpikit::num_complex::Complex64;
+use mpikit::prelude::*;
+use mpikit::{reduce_local_into, Error, ReduceOp, World, MAX_MESSAGE_ENV, PROC_NULL};
+
+fn main() {
+    common::spmd_main(
+        "mpi4py",
+        &[1, 2, 3, 4, 8],
+        &[&[], &[(MAX_MESSAGE_ENV, "64")]],
+        rank_checks,
+    );
+}
+
+fn rank_checks() {
+    mpikit::run(|world| {
+        let (rank, size) = (world.rank(), world.size());
+        shifts(world, rank, size)?;
+        for len in [0usize, 1, 7, 301] {
+            in_place_equals_out_of_place(world, rank, size, len)?;
+        }
+        operations_and_types(world, rank, size)?;
+        locations(world, rank, size)?;
+        common::report_ok("mpi4py", world.comm());
+        Ok::<(), Error>(())
+    });
+}
+
+fn neighbours(rank: Rank, size: Rank) -> (Rank, Rank) {
+    let right = if rank + 1 < size { rank + 1 } else { PROC_NULL };
+    let left = if rank > 0 { rank - 1 } else { PROC_NULL };
+    (left, right)
+}
+
+/// A shift along a chain with PROC_NULL ends, and around a ring, of objects and buffers.
+fn shifts(world: &World, rank: Rank, size: Rank) -> Result<(), Error> {
+    let (left, right) = neighbours(rank, size);
+    let got: Option<String> = world.send_receive_object(&format!("from {rank}"), right, left)?;
+    assert_eq!(got, (rank > 0).then(|| format!("from {}", rank - 1)));
+
+    // Large objects both ways at once around the ring (pieces with 64-byte messages).
+    let (next, prev) = ((rank + 1) % size, (rank + size - 1) % size);
+    let big: Vec<u64> = (0..5000).map(|i| i * 31 + rank as u64).collect();
+    let (back, status) = world
+        .send_receive_object_with_tags::<_, Vec<u64>>(&big, next, 7, prev, 7)?
+        .expect("a ring has a left neighbour");
+    assert_eq!(
+        back,
+        (0..5000).map(|i| i * 31 + prev as u64).collect::<Vec<_>>()
+    );
+    assert_eq!((status.source, status.tag), (prev, 7));
+
+    // Buffers: the halo at the chain's start stays untouched.
+    let mut halo = [-1.0f64, -1.0];
+    world.send_receive_into(&[rank as f64, 0.5], right, &mut halo, left)?;
+    let want = if rank > 0 {
+        [(rank - 1) as f64, 0.5]
+    } else {
+        [-1.0, -1.0]
+    };
+    assert_eq!(halo, want);
+    // Larger than a piece, around the ring, in place.
+    let mut ring: Vec<u32> = (0..1000).map(|i| i + 10_000 * rank as u32).collect();
+    world.send_receive_replace_into(&mut ring, next, prev)?;
+    assert_eq!(
+        ring,
+        (0..1000)
+            .map(|i| i + 10_000 * prev as u32)
+            .collect::<Vec<_>>()
+    );
+    // Replacing from PROC_NULL keeps the buffer.
+    let mut keep = vec![rank; 3];
+    world.send_receive_replace_into(&mut keep, right, left)?;
+    assert_eq!(keep, vec![if rank > 0 { rank - 1 } else { 0 }; 3]);
+
+    // Sending to PROC_NULL does nothing; receiving from it is an error, not a hang.
+    world.send_object(PROC_NULL, 3, &"nobody")?;
+    world.immediate_send_object(PROC_NULL, 3, &"nobody")?.wait();
+    assert!(world
+        .receive_object::<String>(Some(PROC_NULL), None)
+        .is_err());
+    assert!(world
+        .send_receive_object::<_, u8>(&1u8, size, left)
+        .is_err());
+    Ok(())
+}
+
+/// Rounding-sensitive values: element i of rank r.
+fn value(rank: Rank, i: usize) -> f64 {
+    0.1 * (rank + 1) as f64 * (i as f64 + 0.3) + 1e-3 / (i as f64 + 1.0)
+}
+
+fn bits(x: &[f64]) -> Vec<u64> {
+    x.iter().map(|v| v.to_bits()).collect()
+}
+
+/// Every in-place call gives the out-of-place call's bits; empty and odd lengths too.
+fn in_place_equals_out_of_place(
+    world: &World,
+    rank: Rank,
+    size: Rank,
+    len: usize,
+) -> Result<(), Error> {
+    let mine: Vec<f64> = (0..len).map(|i| value(rank, i)).collect();
+    let (p, me) = (size as usize, rank as usize);
+    for op in [ReduceOp::Sum, ReduceOp::Max, ReduceOp::Product] {
+        let want = world.allreduce_array(&mine, op)?;
+        let mut buf = mine.clone();
+        world.allreduce_array_in_place(&mut buf, op)?;
+        assert_eq!(bits(&buf), bits(&want), "allreduce {op:?} of {len}");
+
+        let want = world.scan_array(&mine, op)?;
+        let mut buf = mine.clone();
+        world.scan_array_in_place(&mut buf, op)?;
+        assert_eq!(bits(&buf), bits(&want), "scan {op:?}");
+
+        let want = world.exscan_array(&mine, op)?;
+        let mut buf = mine.clone();
+        let has = world.exscan_array_in_place(&mut buf, op)?;
+        assert_eq!(has, rank > 0);
+        if let Some(w) = want {
+            assert_eq!(bits(&buf), bits(&w), "exscan {op:?}");
+        }
+        for root in 0..size {
+            let want = world.reduce_array(root, &mine, op)?;
+            let mut buf = mine.clone();
+            world.reduce_array_in_place(root, &mut buf, op)?;
+            match want {
+                Some(w) => assert_eq!(bits(&buf), bits(&w), "reduce {op:?} to {root}"),
+                None => assert_eq!(bits(&buf), bits(&mine), "a non-root's buffer is only read"),
+            }
+        }
+    }
+    // Blocks of `len` per rank.
+    let everyone: Vec<f64> = (0..p)
+        .flat_map(|r| (0..len).map(move |i| value(r as Rank, i)))
+        .collect();
+    let mut all = vec![f64::NAN; p * len];
+    all[me * len..(me + 1) * len].copy_from_slice(&mine);
+    world.allgather_array_in_place(&mut all)?;
+    assert_eq!(bits(&all), bits(&everyone), "allgather of {len} per rank");
+    for root in 0..size {
+        let is_root = rank == root;
+        let mut buf = if is_root {
+            let mut b = vec![f64::NAN; p * len];
+            b[me * len..(me + 1) * len].copy_from_slice(&mine);
+            b
+        } else {
+            mine.clone()
+        };
+        world.gather_array_in_place(root, &mut buf)?;
+        if is_root {
+            assert_eq!(bits(&buf), bits(&everyone), "gather to {root}");
+        }
+        let mut buf = if is_root {
+            everyone.clone()
+        } else {
+            vec![0.0; len]
+        };
+        world.scatter_array_in_place(root, &mut buf)?;
+        let want: Vec<f64> = (0..len).map(|i| value(rank, i)).collect();
+        if is_root {
+            assert_eq!(bits(&buf), bits(&everyone), "the root keeps its buffer");
+        } else {
+            assert_eq!(bits(&buf), bits(&want), "scatter from {root}");
+        }
+    }
+    // All-to-all: block r of rank s holds (s, r, i); afterwards block s of rank r does.
+    let code = |s: usize, r: usize, i: usize| (s * 1_000_000 + r * 1000 + i) as f64;
+    let mut blocks: Vec<f64> = (0..p)
+        .flat_map(|r| (0..len).map(move |i| code(me, r, i)))
+        .collect();
+    world.alltoall_array_in_place(&mut blocks)?;
+    let want: Vec<f64> = (0..p)
+        .flat_map(|s| (0..len).map(move |i| code(s, me, i)))
+        .collect();
+    assert_eq!(blocks, want, "alltoall of {len} per block");
+    Ok(())
+}
+
+/// Logical and bitwise operations against a serial fold; bool and complex elements; the
+/// combinations MPI does not define are the same Err everywhere.
+fn operations_and_types(world: &World, rank: Rank, size: Rank) -> Result<(), Error> {
+    let word = |r: Rank| (0x9e37_79b9u32.wrapping_mul(r as u32 + 1)) ^ (r as u32) << 3;
+    let fold = |f: fn(u32, u32) -> u32| (0..size).map(word).reduce(f).unwrap();
+    let x = vec![word(rank); 3];
+    assert_eq!(
+        world.allreduce_array(&x, ReduceOp::BitAnd)?,
+        vec![fold(|a, b| a & b); 3]
+    );
+    assert_eq!(
+        world.allreduce_array(&x, ReduceOp::BitOr)?,
+        vec![fold(|a, b| a | b); 3]
+    );
+    assert_eq!(
+        world.allreduce_array(&x, ReduceOp::BitXor)?,
+        vec![fold(|a, b| a ^ b); 3]
+    );
+    let odd = rank % 2 == 1;
+    let odd_ranks = (0..size).filter(|r| r % 2 == 1).count();
+    assert_eq!(
+        world.allreduce_scalar(odd, ReduceOp::LogicalOr)?,
+        odd_ranks > 0
+    );
+    assert_eq!(
+        world.allreduce_scalar(odd, ReduceOp::LogicalAnd)?,
+        odd_ranks == size as usize
+    );
+    assert_eq!(
+        world.allreduce_scalar(odd, ReduceOp::LogicalXor)?,
+        odd_ranks % 2 == 1
+    );
+    assert_eq!(
+        world.allreduce_scalar(i64::from(rank != 1), ReduceOp::LogicalAnd)?,
+        (0..size).all(|r| r != 1) as i64
+    );
+    let flags: Vec<bool> = world.allgather_rows(&[odd, !odd])?;
+    assert_eq!(flags.len(), 2 * size as usize);
+    let z = Complex64::new(1.0, rank as f64);
+    let sum = world.allreduce_scalar(z, ReduceOp::Sum)?;
+    assert_eq!(
+        sum,
+        Complex64::new(size as f64, (size * (size - 1) / 2) as f64)
+    );
+    let product = world.allreduce_array(&vec![z], ReduceOp::Product)?;
+    let want = (0..size)
+        .map(|r| Complex64::new(1.0, r as f64))
+        .fold(Complex64::new(1.0, 0.0), |a, b| a * b);
+    assert!((product[0] - want).norm() <= 1e-12 * want.norm().max(1.0));
+    let moved =
+        world.broadcast_array(0, (rank == 0).then_some(&vec![Complex64::new(2.5, -1.0)]))?;
+    assert_eq!(moved, vec![Complex64::new(2.5, -1.0)]);
+    for refused in [
+        world.allreduce_scalar(1.5f64, ReduceOp::BitXor).map(drop),
+        world.allreduce_scalar(true, ReduceOp::Sum).map(drop),
+        world.allreduce_scalar(z, ReduceOp::Max).map(drop),
+        world.allreduce_array_in_place(&mut [0.5f32], ReduceOp::LogicalOr),
+    ] {
+        let msg = refused
+            .expect_err("MPI defines no such operation")
+            .to_string();
+        assert!(msg.contains("MPI defines no"), "{msg}");
+    }
+    // reduce_local: the same combination without communication.
+    let mut acc = vec![0b1010u8, 7, 255];
+    reduce_local_into(&[0b0110u8, 1, 1], &mut acc, ReduceOp::BitXor)?;
+    assert_eq!(acc, vec![0b1100, 6, 254]);
+    let mut prod = [2.0f64, -1.0];
+    reduce_local_into(&[3.0f64, 4.0], &mut prod, ReduceOp::Product)?;
+    assert_eq!(prod, [6.0, -4.0]);
+    assert!(reduce_local_into(&[1u8], &mut [0u8; 2], ReduceOp::Sum).is_err());
+    Ok(())
+}
+
+/// MAXLOC / MINLOC: ties to the lowest rank, as MPI's rule has it.
+fn locations(world: &World, rank: Rank, size: Rank) -> Result<(), Error> {
+    let mine = vec![
+        (rank % 2) as f64,
+        5.0,
+        -(rank as f64),
+        (rank * 7 % 5) as f64,
+    ];
+    let (max, at) = world.allreduce_maxloc(&mine)?;
+    let (min, at_min) = world.allreduce_minloc(&mine)?;
+    // Serial: every rank's vector, first index of the extreme.
+    let all: Vec<Vec<f64>> = (0..size)
+        .map(|r| vec![(r % 2) as f64, 5.0, -(r as f64), (r * 7 % 5) as f64])
+        .collect();
+    for e in 0..4 {
+        let column: Vec<f64> = all.iter().map(|v| v[e]).collect();
+        let hi = column.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let lo = column.iter().cloned().fold(f64::INFINITY, f64::min);
+        assert_eq!(max[e], hi);
+        assert_eq!(min[e], lo);
+        assert_eq!(
+            at[e],
+            column.iter().position(|&v| v == hi).unwrap() as Rank,
+            "maxloc {e}"
+        );
+        assert_eq!(
+            at_min[e],
+            column.iter().position(|&v| v == lo).unwrap() as Rank,
+            "minloc {e}"
+        );
+    }
+    let (_, ints) = world.allreduce_maxloc(&[rank as u64 / 2])?;
+    assert_eq!(ints, vec![(size - 1) / 2 * 2]);
+    assert!(world.allreduce_maxloc(&[true]).is_err());
+    Ok(())
+}
