@@ -83,6 +83,7 @@ pub use collective::op::{reduce_local_into, ReduceOp};
 pub use collective::p2p::{SendReceive, PROC_NULL};
 pub use collective::pending::Pending;
 pub use collective::reduce::ArrayReductions;
+pub use collective::requests::{BufferStatus, Completion, ObjectMessages, Receiving, RequestSet};
 pub use collective::shape::MAX_DIMS;
 pub use data::alloc::{
     advise_huge_pages, par_arange, par_from_fn, zeroed_vec, HUGE_PAGE_THRESHOLD,
@@ -141,6 +142,7 @@ pub mod prelude {
     pub use crate::collective::object::ObjectCollectives;
     pub use crate::collective::p2p::SendReceive;
     pub use crate::collective::reduce::ArrayReductions;
+    pub use crate::collective::requests::ObjectMessages;
     pub use crate::data::partition::Blocks;
     pub use mpi::collective::{CommunicatorCollectives, Root};
     pub use mpi::topology::Communicator;

@@ -136,3 +136,10 @@ fn shift() {
         });
     }
 }
+
+#[test]
+fn wait_any() {
+    check("wait_any", &[], |np| {
+        format!("ok: {} answers from {} workers", np - 1, np - 1)
+    });
+}

@@ -10,7 +10,7 @@ mod common;
 use mpikit::mpi::topology::Rank;
 use mpikit::num_complex::Complex64;
 use mpikit::prelude::*;
-use mpikit::{reduce_local_into, Error, ReduceOp, World, MAX_MESSAGE_ENV, PROC_NULL};
+use mpikit::{reduce_local_into, Error, ReduceOp, RequestSet, World, MAX_MESSAGE_ENV, PROC_NULL};
 
 fn main() {
     common::spmd_main(
@@ -30,6 +30,7 @@ fn rank_checks() {
         }
         operations_and_types(world, rank, size)?;
         locations(world, rank, size)?;
+        requests(world, rank, size)?;
         common::report_ok("mpi4py", world.comm());
         Ok::<(), Error>(())
     });
@@ -295,5 +296,119 @@ fn locations(world: &World, rank: Rank, size: Rank) -> Result<(), Error> {
     let (_, ints) = world.allreduce_maxloc(&[rank as u64 / 2])?;
     assert_eq!(ints, vec![(size - 1) / 2 * 2]);
     assert!(world.allreduce_maxloc(&[true]).is_err());
+    Ok(())
+}
+
+/// Non-blocking object receives in request sets (every request handed out exactly once),
+/// probes of objects and buffers, synchronous sends, cancel, and compute overlapping a
+/// non-blocking allreduce.
+fn requests(world: &World, rank: Rank, size: Rank) -> Result<(), Error> {
+    use mpikit::mpi::point_to_point::{Destination, Source};
+    // Workers answer in reverse rank order, each after a pause, some with large objects.
+    let answer = |r: Rank| -> Vec<u64> {
+        (0..if r % 2 == 0 { 3000 } else { 3 })
+            .map(|i| i * r as u64)
+            .collect()
+    };
+    if rank == 0 {
+        let mut set = RequestSet::new();
+        for w in 1..size {
+            set.push(world.immediate_receive_object::<Vec<u64>>(Some(w), Some(5))?);
+        }
+        let mut seen = Vec::new();
+        while let Some((index, got)) = set.wait_any() {
+            let (value, status) = got?;
+            assert_eq!(status.source, index as Rank + 1);
+            assert_eq!(value, answer(status.source));
+            seen.push(index);
+        }
+        seen.sort_unstable();
+        assert_eq!(
+            seen,
+            (0..size as usize - 1).collect::<Vec<_>>(),
+            "each request once"
+        );
+        assert!(set.wait_any().is_none() && set.test_some().is_empty());
+    } else {
+        std::thread::sleep(std::time::Duration::from_millis(5 * (size - rank) as u64));
+        world.synchronous_send_object(0, 5, &answer(rank))?;
+    }
+    world.barrier();
+
+    // Sends in a set too; test_all until done.
+    let mut sends = RequestSet::new();
+    for dest in 0..size {
+        sends.push(world.immediate_send_object(dest, 6, &(rank, dest))?);
+    }
+    let mut got = Vec::new();
+    for _ in 0..size {
+        let ((from, to), _) = world.receive_object::<(Rank, Rank)>(None, Some(6))?;
+        assert_eq!(to, rank);
+        got.push(from);
+    }
+    let mut completed = Vec::new();
+    while !sends.test_all(&mut completed) {
+        std::thread::yield_now();
+    }
+    assert_eq!(completed.len(), size as usize);
+    got.sort_unstable();
+    assert_eq!(got, (0..size).collect::<Vec<_>>());
+
+    // Probes: the next rank's object and buffer, looked at before they are received.
+    let (next, prev) = ((rank + 1) % size, (rank + size - 1) % size);
+    let word = format!("rank {rank} says hello");
+    let sending = world.immediate_synchronous_send_object(next, 9, &word)?;
+    let probed = world.probe_object(Some(prev), Some(9))?;
+    assert_eq!((probed.source, probed.tag), (prev, 9));
+    let (text, status) = world.receive_object::<String>(Some(prev), Some(9))?;
+    assert_eq!(text, format!("rank {prev} says hello"));
+    assert_eq!(probed.bytes, status.bytes, "probe tells the encoded size");
+    assert_eq!(
+        status.bytes,
+        1 + text.len(),
+        "bincode: a one-byte length, then the text"
+    );
+    sending.wait();
+    let cells = [rank as u32; 5];
+    let mut outgoing = world.process_at_rank(next).immediate_send_with_tag(
+        mpikit::mpi::request::StaticScope,
+        Box::leak(Box::new(cells)),
+        10,
+    );
+    let b = world.probe_buffer::<u32>(Some(prev), Some(10))?;
+    assert_eq!((b.source, b.tag, b.count), (prev, 10, 5));
+    let mut into = [0u32; 5];
+    world
+        .process_at_rank(prev)
+        .receive_into_with_tag(&mut into[..], 10);
+    assert_eq!(into, [prev as u32; 5]);
+    loop {
+        match outgoing.test() {
+            Ok(_) => break,
+            Err(req) => outgoing = req,
+        }
+    }
+    world.barrier();
+    assert!(
+        world.immediate_probe_object(None, Some(99))?.is_none(),
+        "nothing was sent with tag 99"
+    );
+
+    // A receive nobody answers is cancelled; the communicator goes on.
+    let lonely = world.immediate_receive_object::<u8>(None, Some(77))?;
+    lonely.cancel();
+
+    // Compute while a large non-blocking allreduce travels.
+    let x: Vec<f64> = (0..200_000)
+        .map(|i| (i % 97) as f64 + rank as f64)
+        .collect();
+    let pending = world.immediate_allreduce_array(&x, ReduceOp::Sum)?;
+    let local: f64 = x.iter().map(|v| v.sqrt()).sum();
+    let total = pending.wait();
+    assert!(local > 0.0);
+    let s = (size * (size - 1) / 2) as f64;
+    for (i, v) in total.iter().enumerate().step_by(997) {
+        assert_eq!(*v, size as f64 * (i % 97) as f64 + s);
+    }
     Ok(())
 }

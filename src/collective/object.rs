@@ -12,17 +12,17 @@
 //! an [`Error::Encode`] on every rank of a collective.
 
 use mpi::collective::{CommunicatorCollectives, Root};
-use mpi::datatype::Equivalence;
-use mpi::point_to_point::{Destination, Source, Status};
-use mpi::raw::AsRaw;
+use mpi::point_to_point::{Source, Status};
 use mpi::topology::{Communicator, Rank};
 use mpi::Tag;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::collective::large;
+use crate::collective::message::{
+    encoded_message, immediate_send_message, receive_matched, send_message,
+};
 use crate::collective::p2p::{check_peer, PROC_NULL};
-use crate::collective::pending::start_each;
 use crate::collective::shape::check_root;
 use crate::data::alloc::zeroed_vec;
 use crate::error::{Error, Result};
@@ -33,15 +33,15 @@ const FAILED: u64 = u64::MAX;
 /// Marks a list of the wrong length in a size exchange.
 const WRONG_LENGTH: u64 = u64::MAX - 1;
 
-/// Length prefix of a point-to-point object message.
-const HEADER: usize = 8;
-
 fn config() -> bincode::config::Configuration {
     bincode::config::standard()
 }
 
 /// `value` as bincode bytes after `prefix` zero bytes.
-fn encode<T: Serialize + ?Sized>(value: &T, prefix: usize) -> std::result::Result<Vec<u8>, String> {
+pub(crate) fn encode<T: Serialize + ?Sized>(
+    value: &T,
+    prefix: usize,
+) -> std::result::Result<Vec<u8>, String> {
     let mut bytes = vec![0u8; prefix];
     encode_into(value, &mut bytes)?;
     Ok(bytes)
@@ -60,7 +60,7 @@ fn encode_into<T: Serialize + ?Sized>(
 }
 
 /// Decodes all of `bytes` as a `T`; trailing bytes mean another type was sent.
-fn decode<T: DeserializeOwned>(bytes: &[u8], from: Option<Rank>) -> Result<T> {
+pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8], from: Option<Rank>) -> Result<T> {
     let fail = |message: String| Error::Decode { from, message };
     let (value, used) =
         bincode::serde::decode_from_slice(bytes, config()).map_err(|e| fail(e.to_string()))?;
@@ -119,10 +119,7 @@ pub trait ObjectCollectives: Communicator {
             return Ok(());
         }
         let bytes = encoded_message(value)?;
-        let proc = self.process_at_rank(dest);
-        let first = first_piece(bytes.len());
-        proc.send_with_tag(&bytes[..first], tag);
-        large::send(self, dest, tag, &bytes[first..]);
+        send_message(self, dest, tag, &bytes, false);
         Ok(())
     }
 
@@ -139,24 +136,7 @@ pub trait ObjectCollectives: Communicator {
             return Ok(crate::Pending::new(Vec::new(), (), None));
         }
         let bytes = encoded_message(value)?;
-        let first = first_piece(bytes.len());
-        let rest = large::pieces::<u8>(bytes.len() - first).map(|r| r.start + first..r.end + first);
-        let requests = start_each(std::iter::once(0..first).chain(rest), |r, req| {
-            // SAFETY: an Isend of a heap buffer that the returned Pending owns until the
-            // request completes.
-            unsafe {
-                mpi::ffi::MPI_Isend(
-                    bytes[r.clone()].as_ptr().cast(),
-                    r.len() as i32,
-                    u8::equivalent_datatype().as_raw(),
-                    dest,
-                    tag,
-                    self.as_raw(),
-                    req,
-                );
-            }
-        });
-        Ok(crate::Pending::new(requests, (), Some(Box::new(bytes))))
+        Ok(immediate_send_message(self, dest, tag, bytes, false))
     }
 
     /// Receives one object (mpi4py's `recv`). `None` for `source` or `tag` matches any
@@ -181,45 +161,7 @@ pub trait ObjectCollectives: Communicator {
             (None, Some(t)) => self.any_process().matched_probe_with_tag(t),
             (None, None) => self.any_process().matched_probe(),
         };
-        let from = status.source_rank();
-        let count = status.count(u8::equivalent_datatype()) as usize;
-        let mut first = vec![0u8; count];
-        msg.matched_receive_into(&mut first[..]);
-        let bad = |m: &str| Error::Decode {
-            from: Some(from),
-            message: m.to_string(),
-        };
-        let header: [u8; HEADER] = first
-            .get(..HEADER)
-            .and_then(|h| h.try_into().ok())
-            .ok_or_else(|| bad("message shorter than its 8-byte header: not an mpikit object"))?;
-        let total = u64::from_le_bytes(header) as usize;
-        if count > HEADER + total
-            || (count < HEADER + total && count != first_piece(HEADER + total))
-        {
-            return Err(bad(
-                "message length does not match its header: not an mpikit object",
-            ));
-        }
-        let mut bytes = if count == HEADER + total {
-            first
-        } else {
-            let mut all = zeroed_vec(HEADER + total);
-            all[..count].copy_from_slice(&first);
-            drop(first);
-            large::receive_into(self, from, status.tag(), &mut all[count..]);
-            all
-        };
-        let value = decode(&bytes[HEADER..], Some(from))?;
-        bytes.clear();
-        Ok((
-            value,
-            ObjectStatus {
-                source: from,
-                tag: status.tag(),
-                bytes: total,
-            },
-        ))
+        receive_matched(self, msg, status)
     }
 
     /// Sends the root's value to every rank (mpi4py's `bcast`). `value` is `Some` on the
@@ -442,22 +384,6 @@ pub(crate) fn encode_bytes<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> 
 /// Decodes bytes from [`encode_bytes`].
 pub(crate) fn decode_bytes<T: DeserializeOwned>(bytes: &[u8], from: Option<Rank>) -> Result<T> {
     decode(bytes, from)
-}
-
-/// The point-to-point message: 8-byte length, then the bincode bytes.
-fn encoded_message<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
-    let mut bytes = encode(value, HEADER).map_err(|message| Error::Encode {
-        rank: None,
-        message,
-    })?;
-    let len = (bytes.len() - HEADER) as u64;
-    bytes[..HEADER].copy_from_slice(&len.to_le_bytes());
-    Ok(bytes)
-}
-
-/// Bytes in the first message of an object message of `len` bytes.
-fn first_piece(len: usize) -> usize {
-    len.min(large::max_message_bytes().max(2 * HEADER))
 }
 
 fn encode_failure(rank: Rank, encoded: Option<std::result::Result<Vec<u8>, String>>) -> Error {

@@ -84,6 +84,15 @@ impl<A> Pending<A> {
         flag != 0
     }
 
+    /// The result, if the operation has completed; afterwards the `Pending` is spent.
+    pub(crate) fn take_if_complete(&mut self) -> Option<A> {
+        if self.value.is_some() && self.is_complete() {
+            self.value.take()
+        } else {
+            None
+        }
+    }
+
     /// Blocks until the operation completes and returns its result.
     pub fn wait(mut self) -> A {
         self.wait_all();

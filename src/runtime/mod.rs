@@ -2,6 +2,7 @@
 //! job, agreement on outcomes, time limits, progress lines and per-phase reports.
 
 pub(crate) mod agree;
+pub(crate) mod backoff;
 pub(crate) mod launcher;
 pub(crate) mod panic;
 pub(crate) mod progress;

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::collective::object::ObjectCollectives;
 use crate::error::Result;
+use crate::runtime::backoff::Backoff;
 use crate::runtime::panic::catch_panic;
 use crate::runtime::world::Comm;
 
@@ -456,25 +457,4 @@ fn failed<R>(range: Range<usize>, message: &str) -> Vec<TaskResult<R>> {
             })
         })
         .collect()
-}
-
-/// Polling pause for rank 0's loop: spins briefly, then sleeps up to 200 µs, so a waiting
-/// root answers quickly without taking a core from the workers.
-#[derive(Default)]
-struct Backoff(u32);
-
-impl Backoff {
-    fn reset(&mut self) {
-        self.0 = 0;
-    }
-
-    fn wait(&mut self) {
-        self.0 = self.0.saturating_add(1);
-        if self.0 <= 64 {
-            std::thread::yield_now();
-        } else {
-            let micros = (u64::from(self.0 - 64) * 5).min(200);
-            std::thread::sleep(std::time::Duration::from_micros(micros));
-        }
-    }
 }

@@ -1,0 +1,396 @@
+//! Non-blocking object receives, probes, synchronous sends, and sets of requests that are
+//! waited for or tested together (mpi4py's `irecv`, `probe`, `iprobe`, `ssend`, `issend`,
+//! `waitany`, `testany`, `waitall`, `testall`, `waitsome`, `testsome`).
+
+use mpi::datatype::Equivalence;
+use mpi::point_to_point::{Message, Source, Status};
+use mpi::topology::{Communicator, Rank};
+use mpi::Tag;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::collective::element::Element;
+use crate::collective::message::{
+    encoded_message, immediate_send_message, probed_bytes, receive_matched, send_message,
+};
+use crate::collective::object::ObjectStatus;
+use crate::collective::p2p::{check_peer, PROC_NULL};
+use crate::collective::pending::Pending;
+use crate::collective::shape::check_root;
+use crate::error::{Error, Result};
+use crate::runtime::backoff::Backoff;
+
+/// What a probe found for a buffer message: sender, tag and element count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BufferStatus {
+    /// The sender's rank.
+    pub source: Rank,
+    /// The message tag.
+    pub tag: Tag,
+    /// Elements of the probed type in the message.
+    pub count: usize,
+}
+
+/// Something in flight that completes once: a [`Receiving`] object, or a [`Pending`] send
+/// or collective. [`RequestSet`] waits for and tests many of them.
+pub trait Completion {
+    /// What the request gives when it completes.
+    type Output;
+
+    /// Makes progress without blocking; `Some(result)` the one time the request completes.
+    fn try_complete(&mut self) -> Option<Result<Self::Output>>;
+}
+
+impl<A> Completion for Pending<A> {
+    type Output = A;
+
+    fn try_complete(&mut self) -> Option<Result<A>> {
+        self.take_if_complete().map(Ok)
+    }
+}
+
+/// A non-blocking object receive in flight (mpi4py's `irecv`), from
+/// [`immediate_receive_object`](ObjectMessages::immediate_receive_object). Objects of any
+/// size: it matches the first message when one arrives (a matched probe, so no size is
+/// needed beforehand), then receives the pieces that follow it.
+#[must_use = "a receive must be waited for, tested or cancelled"]
+pub struct Receiving<'a, C: Communicator + ?Sized, T> {
+    comm: &'a C,
+    source: Option<Rank>,
+    tag: Option<Tag>,
+    done: bool,
+    _value: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<C: Communicator + ?Sized, T: DeserializeOwned> Receiving<'_, C, T> {
+    /// Blocks until the object arrives (without spinning a core) and returns it.
+    pub fn wait(mut self) -> Result<(T, ObjectStatus)> {
+        let mut pause = Backoff::default();
+        loop {
+            if let Some(result) = self.try_complete() {
+                return result;
+            }
+            pause.wait();
+        }
+    }
+
+    /// Whether the object has arrived, receiving it if so: `Some` once, then the receive is
+    /// over.
+    pub fn test(&mut self) -> Option<Result<(T, ObjectStatus)>> {
+        self.try_complete()
+    }
+
+    /// Gives up the receive (mpi4py's `Request.Cancel` on an `irecv`): always possible before
+    /// a message was matched, since nothing is posted to MPI until then; a message that
+    /// arrives later stays queued for another receive.
+    pub fn cancel(self) {}
+}
+
+impl<C: Communicator + ?Sized, T: DeserializeOwned> Completion for Receiving<'_, C, T> {
+    type Output = (T, ObjectStatus);
+
+    fn try_complete(&mut self) -> Option<Result<(T, ObjectStatus)>> {
+        if self.done {
+            return None;
+        }
+        let (msg, status) = immediate_matched(self.comm, self.source, self.tag)?;
+        self.done = true;
+        Some(receive_matched(self.comm, msg, status))
+    }
+}
+
+fn immediate_matched<C: Communicator + ?Sized>(
+    comm: &C,
+    source: Option<Rank>,
+    tag: Option<Tag>,
+) -> Option<(Message, Status)> {
+    match (source, tag) {
+        (Some(s), Some(t)) => comm.process_at_rank(s).immediate_matched_probe_with_tag(t),
+        (Some(s), None) => comm.process_at_rank(s).immediate_matched_probe(),
+        (None, Some(t)) => comm.any_process().immediate_matched_probe_with_tag(t),
+        (None, None) => comm.any_process().immediate_matched_probe(),
+    }
+}
+
+fn immediate_status<C: Communicator + ?Sized>(
+    comm: &C,
+    source: Option<Rank>,
+    tag: Option<Tag>,
+) -> Option<Status> {
+    match (source, tag) {
+        (Some(s), Some(t)) => comm.process_at_rank(s).immediate_probe_with_tag(t),
+        (Some(s), None) => comm.process_at_rank(s).immediate_probe(),
+        (None, Some(t)) => comm.any_process().immediate_probe_with_tag(t),
+        (None, None) => comm.any_process().immediate_probe(),
+    }
+}
+
+fn check_source<C: Communicator + ?Sized>(
+    comm: &C,
+    source: Option<Rank>,
+    what: &str,
+) -> Result<()> {
+    match source {
+        Some(PROC_NULL) => Err(Error::input(format!(
+            "{what} from PROC_NULL: nothing is sent from there"
+        ))),
+        Some(s) => check_root(comm, s),
+        None => Ok(()),
+    }
+}
+
+/// Point-to-point calls beyond send and receive: non-blocking receives of objects, probes of
+/// objects and buffers, synchronous sends. For any rsmpi communicator and for
+/// [`World`](crate::World); `None` as a source or tag matches any.
+///
+/// # Examples
+/// A master that serves whichever worker answers first:
+/// ```no_run
+/// use mpikit::prelude::*;
+/// use mpikit::RequestSet;
+/// mpikit::run(|world| {
+///     if world.is_root() {
+///         let mut answers = RequestSet::new();
+///         for worker in 1..world.size() {
+///             answers.push(world.immediate_receive_object::<u64>(Some(worker), Some(5))?);
+///         }
+///         while let Some((index, answer)) = answers.wait_any() {
+///             let (value, status) = answer?;
+///             println!("request {index}: {value} from rank {}", status.source);
+///         }
+///     } else {
+///         world.synchronous_send_object(0, 5, &(world.rank() as u64 * 10))?;
+///     }
+///     Ok::<(), mpikit::Error>(())
+/// });
+/// ```
+pub trait ObjectMessages: Communicator {
+    /// Starts receiving an object (mpi4py's `irecv`) and returns at once; the value comes
+    /// from [`Receiving::wait`] or [`Receiving::test`], or through a [`RequestSet`].
+    fn immediate_receive_object<T: DeserializeOwned>(
+        &self,
+        source: Option<Rank>,
+        tag: Option<Tag>,
+    ) -> Result<Receiving<'_, Self, T>> {
+        check_source(self, source, "immediate_receive_object")?;
+        Ok(Receiving {
+            comm: self,
+            source,
+            tag,
+            done: false,
+            _value: std::marker::PhantomData,
+        })
+    }
+
+    /// Waits for an object message without receiving it (mpi4py's `probe`): its source,
+    /// tag and encoded size in bytes (for an object larger than
+    /// [`max_message_bytes`](crate::max_message_bytes), the size of its first piece).
+    fn probe_object(&self, source: Option<Rank>, tag: Option<Tag>) -> Result<ObjectStatus> {
+        let mut pause = Backoff::default();
+        loop {
+            if let Some(status) = self.immediate_probe_object(source, tag)? {
+                return Ok(status);
+            }
+            pause.wait();
+        }
+    }
+
+    /// [`probe_object`](Self::probe_object) without waiting (mpi4py's `iprobe`): `None`
+    /// when no matching message has arrived.
+    fn immediate_probe_object(
+        &self,
+        source: Option<Rank>,
+        tag: Option<Tag>,
+    ) -> Result<Option<ObjectStatus>> {
+        check_source(self, source, "immediate_probe_object")?;
+        Ok(immediate_status(self, source, tag).map(|s| ObjectStatus {
+            source: s.source_rank(),
+            tag: s.tag(),
+            bytes: probed_bytes(s.count(u8::equivalent_datatype()) as usize),
+        }))
+    }
+
+    /// Waits for a buffer message of `T` elements without receiving it (mpi4py's `Probe` with
+    /// a status): its source, tag and element count.
+    fn probe_buffer<T: Element>(
+        &self,
+        source: Option<Rank>,
+        tag: Option<Tag>,
+    ) -> Result<BufferStatus> {
+        let mut pause = Backoff::default();
+        loop {
+            if let Some(status) = self.immediate_probe_buffer::<T>(source, tag)? {
+                return Ok(status);
+            }
+            pause.wait();
+        }
+    }
+
+    /// [`probe_buffer`](Self::probe_buffer) without waiting: `None` when nothing matching
+    /// has arrived.
+    fn immediate_probe_buffer<T: Element>(
+        &self,
+        source: Option<Rank>,
+        tag: Option<Tag>,
+    ) -> Result<Option<BufferStatus>> {
+        check_source(self, source, "immediate_probe_buffer")?;
+        Ok(immediate_status(self, source, tag).map(|s| BufferStatus {
+            source: s.source_rank(),
+            tag: s.tag(),
+            count: s.count(T::equivalent_datatype()).max(0) as usize,
+        }))
+    }
+
+    /// Sends `value` and returns only once the receiver has started receiving it (mpi4py's
+    /// `ssend`, `MPI_Ssend`). A send to [`PROC_NULL`] does nothing.
+    fn synchronous_send_object<T: Serialize + ?Sized>(
+        &self,
+        dest: Rank,
+        tag: Tag,
+        value: &T,
+    ) -> Result<()> {
+        check_peer(self, dest)?;
+        if dest == PROC_NULL {
+            return Ok(());
+        }
+        let bytes = encoded_message(value)?;
+        send_message(self, dest, tag, &bytes, true);
+        Ok(())
+    }
+
+    /// Starts a synchronous send (mpi4py's `issend`): the handle completes once the receiver
+    /// has matched the message.
+    fn immediate_synchronous_send_object<T: Serialize + ?Sized>(
+        &self,
+        dest: Rank,
+        tag: Tag,
+        value: &T,
+    ) -> Result<Pending<()>> {
+        check_peer(self, dest)?;
+        if dest == PROC_NULL {
+            return Ok(Pending::new(Vec::new(), (), None));
+        }
+        let bytes = encoded_message(value)?;
+        Ok(immediate_send_message(self, dest, tag, bytes, true))
+    }
+}
+
+impl<C: Communicator + ?Sized> ObjectMessages for C {}
+
+/// Requests waited for or tested together (mpi4py's `Request.waitany`, `testany`,
+/// `waitall`, `testall`, `waitsome`, `testsome`). Indices are the order of
+/// [`push`](RequestSet::push); each request's result is handed out exactly once, and the
+/// waits poll with a backoff (yielding, then sleeping up to 200 µs) rather than spinning.
+pub struct RequestSet<R: Completion> {
+    requests: Vec<Option<R>>,
+    open: usize,
+}
+
+impl<R: Completion> Default for RequestSet<R> {
+    fn default() -> Self {
+        RequestSet {
+            requests: Vec::new(),
+            open: 0,
+        }
+    }
+}
+
+impl<R: Completion> RequestSet<R> {
+    /// An empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a request; returns its index.
+    pub fn push(&mut self, request: R) -> usize {
+        self.requests.push(Some(request));
+        self.open += 1;
+        self.requests.len() - 1
+    }
+
+    /// Requests not yet completed.
+    pub fn remaining(&self) -> usize {
+        self.open
+    }
+
+    /// Requests ever added.
+    pub fn len(&self) -> usize {
+        self.requests.len()
+    }
+
+    /// Whether no request was ever added.
+    pub fn is_empty(&self) -> bool {
+        self.requests.is_empty()
+    }
+
+    /// One request that has completed, if any, with its index (mpi4py's `testany`); `None`
+    /// also when none remain.
+    pub fn test_any(&mut self) -> Option<(usize, Result<R::Output>)> {
+        for (i, slot) in self.requests.iter_mut().enumerate() {
+            if let Some(result) = slot.as_mut().and_then(Completion::try_complete) {
+                *slot = None;
+                self.open -= 1;
+                return Some((i, result));
+            }
+        }
+        None
+    }
+
+    /// Waits for one request to complete and returns its index and result (mpi4py's
+    /// `waitany`); `None` once every request has been handed out.
+    pub fn wait_any(&mut self) -> Option<(usize, Result<R::Output>)> {
+        let mut pause = Backoff::default();
+        while self.open > 0 {
+            if let Some(done) = self.test_any() {
+                return Some(done);
+            }
+            pause.wait();
+        }
+        None
+    }
+
+    /// Every request that has completed now, possibly none (mpi4py's `testsome`).
+    pub fn test_some(&mut self) -> Vec<(usize, Result<R::Output>)> {
+        let mut done = Vec::new();
+        for (i, slot) in self.requests.iter_mut().enumerate() {
+            if let Some(result) = slot.as_mut().and_then(Completion::try_complete) {
+                *slot = None;
+                self.open -= 1;
+                done.push((i, result));
+            }
+        }
+        done
+    }
+
+    /// Waits until at least one request completes and returns all that have (mpi4py's
+    /// `waitsome`); empty once none remain.
+    pub fn wait_some(&mut self) -> Vec<(usize, Result<R::Output>)> {
+        let mut pause = Backoff::default();
+        while self.open > 0 {
+            let done = self.test_some();
+            if !done.is_empty() {
+                return done;
+            }
+            pause.wait();
+        }
+        Vec::new()
+    }
+
+    /// Waits for every remaining request; their results in index order (mpi4py's
+    /// `waitall`).
+    pub fn wait_all(&mut self) -> Vec<(usize, Result<R::Output>)> {
+        let mut all = Vec::with_capacity(self.open);
+        while self.open > 0 {
+            all.extend(self.wait_some());
+        }
+        all.sort_by_key(|(i, _)| *i);
+        all
+    }
+
+    /// Progresses every request without blocking, appending those that complete now to
+    /// `completed`; `true` once none remain (mpi4py's `testall`).
+    pub fn test_all(&mut self, completed: &mut Vec<(usize, Result<R::Output>)>) -> bool {
+        completed.extend(self.test_some());
+        self.open == 0
+    }
+}
