@@ -31,6 +31,9 @@ fn rank_checks() {
         operations_and_types(world, rank, size)?;
         locations(world, rank, size)?;
         requests(world, rank, size)?;
+        for len in [0usize, 1, 7, 301] {
+            reduce_scatter_counts(world, rank, size, len)?;
+        }
         common::report_ok("mpi4py", world.comm());
         Ok::<(), Error>(())
     });
@@ -410,5 +413,32 @@ fn requests(world: &World, rank: Rank, size: Rank) -> Result<(), Error> {
     for (i, v) in total.iter().enumerate().step_by(997) {
         assert_eq!(*v, size as f64 * (i % 97) as f64 + s);
     }
+    Ok(())
+}
+
+/// Reduce-scatter with per-rank counts against the total computed here.
+fn reduce_scatter_counts(world: &World, rank: Rank, size: Rank, len: usize) -> Result<(), Error> {
+    // Per-rank counts: everything to the last rank, then one row each where possible.
+    let col: Vec<u32> = (0..len as u32).map(|i| i + rank as u32).collect();
+    let mut counts = vec![0usize; size as usize];
+    counts[size as usize - 1] = len;
+    let last = world.reduce_scatterv_rows(&col, &counts, ReduceOp::Sum)?;
+    let total: Vec<u32> = (0..len as u32)
+        .map(|i| size as u32 * i + (size * (size - 1) / 2) as u32)
+        .collect();
+    assert_eq!(
+        last,
+        if rank == size - 1 {
+            total.clone()
+        } else {
+            Vec::new()
+        }
+    );
+    let bad = world.reduce_scatterv_rows(&col, &vec![len; size as usize], ReduceOp::Sum);
+    assert_eq!(
+        bad.is_err(),
+        size > 1 && len > 0,
+        "row counts that do not add up"
+    );
     Ok(())
 }

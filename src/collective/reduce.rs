@@ -148,17 +148,48 @@ pub trait ArrayReductions: Communicator {
     where
         B: Buffer + ?Sized,
     {
-        let op = op.for_type::<B::Elem>("reduce_scatter_rows")?;
+        let rows = local.buffer_shape().first().copied().unwrap_or(0);
+        let counts = RowPartition::new(&[rows], self.size() as usize).element_counts();
+        self.reduce_scatterv_rows(local, &counts, op)
+    }
+
+    /// [`reduce_scatter_rows`](Self::reduce_scatter_rows) with `rows[r]` rows of the result
+    /// for rank `r` (`MPI_Reduce_scatter` with per-rank counts, mpi4py's `Reduce_scatter`
+    /// with `recvcounts`). Every rank passes the same `rows`, one entry per rank, adding up
+    /// to the buffer's rows; otherwise the same `Err` on every rank.
+    fn reduce_scatterv_rows<B>(&self, local: &B, rows: &[usize], op: ReduceOp) -> Result<B::Owned>
+    where
+        B: Buffer + ?Sized,
+    {
+        let what = "reduce_scatterv_rows";
+        let op = op.for_type::<B::Elem>(what)?;
         let shape = local.buffer_shape();
-        agree_same_shape(self, &shape, "reduce_scatter_rows")?;
+        agree_same_shape(self, &shape, what)?;
         if shape.is_empty() {
-            return Err(Error::Shape(
-                "reduce_scatter_rows: arrays need at least one axis".into(),
-            ));
+            return Err(Error::Shape(format!(
+                "{what}: arrays need at least one axis"
+            )));
         }
+        // Rank 0's counts, checked by every rank against its own.
+        let size = self.size() as usize;
+        let mut theirs: Vec<u64> = rows.iter().map(|&r| r as u64).collect();
+        theirs.resize(size, u64::MAX);
+        self.process_at_rank(0).broadcast_into(&mut theirs[..]);
+        let mine_ok = rows.len() == size
+            && rows.iter().zip(&theirs).all(|(&a, &b)| a as u64 == b)
+            && rows.iter().sum::<usize>() == shape[0];
+        let mut all_ok = 0u8;
+        self.all_reduce_into(&u8::from(mine_ok), &mut all_ok, SystemOperation::min());
+        if all_ok == 0 {
+            return Err(Error::Shape(format!(
+                "{what}: every rank must give the same {size} row counts adding up to the {} rows",
+                shape[0]
+            )));
+        }
+        let row_len: usize = shape[1..].iter().product();
+        let counts: Vec<usize> = rows.iter().map(|&r| r * row_len).collect();
+        let displs = large::displs_of(&counts);
         let send = local.contiguous();
-        let part = RowPartition::new(&shape, self.size() as usize);
-        let (counts, displs) = (part.element_counts(), part.element_displs());
         let rank = self.rank() as usize;
         let mut recv = zeroed_vec(counts[rank]);
         // One reduction per rank's block, each to its owner, in pieces: the same data as
@@ -167,7 +198,9 @@ pub trait ArrayReductions: Communicator {
             let out = (r == rank).then_some(&mut recv[..]);
             large::reduce(self, r as Rank, &send[d..d + c], out, op);
         }
-        Ok(B::from_parts(&part.shape_of(rank), recv))
+        let mut mine = shape;
+        mine[0] = rows[rank];
+        Ok(B::from_parts(&mine, recv))
     }
 
     /// Inclusive prefix reduction (`MPI_Scan`): rank r gets `x0 op x1 op ... op xr`.
