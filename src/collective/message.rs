@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::collective::large;
 use crate::collective::object::{decode, encode, ObjectStatus};
+use crate::collective::p2p::{check_peer, PROC_NULL};
 use crate::collective::pending::{start_each, Pending};
 use crate::data::alloc::zeroed_vec;
 use crate::error::{Error, Result};
@@ -89,6 +90,52 @@ pub(crate) fn immediate_send_message<C: Communicator + ?Sized>(
         }
     });
     Pending::new(requests, (), Some(Box::new(bytes)))
+}
+
+/// Sends `value` to `dest` (nothing for [`PROC_NULL`]), synchronously or not: the body of
+/// `send_object` and `synchronous_send_object`.
+pub(crate) fn send_object_to<C, T>(
+    comm: &C,
+    dest: Rank,
+    tag: Tag,
+    value: &T,
+    synchronous: bool,
+) -> Result<()>
+where
+    C: Communicator + ?Sized,
+    T: Serialize + ?Sized,
+{
+    check_peer(comm, dest)?;
+    if dest != PROC_NULL {
+        send_message(comm, dest, tag, &encoded_message(value)?, synchronous);
+    }
+    Ok(())
+}
+
+/// Starts sending `value` to `dest` (a completed handle for [`PROC_NULL`]): the body of
+/// `immediate_send_object` and `immediate_synchronous_send_object`.
+pub(crate) fn immediate_send_object_to<C, T>(
+    comm: &C,
+    dest: Rank,
+    tag: Tag,
+    value: &T,
+    synchronous: bool,
+) -> Result<Pending<()>>
+where
+    C: Communicator + ?Sized,
+    T: Serialize + ?Sized,
+{
+    check_peer(comm, dest)?;
+    if dest == PROC_NULL {
+        return Ok(Pending::new(Vec::new(), (), None));
+    }
+    Ok(immediate_send_message(
+        comm,
+        dest,
+        tag,
+        encoded_message(value)?,
+        synchronous,
+    ))
 }
 
 /// Receives the message that a matched probe found, and the pieces that follow it, and

@@ -19,10 +19,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::collective::large;
-use crate::collective::message::{
-    encoded_message, immediate_send_message, receive_matched, send_message,
-};
-use crate::collective::p2p::{check_peer, PROC_NULL};
+use crate::collective::message::{immediate_send_object_to, receive_matched, send_object_to};
+use crate::collective::p2p::PROC_NULL;
 use crate::collective::shape::check_root;
 use crate::data::alloc::zeroed_vec;
 use crate::error::{Error, Result};
@@ -114,13 +112,7 @@ pub trait ObjectCollectives: Communicator {
     /// Sends `value` to `dest` with `tag` (mpi4py's `send`); returns once the bytes are
     /// handed to MPI. A send to [`PROC_NULL`](crate::PROC_NULL) does nothing.
     fn send_object<T: Serialize + ?Sized>(&self, dest: Rank, tag: Tag, value: &T) -> Result<()> {
-        check_peer(self, dest)?;
-        if dest == PROC_NULL {
-            return Ok(());
-        }
-        let bytes = encoded_message(value)?;
-        send_message(self, dest, tag, &bytes, false);
-        Ok(())
+        send_object_to(self, dest, tag, value, false)
     }
 
     /// Starts sending `value` (mpi4py's `isend`) and returns at once; the encoded bytes are
@@ -131,12 +123,7 @@ pub trait ObjectCollectives: Communicator {
         tag: Tag,
         value: &T,
     ) -> Result<crate::Pending<()>> {
-        check_peer(self, dest)?;
-        if dest == PROC_NULL {
-            return Ok(crate::Pending::new(Vec::new(), (), None));
-        }
-        let bytes = encoded_message(value)?;
-        Ok(immediate_send_message(self, dest, tag, bytes, false))
+        immediate_send_object_to(self, dest, tag, value, false)
     }
 
     /// Receives one object (mpi4py's `recv`). `None` for `source` or `tag` matches any

@@ -11,10 +11,10 @@ use serde::Serialize;
 
 use crate::collective::element::Element;
 use crate::collective::message::{
-    encoded_message, immediate_send_message, probed_bytes, receive_matched, send_message,
+    immediate_send_object_to, probed_bytes, receive_matched, send_object_to,
 };
 use crate::collective::object::ObjectStatus;
-use crate::collective::p2p::{check_peer, PROC_NULL};
+use crate::collective::p2p::PROC_NULL;
 use crate::collective::pending::Pending;
 use crate::collective::shape::check_root;
 use crate::error::{Error, Result};
@@ -249,13 +249,7 @@ pub trait ObjectMessages: Communicator {
         tag: Tag,
         value: &T,
     ) -> Result<()> {
-        check_peer(self, dest)?;
-        if dest == PROC_NULL {
-            return Ok(());
-        }
-        let bytes = encoded_message(value)?;
-        send_message(self, dest, tag, &bytes, true);
-        Ok(())
+        send_object_to(self, dest, tag, value, true)
     }
 
     /// Starts a synchronous send (mpi4py's `issend`): the handle completes once the receiver
@@ -266,12 +260,7 @@ pub trait ObjectMessages: Communicator {
         tag: Tag,
         value: &T,
     ) -> Result<Pending<()>> {
-        check_peer(self, dest)?;
-        if dest == PROC_NULL {
-            return Ok(Pending::new(Vec::new(), (), None));
-        }
-        let bytes = encoded_message(value)?;
-        Ok(immediate_send_message(self, dest, tag, bytes, true))
+        immediate_send_object_to(self, dest, tag, value, true)
     }
 }
 
