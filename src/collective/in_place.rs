@@ -174,40 +174,7 @@ pub trait InPlaceCollectives: Communicator {
     where
         B: BufferMut + ?Sized,
     {
-        check_root(self, root)?;
-        let block = root_blocks(self, root, buf.buffer_len(), "gather_array_in_place")?;
-        let (size, is_root) = (self.size() as usize, self.rank() == root);
-        let datatype = B::Elem::equivalent_datatype().as_raw();
-        with_contiguous_mut(buf, |data| {
-            if block * size <= max_elems::<B::Elem>() {
-                let (send, recv) = if is_root {
-                    (in_place().cast_const(), data.as_mut_ptr().cast())
-                } else {
-                    (data.as_ptr().cast(), std::ptr::null_mut())
-                };
-                // SAFETY: the root's buffer holds `size` blocks, the others' one block.
-                unsafe {
-                    mpi::ffi::MPI_Gather(
-                        send,
-                        block as i32,
-                        datatype,
-                        recv,
-                        block as i32,
-                        datatype,
-                        root,
-                        self.as_raw(),
-                    );
-                }
-            } else if is_root {
-                for r in (0..size).filter(|&r| r != root as usize) {
-                    let part = &mut data[r * block..(r + 1) * block];
-                    large::receive_into(self, r as Rank, INTERNAL_TAG, part);
-                }
-            } else {
-                large::send(self, root, INTERNAL_TAG, data);
-            }
-        });
-        Ok(())
+        rooted_in_place(self, root, buf, Direction::Gather)
     }
 
     /// The root's blocks out to the ranks (`MPI_Scatter` with `MPI_IN_PLACE`): the root's
@@ -217,44 +184,7 @@ pub trait InPlaceCollectives: Communicator {
     where
         B: BufferMut + ?Sized,
     {
-        check_root(self, root)?;
-        let block = root_blocks(self, root, buf.buffer_len(), "scatter_array_in_place")?;
-        let (size, is_root) = (self.size() as usize, self.rank() == root);
-        let datatype = B::Elem::equivalent_datatype().as_raw();
-        with_contiguous_mut(buf, |data| {
-            if block * size <= max_elems::<B::Elem>() {
-                let (send, recv) = if is_root {
-                    (data.as_ptr().cast(), in_place())
-                } else {
-                    (std::ptr::null(), data.as_mut_ptr().cast())
-                };
-                // SAFETY: the root's buffer holds `size` blocks, the others' one block.
-                unsafe {
-                    mpi::ffi::MPI_Scatter(
-                        send,
-                        block as i32,
-                        datatype,
-                        recv,
-                        block as i32,
-                        datatype,
-                        root,
-                        self.as_raw(),
-                    );
-                }
-            } else if is_root {
-                for r in (0..size).filter(|&r| r != root as usize) {
-                    large::send(
-                        self,
-                        r as Rank,
-                        INTERNAL_TAG,
-                        &data[r * block..(r + 1) * block],
-                    );
-                }
-            } else {
-                large::receive_into(self, root, INTERNAL_TAG, data);
-            }
-        });
-        Ok(())
+        rooted_in_place(self, root, buf, Direction::Scatter)
     }
 
     /// Personalised all-to-all in place (`MPI_Alltoall` with `MPI_IN_PLACE`): block `r` of
@@ -315,6 +245,79 @@ pub trait InPlaceCollectives: Communicator {
 }
 
 impl<C: Communicator + ?Sized> InPlaceCollectives for C {}
+
+/// Which way a rooted in-place call moves the blocks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    /// Every rank's block onto the root.
+    Gather,
+    /// The root's blocks out to the ranks.
+    Scatter,
+}
+
+/// Gather or scatter in place: the root's buffer holds `size` blocks (its own in place), every
+/// other rank's one block. `MPI_Gather` / `MPI_Scatter` with `MPI_IN_PLACE` on the root when
+/// the whole fits one call, else the blocks as point-to-point pieces.
+fn rooted_in_place<C, B>(comm: &C, root: Rank, buf: &mut B, direction: Direction) -> Result<()>
+where
+    C: Communicator + ?Sized,
+    B: BufferMut + ?Sized,
+{
+    let gather = direction == Direction::Gather;
+    let what = if gather {
+        "gather_array_in_place"
+    } else {
+        "scatter_array_in_place"
+    };
+    check_root(comm, root)?;
+    let block = root_blocks(comm, root, buf.buffer_len(), what)?;
+    let (size, is_root) = (comm.size() as usize, comm.rank() == root);
+    let datatype = B::Elem::equivalent_datatype().as_raw();
+    with_contiguous_mut(buf, |data| {
+        if block * size <= max_elems::<B::Elem>() {
+            // The root's own block stays where it is: MPI_IN_PLACE on the root's receive
+            // side (gather) or send side (scatter); the other ranks pass their one block.
+            let (send, recv) = match (gather, is_root) {
+                (true, true) => (in_place().cast_const(), data.as_mut_ptr().cast()),
+                (true, false) => (data.as_ptr().cast(), std::ptr::null_mut()),
+                (false, true) => (data.as_ptr().cast(), in_place()),
+                (false, false) => (std::ptr::null(), data.as_mut_ptr().cast()),
+            };
+            let call = if gather {
+                mpi::ffi::MPI_Gather
+            } else {
+                mpi::ffi::MPI_Scatter
+            };
+            // SAFETY: the root's buffer holds `size` blocks, the others' one block.
+            unsafe {
+                call(
+                    send,
+                    block as i32,
+                    datatype,
+                    recv,
+                    block as i32,
+                    datatype,
+                    root,
+                    comm.as_raw(),
+                );
+            }
+        } else if is_root {
+            for r in (0..size).filter(|&r| r != root as usize) {
+                let part = &mut data[r * block..(r + 1) * block];
+                if gather {
+                    large::receive_into(comm, r as Rank, INTERNAL_TAG, part);
+                } else {
+                    large::send(comm, r as Rank, INTERNAL_TAG, part);
+                }
+            }
+        } else if gather {
+            large::send(comm, root, INTERNAL_TAG, data);
+        } else {
+            large::receive_into(comm, root, INTERNAL_TAG, data);
+        }
+    });
+    Ok(())
+}
 
 fn scan_in_place<C, B>(comm: &C, buf: &mut B, op: ReduceOp, exclusive: bool) -> Result<bool>
 where
