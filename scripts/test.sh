@@ -34,13 +34,14 @@ say "cargo test --release ($MPIKIT_MPI, $MPIRUN)"
 MPIKIT_MPIRUN=$MPIRUN cargo test --release "${MPIKIT_ARGS[@]+"${MPIKIT_ARGS[@]}"}"
 
 if ((explicit == 0)) && [ "${MPIKIT_SKIP_SECOND_MPI:-0}" != 1 ]; then
-  say "second MPI: MPICH (parsum and examples under mpiexec.mpich)"
+  say "second MPI: MPICH (parsum, examples, run, mpi4py and immediate under mpiexec.mpich)"
   (
     # The OpenMPI pass exported its compiler wrapper; MPICH picks its own.
     unset CARGO_TARGET_DIR MPICC MPIRUN
     "$MPIKIT_ROOT/scripts/setup.sh" --mpi mpich
     MPIKIT_MPI=mpich
     mpi_tools
-    MPIKIT_MPIRUN=$MPIRUN cargo test --release --test parsum --test examples --test run
+    MPIKIT_MPIRUN=$MPIRUN cargo test --release --test parsum --test examples --test run \
+      --test mpi4py --test immediate
   )
 fi

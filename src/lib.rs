@@ -76,6 +76,7 @@ mod tasks;
 pub use collective::array::ArrayCollectives;
 pub use collective::buffer::{Buffer, BufferMut};
 pub use collective::element::Element;
+pub use collective::immediate::ImmediateCollectives;
 pub use collective::in_place::InPlaceCollectives;
 pub use collective::large::{max_message_bytes, MAX_MESSAGE_ENV};
 pub use collective::object::{ObjectCollectives, ObjectStatus};
@@ -138,6 +139,7 @@ pub mod cli_support {
 /// Traits to bring into scope: `use mpikit::prelude::*;`.
 pub mod prelude {
     pub use crate::collective::array::ArrayCollectives;
+    pub use crate::collective::immediate::ImmediateCollectives;
     pub use crate::collective::in_place::InPlaceCollectives;
     pub use crate::collective::object::ObjectCollectives;
     pub use crate::collective::p2p::SendReceive;

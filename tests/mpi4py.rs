@@ -1,7 +1,7 @@
 //! The mpi4py calls added on top of the basic collectives, on 1, 2, 3, 4 and 8 ranks, with
 //! MPI's message sizes and with 64-byte pieces: sendrecv and PROC_NULL (objects and buffers),
 //! in-place collectives (bit for bit the out-of-place results), logical and bitwise
-//! operations, bool and complex elements, MAXLOC / MINLOC, reduce_local.
+//! operations, bool and complex elements, MAXLOC / MINLOC, reduce_local, buffered sends.
 //!
 //! No libtest harness: run plainly it relaunches itself under mpirun (see tests/collectives.rs).
 
@@ -31,6 +31,7 @@ fn rank_checks() {
         operations_and_types(world, rank, size)?;
         locations(world, rank, size)?;
         requests(world, rank, size)?;
+        buffered_sends(world, rank, size)?;
         for len in [0usize, 1, 7, 301] {
             reduce_scatter_counts(world, rank, size, len)?;
         }
@@ -440,5 +441,32 @@ fn reduce_scatter_counts(world: &World, rank: Rank, size: Rank, len: usize) -> R
         size > 1 && len > 0,
         "row counts that do not add up"
     );
+    Ok(())
+}
+
+/// Buffered sends: every rank sends a large object around the ring before any receives
+/// (with standard sends of this size that is a deadlock on one rank's rendezvous); a message
+/// larger than the attached buffer is an `Err` before anything is sent.
+fn buffered_sends(world: &World, rank: Rank, size: Rank) -> Result<(), Error> {
+    let (next, prev) = ((rank + 1) % size, (rank + size - 1) % size);
+    let big: Vec<u64> = (0..5_000).map(|i| i ^ rank as u64).collect();
+    world.attach_send_buffer(1000)?;
+    let refused = world.buffered_send_object(next, 9, &big);
+    assert!(
+        matches!(&refused, Err(e) if e.to_string().contains("1000 are attached")),
+        "{refused:?}"
+    );
+    // 40 KB of bincode (past the eager limits); with 64-byte pieces each piece carries MPI's overhead too.
+    let pieces = 40_016 / mpikit::max_message_bytes().min(40_016) + 1;
+    world.attach_send_buffer(
+        40_100 + pieces * (mpikit::mpi::ffi::MPI_BSEND_OVERHEAD as usize + 64),
+    )?;
+    world.buffered_send_object(next, 9, &big)?;
+    world.buffered_send_object(PROC_NULL, 9, &big)?;
+    let (got, status) = world.receive_object::<Vec<u64>>(Some(prev), Some(9))?;
+    assert_eq!(status.source, prev);
+    assert_eq!(got, (0..5_000).map(|i| i ^ prev as u64).collect::<Vec<_>>());
+    world.attach_send_buffer(0)?;
+    assert_eq!(world.send_buffer_size(), 0);
     Ok(())
 }

@@ -119,25 +119,8 @@ pub trait ArrayCollectives: Communicator {
     where
         B: Buffer + ?Sized,
     {
-        check_root(self, root)?;
+        let (mine, elems) = scatter_plan(self, root, data, rows)?;
         let is_root = self.rank() == root;
-        let size = self.size() as usize;
-        let mut counts = vec![0u64; size];
-        let mut ok = false;
-        let root_shape = is_root.then(|| root_data(data).buffer_shape());
-        if let Some(shape) = &root_shape {
-            let n = shape.first().copied().unwrap_or(0);
-            let given = rows.map_or_else(|| Partition::new(n, size).counts(), <[usize]>::to_vec);
-            ok = !shape.is_empty() && given.len() == size && given.iter().sum::<usize>() == n;
-            if ok {
-                counts = given.iter().map(|&c| c as u64).collect();
-            }
-        }
-        let shape = broadcast_shape(self, root, root_shape.as_deref(), ok, &mut counts)?;
-        let row_len: usize = shape[1..].iter().product();
-        let elems: Vec<usize> = counts.iter().map(|&c| c as usize * row_len).collect();
-        let mut mine = shape.clone();
-        mine[0] = counts[self.rank() as usize] as usize;
         let mut recv = zeroed_vec(mine.iter().product());
         if is_root {
             let send = root_data(data).contiguous();
@@ -251,19 +234,8 @@ pub trait ArrayCollectives: Communicator {
     where
         B: Buffer + ?Sized,
     {
-        let size = self.size() as usize;
-        let local_shape = local.buffer_shape();
-        let rows = local_shape.first().copied().unwrap_or(0);
-        let ok = send_rows.len() == size && send_rows.iter().sum::<usize>() == rows;
-        let (total, _) = agree_rows_if(self, &local_shape, ok, "alltoallv_rows")?;
-        let row_len: usize = total[1..].iter().product();
-        let sent: Vec<u64> = send_rows.iter().map(|&r| r as u64).collect();
-        let mut got = vec![0u64; size];
-        self.all_to_all_into(&sent[..], &mut got[..]);
-        let send_counts: Vec<usize> = send_rows.iter().map(|&r| r * row_len).collect();
-        let recv_counts: Vec<usize> = got.iter().map(|&r| r as usize * row_len).collect();
-        let mut shape = total;
-        shape[0] = got.iter().sum::<u64>() as usize;
+        let (shape, send_counts, recv_counts) =
+            alltoall_plan(self, &local.buffer_shape(), send_rows, "alltoallv_rows")?;
         let local = local.contiguous();
         let mut recv = zeroed_vec(recv_counts.iter().sum());
         large::alltoallv(self, &local, &send_counts, &mut recv, &recv_counts);
@@ -283,3 +255,61 @@ pub trait ArrayCollectives: Communicator {
 }
 
 impl<C: Communicator + ?Sized> ArrayCollectives for C {}
+
+/// What a scatter by rows agrees on before any data moves: this rank's block shape and every
+/// rank's element count. The same `Err` on every rank if the root's `rows` (balanced blocks
+/// when `None`) does not have one entry per rank adding up to its rows.
+pub(crate) fn scatter_plan<C, B>(
+    comm: &C,
+    root: Rank,
+    data: Option<&B>,
+    rows: Option<&[usize]>,
+) -> Result<(Vec<usize>, Vec<usize>)>
+where
+    C: Communicator + ?Sized,
+    B: Buffer + ?Sized,
+{
+    check_root(comm, root)?;
+    let size = comm.size() as usize;
+    let mut counts = vec![0u64; size];
+    let mut ok = false;
+    let root_shape = (comm.rank() == root).then(|| root_data(data).buffer_shape());
+    if let Some(shape) = &root_shape {
+        let n = shape.first().copied().unwrap_or(0);
+        let given = rows.map_or_else(|| Partition::new(n, size).counts(), <[usize]>::to_vec);
+        ok = !shape.is_empty() && given.len() == size && given.iter().sum::<usize>() == n;
+        if ok {
+            counts = given.iter().map(|&c| c as u64).collect();
+        }
+    }
+    let shape = broadcast_shape(comm, root, root_shape.as_deref(), ok, &mut counts)?;
+    let row_len: usize = shape[1..].iter().product();
+    let elems = counts.iter().map(|&c| c as usize * row_len).collect();
+    let mut mine = shape;
+    mine[0] = counts[comm.rank() as usize] as usize;
+    Ok((mine, elems))
+}
+
+/// What a personalised all-to-all by rows agrees on before any data moves: the shape of the
+/// result and the element counts sent to and received from each rank. The same `Err` on
+/// every rank if any rank's `send_rows` is wrong or the other axes disagree.
+pub(crate) fn alltoall_plan<C: Communicator + ?Sized>(
+    comm: &C,
+    local_shape: &[usize],
+    send_rows: &[usize],
+    what: &'static str,
+) -> Result<(Vec<usize>, Vec<usize>, Vec<usize>)> {
+    let size = comm.size() as usize;
+    let rows = local_shape.first().copied().unwrap_or(0);
+    let ok = send_rows.len() == size && send_rows.iter().sum::<usize>() == rows;
+    let (total, _) = agree_rows_if(comm, local_shape, ok, what)?;
+    let row_len: usize = total[1..].iter().product();
+    let sent: Vec<u64> = send_rows.iter().map(|&r| r as u64).collect();
+    let mut got = vec![0u64; size];
+    comm.all_to_all_into(&sent[..], &mut got[..]);
+    let send_counts = send_rows.iter().map(|&r| r * row_len).collect();
+    let recv_counts = got.iter().map(|&r| r as usize * row_len).collect();
+    let mut shape = total;
+    shape[0] = got.iter().sum::<u64>() as usize;
+    Ok((shape, send_counts, recv_counts))
+}

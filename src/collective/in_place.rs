@@ -22,15 +22,21 @@ use crate::error::{Error, Result};
 /// `MPI_IN_PLACE`, which mpi.h defines as a macro that bindgen cannot see: `(void *) 1` in
 /// Open MPI, `(void *) -1` in MPICH and the MPIs derived from it.
 fn in_place() -> *mut c_void {
-    static ADDRESS: OnceLock<usize> = OnceLock::new();
-    *ADDRESS.get_or_init(|| {
-        let version = mpi::environment::library_version().unwrap_or_default();
-        if version.contains("Open MPI") {
-            1
-        } else {
-            usize::MAX
-        }
-    }) as *mut c_void
+    if is_open_mpi() {
+        1 as *mut c_void
+    } else {
+        usize::MAX as *mut c_void
+    }
+}
+
+/// Whether the MPI library is Open MPI (else MPICH or one derived from it).
+fn is_open_mpi() -> bool {
+    static OPEN_MPI: OnceLock<bool> = OnceLock::new();
+    *OPEN_MPI.get_or_init(|| {
+        mpi::environment::library_version()
+            .unwrap_or_default()
+            .contains("Open MPI")
+    })
 }
 
 /// In-place collectives on the caller's buffer (mpi4py's `Allreduce(MPI.IN_PLACE, buf)` and
@@ -92,13 +98,29 @@ pub trait InPlaceCollectives: Communicator {
         let op = op.for_type::<B::Elem>("reduce_array_in_place")?;
         agree_lengths(self, buf.buffer_len(), true, "reduce_array_in_place")?;
         let is_root = self.rank() == root;
+        // MPICH 4.0-4.1 reads from MPI_IN_PLACE itself in MPI_Reduce at a root other than 0
+        // (pmodels/mpich#6540, a crash): there the root reduces from a scratch copy of each
+        // piece, in pieces of at most 1 MiB so the copy stays small. Every rank knows the
+        // library and the root, so all cut the same pieces.
+        let scratch = root != 0 && !is_open_mpi();
+        let step = if scratch {
+            max_elems::<B::Elem>().min((1 << 20) / std::mem::size_of::<B::Elem>().max(1))
+        } else {
+            max_elems::<B::Elem>()
+        };
+        let mut copy = Vec::new();
         with_contiguous_mut(buf, |data| {
-            for r in large::pieces::<B::Elem>(data.len()) {
-                let piece = &mut data[r];
-                let (send, recv) = if is_root {
-                    (in_place().cast_const(), piece.as_mut_ptr().cast())
-                } else {
-                    (piece.as_ptr().cast(), std::ptr::null_mut())
+            let len = data.len();
+            for start in (0..len).step_by(step) {
+                let piece = &mut data[start..(start + step).min(len)];
+                let (send, recv) = match (is_root, scratch) {
+                    (true, false) => (in_place().cast_const(), piece.as_mut_ptr().cast()),
+                    (true, true) => {
+                        copy.clear();
+                        copy.extend_from_slice(piece);
+                        (copy.as_ptr().cast(), piece.as_mut_ptr().cast())
+                    }
+                    (false, _) => (piece.as_ptr().cast(), std::ptr::null_mut()),
                 };
                 // SAFETY: valid buffers as MPI_Reduce needs them on each side.
                 unsafe {

@@ -72,7 +72,7 @@ pub(crate) fn displs_of(counts: &[usize]) -> Vec<usize> {
 }
 
 /// Counts and displacements as MPI counts, if the whole layout fits one call.
-fn fits<T>(counts: &[usize]) -> Option<(Vec<i32>, Vec<i32>)> {
+pub(crate) fn fits<T>(counts: &[usize]) -> Option<(Vec<i32>, Vec<i32>)> {
     let total: usize = counts.iter().sum();
     (total <= max_elems::<T>()).then(|| {
         let c = counts.iter().map(|&c| c as i32).collect();

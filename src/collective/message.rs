@@ -2,6 +2,8 @@
 //! bytes in one MPI message, then further pieces from the same sender with the same tag when
 //! the object is larger than [`max_message_bytes`](crate::max_message_bytes).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use mpi::datatype::Equivalence;
 use mpi::point_to_point::{Destination, Message, Status};
 use mpi::raw::AsRaw;
@@ -36,23 +38,64 @@ pub(crate) fn first_piece(len: usize) -> usize {
     len.min(large::max_message_bytes().max(2 * HEADER))
 }
 
-/// Sends an encoded message: the first piece (synchronously with `synchronous`: it returns
-/// once the receiver has started to receive it), then the rest in pieces.
+/// How a blocking object send hands its pieces to MPI.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SendMode {
+    /// `MPI_Send`.
+    Standard,
+    /// The first piece with `MPI_Ssend`: returns once the receiver has started receiving.
+    Synchronous,
+    /// Every piece with `MPI_Bsend`, into the buffer attached with
+    /// [`World::attach_send_buffer`](crate::World::attach_send_buffer).
+    Buffered,
+}
+
+/// Bytes of the buffer attached for buffered sends (0: none).
+static SEND_BUFFER: AtomicUsize = AtomicUsize::new(0);
+
+/// Records the size of the buffer attached for buffered sends.
+pub(crate) fn set_send_buffer(bytes: usize) {
+    SEND_BUFFER.store(bytes, Ordering::Relaxed);
+}
+
+/// The attached buffer's size, in bytes.
+pub(crate) fn send_buffer() -> usize {
+    SEND_BUFFER.load(Ordering::Relaxed)
+}
+
+/// Sends an encoded message: the first piece, then the rest in pieces, as `mode` says.
 pub(crate) fn send_message<C: Communicator + ?Sized>(
     comm: &C,
     dest: Rank,
     tag: Tag,
     bytes: &[u8],
-    synchronous: bool,
-) {
+    mode: SendMode,
+) -> Result<()> {
     let proc = comm.process_at_rank(dest);
     let first = first_piece(bytes.len());
-    if synchronous {
-        proc.synchronous_send_with_tag(&bytes[..first], tag);
-    } else {
-        proc.send_with_tag(&bytes[..first], tag);
+    match mode {
+        SendMode::Standard => proc.send_with_tag(&bytes[..first], tag),
+        SendMode::Synchronous => proc.synchronous_send_with_tag(&bytes[..first], tag),
+        SendMode::Buffered => {
+            let rest: Vec<_> = large::pieces::<u8>(bytes.len() - first).collect();
+            let overhead = mpi::ffi::MPI_BSEND_OVERHEAD as usize;
+            let needed = first + overhead + rest.iter().map(|r| r.len() + overhead).sum::<usize>();
+            if needed > send_buffer() {
+                return Err(Error::input(format!(
+                    "buffered_send_object: the message needs {needed} bytes of send buffer \
+                     (with MPI's overhead), {} are attached (World::attach_send_buffer)",
+                    send_buffer()
+                )));
+            }
+            proc.buffered_send_with_tag(&bytes[..first], tag);
+            for r in rest {
+                proc.buffered_send_with_tag(&bytes[first + r.start..first + r.end], tag);
+            }
+            return Ok(());
+        }
     }
     large::send(comm, dest, tag, &bytes[first..]);
+    Ok(())
 }
 
 /// Starts sending an encoded message (the first piece with `MPI_Issend` when
@@ -92,14 +135,14 @@ pub(crate) fn immediate_send_message<C: Communicator + ?Sized>(
     Pending::new(requests, (), Some(Box::new(bytes)))
 }
 
-/// Sends `value` to `dest` (nothing for [`PROC_NULL`]), synchronously or not: the body of
-/// `send_object` and `synchronous_send_object`.
+/// Sends `value` to `dest` (nothing for [`PROC_NULL`]) as `mode` says: the body of
+/// `send_object`, `synchronous_send_object` and `buffered_send_object`.
 pub(crate) fn send_object_to<C, T>(
     comm: &C,
     dest: Rank,
     tag: Tag,
     value: &T,
-    synchronous: bool,
+    mode: SendMode,
 ) -> Result<()>
 where
     C: Communicator + ?Sized,
@@ -107,7 +150,7 @@ where
 {
     check_peer(comm, dest)?;
     if dest != PROC_NULL {
-        send_message(comm, dest, tag, &encoded_message(value)?, synchronous);
+        send_message(comm, dest, tag, &encoded_message(value)?, mode)?;
     }
     Ok(())
 }

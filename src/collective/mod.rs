@@ -4,6 +4,7 @@
 pub(crate) mod array;
 pub(crate) mod buffer;
 pub(crate) mod element;
+pub(crate) mod immediate;
 pub(crate) mod in_place;
 pub(crate) mod large;
 pub(crate) mod message;
@@ -14,3 +15,4 @@ pub(crate) mod pending;
 pub(crate) mod reduce;
 pub(crate) mod requests;
 pub(crate) mod shape;
+pub(crate) mod started;

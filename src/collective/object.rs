@@ -19,7 +19,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::collective::large;
-use crate::collective::message::{immediate_send_object_to, receive_matched, send_object_to};
+use crate::collective::message::{
+    immediate_send_object_to, receive_matched, send_object_to, SendMode,
+};
 use crate::collective::p2p::PROC_NULL;
 use crate::collective::shape::check_root;
 use crate::data::alloc::zeroed_vec;
@@ -112,7 +114,7 @@ pub trait ObjectCollectives: Communicator {
     /// Sends `value` to `dest` with `tag` (mpi4py's `send`); returns once the bytes are
     /// handed to MPI. A send to [`PROC_NULL`](crate::PROC_NULL) does nothing.
     fn send_object<T: Serialize + ?Sized>(&self, dest: Rank, tag: Tag, value: &T) -> Result<()> {
-        send_object_to(self, dest, tag, value, false)
+        send_object_to(self, dest, tag, value, SendMode::Standard)
     }
 
     /// Starts sending `value` (mpi4py's `isend`) and returns at once; the encoded bytes are

@@ -163,31 +163,7 @@ pub trait ArrayReductions: Communicator {
     {
         let what = "reduce_scatterv_rows";
         let op = op.for_type::<B::Elem>(what)?;
-        let shape = local.buffer_shape();
-        agree_same_shape(self, &shape, what)?;
-        if shape.is_empty() {
-            return Err(Error::Shape(format!(
-                "{what}: arrays need at least one axis"
-            )));
-        }
-        // Rank 0's counts, checked by every rank against its own.
-        let size = self.size() as usize;
-        let mut theirs: Vec<u64> = rows.iter().map(|&r| r as u64).collect();
-        theirs.resize(size, u64::MAX);
-        self.process_at_rank(0).broadcast_into(&mut theirs[..]);
-        let mine_ok = rows.len() == size
-            && rows.iter().zip(&theirs).all(|(&a, &b)| a as u64 == b)
-            && rows.iter().sum::<usize>() == shape[0];
-        let mut all_ok = 0u8;
-        self.all_reduce_into(&u8::from(mine_ok), &mut all_ok, SystemOperation::min());
-        if all_ok == 0 {
-            return Err(Error::Shape(format!(
-                "{what}: every rank must give the same {size} row counts adding up to the {} rows",
-                shape[0]
-            )));
-        }
-        let row_len: usize = shape[1..].iter().product();
-        let counts: Vec<usize> = rows.iter().map(|&r| r * row_len).collect();
+        let (counts, mine) = reduce_scatter_plan(self, &local.buffer_shape(), rows, what)?;
         let displs = large::displs_of(&counts);
         let send = local.contiguous();
         let rank = self.rank() as usize;
@@ -198,8 +174,6 @@ pub trait ArrayReductions: Communicator {
             let out = (r == rank).then_some(&mut recv[..]);
             large::reduce(self, r as Rank, &send[d..d + c], out, op);
         }
-        let mut mine = shape;
-        mine[0] = rows[rank];
         Ok(B::from_parts(&mine, recv))
     }
 
@@ -307,6 +281,45 @@ pub trait ArrayReductions: Communicator {
 }
 
 impl<C: Communicator + ?Sized> ArrayReductions for C {}
+
+/// What a reduce-scatter by rows agrees on before any data moves: the element count of each
+/// rank's block of the result and this rank's block shape. The same `Err` on every rank
+/// unless every rank passes the same shape and the same `rows`, one entry per rank, adding
+/// up to the rows.
+pub(crate) fn reduce_scatter_plan<C: Communicator + ?Sized>(
+    comm: &C,
+    shape: &[usize],
+    rows: &[usize],
+    what: &'static str,
+) -> Result<(Vec<usize>, Vec<usize>)> {
+    agree_same_shape(comm, shape, what)?;
+    if shape.is_empty() {
+        return Err(Error::Shape(format!(
+            "{what}: arrays need at least one axis"
+        )));
+    }
+    // Rank 0's counts, checked by every rank against its own.
+    let size = comm.size() as usize;
+    let mut theirs: Vec<u64> = rows.iter().map(|&r| r as u64).collect();
+    theirs.resize(size, u64::MAX);
+    comm.process_at_rank(0).broadcast_into(&mut theirs[..]);
+    let mine_ok = rows.len() == size
+        && rows.iter().zip(&theirs).all(|(&a, &b)| a as u64 == b)
+        && rows.iter().sum::<usize>() == shape[0];
+    let mut all_ok = 0u8;
+    comm.all_reduce_into(&u8::from(mine_ok), &mut all_ok, SystemOperation::min());
+    if all_ok == 0 {
+        return Err(Error::Shape(format!(
+            "{what}: every rank must give the same {size} row counts adding up to the {} rows",
+            shape[0]
+        )));
+    }
+    let row_len: usize = shape[1..].iter().product();
+    let counts = rows.iter().map(|&r| r * row_len).collect();
+    let mut mine = shape.to_vec();
+    mine[0] = rows[comm.rank() as usize];
+    Ok((counts, mine))
+}
 
 fn reduce_with_op<C, B, O>(comm: &C, root: Rank, local: &B, op: O) -> Result<Option<B::Owned>>
 where

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::collective::element::Element;
 use crate::collective::message::{
-    immediate_send_object_to, probed_bytes, receive_matched, send_object_to,
+    immediate_send_object_to, probed_bytes, receive_matched, send_object_to, SendMode,
 };
 use crate::collective::object::ObjectStatus;
 use crate::collective::p2p::PROC_NULL;
@@ -249,7 +249,37 @@ pub trait ObjectMessages: Communicator {
         tag: Tag,
         value: &T,
     ) -> Result<()> {
-        send_object_to(self, dest, tag, value, true)
+        send_object_to(self, dest, tag, value, SendMode::Synchronous)
+    }
+
+    /// Sends `value` through the buffer attached with
+    /// [`World::attach_send_buffer`](crate::World::attach_send_buffer) (mpi4py's `bsend`,
+    /// `MPI_Bsend`): returns as soon as the message is copied there, whether or not the
+    /// receiver has posted a receive. An `Err` if the message (plus MPI's overhead of
+    /// [`MPI_BSEND_OVERHEAD`](mpi::ffi::MPI_BSEND_OVERHEAD) bytes per piece) is larger than
+    /// the whole buffer; messages still in the buffer count too, and running out of room
+    /// there is an MPI error that ends the job. A send to [`PROC_NULL`] does nothing.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     world.attach_send_buffer(1 << 20)?;
+    ///     let (next, prev) = ((world.rank() + 1) % world.size(), (world.rank() + world.size() - 1) % world.size());
+    ///     // Every rank sends before any receives: fine, the sends are buffered.
+    ///     world.buffered_send_object(next, 1, &vec![world.rank(); 100])?;
+    ///     let (got, _) = world.receive_object::<Vec<i32>>(Some(prev), Some(1))?;
+    ///     assert_eq!(got[0], prev);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
+    fn buffered_send_object<T: Serialize + ?Sized>(
+        &self,
+        dest: Rank,
+        tag: Tag,
+        value: &T,
+    ) -> Result<()> {
+        send_object_to(self, dest, tag, value, SendMode::Buffered)
     }
 
     /// Starts a synchronous send (mpi4py's `issend`): the handle completes once the receiver

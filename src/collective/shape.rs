@@ -67,13 +67,13 @@ pub(crate) fn agree_lengths<C: Communicator + ?Sized>(
     let lens: Vec<u64> = all.chunks(2).map(|c| c[0]).collect();
     if let Some(rank) = all.chunks(2).position(|c| c[1] == 0) {
         return Err(Error::Shape(format!(
-            "{what}: the root's buffer (rank {rank}) does not hold size x {} elements              (lengths by rank: {lens:?})",
+            "{what}: the root's buffer (rank {rank}) does not hold size x {} elements (lengths by rank: {lens:?})",
             lens[rank]
         )));
     }
     if let Some(rank) = lens.iter().position(|&l| l != lens[0]) {
         return Err(Error::Shape(format!(
-            "{what}: buffers must have the same length on every rank, but rank {rank} has {}              and rank 0 has {} (lengths by rank: {lens:?})",
+            "{what}: buffers must have the same length on every rank, but rank {rank} has {} and rank 0 has {} (lengths by rank: {lens:?})",
             lens[rank], lens[0]
         )));
     }

@@ -2,7 +2,7 @@
 //! thread count per rank and its ready thread pool.
 
 use std::ops::Deref;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use mpi::collective::Root;
 use mpi::environment::Universe;
@@ -59,7 +59,7 @@ pub struct World {
     pool: OnceLock<rayon::ThreadPool>,
     processor_name: String,
     // Last field: dropped after the communicators, which MPI_Finalize must outlive.
-    _universe: Universe,
+    universe: Mutex<Universe>,
 }
 
 impl World {
@@ -113,8 +113,39 @@ impl World {
             threads,
             pool: OnceLock::new(),
             processor_name,
-            _universe: universe,
+            universe: Mutex::new(universe),
         })
+    }
+
+    /// Attaches a buffer of `bytes` for buffered sends
+    /// ([`buffered_send_object`](crate::ObjectMessages::buffered_send_object), mpi4py's
+    /// `MPI.Attach_buffer` + `bsend`), replacing any earlier one (`MPI_Buffer_detach` first
+    /// waits until the messages in it are delivered). 0 detaches. Each rank attaches its own.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// mpikit::run(|world| {
+    ///     world.attach_send_buffer(64 << 20)?; // room for 64 MiB of outgoing messages
+    ///     assert_eq!(world.send_buffer_size(), 64 << 20);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
+    pub fn attach_send_buffer(&self, bytes: usize) -> Result<()> {
+        if bytes > i32::MAX as usize {
+            return Err(Error::input(format!(
+                "attach_send_buffer: {bytes} bytes is more than MPI's limit of {} for one buffer",
+                i32::MAX
+            )));
+        }
+        let mut universe = self.universe.lock().unwrap_or_else(|e| e.into_inner());
+        universe.set_buffer_size(bytes);
+        crate::collective::message::set_send_buffer(bytes);
+        Ok(())
+    }
+
+    /// Bytes of the buffer attached for buffered sends (0 if none).
+    pub fn send_buffer_size(&self) -> usize {
+        crate::collective::message::send_buffer()
     }
 
     /// The world communicator: every rank of the job.

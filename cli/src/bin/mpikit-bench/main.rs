@@ -7,7 +7,8 @@
 //! `gather_array_into`, `allreduce_array_into`), as mpi4py's uppercase methods are.
 //! Benchmarks: latency (ping-pong between ranks 0 and 1, half round trip), bandwidth
 //! (a window of sends from 0 to 1), broadcast, scatter, gather, allreduce; and the task
-//! pool's tiny-task rate (`tasks`) and skewed-task makespan (`balance`). Sizes are bytes
+//! pool's tiny-task rate (`tasks`) and skewed-task makespan (`balance`); in-place and
+//! non-blocking collectives against raw rsmpi (`inplace`, `iallreduce`, `iallgather`). Sizes are bytes
 //! per rank. Each figure is the median over repetitions of the slowest rank's mean time per
 //! call. Rank 0 prints a table (and CSV with --csv).
 
@@ -22,6 +23,7 @@ use mpikit::prelude::*;
 use mpikit::{ReduceOp, World};
 use serde_bytes::ByteBuf;
 
+mod immediate;
 mod pool;
 
 const BENCHES: [&str; 6] = [
@@ -301,16 +303,16 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    if let Some(bad) = cli
-        .bench
-        .iter()
-        .find(|b| !BENCHES.contains(&b.as_str()) && !POOL_BENCHES.contains(&b.as_str()))
-    {
+    if let Some(bad) = cli.bench.iter().find(|b| {
+        let b = b.as_str();
+        !BENCHES.contains(&b) && !POOL_BENCHES.contains(&b) && !immediate::BENCHES.contains(&b)
+    }) {
         if root {
             eprintln!(
-                "mpikit-bench: unknown benchmark {bad:?} (expected {}, {})",
+                "mpikit-bench: unknown benchmark {bad:?} (expected {}, {}, {})",
                 BENCHES.join(", "),
-                POOL_BENCHES.join(", ")
+                POOL_BENCHES.join(", "),
+                immediate::BENCHES.join(", ")
             );
         }
         return ExitCode::from(2);
@@ -354,6 +356,25 @@ fn main() -> ExitCode {
         }
     }
     let mut pool_rows = Vec::new();
+    for bench in immediate::BENCHES
+        .iter()
+        .filter(|b| cli.bench.iter().any(|x| x == *b))
+    {
+        for &bytes in &sizes {
+            let figures = immediate::run(comm, bench, bytes, cli.reps);
+            let base = figures[0].1;
+            if root {
+                let cols: Vec<String> = figures
+                    .iter()
+                    .map(|(v, t)| format!("{v} {:>9.2} us ({:.3}x)", t * 1e6, t / base))
+                    .collect();
+                println!("{bench:<10} {:>6} {}", human(bytes), cols.join("  "));
+            }
+            for (v, t) in figures {
+                pool_rows.push(format!("{bench},{bytes},{},{v},{t:e}", comm.size()));
+            }
+        }
+    }
     if cli.bench.iter().any(|b| b == "tasks") {
         for chunksize in [1, 4, 16, 64, 256] {
             if let Some(rate) = pool::tasks_per_second(comm, 20_000, chunksize, cli.reps) {

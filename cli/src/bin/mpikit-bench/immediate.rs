@@ -1,0 +1,143 @@
+//! The issue-12 calls next to raw rsmpi, variants interleaved within each repetition:
+//! in-place vs out-of-place allreduce (`inplace`), non-blocking vs blocking allreduce
+//! (`iallreduce`) and allgather (`iallgather`). Sizes are bytes per rank.
+
+use mpikit::mpi::collective::CommunicatorCollectives;
+use mpikit::mpi::request::WaitGuard;
+use mpikit::mpi::topology::{Communicator, SimpleCommunicator};
+use mpikit::prelude::*;
+use mpikit::ReduceOp;
+
+/// The benchmarks of this module.
+pub const BENCHES: [&str; 3] = ["inplace", "iallreduce", "iallgather"];
+
+/// Median seconds per call of each variant, measured in turn within every repetition (each
+/// figure: the slowest rank's mean over a batch of calls).
+fn interleaved(
+    comm: &SimpleCommunicator,
+    bytes: usize,
+    reps: usize,
+    variants: &mut [(&'static str, &mut dyn FnMut())],
+) -> Vec<(&'static str, f64)> {
+    let iters = super::iterations(bytes);
+    let mut samples = vec![Vec::with_capacity(reps); variants.len()];
+    for (_, f) in variants.iter_mut() {
+        f(); // warm-up
+    }
+    for _ in 0..reps {
+        for (k, (_, f)) in variants.iter_mut().enumerate() {
+            comm.barrier();
+            let t0 = mpikit::mpi::time();
+            for _ in 0..iters {
+                f();
+            }
+            let mine = (mpikit::mpi::time() - t0) / iters as f64;
+            samples[k].push(
+                comm.allreduce_scalar(mine, ReduceOp::Max)
+                    .expect("allreduce of one f64"),
+            );
+        }
+    }
+    variants
+        .iter()
+        .zip(samples)
+        .map(|((name, _), mut s)| {
+            s.sort_by(f64::total_cmp);
+            (*name, s[s.len() / 2])
+        })
+        .collect()
+}
+
+/// One benchmark at one size: (variant, median seconds per call); the first is the baseline.
+pub fn run(
+    comm: &SimpleCommunicator,
+    bench: &str,
+    bytes: usize,
+    reps: usize,
+) -> Vec<(&'static str, f64)> {
+    let n = (bytes / 8).max(1);
+    let x = vec![1.0f64; n];
+    let op = ReduceOp::Sum;
+    match bench {
+        "inplace" => {
+            let mut out = vec![0.0f64; n];
+            let mut out_b = vec![0.0f64; n];
+            let mut buf = vec![1.0f64; n];
+            interleaved(
+                comm,
+                bytes,
+                reps,
+                &mut [
+                    ("raw", &mut || {
+                        comm.all_reduce_into(&x[..], &mut out[..], op.system())
+                    }),
+                    ("into", &mut || {
+                        comm.allreduce_array_into(&x, &mut out_b, op).unwrap();
+                    }),
+                    ("in-place", &mut || {
+                        comm.allreduce_array_in_place(&mut buf, op).unwrap();
+                    }),
+                ],
+            )
+        }
+        "iallreduce" => {
+            let mut out = vec![0.0f64; n];
+            let mut out_b = vec![0.0f64; n];
+            let mut owned = Some((x.clone(), vec![0.0f64; n]));
+            interleaved(
+                comm,
+                bytes,
+                reps,
+                &mut [
+                    ("raw", &mut || {
+                        comm.all_reduce_into(&x[..], &mut out[..], op.system())
+                    }),
+                    ("raw-immediate", &mut || {
+                        mpikit::mpi::request::scope(|scope| {
+                            let _done = WaitGuard::from(comm.immediate_all_reduce_into(
+                                scope,
+                                &x[..],
+                                &mut out_b[..],
+                                op.system(),
+                            ));
+                        });
+                    }),
+                    ("immediate", &mut || {
+                        let (s, r) = owned.take().expect("handed back");
+                        let pending = comm.immediate_allreduce_array_into(s, r, op).unwrap();
+                        owned = Some(pending.wait());
+                    }),
+                ],
+            )
+        }
+        "iallgather" => {
+            let size = comm.size() as usize;
+            let mut all = vec![0.0f64; n * size];
+            let mut all_b = vec![0.0f64; n * size];
+            interleaved(
+                comm,
+                bytes,
+                reps,
+                &mut [
+                    ("raw", &mut || comm.all_gather_into(&x[..], &mut all[..])),
+                    ("raw-immediate", &mut || {
+                        mpikit::mpi::request::scope(|scope| {
+                            let _done = WaitGuard::from(comm.immediate_all_gather_into(
+                                scope,
+                                &x[..],
+                                &mut all_b[..],
+                            ));
+                        });
+                    }),
+                    ("blocking", &mut || {
+                        let _: Vec<f64> = comm.allgather_rows(&x).unwrap();
+                    }),
+                    ("immediate", &mut || {
+                        let _: Vec<f64> = comm.immediate_allgather_rows(&x).unwrap().wait();
+                    }),
+                ],
+            )
+        }
+        _ => unreachable!("checked names"),
+    }
+}

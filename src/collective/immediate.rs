@@ -1,0 +1,315 @@
+//! Non-blocking buffer collectives (mpi4py's `Ibarrier`, `Igatherv`, `Iscatterv`,
+//! `Iallgatherv`, `Ialltoallv`, `Ireduce`, `Ireduce_scatter`, `Iscan`, `Iexscan`): each
+//! starts the operation and returns a [`Pending`] that owns the buffers until it completes.
+//! Non-blocking allreduce and broadcast are in [`ArrayReductions`](crate::ArrayReductions).
+//!
+//! Shapes and counts are agreed first (blocking, a few bytes: the same checks and the same
+//! `Err` on every rank as the blocking calls); then the data moves while the caller computes.
+//! Every rank must start the same non-blocking collectives in the same order, as MPI
+//! requires; they may be waited for in any order.
+
+use mpi::collective::{CommunicatorCollectives, SystemOperation};
+use mpi::raw::AsRaw;
+use mpi::topology::{Communicator, Rank};
+
+use crate::collective::array::{alltoall_plan, scatter_plan};
+use crate::collective::buffer::{Buffer, BufferMut};
+use crate::collective::large::fits;
+use crate::collective::op::ReduceOp;
+use crate::collective::pending::Pending;
+use crate::collective::reduce::reduce_scatter_plan;
+use crate::collective::shape::{
+    agree_lengths, agree_rows, agree_same_shape, check_root, root_data,
+};
+use crate::collective::started::{self, Reduction};
+use crate::data::alloc::zeroed_vec;
+use crate::data::partition::RowPartition;
+use crate::error::Result;
+
+/// A fresh owned buffer of `shape` and its elements as one slice.
+fn fresh<B: Buffer + ?Sized>(shape: &[usize]) -> B::Owned {
+    B::from_parts(shape, zeroed_vec(shape.iter().product()))
+}
+
+/// Non-blocking gathers, scatters, all-to-alls, reductions, scans and a barrier on buffers
+/// (slices, `Vec`s, ndarray arrays), for any rsmpi communicator and for
+/// [`World`](crate::World). Each returns a [`Pending`] whose [`wait`](Pending::wait) gives
+/// the result the blocking call of the same name (without `immediate_`) returns; several may
+/// be in flight at once, and a [`RequestSet`](crate::RequestSet) waits for any of them.
+///
+/// # Examples
+/// ```no_run
+/// use mpikit::prelude::*;
+/// use mpikit::ReduceOp;
+/// mpikit::run(|world| {
+///     let mine = vec![world.rank() as u64; 4];
+///     let gathering = world.immediate_allgather_rows(&mine)?;
+///     let scanning = world.immediate_scan_array(&mine, ReduceOp::Sum)?;
+///     // ... compute while both are in flight ...
+///     let all: Vec<u64> = gathering.wait();
+///     let prefix: Vec<u64> = scanning.wait();
+///     assert_eq!(all.len(), 4 * world.size() as usize);
+///     Ok::<(), mpikit::Error>(())
+/// });
+/// ```
+pub trait ImmediateCollectives: Communicator {
+    /// Starts a barrier (`MPI_Ibarrier`): [`Pending::wait`] returns once every rank has
+    /// started it. (rsmpi's own `immediate_barrier` returns a request that panics if dropped
+    /// unfinished; this one waits.)
+    fn immediate_barrier_pending(&self) -> Result<Pending<()>> {
+        Ok(started::barrier(self).into_pending((), ()))
+    }
+
+    /// Starts [`gather_rows`](crate::ArrayCollectives::gather_rows) (`MPI_Igatherv`): the
+    /// root gets `Some(every rank's rows, stacked in rank order)`, the others `None`.
+    fn immediate_gather_rows<B>(&self, root: Rank, local: &B) -> Result<Pending<Option<B::Owned>>>
+    where
+        B: Buffer + ?Sized,
+    {
+        check_root(self, root)?;
+        let (total, counts) = agree_rows(self, &local.buffer_shape(), "immediate_gather_rows")?;
+        let send = local.contiguous().into_owned();
+        let mut value = (self.rank() == root).then(|| fresh::<B>(&total));
+        let out = value.as_mut().map(|v| v.contiguous_mut().expect("fresh"));
+        Ok(started::gatherv(self, root, &send, &counts, out).into_pending(value, send))
+    }
+
+    /// Starts [`allgather_rows`](crate::ArrayCollectives::allgather_rows)
+    /// (`MPI_Iallgatherv`): every rank gets every rank's rows, stacked in rank order.
+    fn immediate_allgather_rows<B>(&self, local: &B) -> Result<Pending<B::Owned>>
+    where
+        B: Buffer + ?Sized,
+    {
+        let (total, counts) = agree_rows(self, &local.buffer_shape(), "immediate_allgather_rows")?;
+        let send = local.contiguous().into_owned();
+        let mut value = fresh::<B>(&total);
+        let out = value.contiguous_mut().expect("fresh");
+        Ok(started::allgatherv(self, &send, &counts, out).into_pending(value, send))
+    }
+
+    /// Starts [`scatter_rows`](crate::ArrayCollectives::scatter_rows) (`MPI_Iscatterv`):
+    /// balanced blocks of the root's rows, one per rank. `data` is read on the root only.
+    fn immediate_scatter_rows<B>(&self, root: Rank, data: Option<&B>) -> Result<Pending<B::Owned>>
+    where
+        B: Buffer + ?Sized,
+    {
+        self.immediate_scatterv_rows(root, data, None)
+    }
+
+    /// Starts [`scatterv_rows`](crate::ArrayCollectives::scatterv_rows) (`MPI_Iscatterv`):
+    /// `rows[r]` of the root's rows to rank `r` (`rows` is read on the root; `None` means
+    /// balanced blocks).
+    fn immediate_scatterv_rows<B>(
+        &self,
+        root: Rank,
+        data: Option<&B>,
+        rows: Option<&[usize]>,
+    ) -> Result<Pending<B::Owned>>
+    where
+        B: Buffer + ?Sized,
+    {
+        let (mine, counts) = scatter_plan(self, root, data, rows)?;
+        let send = (self.rank() == root).then(|| root_data(data).contiguous().into_owned());
+        let mut value = fresh::<B>(&mine);
+        let out = value.contiguous_mut().expect("fresh");
+        let started = started::scatterv(self, root, send.as_deref(), &counts, out);
+        Ok(started.into_pending(value, send))
+    }
+
+    /// Starts [`alltoall_rows`](crate::ArrayCollectives::alltoall_rows): this rank's rows in
+    /// balanced blocks, one to each rank.
+    fn immediate_alltoall_rows<B>(&self, local: &B) -> Result<Pending<B::Owned>>
+    where
+        B: Buffer + ?Sized,
+    {
+        let rows = local.buffer_shape().first().copied().unwrap_or(0);
+        let counts = crate::data::partition::Partition::new(rows, self.size() as usize).counts();
+        self.immediate_alltoallv_rows(local, &counts)
+    }
+
+    /// Starts [`alltoallv_rows`](crate::ArrayCollectives::alltoallv_rows)
+    /// (`MPI_Ialltoallv`): this rank's next `send_rows[r]` rows go to rank `r`; the result
+    /// stacks what every rank sent here, in rank order.
+    fn immediate_alltoallv_rows<B>(
+        &self,
+        local: &B,
+        send_rows: &[usize],
+    ) -> Result<Pending<B::Owned>>
+    where
+        B: Buffer + ?Sized,
+    {
+        let what = "immediate_alltoallv_rows";
+        let (shape, send_counts, recv_counts) =
+            alltoall_plan(self, &local.buffer_shape(), send_rows, what)?;
+        let local_fits =
+            fits::<B::Elem>(&send_counts).is_some() && fits::<B::Elem>(&recv_counts).is_some();
+        let mut all_fit = 0u8;
+        self.all_reduce_into(&u8::from(local_fits), &mut all_fit, SystemOperation::min());
+        let send = local.contiguous().into_owned();
+        let mut value = fresh::<B>(&shape);
+        let out = value.contiguous_mut().expect("fresh");
+        let started =
+            started::alltoallv(self, &send, &send_counts, out, &recv_counts, all_fit == 1);
+        Ok(started.into_pending(value, send))
+    }
+
+    /// Starts an element-wise allreduce of `local` into `out` (`MPI_Iallreduce(sendbuf,
+    /// recvbuf)`, mpi4py's `Iallreduce`): both are owned `Vec`s or `Array`s, handed back by
+    /// [`Pending::wait`] as `(local, out)`, so a loop can reduce again and again without
+    /// copying or allocating. `out` must have `local`'s length (a mismatch panics, which
+    /// aborts the job); every rank must pass the same length (checked across ranks in debug
+    /// builds and under `MPIKIT_CHECK=1`).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// use mpikit::ReduceOp;
+    /// mpikit::run(|world| {
+    ///     let (mut x, mut total) = (vec![1.0f64; 1 << 20], vec![0.0f64; 1 << 20]);
+    ///     for _ in 0..10 {
+    ///         let pending = world.immediate_allreduce_array_into(x, total, ReduceOp::Sum)?;
+    ///         // ... compute while the reduction runs ...
+    ///         (x, total) = pending.wait();
+    ///     }
+    ///     assert_eq!(total[0], world.size() as f64);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
+    fn immediate_allreduce_array_into<B, R>(
+        &self,
+        local: B,
+        mut out: R,
+        op: ReduceOp,
+    ) -> Result<Pending<(B, R)>>
+    where
+        B: Buffer<Owned = B> + 'static,
+        R: BufferMut<Elem = B::Elem, Owned = R> + 'static,
+    {
+        let what = "immediate_allreduce_array_into";
+        let op = op.for_type::<B::Elem>(what)?;
+        let ok = local.buffer_len() == out.buffer_len();
+        agree_lengths(self, local.buffer_len(), ok, what)?;
+        assert!(ok, "mpikit: {what}: `out` must have `local`'s length");
+        if out.contiguous_mut().is_none() {
+            out = R::from_parts(&out.buffer_shape(), out.contiguous().into_owned());
+        }
+        let dest = out.contiguous_mut().expect("standard layout is contiguous");
+        // An owned Vec or Array keeps its elements on the heap, where moving it into the
+        // Pending leaves them; a copy (of a non-standard layout) is kept alongside.
+        let started = match local.contiguous() {
+            std::borrow::Cow::Borrowed(send) => {
+                started::reduction(self, Reduction::All, send, Some(dest), op.as_raw())
+            }
+            std::borrow::Cow::Owned(copy) => {
+                let started =
+                    started::reduction(self, Reduction::All, &copy, Some(dest), op.as_raw());
+                return Ok(started.into_pending((local, out), copy));
+            }
+        };
+        Ok(started.into_pending((local, out), ()))
+    }
+
+    /// Starts [`reduce_array`](crate::ArrayReductions::reduce_array) (`MPI_Ireduce`): the
+    /// root gets `Some(element-wise reduction)`, the others `None`.
+    fn immediate_reduce_array<B>(
+        &self,
+        root: Rank,
+        local: &B,
+        op: ReduceOp,
+    ) -> Result<Pending<Option<B::Owned>>>
+    where
+        B: Buffer + ?Sized,
+    {
+        check_root(self, root)?;
+        let what = "immediate_reduce_array";
+        let op = op.for_type::<B::Elem>(what)?;
+        let shape = local.buffer_shape();
+        agree_same_shape(self, &shape, what)?;
+        let send = local.contiguous().into_owned();
+        let mut value = (self.rank() == root).then(|| fresh::<B>(&shape));
+        let out = value.as_mut().map(|v| v.contiguous_mut().expect("fresh"));
+        let kind = Reduction::Reduce(root);
+        let started = started::reduction(self, kind, &send, out, op.as_raw());
+        Ok(started.into_pending(value, send))
+    }
+
+    /// Starts [`reduce_scatter_rows`](crate::ArrayReductions::reduce_scatter_rows)
+    /// (`MPI_Ireduce_scatter`): the reduction, split by rows in balanced blocks.
+    fn immediate_reduce_scatter_rows<B>(&self, local: &B, op: ReduceOp) -> Result<Pending<B::Owned>>
+    where
+        B: Buffer + ?Sized,
+    {
+        let rows = local.buffer_shape().first().copied().unwrap_or(0);
+        let counts = RowPartition::new(&[rows], self.size() as usize).element_counts();
+        self.immediate_reduce_scatterv_rows(local, &counts, op)
+    }
+
+    /// Starts [`reduce_scatterv_rows`](crate::ArrayReductions::reduce_scatterv_rows)
+    /// (`MPI_Ireduce_scatter` with per-rank counts): rank `r` gets `rows[r]` rows of the
+    /// reduction. Every rank passes the same `rows`.
+    fn immediate_reduce_scatterv_rows<B>(
+        &self,
+        local: &B,
+        rows: &[usize],
+        op: ReduceOp,
+    ) -> Result<Pending<B::Owned>>
+    where
+        B: Buffer + ?Sized,
+    {
+        let what = "immediate_reduce_scatterv_rows";
+        let op = op.for_type::<B::Elem>(what)?;
+        let (counts, mine) = reduce_scatter_plan(self, &local.buffer_shape(), rows, what)?;
+        let send = local.contiguous().into_owned();
+        let mut value = fresh::<B>(&mine);
+        let out = value.contiguous_mut().expect("fresh");
+        let started = started::reduce_scatterv(self, &send, &counts, out, op.as_raw());
+        Ok(started.into_pending(value, send))
+    }
+
+    /// Starts [`scan_array`](crate::ArrayReductions::scan_array) (`MPI_Iscan`): rank r gets
+    /// `x0 op x1 op ... op xr`.
+    fn immediate_scan_array<B>(&self, local: &B, op: ReduceOp) -> Result<Pending<B::Owned>>
+    where
+        B: Buffer + ?Sized,
+    {
+        let what = "immediate_scan_array";
+        let op = op.for_type::<B::Elem>(what)?;
+        let shape = local.buffer_shape();
+        agree_same_shape(self, &shape, what)?;
+        let send = local.contiguous().into_owned();
+        let mut value = fresh::<B>(&shape);
+        let out = value.contiguous_mut().expect("fresh");
+        let started = started::reduction(self, Reduction::Scan, &send, Some(out), op.as_raw());
+        Ok(started.into_pending(value, send))
+    }
+
+    /// Starts [`exscan_array`](crate::ArrayReductions::exscan_array) (`MPI_Iexscan`): rank
+    /// r > 0 gets `Some(x0 op ... op x(r-1))`, rank 0 gets `None`.
+    fn immediate_exscan_array<B>(
+        &self,
+        local: &B,
+        op: ReduceOp,
+    ) -> Result<Pending<Option<B::Owned>>>
+    where
+        B: Buffer + ?Sized,
+    {
+        let what = "immediate_exscan_array";
+        let op = op.for_type::<B::Elem>(what)?;
+        let shape = local.buffer_shape();
+        agree_same_shape(self, &shape, what)?;
+        let send = local.contiguous().into_owned();
+        if self.rank() == 0 {
+            // MPI may write into rank 0's buffer (its contents are undefined): a scratch one.
+            let mut scratch = zeroed_vec::<B::Elem>(send.len());
+            let kind = Reduction::Exscan;
+            let started = started::reduction(self, kind, &send, Some(&mut scratch), op.as_raw());
+            return Ok(started.into_pending(None, (send, scratch)));
+        }
+        let mut value = fresh::<B>(&shape);
+        let out = value.contiguous_mut().expect("fresh");
+        let started = started::reduction(self, Reduction::Exscan, &send, Some(out), op.as_raw());
+        Ok(started.into_pending(Some(value), send))
+    }
+}
+
+impl<C: Communicator + ?Sized> ImmediateCollectives for C {}
