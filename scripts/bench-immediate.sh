@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # In-place and non-blocking collectives next to raw rsmpi, 2 ranks, f64 buffers of 8 B to
 # 16 MiB per rank, every variant measured in turn within each repetition of each round:
-#   inplace     allreduce: rsmpi out-of-place | allreduce_array_into | allreduce_array_in_place
+#   inplace     allreduce: rsmpi out-of-place | raw MPI_IN_PLACE | allreduce_array_into | allreduce_array_in_place
 #   iallreduce  rsmpi blocking | rsmpi immediate + wait | immediate_allreduce_array_into + wait
 #   iallgather  rsmpi blocking | rsmpi immediate + wait | allgather_rows | immediate_allgather_rows + wait
+#               | immediate_allgather_array_into + wait (owned buffers, reused)
 # Prints the median over rounds (and the min) per call and each variant's ratio to the
 # first; writes every figure to .bench/immediate.csv (round, bench, bytes, ranks, variant, seconds).
 #   scripts/bench-immediate.sh [--mpi openmpi|mpich] [--np N] [--sizes 8,64K,...] [--reps R] [--rounds K]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every benchmark, then one report: parsum against its peers (bench-parsum.sh), the
-# OSU-style collectives against mpi4py (bench-mpi4py.sh), task pools (bench-pool.sh), and
+# OSU-style collectives against mpi4py (bench-mpi4py.sh), in-place and non-blocking calls
+# against raw rsmpi (bench-immediate.sh), task pools (bench-pool.sh), and
 # a file read + sum with plain and reproducible sums (bench-files.sh), each interleaving its
 # variants over several rounds; then target/release/mpikit-report turns the samples into
 # bench/results.csv (name, ranks, threads, size, median, min, max, unit, peer) and the PNG
@@ -17,7 +18,7 @@ while (($#)); do
   case "$1" in
     --rounds) rounds=$2; shift 2 ;;
     --quick) quick=1; shift ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
 done
@@ -44,6 +45,7 @@ log=$out/summary.txt
 run() { say "$*"; "$@" 2>&1 | tee -a "$log"; }
 run "$MPIKIT_ROOT/scripts/bench-parsum.sh" "${mpi[@]}" --rounds "$prounds" --len "$len"
 run "$MPIKIT_ROOT/scripts/bench-mpi4py.sh" "${mpi[@]}" --rounds "$crounds" --sizes "$sizes"
+run "$MPIKIT_ROOT/scripts/bench-immediate.sh" "${mpi[@]}" --rounds "$((crounds + 3))" --sizes "$sizes"
 run "$MPIKIT_ROOT/scripts/bench-pool.sh" "${mpi[@]}" --rounds "$crounds"
 run "$MPIKIT_ROOT/scripts/bench-files.sh" "${mpi[@]}" --rounds "$frounds" --len "$len"
 

@@ -128,6 +128,7 @@ pub use rayon;
 /// and free to change.
 #[doc(hidden)]
 pub mod cli_support {
+    pub use crate::collective::in_place::in_place as mpi_in_place;
     pub use crate::collective::large::INTERNAL_TAG;
     pub use crate::data::input::IO_BYTES;
     pub use crate::data::npy::{decode_floats, decode_ints};

@@ -1,6 +1,7 @@
 //! Non-blocking buffer collectives on 1, 2, 3, 4 and 8 ranks, with MPI's message sizes and
 //! with 64-byte pieces (so layouts past one call take the point-to-point path): gather,
 //! scatter(v), allgather, alltoall(v), reduce, reduce-scatter(v), scan, exscan and barrier,
+//! the `_into` forms on owned buffers,
 //! every root, uneven and empty blocks, several in flight at once and waited for in any
 //! order; each result is checked against values computed here from the rank formulas.
 //!
@@ -31,6 +32,7 @@ fn rank_checks() {
             alltoalls(world, case)?;
             reductions(world, case)?;
             many_in_flight(world, case)?;
+            owned_into(world, case)?;
         }
         refusals(world)?;
         common::report_ok("immediate", world.comm());
@@ -293,6 +295,68 @@ fn many_in_flight(world: &World, case: usize) -> Result<(), Error> {
     }
     assert!(seen.iter().all(|&s| s));
     Ok(())
+}
+
+/// The `_into` forms on owned buffers, equal blocks of `case` elements, handed back: gather
+/// and scatter from every root (a buffer given off the root comes back untouched), allgather
+/// from a transposed array (copied once), all-to-all.
+fn owned_into(world: &World, case: usize) -> Result<(), Error> {
+    let (rank, size) = (world.rank() as usize, world.size() as usize);
+    let m = case;
+    let elem = |r: usize, i: usize| (r * 100_000 + i) as u32;
+    let mine: Vec<u32> = (0..m).map(|i| elem(rank, i)).collect();
+    let everyone: Vec<u32> = (0..size)
+        .flat_map(|r| (0..m).map(move |i| elem(r, i)))
+        .collect();
+    for root in 0..size {
+        let recv = if rank == root {
+            Some(vec![0u32; m * size])
+        } else {
+            Some(vec![7u32; 3])
+        };
+        let (back, got) = world
+            .immediate_gather_array_into(root as Rank, mine.clone(), recv)?
+            .wait();
+        assert_eq!(back, mine);
+        let want = if rank == root {
+            everyone.clone()
+        } else {
+            vec![7; 3]
+        };
+        assert_eq!(got, Some(want));
+
+        let send = (rank == root).then(|| array1(&everyone));
+        let (back, got) = world
+            .immediate_scatter_array_into(root as Rank, send, mpikit::ndarray::Array1::zeros(m))?
+            .wait();
+        assert_eq!(back.is_some(), rank == root);
+        assert_eq!(got.to_vec(), mine);
+    }
+    // 3 x m, transposed: standard order is row by row of the transpose.
+    let grid = Array2::from_shape_fn((3, m), |(j, i)| elem(rank, i * 3 + j)).reversed_axes();
+    let (_, all) = world
+        .immediate_allgather_array_into(grid, Array2::<u32>::zeros((m * size, 3)))?
+        .wait();
+    let want: Vec<u32> = (0..size)
+        .flat_map(|r| (0..3 * m).map(move |k| elem(r, k)))
+        .collect();
+    assert_eq!(all.as_slice().unwrap(), &want[..]);
+    // Block k of rank r goes to rank k.
+    let local: Vec<u64> = (0..m * size)
+        .map(|i| (rank * 1_000_000 + i) as u64)
+        .collect();
+    let (_, got) = world
+        .immediate_alltoall_array_into(local, vec![0u64; m * size])?
+        .wait();
+    let want: Vec<u64> = (0..size)
+        .flat_map(|from| (rank * m..(rank + 1) * m).map(move |i| (from * 1_000_000 + i) as u64))
+        .collect();
+    assert_eq!(got, want);
+    Ok(())
+}
+
+fn array1(v: &[u32]) -> mpikit::ndarray::Array1<u32> {
+    mpikit::ndarray::Array1::from_vec(v.to_vec())
 }
 
 /// Bad input is the same `Err` on every rank, and the next collective still works.

@@ -8,6 +8,8 @@
 //! Every rank must start the same non-blocking collectives in the same order, as MPI
 //! requires; they may be waited for in any order.
 
+use std::borrow::Cow;
+
 use mpi::collective::{CommunicatorCollectives, SystemOperation};
 use mpi::raw::AsRaw;
 use mpi::topology::{Communicator, Rank};
@@ -25,6 +27,35 @@ use crate::collective::started::{self, Reduction};
 use crate::data::alloc::zeroed_vec;
 use crate::data::partition::RowPartition;
 use crate::error::Result;
+
+/// The elements MPI reads from an owned, heap-backed `local` (a `Vec` or `Array`, which a
+/// `Pending` will hold: moving it leaves the elements where they are), and the copy to keep
+/// alongside when they are not in standard order.
+fn send_view<B: Buffer + ?Sized>(local: &B) -> (Option<Vec<B::Elem>>, &'static [B::Elem]) {
+    let (copy, ptr, len) = match local.contiguous() {
+        Cow::Borrowed(s) => (None, s.as_ptr(), s.len()),
+        Cow::Owned(v) => {
+            let (ptr, len) = (v.as_ptr(), v.len());
+            (Some(v), ptr, len)
+        }
+    };
+    // SAFETY: the elements live on the heap of `local` or of `copy`, both of which the
+    // caller moves into the Pending, which keeps them until MPI is done; nothing writes them.
+    (copy, unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// An owned, heap-backed `out` in standard layout (copied once if it is not) and the
+/// elements MPI writes, for a `Pending` to hold.
+fn recv_view<R: BufferMut<Owned = R>>(mut out: R) -> (R, &'static mut [R::Elem]) {
+    if out.contiguous_mut().is_none() {
+        out = R::from_parts(&out.buffer_shape(), out.contiguous().into_owned());
+    }
+    let slice = out.contiguous_mut().expect("standard layout is contiguous");
+    let (ptr, len) = (slice.as_mut_ptr(), slice.len());
+    // SAFETY: the elements live on `out`'s heap, which stays put when `out` moves into the
+    // Pending; only MPI writes them until it completes.
+    (out, unsafe { std::slice::from_raw_parts_mut(ptr, len) })
+}
 
 /// A fresh owned buffer of `shape` and its elements as one slice.
 fn fresh<B: Buffer + ?Sized>(shape: &[usize]) -> B::Owned {
@@ -178,7 +209,7 @@ pub trait ImmediateCollectives: Communicator {
     fn immediate_allreduce_array_into<B, R>(
         &self,
         local: B,
-        mut out: R,
+        out: R,
         op: ReduceOp,
     ) -> Result<Pending<(B, R)>>
     where
@@ -190,23 +221,135 @@ pub trait ImmediateCollectives: Communicator {
         let ok = local.buffer_len() == out.buffer_len();
         agree_lengths(self, local.buffer_len(), ok, what)?;
         assert!(ok, "mpikit: {what}: `out` must have `local`'s length");
-        if out.contiguous_mut().is_none() {
-            out = R::from_parts(&out.buffer_shape(), out.contiguous().into_owned());
-        }
-        let dest = out.contiguous_mut().expect("standard layout is contiguous");
-        // An owned Vec or Array keeps its elements on the heap, where moving it into the
-        // Pending leaves them; a copy (of a non-standard layout) is kept alongside.
-        let started = match local.contiguous() {
-            std::borrow::Cow::Borrowed(send) => {
-                started::reduction(self, Reduction::All, send, Some(dest), op.as_raw())
-            }
-            std::borrow::Cow::Owned(copy) => {
-                let started =
-                    started::reduction(self, Reduction::All, &copy, Some(dest), op.as_raw());
-                return Ok(started.into_pending((local, out), copy));
-            }
+        let (copy, send) = send_view(&local);
+        let (out, dest) = recv_view(out);
+        let started = started::reduction(self, Reduction::All, send, Some(dest), op.as_raw());
+        Ok(started.into_pending((local, out), copy))
+    }
+
+    /// Starts a gather of equal blocks into the root's `recv` (`MPI_Igather(sendbuf,
+    /// recvbuf)`, mpi4py's `Igather`): block r of `recv` comes from rank r. Buffers are owned
+    /// `Vec`s or `Array`s, handed back by [`Pending::wait`]; the root passes `Some(recv)`
+    /// holding `size` times `local`'s length (else a panic, which aborts the job). Lengths are
+    /// checked across ranks in debug builds and under `MPIKIT_CHECK=1`.
+    fn immediate_gather_array_into<B, R>(
+        &self,
+        root: Rank,
+        local: B,
+        recv: Option<R>,
+    ) -> Result<Pending<(B, Option<R>)>>
+    where
+        B: Buffer<Owned = B> + 'static,
+        R: BufferMut<Elem = B::Elem, Owned = R> + 'static,
+    {
+        let what = "immediate_gather_array_into";
+        check_root(self, root)?;
+        let n = local.buffer_len();
+        let is_root = self.rank() == root;
+        let ok = !is_root
+            || recv
+                .as_ref()
+                .is_some_and(|r| r.buffer_len() == n * self.size() as usize);
+        agree_lengths(self, n, ok, what)?;
+        assert!(
+            ok,
+            "mpikit: {what}: the root's Some(recv) must hold size x local elements"
+        );
+        let counts = vec![n; self.size() as usize];
+        let (copy, send) = send_view(&local);
+        // A buffer given off the root is handed back untouched.
+        let (recv, dest) = match recv.map(recv_view) {
+            Some((r, d)) if is_root => (Some(r), Some(d)),
+            other => (other.map(|(r, _)| r), None),
         };
-        Ok(started.into_pending((local, out), ()))
+        let started = started::gatherv(self, root, send, &counts, dest);
+        Ok(started.into_pending((local, recv), copy))
+    }
+
+    /// Starts a scatter of equal blocks of the root's `send` (`MPI_Iscatter(sendbuf,
+    /// recvbuf)`, mpi4py's `Iscatter`): rank r's `recv` gets block r. Buffers are owned and
+    /// handed back by [`Pending::wait`]; the root passes `Some(send)` holding `size` times
+    /// `recv`'s length (else a panic, which aborts the job).
+    fn immediate_scatter_array_into<B, R>(
+        &self,
+        root: Rank,
+        send: Option<B>,
+        recv: R,
+    ) -> Result<Pending<(Option<B>, R)>>
+    where
+        B: Buffer<Owned = B> + 'static,
+        R: BufferMut<Elem = B::Elem, Owned = R> + 'static,
+    {
+        let what = "immediate_scatter_array_into";
+        check_root(self, root)?;
+        let n = recv.buffer_len();
+        let is_root = self.rank() == root;
+        let ok = !is_root
+            || send
+                .as_ref()
+                .is_some_and(|s| s.buffer_len() == n * self.size() as usize);
+        agree_lengths(self, n, ok, what)?;
+        assert!(
+            ok,
+            "mpikit: {what}: the root's Some(send) must hold size x recv elements"
+        );
+        let counts = vec![n; self.size() as usize];
+        // A buffer given off the root is handed back untouched.
+        let (copy, from) = match &send {
+            Some(s) if is_root => {
+                let (c, f) = send_view(s);
+                (c, Some(f))
+            }
+            _ => (None, None),
+        };
+        let (recv, dest) = recv_view(recv);
+        let started = started::scatterv(self, root, from, &counts, dest);
+        Ok(started.into_pending((send, recv), copy))
+    }
+
+    /// Starts an allgather of equal blocks into `recv` (`MPI_Iallgather(sendbuf, recvbuf)`,
+    /// mpi4py's `Iallgather`): block r of `recv` comes from rank r; `recv` holds `size` times
+    /// `local`'s length (else a panic, which aborts the job). Buffers are owned and handed
+    /// back by [`Pending::wait`].
+    fn immediate_allgather_array_into<B, R>(&self, local: B, recv: R) -> Result<Pending<(B, R)>>
+    where
+        B: Buffer<Owned = B> + 'static,
+        R: BufferMut<Elem = B::Elem, Owned = R> + 'static,
+    {
+        let what = "immediate_allgather_array_into";
+        let (n, size) = (local.buffer_len(), self.size() as usize);
+        let ok = recv.buffer_len() == n * size;
+        agree_lengths(self, n, ok, what)?;
+        assert!(ok, "mpikit: {what}: recv must hold size x local elements");
+        let (copy, send) = send_view(&local);
+        let (recv, dest) = recv_view(recv);
+        let started = started::allgatherv(self, send, &vec![n; size], dest);
+        Ok(started.into_pending((local, recv), copy))
+    }
+
+    /// Starts an all-to-all of equal blocks (`MPI_Ialltoall(sendbuf, recvbuf)`, mpi4py's
+    /// `Ialltoall`): block r of `local` goes to rank r, block r of `recv` comes from rank r.
+    /// `local` and `recv` have the same length, a multiple of `size` (else a panic, which
+    /// aborts the job). Buffers are owned and handed back by [`Pending::wait`].
+    fn immediate_alltoall_array_into<B, R>(&self, local: B, recv: R) -> Result<Pending<(B, R)>>
+    where
+        B: Buffer<Owned = B> + 'static,
+        R: BufferMut<Elem = B::Elem, Owned = R> + 'static,
+    {
+        let what = "immediate_alltoall_array_into";
+        let (n, size) = (local.buffer_len(), self.size() as usize);
+        let ok = recv.buffer_len() == n && n % size == 0;
+        agree_lengths(self, n, ok, what)?;
+        assert!(
+            ok,
+            "mpikit: {what}: local and recv need the same length, a multiple of size"
+        );
+        let counts = vec![n / size; size];
+        let all_fit = fits::<B::Elem>(&counts).is_some(); // the same on every rank
+        let (copy, send) = send_view(&local);
+        let (recv, dest) = recv_view(recv);
+        let started = started::alltoallv(self, send, &counts, dest, &counts, all_fit);
+        Ok(started.into_pending((local, recv), copy))
     }
 
     /// Starts [`reduce_array`](crate::ArrayReductions::reduce_array) (`MPI_Ireduce`): the

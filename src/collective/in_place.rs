@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 
 /// `MPI_IN_PLACE`, which mpi.h defines as a macro that bindgen cannot see: `(void *) 1` in
 /// Open MPI, `(void *) -1` in MPICH and the MPIs derived from it.
-fn in_place() -> *mut c_void {
+pub fn in_place() -> *mut c_void {
     if is_open_mpi() {
         1 as *mut c_void
     } else {

@@ -1,8 +1,9 @@
 //! The issue-12 calls next to raw rsmpi, variants interleaved within each repetition:
-//! in-place vs out-of-place allreduce (`inplace`), non-blocking vs blocking allreduce
+//! in-place vs out-of-place allreduce, raw and mpikit (`inplace`), non-blocking vs blocking allreduce
 //! (`iallreduce`) and allgather (`iallgather`). Sizes are bytes per rank.
 
 use mpikit::mpi::collective::CommunicatorCollectives;
+use mpikit::mpi::datatype::Equivalence;
 use mpikit::mpi::request::WaitGuard;
 use mpikit::mpi::topology::{Communicator, SimpleCommunicator};
 use mpikit::prelude::*;
@@ -63,6 +64,7 @@ pub fn run(
             let mut out = vec![0.0f64; n];
             let mut out_b = vec![0.0f64; n];
             let mut buf = vec![1.0f64; n];
+            let mut raw_buf = vec![1.0f64; n];
             interleaved(
                 comm,
                 bytes,
@@ -70,6 +72,19 @@ pub fn run(
                 &mut [
                     ("raw", &mut || {
                         comm.all_reduce_into(&x[..], &mut out[..], op.system())
+                    }),
+                    ("raw-in-place", &mut || {
+                        // SAFETY: MPI_IN_PLACE and a live buffer, as MPI_Allreduce takes them.
+                        unsafe {
+                            mpikit::mpi::ffi::MPI_Allreduce(
+                                mpikit::cli_support::mpi_in_place(),
+                                raw_buf.as_mut_ptr().cast(),
+                                n as i32,
+                                mpikit::mpi::raw::AsRaw::as_raw(&f64::equivalent_datatype()),
+                                mpikit::mpi::raw::AsRaw::as_raw(&op.system()),
+                                mpikit::mpi::raw::AsRaw::as_raw(comm),
+                            );
+                        }
                     }),
                     ("into", &mut || {
                         comm.allreduce_array_into(&x, &mut out_b, op).unwrap();
@@ -114,6 +129,7 @@ pub fn run(
             let size = comm.size() as usize;
             let mut all = vec![0.0f64; n * size];
             let mut all_b = vec![0.0f64; n * size];
+            let mut owned = Some((x.clone(), vec![0.0f64; n * size]));
             interleaved(
                 comm,
                 bytes,
@@ -134,6 +150,11 @@ pub fn run(
                     }),
                     ("immediate", &mut || {
                         let _: Vec<f64> = comm.immediate_allgather_rows(&x).unwrap().wait();
+                    }),
+                    ("immediate-into", &mut || {
+                        let (s, r) = owned.take().expect("handed back");
+                        let pending = comm.immediate_allgather_array_into(s, r).unwrap();
+                        owned = Some(pending.wait());
                     }),
                 ],
             )

@@ -183,17 +183,25 @@ fn parsum_rows(raw: &Path, g: &mut Groups) {
     }
 }
 
-/// `collectives-{floats,bytes}.csv`: round, bench, bytes, ranks, variant, seconds.
+/// `collectives-{floats,bytes}.csv` and `immediate.csv`: round, bench, bytes, ranks,
+/// variant, seconds.
 fn collective_rows(raw: &Path, g: &mut Groups) {
-    for payload in ["floats", "bytes"] {
-        let Some(rows) = read_csv(&raw.join(format!("collectives-{payload}.csv"))) else {
+    for payload in ["floats", "bytes", "immediate"] {
+        let file = match payload {
+            "immediate" => "immediate.csv".to_string(),
+            p => format!("collectives-{p}.csv"),
+        };
+        let Some(rows) = read_csv(&raw.join(file)) else {
             continue;
         };
         for r in rows {
             let [_, bench, bytes, ranks, variant, secs, ..] = &r[..] else {
                 continue;
             };
-            let name = format!("{bench} ({payload})");
+            let name = match payload {
+                "immediate" => bench.clone(),
+                p => format!("{bench} ({p})"),
+            };
             let key = (
                 name,
                 num(ranks) as u32,
