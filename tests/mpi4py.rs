@@ -189,6 +189,20 @@ fn in_place_equals_out_of_place(
         .flat_map(|s| (0..len).map(move |i| code(s, me, i)))
         .collect();
     assert_eq!(blocks, want, "alltoall of {len} per block");
+    // Reduce-scatter in place: the first block becomes block `me` of the sum over ranks.
+    let mut blocks: Vec<f64> = (0..p)
+        .flat_map(|r| (0..len).map(move |i| code(me, r, i)))
+        .collect();
+    let n = world.reduce_scatter_array_in_place(&mut blocks, ReduceOp::Sum)?;
+    assert_eq!(n, len);
+    let want: Vec<f64> = (0..len)
+        .map(|i| (0..p).map(|s| code(s, me, i)).sum())
+        .collect();
+    assert_eq!(
+        &blocks[..n],
+        &want[..],
+        "reduce_scatter in place of {len} per block"
+    );
     Ok(())
 }
 

@@ -139,6 +139,57 @@ pub trait InPlaceCollectives: Communicator {
         Ok(())
     }
 
+    /// Element-wise reduction of every rank's `buf` (`size` equal blocks), split by blocks:
+    /// afterwards the first block of rank r's `buf` holds block r of the reduction and the
+    /// rest of `buf` is unspecified (`MPI_Reduce_scatter_block` with `MPI_IN_PLACE`, mpi4py's
+    /// `Reduce_scatter_block(MPI.IN_PLACE, buf)`). Returns the block length. Past one call's
+    /// size, one in-place reduce per block and piece, to the block's rank.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// use mpikit::ReduceOp;
+    /// mpikit::run(|world| {
+    ///     let mut x = vec![1u64; 3 * world.size_count()];
+    ///     let n = world.reduce_scatter_array_in_place(&mut x, ReduceOp::Sum)?;
+    ///     assert_eq!(&x[..n], &vec![world.size() as u64; 3][..]);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
+    fn reduce_scatter_array_in_place<B>(&self, buf: &mut B, op: ReduceOp) -> Result<usize>
+    where
+        B: BufferMut + ?Sized,
+    {
+        let what = "reduce_scatter_array_in_place";
+        let mpi_op = op.for_type::<B::Elem>(what)?;
+        let block = blocks(self, buf.buffer_len(), what)?;
+        let me = self.rank() as usize;
+        with_contiguous_mut(buf, |data| {
+            if data.len() <= max_elems::<B::Elem>() {
+                // SAFETY: `data` holds `size` blocks of `block` elements, reduced in place.
+                unsafe {
+                    mpi::ffi::MPI_Reduce_scatter_block(
+                        in_place().cast_const(),
+                        data.as_mut_ptr().cast(),
+                        block as i32,
+                        B::Elem::equivalent_datatype().as_raw(),
+                        mpi_op.as_raw(),
+                        self.as_raw(),
+                    );
+                }
+                return Ok(());
+            }
+            // Each block onto its rank, in place; other ranks' blocks are only read there.
+            for r in 0..self.size() {
+                let part = &mut data[r as usize * block..(r as usize + 1) * block];
+                self.reduce_array_in_place(r, part, op)?;
+            }
+            data.copy_within(me * block..(me + 1) * block, 0);
+            Ok(())
+        })?;
+        Ok(block)
+    }
+
     /// Inclusive prefix reduction in place (`MPI_Scan`): rank r's `buf` becomes
     /// `x0 op ... op xr`.
     fn scan_array_in_place<B>(&self, buf: &mut B, op: ReduceOp) -> Result<()>

@@ -246,6 +246,17 @@ fn run(mut cmd: Command, command: String, timeout: Duration) -> Job {
     }
 }
 
+/// [`TIMEOUT`] times `MPIKIT_TEST_TIMEOUT_SCALE` (default 1): MPICH's ranks poll without
+/// yielding, so 8 ranks on 2 cores run the 64-byte-piece suites several times slower.
+pub fn spmd_timeout() -> Duration {
+    let scale = std::env::var("MPIKIT_TEST_TIMEOUT_SCALE")
+        .ok()
+        .and_then(|s| s.parse::<u32>().ok())
+        .filter(|&s| s > 0)
+        .unwrap_or(1);
+    TIMEOUT * scale
+}
+
 /// Set under mpirun by [`spmd_main`]: run the rank checks instead of launching.
 pub const RANK_CHECKS: &str = "MPIKIT_RANK_CHECKS";
 
@@ -269,7 +280,7 @@ pub fn spmd_main(name: &str, ranks: &[usize], envs: &[&[(&str, &str)]], checks: 
         for &np in ranks {
             let mut vars = vec![(RANK_CHECKS, "1")];
             vars.extend_from_slice(env);
-            let job = mpirun_with(np, &exe, &[], &vars, TIMEOUT);
+            let job = mpirun_with(np, &exe, &[], &vars, spmd_timeout());
             job.assert_ok();
             let line = format!("{name} ok on {np} ranks");
             job.check(
