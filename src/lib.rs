@@ -68,6 +68,7 @@
 
 mod collective;
 mod data;
+mod distarray;
 mod error;
 mod runtime;
 mod stats;
@@ -93,6 +94,9 @@ pub use data::input::{summarize_file, write_npy, Axis, ReadMode};
 pub use data::npy::{ByteOrder, Dtype, FileLayout};
 pub use data::partition::{Blocks, Partition, RowPartition};
 pub use data::random::Random;
+pub use distarray::array::DistArray;
+pub use distarray::grid::Grid;
+pub use distarray::halo::{Boundary, Halo};
 pub use error::{Error, Result};
 pub use runtime::agree::agree;
 pub use runtime::panic::install_panic_hook;

@@ -99,7 +99,7 @@ pub fn par_arange(start: usize, len: usize, pool: &rayon::ThreadPool) -> Vec<f64
 
 /// A zeroed vector of `len` elements whose contiguous blocks `fill(first_index, block)`
 /// writes on the threads of `pool`.
-fn par_fill<T, F>(len: usize, pool: &rayon::ThreadPool, fill: F) -> Vec<T>
+pub(crate) fn par_fill<T, F>(len: usize, pool: &rayon::ThreadPool, fill: F) -> Vec<T>
 where
     T: Copy + Default + Send + Sync,
     F: Fn(usize, &mut [T]) + Sync,

@@ -229,7 +229,7 @@ impl Deref for World {
 }
 
 /// Reads `MPIKIT_THREADS`: `None` when unset or empty, an error when not a positive integer.
-fn threads_from_env() -> Result<Option<usize>> {
+pub(crate) fn threads_from_env() -> Result<Option<usize>> {
     let value = match std::env::var(THREADS_ENV) {
         Ok(v) if !v.trim().is_empty() => v,
         _ => return Ok(None),
@@ -245,7 +245,7 @@ fn threads_from_env() -> Result<Option<usize>> {
 }
 
 /// `max(1, online cores / ranks on the node)`, capped by this process's CPU affinity.
-fn default_threads(ranks_on_node: usize) -> usize {
+pub(crate) fn default_threads(ranks_on_node: usize) -> usize {
     // SAFETY: sysconf has no preconditions.
     let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
     let cores = usize::try_from(online).unwrap_or(1).max(1);

@@ -1,0 +1,403 @@
+//! `DistArray`: one block of a global array per rank, over a [`Grid`] of ranks, on a private
+//! duplicate of the caller's communicator; constructors, the block, index maps.
+
+use std::rc::Rc;
+use std::sync::{Arc, OnceLock};
+
+use mpi::topology::{Communicator, SimpleCommunicator};
+use ndarray::{Array, ArrayView, ArrayViewMut, Dimension, IxDyn, Slice};
+
+use crate::collective::element::Element;
+use crate::collective::large;
+use crate::collective::object::ObjectCollectives;
+use crate::data::alloc::par_fill;
+use crate::data::random::Random;
+use crate::distarray::grid::Grid;
+use crate::distarray::halo::HaloState;
+use crate::error::{Error, Result};
+use crate::runtime::agree::agree_on;
+use crate::runtime::world::{default_threads, threads_from_env, Comm};
+
+/// A global N-D array cut into blocks over a Cartesian grid of ranks ([`Grid`]): each rank
+/// owns one block as an ndarray array, computes on it with threads, and combines with the
+/// other ranks through collectives (reductions, halos, redistribution, gathers, `.npy`
+/// files). Every method that communicates is collective: every rank of the communicator
+/// calls it, in the same order; every data-dependent problem is the same `Err` on every rank.
+///
+/// The array keeps a private duplicate of the communicator, so its messages never meet the
+/// program's. Threads: a rayon pool of `MPIKIT_THREADS` threads, else cores per node / ranks
+/// per node (built once per process, shared by every array).
+///
+/// # Examples
+/// ```no_run
+/// use mpikit::{DistArray, Grid};
+/// use mpikit::ndarray::Ix2;
+/// mpikit::run(|world| {
+///     // 1000 x 800, split over a balanced 2-D grid of ranks.
+///     let grid = Grid::balanced(&[1000, 800], world.size() as usize, &[0, 1])?;
+///     let a = DistArray::<f64, Ix2>::from_fn(world, grid, |i| (i[0] * 800 + i[1]) as f64)?;
+///     let b = a.map(|x| 2.0 * x);
+///     let total = b.sum()?; // every rank gets it
+///     assert_eq!(total, 1000.0 * 800.0 * (1000.0 * 800.0 - 1.0));
+///     println!("rank {} holds {:?} at {:?}", world.rank(), a.local().dim(), a.offset());
+///     Ok::<(), mpikit::Error>(())
+/// });
+/// ```
+pub struct DistArray<T: Element, D: Dimension> {
+    pub(crate) comm: Rc<SimpleCommunicator>,
+    pub(crate) grid: Grid,
+    pub(crate) rank: usize,
+    pub(crate) offset: Vec<usize>,
+    /// The block, with `ghosts[a]` extra elements before and after it along axis `a`.
+    pub(crate) data: Array<T, D>,
+    pub(crate) ghosts: Vec<[usize; 2]>,
+    pub(crate) halo: Option<HaloState<T>>,
+    pub(crate) pool: Arc<rayon::ThreadPool>,
+}
+
+/// The pool every DistArray of this process computes on.
+fn shared_pool(comm: &SimpleCommunicator) -> Result<Arc<rayon::ThreadPool>> {
+    static POOL: OnceLock<Arc<rayon::ThreadPool>> = OnceLock::new();
+    if let Some(pool) = POOL.get() {
+        return Ok(pool.clone());
+    }
+    let threads = match threads_from_env()? {
+        Some(t) => t,
+        None => default_threads(comm.split_shared(comm.rank()).size() as usize),
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::input(format!("DistArray: cannot start {threads} threads: {e}")))?;
+    Ok(POOL.get_or_init(|| Arc::new(pool)).clone())
+}
+
+/// An ndarray array of dimension `D` from a shape and its elements in standard order.
+pub(crate) fn shaped<T, D: Dimension>(shape: &[usize], data: Vec<T>) -> Result<Array<T, D>> {
+    Array::from_shape_vec(IxDyn(shape), data)
+        .map_err(|e| Error::Shape(format!("DistArray: {e}")))?
+        .into_dimensionality::<D>()
+        .map_err(|_| {
+            Error::Shape(format!(
+                "DistArray: a {}-axis shape {shape:?} for a {}-axis array type",
+                shape.len(),
+                D::NDIM.unwrap_or(0)
+            ))
+        })
+}
+
+/// Calls `f(first flat index, run of a block's elements)` for consecutive runs of the block
+/// at `offset` of shape `block` in a global array of `shape`, visiting global indices
+/// (`index`, updated in place) in standard order.
+pub(crate) fn for_each_index<T>(
+    block: &[usize],
+    offset: &[usize],
+    out: &mut [T],
+    first: usize,
+    mut f: impl FnMut(&[usize], &mut T),
+) {
+    if out.is_empty() {
+        return;
+    }
+    // The block index of element `first`, then an odometer.
+    let mut local = vec![0usize; block.len()];
+    let mut rest = first;
+    for a in (0..block.len()).rev() {
+        local[a] = rest % block[a];
+        rest /= block[a];
+    }
+    let mut global: Vec<usize> = local.iter().zip(offset).map(|(l, o)| l + o).collect();
+    for x in out.iter_mut() {
+        f(&global, x);
+        for a in (0..block.len()).rev() {
+            local[a] += 1;
+            global[a] += 1;
+            if local[a] < block[a] {
+                break;
+            }
+            global[a] -= local[a];
+            local[a] = 0;
+        }
+    }
+}
+
+impl<T: Element, D: Dimension> DistArray<T, D> {
+    /// Checks `grid` against the communicator (its size, and the same grid on every rank)
+    /// and duplicates the communicator. Collective.
+    fn setup(
+        comm: &(impl Comm + ?Sized),
+    ) -> Result<(Rc<SimpleCommunicator>, Arc<rayon::ThreadPool>)> {
+        let comm = comm.as_comm();
+        let dup = comm.duplicate();
+        let pool = agree_on(&dup, shared_pool(&dup))?;
+        Ok((Rc::new(dup), pool))
+    }
+
+    fn check_grid(comm: &SimpleCommunicator, grid: &Grid) -> Result<()> {
+        let size = comm.size() as usize;
+        let code = grid.encode();
+        let first = comm.broadcast_object(0, (comm.rank() == 0).then_some(&code))?;
+        let mine = if D::NDIM.is_some_and(|n| n != grid.shape().len()) {
+            Err(Error::Shape(format!(
+                "DistArray: a {}-axis grid for a {}-axis array type",
+                grid.shape().len(),
+                D::NDIM.unwrap_or(0)
+            )))
+        } else if grid.ranks() != size {
+            Err(Error::Shape(format!(
+                "DistArray: the grid {:?} needs {} ranks, the communicator has {size}",
+                grid.dims(),
+                grid.ranks()
+            )))
+        } else if first != code {
+            Err(Error::Shape(format!(
+                "DistArray: ranks disagree on the grid (this rank: shape {:?}, dims {:?})",
+                grid.shape(),
+                grid.dims()
+            )))
+        } else {
+            Ok(())
+        };
+        agree_on(comm, mine)
+    }
+
+    /// Builds each rank's block with `fill(first flat index of a run, run)` on the threads,
+    /// which touch the fresh pages first.
+    fn build(
+        comm: &(impl Comm + ?Sized),
+        grid: Grid,
+        fill: impl Fn(&[usize], &[usize], usize, &mut [T]) + Sync,
+    ) -> Result<DistArray<T, D>> {
+        let (comm, pool) = Self::setup(comm)?;
+        Self::check_grid(&comm, &grid)?;
+        let rank = comm.rank() as usize;
+        let (block, offset) = (grid.block_shape(rank), grid.block_offset(rank));
+        let len = block.iter().product();
+        let values = par_fill(len, &pool, |first, run| fill(&block, &offset, first, run));
+        let data = shaped(&block, values)?;
+        Ok(DistArray {
+            ghosts: vec![[0, 0]; block.len()],
+            halo: None,
+            comm,
+            grid,
+            rank,
+            offset,
+            data,
+            pool,
+        })
+    }
+
+    /// Zeros everywhere (the blocks' pages are left untouched until written).
+    pub fn zeros(comm: &(impl Comm + ?Sized), grid: Grid) -> Result<DistArray<T, D>> {
+        Self::build(comm, grid, |_, _, _, _| {})
+    }
+
+    /// `value` everywhere, written by the threads.
+    pub fn from_elem(comm: &(impl Comm + ?Sized), grid: Grid, value: T) -> Result<DistArray<T, D>> {
+        Self::build(comm, grid, |_, _, _, run| run.fill(value))
+    }
+
+    /// `f(global index)` at every element, computed by the threads (each writes the pages it
+    /// fills first). The same array for any number of ranks and threads.
+    pub fn from_fn<F>(comm: &(impl Comm + ?Sized), grid: Grid, f: F) -> Result<DistArray<T, D>>
+    where
+        F: Fn(&[usize]) -> T + Sync,
+    {
+        Self::build(comm, grid, |block, offset, first, run| {
+            for_each_index(block, offset, run, first, |g, x| *x = f(g));
+        })
+    }
+
+    /// Takes each rank's `local` block as its part of the array laid out by `grid`. The same
+    /// `Err` on every rank if any block's shape is not the grid's block for that rank.
+    pub fn from_local(
+        comm: &(impl Comm + ?Sized),
+        grid: Grid,
+        local: Array<T, D>,
+    ) -> Result<DistArray<T, D>> {
+        let (comm, pool) = Self::setup(comm)?;
+        Self::check_grid(&comm, &grid)?;
+        let rank = comm.rank() as usize;
+        let want = grid.block_shape(rank);
+        let fits = if local.shape() == want.as_slice() {
+            Ok(())
+        } else {
+            Err(Error::Shape(format!(
+                "DistArray::from_local: rank {rank}'s block has shape {:?}, the grid gives it {want:?}",
+                local.shape()
+            )))
+        };
+        agree_on(&*comm, fits)?;
+        let data = if local.is_standard_layout() {
+            local
+        } else {
+            shaped(&want, local.iter().copied().collect())?
+        };
+        Ok(DistArray {
+            ghosts: vec![[0, 0]; want.len()],
+            halo: None,
+            offset: grid.block_offset(rank),
+            comm,
+            grid,
+            rank,
+            data,
+            pool,
+        })
+    }
+
+    /// Splits the root's `whole` array (of the grid's shape; `None` elsewhere) into the
+    /// grid's blocks and sends each rank its own: the root holds one packed block at a time
+    /// beyond its array.
+    pub fn scatter(
+        comm: &(impl Comm + ?Sized),
+        grid: Grid,
+        root: usize,
+        whole: Option<&Array<T, D>>,
+    ) -> Result<DistArray<T, D>> {
+        let mut out = Self::zeros(comm, grid)?;
+        let is_root = out.rank == root;
+        let ok = match (is_root, whole) {
+            (true, Some(w)) if w.shape() == out.grid.shape() => Ok(()),
+            (true, w) => Err(Error::Shape(format!(
+                "DistArray::scatter: the root's array has shape {:?}, the grid {:?}",
+                w.map(|w| w.shape().to_vec()),
+                out.grid.shape()
+            ))),
+            (false, _) => Ok(()),
+        };
+        agree_on(&*out.comm, ok)?;
+        if is_root {
+            let whole = whole.expect("checked");
+            for r in 0..out.grid.ranks() {
+                let block = block_of(whole.view().into_dyn(), &out.grid, r);
+                if r == root {
+                    out.local_mut()
+                        .iter_mut()
+                        .zip(block.iter())
+                        .for_each(|(x, &v)| *x = v);
+                } else {
+                    let packed: Vec<T> = block.iter().copied().collect();
+                    large::send(&*out.comm, r as i32, large::INTERNAL_TAG, &packed);
+                }
+            }
+        } else {
+            let block = out
+                .data
+                .as_slice_mut()
+                .expect("fresh blocks are contiguous");
+            large::receive_into(&*out.comm, root as i32, large::INTERNAL_TAG, block);
+        }
+        Ok(out)
+    }
+
+    /// The global shape.
+    pub fn shape(&self) -> &[usize] {
+        self.grid.shape()
+    }
+
+    /// The decomposition.
+    pub fn grid(&self) -> &Grid {
+        &self.grid
+    }
+
+    /// The communicator (the array's private duplicate, shared by the arrays derived from
+    /// it with `map` and `zip_with`).
+    pub fn comm(&self) -> &SimpleCommunicator {
+        &self.comm
+    }
+
+    /// The global index of this rank's first element.
+    pub fn offset(&self) -> &[usize] {
+        &self.offset
+    }
+
+    /// This rank's block (without ghost cells).
+    pub fn local(&self) -> ArrayView<'_, T, D> {
+        let g = &self.ghosts;
+        self.data.slice_each_axis(|ax| {
+            Slice::from(g[ax.axis.index()][0]..ax.len - g[ax.axis.index()][1])
+        })
+    }
+
+    /// This rank's block (without ghost cells), to write.
+    pub fn local_mut(&mut self) -> ArrayViewMut<'_, T, D> {
+        let g = self.ghosts.clone();
+        self.data.slice_each_axis_mut(|ax| {
+            Slice::from(g[ax.axis.index()][0]..ax.len - g[ax.axis.index()][1])
+        })
+    }
+
+    /// The global index of local index `local` (inside this rank's block).
+    pub fn global_index(&self, local: &[usize]) -> Vec<usize> {
+        local.iter().zip(&self.offset).map(|(l, o)| l + o).collect()
+    }
+
+    /// The local index of global index `global` if this rank owns it.
+    pub fn local_index(&self, global: &[usize]) -> Option<Vec<usize>> {
+        match self.grid.owner(global) {
+            Some((r, local)) if r == self.rank => Some(local),
+            _ => None,
+        }
+    }
+
+    /// The thread pool the array computes on.
+    pub fn pool(&self) -> &rayon::ThreadPool {
+        &self.pool
+    }
+
+    /// A new array of the same decomposition (no ghosts) holding `data` as this rank's block.
+    pub(crate) fn like<U: Element, E: Dimension>(&self, data: Array<U, E>) -> DistArray<U, E> {
+        DistArray {
+            comm: self.comm.clone(),
+            grid: self.grid.clone(),
+            rank: self.rank,
+            offset: self.offset.clone(),
+            ghosts: vec![[0, 0]; data.ndim()],
+            halo: None,
+            data,
+            pool: self.pool.clone(),
+        }
+    }
+}
+
+impl<D: Dimension> DistArray<f64, D> {
+    /// `0, 1, 2, ...` in standard (C) order of the global array (numpy's
+    /// `np.arange(n).reshape(shape)`); exact below 2^53.
+    pub fn arange(comm: &(impl Comm + ?Sized), grid: Grid) -> Result<DistArray<f64, D>> {
+        let shape = grid.shape().to_vec();
+        Self::from_fn(comm, grid, move |i| flat(&shape, i) as f64)
+    }
+
+    /// Uniform values in [0, 1) from `Random::new(seed)` by flat global index: the same array
+    /// for any number of ranks and threads.
+    pub fn random(comm: &(impl Comm + ?Sized), grid: Grid, seed: u64) -> Result<DistArray<f64, D>> {
+        let (shape, rng) = (grid.shape().to_vec(), Random::new(seed));
+        Self::from_fn(comm, grid, move |i| rng.uniform(flat(&shape, i) as u64))
+    }
+}
+
+/// The flat (standard-order) position of `index` in an array of `shape`.
+pub(crate) fn flat(shape: &[usize], index: &[usize]) -> usize {
+    index.iter().zip(shape).fold(0, |acc, (&i, &n)| acc * n + i)
+}
+
+/// Rank `rank`'s block of a whole array laid out by `grid`.
+pub(crate) fn block_of<'a, T>(
+    whole: ArrayView<'a, T, IxDyn>,
+    grid: &Grid,
+    rank: usize,
+) -> ArrayView<'a, T, IxDyn> {
+    boxed(whole, &grid.block_shape(rank), &grid.block_offset(rank))
+}
+
+/// The box of `shape` at `offset` of a view.
+pub(crate) fn boxed<'a, T>(
+    mut view: ArrayView<'a, T, IxDyn>,
+    shape: &[usize],
+    offset: &[usize],
+) -> ArrayView<'a, T, IxDyn> {
+    for (a, (&n, &o)) in shape.iter().zip(offset).enumerate() {
+        view.slice_axis_inplace(ndarray::Axis(a), Slice::from(o..o + n));
+    }
+    view
+}

@@ -1,0 +1,471 @@
+//! Ghost cells around each block: widths per axis and side, what lies past the global edge
+//! (nothing, periodic, a constant, a reflection), corners for 9-point stencils, and the
+//! exchange — blocking, or split so interior points compute while halos travel — through
+//! buffers allocated once.
+
+use std::ops::Range;
+
+use mpi::ffi::MPI_Request;
+use mpi::raw::AsRaw;
+use ndarray::{Array, Dimension, IxDyn, Slice};
+
+use crate::collective::element::Element;
+use crate::collective::large::pieces;
+use crate::distarray::array::{shaped, DistArray};
+use crate::error::{Error, Result};
+use crate::runtime::agree::agree_on;
+
+/// What lies past the global edge of an axis.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Boundary<T> {
+    /// Nothing: the edge's ghost cells keep what the program put there (fixed values).
+    None,
+    /// The far edge: the axis wraps around.
+    Periodic,
+    /// Every ghost cell past the edge holds this value.
+    Constant(T),
+    /// The block mirrored about the edge element, numpy's `pad(mode="reflect")`: the ghost
+    /// next to `x[0]` is `x[1]`.
+    Reflect,
+}
+
+/// Ghost widths, boundaries and corners for [`DistArray::set_halo`].
+///
+/// # Examples
+/// ```
+/// use mpikit::{Boundary, Halo};
+/// // Width 1 on every axis, periodic along axis 1, corners too (a 9-point stencil).
+/// let halo = Halo::new(2, 1).boundary(1, Boundary::Periodic).corners(true);
+/// # let _: Halo<f64> = halo;
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Halo<T> {
+    widths: Vec<[usize; 2]>,
+    boundaries: Vec<Boundary<T>>,
+    corners: bool,
+}
+
+impl<T: Copy> Halo<T> {
+    /// `width` ghost cells on both sides of each of `ndim` axes, no boundary values, no
+    /// corners.
+    pub fn new(ndim: usize, width: usize) -> Halo<T> {
+        Halo {
+            widths: vec![[width, width]; ndim],
+            boundaries: vec![Boundary::None; ndim],
+            corners: false,
+        }
+    }
+
+    /// `low` cells before and `high` after the block along `axis`.
+    pub fn width(mut self, axis: usize, low: usize, high: usize) -> Halo<T> {
+        if let Some(w) = self.widths.get_mut(axis) {
+            *w = [low, high];
+        }
+        self
+    }
+
+    /// What lies past both global edges of `axis`.
+    pub fn boundary(mut self, axis: usize, boundary: Boundary<T>) -> Halo<T> {
+        if let Some(b) = self.boundaries.get_mut(axis) {
+            *b = boundary;
+        }
+        self
+    }
+
+    /// Whether corner (and edge) ghost cells are filled too, for stencils that reach
+    /// diagonally. Axes are then exchanged one after the other.
+    pub fn corners(mut self, corners: bool) -> Halo<T> {
+        self.corners = corners;
+        self
+    }
+}
+
+/// The halo of an array: its settings, its neighbours, persistent buffers, requests in flight.
+pub(crate) struct HaloState<T> {
+    halo: Halo<T>,
+    /// Per axis: the ranks below and above (`None` past a non-periodic edge).
+    neighbours: Vec<[Option<i32>; 2]>,
+    /// Per axis and side: packed faces out, and ghost slabs in.
+    send: Vec<[Vec<T>; 2]>,
+    recv: Vec<[Vec<T>; 2]>,
+    requests: Vec<MPI_Request>,
+    /// `Some(k)`: axes `0..k` are in flight, the rest still to run.
+    in_flight: Option<usize>,
+}
+
+/// A region of the padded block: one range per axis.
+type Region = Vec<Range<usize>>;
+
+impl<T: Element, D: Dimension> DistArray<T, D> {
+    /// Gives the array ghost cells as `halo` says (the block moves into a padded buffer once;
+    /// ghosts start as `T::default()`), or removes them with widths of 0. The same `Err` on
+    /// every rank if the halo does not fit the array: one entry per axis, and blocks along
+    /// each split axis at least as long as the widths (a neighbour's ghosts come from one
+    /// block), one element longer for `Reflect`.
+    pub fn set_halo(&mut self, halo: Halo<T>) -> Result<()> {
+        self.finish_halos()?;
+        let ndim = self.grid.shape().len();
+        let block = self.local().shape().to_vec();
+        let mut problem = None;
+        if halo.widths.len() != ndim || halo.boundaries.len() != ndim {
+            problem = Some(format!(
+                "a halo for {} axes on a {ndim}-axis array",
+                halo.widths.len()
+            ));
+        }
+        for (a, (w, b)) in halo
+            .widths
+            .iter()
+            .zip(&halo.boundaries)
+            .enumerate()
+            .take(ndim)
+        {
+            let w = w[0].max(w[1]);
+            let reflect = matches!(b, Boundary::Reflect);
+            let need = w + usize::from(reflect && w > 0);
+            let split = self.grid.dims()[a] > 1 || matches!(b, Boundary::Periodic);
+            if (split || reflect) && w > 0 && block[a] < need {
+                problem = Some(format!(
+                    "halo width {w} along axis {a} needs blocks of at least {need} there; rank {} has {}",
+                    self.rank, block[a]
+                ));
+            }
+        }
+        agree_on(
+            &*self.comm,
+            problem.map_or(Ok(()), |p| Err(Error::Shape(p))),
+        )?;
+        // The padded block.
+        let padded: Vec<usize> = block
+            .iter()
+            .zip(&halo.widths)
+            .map(|(n, w)| n + w[0] + w[1])
+            .collect();
+        let mut data: Array<T, D> = shaped(&padded, vec![T::default(); padded.iter().product()])?;
+        {
+            let mut inner = data.view_mut().into_dyn();
+            for (a, (&n, w)) in block.iter().zip(&halo.widths).enumerate() {
+                inner.slice_axis_inplace(ndarray::Axis(a), Slice::from(w[0]..w[0] + n));
+            }
+            inner.assign(&self.local().into_dyn());
+        }
+        self.data = data;
+        self.ghosts = halo.widths.clone();
+        let coords = self.grid.coords(self.rank);
+        let neighbours = (0..ndim)
+            .map(|a| {
+                let dims = self.grid.dims()[a];
+                let periodic = matches!(halo.boundaries[a], Boundary::Periodic);
+                let at = |c: isize| -> Option<i32> {
+                    let c = if periodic {
+                        c.rem_euclid(dims as isize)
+                    } else {
+                        c
+                    };
+                    (0..dims as isize).contains(&c).then(|| {
+                        let mut k = coords.clone();
+                        k[a] = c as usize;
+                        self.grid.rank_of(&k) as i32
+                    })
+                };
+                [at(coords[a] as isize - 1), at(coords[a] as isize + 1)]
+            })
+            .collect();
+        let mut state = HaloState {
+            halo,
+            neighbours,
+            send: Vec::new(),
+            recv: Vec::new(),
+            requests: Vec::new(),
+            in_flight: None,
+        };
+        for a in 0..ndim {
+            let sizes =
+                |region: Region| vec![T::default(); region.iter().map(|r| r.len()).product()];
+            state.send.push([
+                sizes(self.face(&state, a, 0, false)),
+                sizes(self.face(&state, a, 1, false)),
+            ]);
+            state.recv.push([
+                sizes(self.face(&state, a, 0, true)),
+                sizes(self.face(&state, a, 1, true)),
+            ]);
+        }
+        self.halo = (ndim > 0 && state.halo.widths.iter().any(|w| w != &[0, 0])).then_some(state);
+        Ok(())
+    }
+
+    /// The region of the padded block that axis `a`'s exchange sends (`ghost == false`: the
+    /// block's first or last cells, `side` 0 or 1) or fills (`ghost == true`). Axes before `a`
+    /// span their ghosts too when corners are on, so corner values travel along.
+    fn face(&self, state: &HaloState<T>, a: usize, side: usize, ghost: bool) -> Region {
+        let shape = self.data.shape();
+        let w = &state.halo.widths;
+        (0..shape.len())
+            .map(|b| {
+                let (lo, n) = (w[b][0], shape[b] - w[b][0] - w[b][1]);
+                if b == a {
+                    // Sending down fills the lower neighbour's upper ghosts (width w[a][1]).
+                    match (side, ghost) {
+                        (0, false) => lo..lo + w[a][1],
+                        (1, false) => lo + n - w[a][0]..lo + n,
+                        (0, true) => 0..lo,
+                        _ => lo + n..shape[b],
+                    }
+                } else if state.halo.corners && b < a {
+                    0..shape[b]
+                } else {
+                    lo..lo + n
+                }
+            })
+            .collect()
+    }
+
+    /// Exchanges the ghost cells (blocking): [`begin_halos`](Self::begin_halos) then
+    /// [`finish_halos`](Self::finish_halos). Nothing for an array without a halo.
+    pub fn exchange_halos(&mut self) -> Result<()> {
+        self.begin_halos()?;
+        self.finish_halos()
+    }
+
+    /// Starts the exchange: packs the faces into the halo's buffers and posts the messages,
+    /// then returns, so the program can compute points that need no ghost cells (see
+    /// [`interior`](Self::interior)) while they travel. The block may be read and written
+    /// meanwhile (MPI only touches the halo's own buffers). With corners on, only the first
+    /// axis starts here; the others follow in `finish_halos`.
+    pub fn begin_halos(&mut self) -> Result<()> {
+        self.finish_halos()?;
+        let Some(mut state) = self.halo.take() else {
+            return Ok(());
+        };
+        let last = if state.halo.corners {
+            1
+        } else {
+            self.data.ndim()
+        };
+        for a in 0..last {
+            self.start_axis(&mut state, a);
+        }
+        state.in_flight = Some(last);
+        self.halo = Some(state);
+        Ok(())
+    }
+
+    /// Completes the exchange begun by [`begin_halos`](Self::begin_halos): waits for the
+    /// messages, fills the ghosts (and the global edges by their boundary rule), then runs
+    /// the remaining axes when corners are on. Nothing if no exchange is in flight.
+    pub fn finish_halos(&mut self) -> Result<()> {
+        let Some(mut state) = self.halo.take() else {
+            return Ok(());
+        };
+        if let Some(started) = state.in_flight.take() {
+            self.complete(&mut state, 0..started);
+            for a in started..self.data.ndim() {
+                self.start_axis(&mut state, a);
+                self.complete(&mut state, a..a + 1);
+            }
+        }
+        self.halo = Some(state);
+        Ok(())
+    }
+
+    /// Packs axis `a`'s faces and posts its receives and sends.
+    fn start_axis(&mut self, state: &mut HaloState<T>, a: usize) {
+        let dt = T::equivalent_datatype();
+        for side in 0..2 {
+            let Some(peer) = state.neighbours[a][side] else {
+                continue;
+            };
+            let view = region_view(&self.data, &self.face(state, a, side, false));
+            for (x, &v) in state.send[a][side].iter_mut().zip(view.iter()) {
+                *x = v;
+            }
+            // Receive into my ghosts on `side` what the peer sent towards me: tag 2a + 1 for
+            // "up" (from below), 2a for "down" (from above).
+            let (in_tag, out_tag) = if side == 0 {
+                (2 * a + 1, 2 * a)
+            } else {
+                (2 * a, 2 * a + 1)
+            };
+            let comm = self.comm.as_raw();
+            let recv = &mut state.recv[a][side];
+            for p in pieces::<T>(recv.len()) {
+                let mut req = unsafe { mpi::ffi::RSMPI_REQUEST_NULL };
+                // SAFETY: the halo's buffers live in the array, whose Drop waits for these.
+                unsafe {
+                    mpi::ffi::MPI_Irecv(
+                        recv[p.clone()].as_mut_ptr().cast(),
+                        p.len() as i32,
+                        dt.as_raw(),
+                        peer,
+                        in_tag as i32,
+                        comm,
+                        &mut req,
+                    );
+                }
+                state.requests.push(req);
+            }
+            let send = &state.send[a][side];
+            for p in pieces::<T>(send.len()) {
+                let mut req = unsafe { mpi::ffi::RSMPI_REQUEST_NULL };
+                // SAFETY: as above.
+                unsafe {
+                    mpi::ffi::MPI_Isend(
+                        send[p.clone()].as_ptr().cast(),
+                        p.len() as i32,
+                        dt.as_raw(),
+                        peer,
+                        out_tag as i32,
+                        comm,
+                        &mut req,
+                    );
+                }
+                state.requests.push(req);
+            }
+        }
+    }
+
+    /// Waits for what is in flight and fills the ghosts of `axes`.
+    fn complete(&mut self, state: &mut HaloState<T>, axes: Range<usize>) {
+        wait_all(&mut state.requests);
+        for a in axes {
+            for side in 0..2 {
+                let region = self.face(state, a, side, true);
+                let mut view = region_view_mut(&mut self.data, &region);
+                if state.neighbours[a][side].is_some() {
+                    for (x, &v) in view.iter_mut().zip(&state.recv[a][side]) {
+                        *x = v;
+                    }
+                    continue;
+                }
+                match state.halo.boundaries[a] {
+                    Boundary::Constant(c) => view.fill(c),
+                    Boundary::Reflect => self.reflect(state, a, side, &region),
+                    Boundary::None | Boundary::Periodic => {}
+                }
+            }
+        }
+    }
+
+    /// Mirrors the block about its edge element into the ghosts of `region` (axis `a`).
+    fn reflect(&mut self, state: &HaloState<T>, a: usize, side: usize, region: &Region) {
+        let lo = state.halo.widths[a][0];
+        let n = self.data.shape()[a] - lo - state.halo.widths[a][1];
+        for g in region[a].clone() {
+            // Distance from the edge element: ghost lo-1-k mirrors lo+1+k; ghost lo+n+k
+            // mirrors lo+n-2-k.
+            let src = if side == 0 {
+                2 * lo - g
+            } else {
+                2 * (lo + n - 1) - g
+            };
+            let mut from = region.clone();
+            from[a] = src..src + 1;
+            let mut to = region.clone();
+            to[a] = g..g + 1;
+            let values: Vec<T> = region_view(&self.data, &from).iter().copied().collect();
+            for (x, v) in region_view_mut(&mut self.data, &to).iter_mut().zip(values) {
+                *x = v;
+            }
+        }
+    }
+
+    /// The block with its ghost cells.
+    pub fn padded(&self) -> ndarray::ArrayView<'_, T, D> {
+        self.data.view()
+    }
+
+    /// The block with its ghost cells, to write (to set fixed boundary values once).
+    pub fn padded_mut(&mut self) -> ndarray::ArrayViewMut<'_, T, D> {
+        self.data.view_mut()
+    }
+
+    /// The ghost widths per axis, `[before, after]`.
+    pub fn ghosts(&self) -> &[[usize; 2]] {
+        &self.ghosts
+    }
+
+    /// Local index ranges (of the block, without ghosts) of the points whose stencil of
+    /// `reach` cells along every axis stays inside the block: they can be computed while
+    /// halos travel.
+    pub fn interior(&self, reach: usize) -> Vec<Range<usize>> {
+        self.local()
+            .shape()
+            .iter()
+            .map(|&n| reach.min(n)..n.saturating_sub(reach).max(reach.min(n)))
+            .collect()
+    }
+
+    /// Disjoint boxes (local index ranges) that, with [`interior`](Self::interior), cover
+    /// the block: the points that need ghost cells.
+    pub fn rim(&self, reach: usize) -> Vec<Vec<Range<usize>>> {
+        let shape = self.local().shape().to_vec();
+        let inner = self.interior(reach);
+        let mut boxes = Vec::new();
+        // Slab by slab: along axis a, the parts below and above the interior, spanning the
+        // interior on axes before a and everything on axes after it.
+        for a in 0..shape.len() {
+            for part in [0..inner[a].start, inner[a].end..shape[a]] {
+                if part.is_empty() {
+                    continue;
+                }
+                let b: Vec<Range<usize>> = (0..shape.len())
+                    .map(|k| match k.cmp(&a) {
+                        std::cmp::Ordering::Less => inner[k].clone(),
+                        std::cmp::Ordering::Equal => part.clone(),
+                        std::cmp::Ordering::Greater => 0..shape[k],
+                    })
+                    .collect();
+                if b.iter().all(|r| !r.is_empty()) {
+                    boxes.push(b);
+                }
+            }
+        }
+        boxes
+    }
+}
+
+fn region_view<'a, T, D: Dimension>(
+    data: &'a Array<T, D>,
+    region: &Region,
+) -> ndarray::ArrayView<'a, T, IxDyn> {
+    let mut v = data.view().into_dyn();
+    for (a, r) in region.iter().enumerate() {
+        v.slice_axis_inplace(ndarray::Axis(a), Slice::from(r.clone()));
+    }
+    v
+}
+
+fn region_view_mut<'a, T, D: Dimension>(
+    data: &'a mut Array<T, D>,
+    region: &Region,
+) -> ndarray::ArrayViewMut<'a, T, IxDyn> {
+    let mut v = data.view_mut().into_dyn();
+    for (a, r) in region.iter().enumerate() {
+        v.slice_axis_inplace(ndarray::Axis(a), Slice::from(r.clone()));
+    }
+    v
+}
+
+/// Waits for and clears `requests`.
+pub(crate) fn wait_all(requests: &mut Vec<MPI_Request>) {
+    if requests.is_empty() {
+        return;
+    }
+    // SAFETY: live request handles; MPI_Waitall completes and frees them.
+    unsafe {
+        mpi::ffi::MPI_Waitall(
+            requests.len() as i32,
+            requests.as_mut_ptr(),
+            mpi::ffi::RSMPI_STATUSES_IGNORE,
+        );
+    }
+    requests.clear();
+}
+
+impl<T> Drop for HaloState<T> {
+    fn drop(&mut self) {
+        // MPI must never write into freed buffers.
+        wait_all(&mut self.requests);
+    }
+}

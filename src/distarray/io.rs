@@ -1,0 +1,375 @@
+//! `.npy` files in parallel: every rank reads its own block with positioned reads (C- or
+//! Fortran-ordered files, any grid), threads reading 1 MiB at a time; writes go to a
+//! temporary file renamed once every rank has succeeded. Errors are agreed on every rank.
+
+use std::any::TypeId;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use ndarray::{Dimension, IxDyn};
+use num_complex::Complex;
+use rayon::prelude::*;
+
+use crate::collective::element::Element;
+use crate::collective::object::ObjectCollectives;
+use crate::data::input::IO_BYTES;
+use crate::distarray::array::{shaped, DistArray};
+use crate::distarray::grid::Grid;
+use crate::error::{Error, Result};
+use crate::runtime::agree::agree_on;
+use crate::runtime::world::Comm;
+
+/// numpy's type string of `T` in this machine's byte order (little-endian x86 and Arm).
+fn descr<T: 'static>() -> &'static str {
+    let t = TypeId::of::<T>();
+    let table: [(TypeId, &str); 16] = [
+        (TypeId::of::<f64>(), "<f8"),
+        (TypeId::of::<f32>(), "<f4"),
+        (TypeId::of::<i64>(), "<i8"),
+        (TypeId::of::<i32>(), "<i4"),
+        (TypeId::of::<i16>(), "<i2"),
+        (TypeId::of::<i8>(), "|i1"),
+        (TypeId::of::<u64>(), "<u8"),
+        (TypeId::of::<u32>(), "<u4"),
+        (TypeId::of::<u16>(), "<u2"),
+        (TypeId::of::<u8>(), "|u1"),
+        (TypeId::of::<usize>(), "<u8"),
+        (TypeId::of::<isize>(), "<i8"),
+        (TypeId::of::<bool>(), "|b1"),
+        (TypeId::of::<Complex<f64>>(), "<c16"),
+        (TypeId::of::<Complex<f32>>(), "<c8"),
+        (TypeId::of::<()>(), ""),
+    ];
+    table.iter().find(|(id, _)| *id == t).map_or("", |(_, d)| d)
+}
+
+/// A version 1.0 `.npy` header for a C-ordered array (padded to 64 bytes, as numpy does).
+fn npy_header(descr: &str, shape: &[usize]) -> Vec<u8> {
+    let dims: Vec<String> = shape.iter().map(ToString::to_string).collect();
+    let tuple = match dims.len() {
+        1 => format!("({},)", dims[0]),
+        _ => format!("({})", dims.join(", ")),
+    };
+    let mut dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {tuple}, }}");
+    while (10 + dict.len() + 1) % 64 != 0 {
+        dict.push(' ');
+    }
+    dict.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    out.extend_from_slice(dict.as_bytes());
+    out
+}
+
+/// What the header of the file at `path` says: type string, shape, Fortran order, and the
+/// byte offset of the data; checked against the file's size.
+fn read_header(path: &Path, width: usize) -> Result<(String, Vec<usize>, bool, u64)> {
+    let name = path.display();
+    let io = |e: std::io::Error| Error::input(format!("{name}: {e}"));
+    let file = File::open(path).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
+    let mut reader = std::io::BufReader::new(&file);
+    let header = npyz::NpyHeader::from_reader(&mut reader)
+        .map_err(|e| Error::input(format!("{name}: not a valid npy file: {e}")))?;
+    let offset = std::io::Seek::stream_position(&mut reader).map_err(io)?;
+    let npy = npyz::NpyFile::with_header(header, std::io::empty());
+    let descr = npy.dtype().descr().trim_matches('\'').to_string();
+    let shape: Vec<usize> = npy.shape().iter().map(|&n| n as usize).collect();
+    let fortran = npy.order() == npyz::Order::Fortran;
+    let need = offset + (shape.iter().product::<usize>() * width) as u64;
+    if size < need {
+        return Err(Error::input(format!(
+            "{name}: truncated: {size} bytes, the header's shape {shape:?} needs {need}"
+        )));
+    }
+    Ok((descr, shape, fortran, offset))
+}
+
+/// Runs of a block that are contiguous in a C-ordered file of `shape`: (first flat index in
+/// the file, length), in the block's standard order.
+fn runs(shape: &[usize], offset: &[usize], block: &[usize]) -> Vec<(usize, usize)> {
+    let n = shape.len();
+    if block.contains(&0) {
+        return Vec::new();
+    }
+    // Axes k.. that the block spans whole (after its first partial axis) merge into one run.
+    let mut k = n - 1;
+    while k > 0 && block[k] == shape[k] {
+        k -= 1;
+    }
+    // Axes after k are whole, so the run is block[k] rows of everything after k.
+    let run: usize = block[k..].iter().product();
+    let mut out = Vec::new();
+    let mut index = vec![0usize; k];
+    loop {
+        let first = (0..n).fold(0, |acc, a| {
+            let i = if a < k {
+                offset[a] + index[a]
+            } else {
+                offset[a]
+            };
+            acc * shape[a] + i
+        });
+        out.push((first, run));
+        let mut a = k;
+        loop {
+            if a == 0 {
+                return out;
+            }
+            a -= 1;
+            index[a] += 1;
+            if index[a] < block[a] {
+                break;
+            }
+            index[a] = 0;
+        }
+    }
+}
+
+impl<T: Element, D: Dimension> DistArray<T, D> {
+    /// Reads an `.npy` file of `T` (the file's type must be `T`'s, little-endian) laid out by
+    /// `grid(file shape)`: each rank reads only its own block, with positioned reads on its
+    /// threads, 1 MiB at a time. C- and Fortran-ordered files both work (a Fortran-ordered
+    /// block is read as its transpose and copied once into standard order). The same `Err`
+    /// on every rank for a missing, truncated or mistyped file, or a grid of another shape.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{DistArray, Grid};
+    /// use mpikit::ndarray::Ix2;
+    /// mpikit::run(|world| {
+    ///     let size = world.size() as usize;
+    ///     let a = DistArray::<f64, Ix2>::read_npy(world, "data.npy".as_ref(), |shape| {
+    ///         Grid::balanced(shape, size, &[0, 1])
+    ///     })?;
+    ///     a.map(|x| x * x).write_npy("squares.npy".as_ref())?;
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
+    pub fn read_npy(
+        comm: &(impl Comm + ?Sized),
+        path: &Path,
+        grid: impl FnOnce(&[usize]) -> Result<Grid>,
+    ) -> Result<DistArray<T, D>> {
+        let comm = comm.as_comm();
+        let width = std::mem::size_of::<T>();
+        let want = descr::<T>();
+        let header = read_header(path, width).and_then(|(d, shape, fortran, offset)| {
+            if d != want {
+                return Err(Error::input(format!(
+                    "{}: holds dtype '{d}', the array is '{want}' ({})",
+                    path.display(),
+                    std::any::type_name::<T>()
+                )));
+            }
+            Ok((shape, fortran, offset))
+        });
+        let (shape, fortran, offset) = agree_on(comm, header)?;
+        let grid = agree_on(comm, grid(&shape))?;
+        let mut out = DistArray::<T, D>::zeros(comm, grid)?;
+        if out.grid.shape() != shape.as_slice() {
+            return Err(Error::Shape(format!(
+                "{}: the file's shape is {shape:?}, the grid's {:?}",
+                path.display(),
+                out.grid.shape()
+            )));
+        }
+        let (block, start) = (out.grid.block_shape(out.rank), out.offset.clone());
+        // A Fortran-ordered file of shape S is a C-ordered file of reversed(S).
+        let rev = |v: &[usize]| -> Vec<usize> { v.iter().rev().copied().collect() };
+        let (fshape, foffset, fblock) = if fortran {
+            (rev(&shape), rev(&start), rev(&block))
+        } else {
+            (shape.clone(), start.clone(), block.clone())
+        };
+        let mut values = vec![T::default(); block.iter().product()];
+        let read = read_runs(
+            path,
+            offset,
+            &fshape,
+            &foffset,
+            &fblock,
+            &mut values,
+            &out.pool,
+        );
+        agree_on(&*out.comm, read)?;
+        let data = if fortran {
+            let transposed = shaped::<T, IxDyn>(&fblock, values)?.reversed_axes();
+            shaped(&block, transposed.iter().copied().collect())?
+        } else {
+            shaped(&block, values)?
+        };
+        out.data = data;
+        Ok(out)
+    }
+
+    /// Writes the array as a C-ordered `.npy` file: rank 0 creates a temporary file beside
+    /// `path` with the header and the full size, every rank writes its block with positioned
+    /// writes on its threads, and rank 0 renames it to `path` once every rank has succeeded;
+    /// on any failure the temporary file is removed and every rank returns the same `Err`.
+    pub fn write_npy(&self, path: &Path) -> Result<()> {
+        let comm = &*self.comm;
+        let name = path.display();
+        let header = npy_header(descr::<T>(), self.grid.shape());
+        let width = std::mem::size_of::<T>();
+        let pid = comm.broadcast_object(0, (self.rank == 0).then_some(&std::process::id()))?;
+        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let tmp = path.with_file_name(format!(
+            ".{}.tmp-{pid}",
+            file_name.clone().unwrap_or_default()
+        ));
+        let io = |e: std::io::Error| Error::input(format!("{name}: {e}"));
+        let created = if self.rank == 0 {
+            (|| -> std::io::Result<()> {
+                if file_name.is_none() || path.is_dir() {
+                    return Err(std::io::Error::other("not a file name"));
+                }
+                let f = File::create(&tmp)?;
+                f.write_all_at(&header, 0)?;
+                f.set_len((header.len() + self.len() * width) as u64)
+            })()
+            .map_err(io)
+        } else {
+            Ok(())
+        };
+        agree_on(comm, created)?;
+        let written = File::options()
+            .write(true)
+            .open(&tmp)
+            .map_err(io)
+            .and_then(|f| {
+                let local = self.local_elements();
+                let runs = runs(
+                    self.grid.shape(),
+                    &self.offset,
+                    &self.grid.block_shape(self.rank),
+                );
+                let mut pos = 0;
+                let mut jobs = Vec::new();
+                for (first, len) in runs {
+                    for p in (0..len).step_by((IO_BYTES / width).max(1)) {
+                        let n = (IO_BYTES / width).max(1).min(len - p);
+                        jobs.push((first + p, pos + p, n));
+                    }
+                    pos += len;
+                }
+                self.pool
+                    .install(|| {
+                        jobs.par_iter().try_for_each(|&(file_at, at, n)| {
+                            // SAFETY: Element types are plain numbers: their bytes are the npy data.
+                            let bytes = unsafe {
+                                std::slice::from_raw_parts(
+                                    local[at..at + n].as_ptr().cast::<u8>(),
+                                    n * width,
+                                )
+                            };
+                            f.write_all_at(bytes, (header.len() + file_at * width) as u64)
+                        })
+                    })
+                    .and_then(|()| f.sync_all())
+                    .map_err(io)
+            });
+        let done = agree_on(comm, written).and_then(|()| {
+            let renamed = if self.rank == 0 {
+                std::fs::rename(&tmp, path).map_err(io)
+            } else {
+                Ok(())
+            };
+            agree_on(comm, renamed)
+        });
+        if done.is_err() && self.rank == 0 {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        done
+    }
+}
+
+/// Reads the block's runs of the file into `values` (the block in standard order), 1 MiB at
+/// a time on the pool's threads; `bool` bytes other than 0 and 1 are an error.
+fn read_runs<T: Element>(
+    path: &Path,
+    data_offset: u64,
+    shape: &[usize],
+    offset: &[usize],
+    block: &[usize],
+    values: &mut [T],
+    pool: &rayon::ThreadPool,
+) -> Result<()> {
+    let name = path.display();
+    let io = |e: std::io::Error| Error::input(format!("{name}: {e}"));
+    let file = File::open(path).map_err(io)?;
+    let width = std::mem::size_of::<T>();
+    let step = (IO_BYTES / width).max(1);
+    let mut jobs: Vec<(usize, &mut [T])> = Vec::new();
+    let mut rest = values;
+    for (first, len) in runs(shape, offset, block) {
+        let (mut run, tail) = rest.split_at_mut(len);
+        rest = tail;
+        let mut at = first;
+        while !run.is_empty() {
+            let n = step.min(run.len());
+            let (piece, more) = run.split_at_mut(n);
+            jobs.push((at, piece));
+            run = more;
+            at += n;
+        }
+    }
+    let is_bool = TypeId::of::<T>() == TypeId::of::<bool>();
+    pool.install(|| {
+        jobs.into_par_iter().try_for_each(|(at, piece)| {
+            let mut bytes = vec![0u8; std::mem::size_of_val(piece)];
+            file.read_exact_at(&mut bytes, data_offset + (at * width) as u64)
+                .map_err(io)?;
+            if is_bool && bytes.iter().any(|&b| b > 1) {
+                return Err(Error::input(format!(
+                    "{name}: a bool element is neither 0 nor 1"
+                )));
+            }
+            // SAFETY: Element types are plain numbers (and bools, checked above), so any
+            // bytes of their size are a value.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    bytes.as_ptr(),
+                    piece.as_mut_ptr().cast(),
+                    bytes.len(),
+                );
+            }
+            Ok(())
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_parse_back() {
+        for shape in [vec![5usize], vec![3, 4], vec![2, 0, 7]] {
+            let h = npy_header("<f8", &shape);
+            assert_eq!(h.len() % 64, 0);
+            let header = npyz::NpyHeader::from_reader(&h[..]).unwrap();
+            let npy = npyz::NpyFile::with_header(header, std::io::empty());
+            assert_eq!(
+                npy.shape(),
+                shape.iter().map(|&n| n as u64).collect::<Vec<_>>()
+            );
+            assert_eq!(npy.dtype().descr(), "'<f8'");
+        }
+    }
+
+    #[test]
+    fn runs_cover_blocks_in_order() {
+        // A 4 x 6 x 5 array; a block of 2 x 3 x 5 at (1, 2, 0): whole last axis, so runs of 15.
+        assert_eq!(
+            runs(&[4, 6, 5], &[1, 2, 0], &[2, 3, 5]),
+            vec![(40, 15), (70, 15)]
+        );
+        // A block partial on the last axis: one run per row.
+        assert_eq!(runs(&[3, 4], &[1, 1], &[2, 2]), vec![(5, 2), (9, 2)]);
+        // Whole rows: one run.
+        assert_eq!(runs(&[3, 4], &[1, 0], &[2, 4]), vec![(4, 8)]);
+        assert_eq!(runs(&[3, 4], &[0, 0], &[0, 4]), vec![]);
+    }
+}

@@ -1,0 +1,261 @@
+//! Element-wise work on the threads (no communication) and reductions over all elements or
+//! along an axis, built on the `stats` kernels and combined across ranks.
+
+use mpi::collective::CommunicatorCollectives;
+use ndarray::{Array, Axis, Dimension, IxDyn, RemoveAxis, Zip};
+
+use crate::collective::element::Element;
+use crate::collective::object::ObjectCollectives;
+use crate::collective::op::ReduceOp;
+use crate::collective::reduce::ArrayReductions;
+use crate::distarray::array::DistArray;
+use crate::error::{Error, Result};
+use crate::stats::exact::ExactSum;
+use crate::stats::histogram::Histogram;
+use crate::stats::kernels::{Partial, Real, Stat};
+use crate::stats::summary::{summarize_floats, Op, Spec};
+
+impl<T: Element, D: Dimension> DistArray<T, D> {
+    /// `f` of every element, into a new array of the same decomposition; on the threads, no
+    /// communication.
+    pub fn map<U: Element>(&self, f: impl Fn(T) -> U + Sync + Send) -> DistArray<U, D> {
+        let local = self.local();
+        let data = self
+            .pool
+            .install(|| Zip::from(&local).par_map_collect(|&x| f(x)));
+        self.like(data)
+    }
+
+    /// Replaces every element `x` with `f(x)`, on the threads.
+    pub fn map_inplace(&mut self, f: impl Fn(T) -> T + Sync + Send) {
+        let pool = self.pool.clone();
+        let local = self.local_mut();
+        pool.install(|| Zip::from(local).par_for_each(|x| *x = f(*x)));
+    }
+
+    /// `f(a, b)` of this array's and `other`'s elements, into a new array. The same `Err` on
+    /// every rank unless both have the same decomposition (shape and grid); no other
+    /// communication.
+    pub fn zip_with<U: Element, V: Element>(
+        &self,
+        other: &DistArray<U, D>,
+        f: impl Fn(T, U) -> V + Sync + Send,
+    ) -> Result<DistArray<V, D>> {
+        if self.grid != other.grid {
+            // Grids are the same on every rank of an array, so every rank takes this branch.
+            return Err(Error::Shape(format!(
+                "zip_with: arrays of shape {:?} over {:?} and shape {:?} over {:?} are laid out \
+                 differently (redistribute one first)",
+                self.grid.shape(),
+                self.grid.dims(),
+                other.grid.shape(),
+                other.grid.dims()
+            )));
+        }
+        let (a, b) = (self.local(), other.local());
+        let data = self
+            .pool
+            .install(|| Zip::from(&a).and(&b).par_map_collect(|&x, &y| f(x, y)));
+        Ok(self.like(data))
+    }
+
+    /// The number of elements of the global array.
+    pub fn len(&self) -> usize {
+        self.grid.shape().iter().product()
+    }
+
+    /// Whether the global array has no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// This rank's block as one slice in standard order: borrowed when it has no ghost
+    /// cells, else copied.
+    pub(crate) fn local_elements(&self) -> std::borrow::Cow<'_, [T]> {
+        match self.data.as_slice() {
+            Some(s) if self.ghosts.iter().all(|g| g == &[0, 0]) => std::borrow::Cow::Borrowed(s),
+            _ => std::borrow::Cow::Owned(self.local().iter().copied().collect()),
+        }
+    }
+}
+
+impl<T: Element + Real, D: Dimension> DistArray<T, D> {
+    fn stat(&self, stat: Stat) -> Result<f64> {
+        Partial::local(stat, &self.local_elements(), &self.pool).combine(&*self.comm)
+    }
+
+    /// Σ x over every element (every rank gets it).
+    pub fn sum(&self) -> Result<f64> {
+        self.stat(Stat::Sum)
+    }
+
+    /// Σ x² over every element.
+    pub fn sumsq(&self) -> Result<f64> {
+        self.stat(Stat::SumSq)
+    }
+
+    /// The mean (`NaN` for no elements).
+    pub fn mean(&self) -> Result<f64> {
+        self.stat(Stat::Mean)
+    }
+
+    /// The smallest element (`+inf` for none).
+    pub fn min(&self) -> Result<f64> {
+        self.stat(Stat::Min)
+    }
+
+    /// The largest element (`-inf` for none).
+    pub fn max(&self) -> Result<f64> {
+        self.stat(Stat::Max)
+    }
+
+    /// The Euclidean norm √Σx².
+    pub fn norm_l2(&self) -> Result<f64> {
+        Ok(self.sumsq()?.sqrt())
+    }
+
+    /// The population variance Σ(x − mean)²/n (numpy's `var`), by the Welford merge of
+    /// `stats::summary`, across ranks in rank order.
+    pub fn var(&self) -> Result<f64> {
+        self.summary(Op::Var)
+    }
+
+    /// √var (numpy's `std`).
+    pub fn std(&self) -> Result<f64> {
+        self.summary(Op::Std)
+    }
+
+    fn summary(&self, op: Op) -> Result<f64> {
+        let spec = Spec::new(op);
+        let x: Vec<f64> = self.local_elements().iter().map(|v| v.to_f64()).collect();
+        let s = summarize_floats(&spec, &x, &self.pool).combine(&*self.comm)?;
+        Ok(s.result(&spec)?.to_f64())
+    }
+
+    /// Σ x exact and correctly rounded ([`ExactSum`]): bitwise the same for any ranks and
+    /// threads.
+    pub fn sum_exact(&self) -> Result<f64> {
+        let x: Vec<f64> = self.local_elements().iter().map(|v| v.to_f64()).collect();
+        let mut acc = ExactSum::new();
+        acc.add_slice(&x);
+        let all = self.comm.allgather_objects(&acc.to_digits())?;
+        let mut total = ExactSum::new();
+        for digits in &all {
+            total.merge(&ExactSum::from_digits(digits));
+        }
+        Ok(total.value())
+    }
+
+    /// Σ a·b of two arrays of the same decomposition.
+    pub fn dot(&self, other: &DistArray<T, D>) -> Result<f64> {
+        self.zip_with(other, |a, b| a * b)?.sum()
+    }
+
+    /// The smallest element and its global index (the lowest index among ties; NaNs are
+    /// skipped). `None` for an array with no elements (or only NaNs).
+    pub fn argmin(&self) -> Result<Option<(f64, Vec<usize>)>> {
+        self.arg(|a, b| a < b)
+    }
+
+    /// The largest element and its global index (the lowest index among ties; NaNs are
+    /// skipped).
+    pub fn argmax(&self) -> Result<Option<(f64, Vec<usize>)>> {
+        self.arg(|a, b| a > b)
+    }
+
+    fn arg(&self, better: fn(f64, f64) -> bool) -> Result<Option<(f64, Vec<usize>)>> {
+        let local = self.local().into_dyn();
+        let mut best: Option<(f64, Vec<usize>)> = None;
+        for (index, &x) in local.indexed_iter() {
+            let x = x.to_f64();
+            if x.is_nan() {
+                continue;
+            }
+            if best.as_ref().map_or(true, |(b, _)| better(x, *b)) {
+                best = Some((x, self.global_index(index.slice())));
+            }
+        }
+        let all = self.comm.allgather_objects(&best)?;
+        // Lowest global index among ties: compare values, then indices.
+        Ok(all
+            .into_iter()
+            .flatten()
+            .fold(None, |acc, (x, i)| match acc {
+                None => Some((x, i)),
+                Some((b, j)) if better(x, b) || (x == b && i < j) => Some((x, i)),
+                keep => keep,
+            }))
+    }
+
+    /// numpy's histogram of every element (`bins` equal bins over `[low, high]`), the same
+    /// on every rank.
+    pub fn histogram(&self, bins: usize, low: f64, high: f64) -> Result<Histogram> {
+        let mut h = Histogram::new(bins, low, high)?;
+        h.add(&self.local_elements(), &self.pool);
+        h.combine(&*self.comm)
+    }
+}
+
+impl<T: Element + Real, D: RemoveAxis> DistArray<T, D> {
+    /// Σ along `axis`: the whole result (the global shape without `axis`) on every rank.
+    pub fn sum_axis(&self, axis: usize) -> Result<Array<f64, D::Smaller>> {
+        self.along(axis, ReduceOp::Sum, 0.0, |a, b| a + b)
+    }
+
+    /// The mean along `axis` (`NaN` where the axis is empty).
+    pub fn mean_axis(&self, axis: usize) -> Result<Array<f64, D::Smaller>> {
+        let n = self.grid.shape().get(axis).copied().unwrap_or(0) as f64;
+        Ok(self.sum_axis(axis)?.mapv(|s| s / n))
+    }
+
+    /// The smallest element along `axis` (`+inf` where the axis is empty).
+    pub fn min_axis(&self, axis: usize) -> Result<Array<f64, D::Smaller>> {
+        self.along(axis, ReduceOp::Min, f64::INFINITY, f64::min)
+    }
+
+    /// The largest element along `axis` (`-inf` where the axis is empty).
+    pub fn max_axis(&self, axis: usize) -> Result<Array<f64, D::Smaller>> {
+        self.along(axis, ReduceOp::Max, f64::NEG_INFINITY, f64::max)
+    }
+
+    /// Each rank folds its block along `axis` into its place in a result of the global shape
+    /// without `axis` (`identity` elsewhere), then one allreduce combines them.
+    fn along(
+        &self,
+        axis: usize,
+        op: ReduceOp,
+        identity: f64,
+        fold: fn(f64, f64) -> f64,
+    ) -> Result<Array<f64, D::Smaller>> {
+        let ndim = self.grid.shape().len();
+        if axis >= ndim {
+            return Err(Error::Shape(format!(
+                "a reduction along axis {axis} of a {ndim}-axis array"
+            )));
+        }
+        let local = self.local();
+        let mine = local.fold_axis(Axis(axis), identity, |&acc, &x| fold(acc, x.to_f64()));
+        let mut shape = self.grid.shape().to_vec();
+        shape.remove(axis);
+        let mut offset = self.offset.clone();
+        offset.remove(axis);
+        let mut whole = Array::from_elem(IxDyn(&shape), identity);
+        let mut place = whole.view_mut();
+        for (a, (&o, &n)) in offset.iter().zip(mine.shape()).enumerate() {
+            place.slice_axis_inplace(Axis(a), ndarray::Slice::from(o..o + n));
+        }
+        place.assign(&mine.view().into_dyn());
+        let total = self.comm.allreduce_array(&whole, op)?;
+        total
+            .into_dimensionality::<D::Smaller>()
+            .map_err(|e| Error::Shape(format!("reduction along {axis}: {e}")))
+    }
+}
+
+/// A barrier on the array's communicator (for timing).
+impl<T: Element, D: Dimension> DistArray<T, D> {
+    /// Waits until every rank of the array's communicator has called it.
+    pub fn barrier(&self) {
+        self.comm.barrier();
+    }
+}
