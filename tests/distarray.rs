@@ -268,8 +268,31 @@ fn halos(world: &World) -> Result<(), Error> {
                         a.exchange_halos()?;
                     } else {
                         a.begin_halos()?;
-                        // Interior work while halos travel: the block may change.
+                        // While halos travel, an interior point's whole stencil (the cross
+                        // of `width` cells) already holds its final values.
                         let inner = a.interior(width);
+                        let (padded, off) = (a.padded(), a.offset().to_vec());
+                        for i in inner[0].clone() {
+                            for j in inner[1].clone() {
+                                for axis in 0..2 {
+                                    for d in -(width as isize)..=width as isize {
+                                        let mut p = [(i + width) as isize, (j + width) as isize];
+                                        p[axis] += d;
+                                        let g = [
+                                            off[0] as isize + p[0] - width as isize,
+                                            off[1] as isize + p[1] - width as isize,
+                                        ];
+                                        let x = padded[[p[0] as usize, p[1] as usize]];
+                                        assert_eq!(
+                                            x,
+                                            expected(&g, &shape, &[b0, b1]),
+                                            "in flight: cell {g:?} width {width} {b0:?} {b1:?}"
+                                        );
+                                    }
+                                }
+                            }
+                        }
+                        // Interior work while halos travel: the block may change.
                         let mut local = a.local_mut();
                         for i in inner[0].clone() {
                             for j in inner[1].clone() {

@@ -1,5 +1,5 @@
 //! The examples under mpirun, each self-checking (a failed check panics, which aborts the
-//! job), on 1, 2 and 4 ranks.
+//! job), on 1, 2 and 4 ranks; the DistArray examples on 1, 2, 3, 4 and 8.
 
 mod common;
 
@@ -8,10 +8,15 @@ use common::{example, have_mpirun, mpirun};
 /// Runs `name args` on 1, 2 and 4 ranks; each run must exit 0 and print one line that is
 /// `want(np)`, or `want(np)` followed by a space or comma and measured details.
 fn check(name: &str, args: &[&str], want: impl Fn(usize) -> String) {
+    check_on(&[1, 2, 4], name, args, want)
+}
+
+/// [`check`] on the rank counts `ranks`.
+fn check_on(ranks: &[usize], name: &str, args: &[&str], want: impl Fn(usize) -> String) {
     if !have_mpirun(name) {
         return;
     }
-    for np in [1, 2, 4] {
+    for &np in ranks {
         let job = mpirun(np, &example(name), args);
         job.assert_ok();
         let line = want(np);
@@ -142,4 +147,41 @@ fn wait_any() {
     check("wait_any", &[], |np| {
         format!("ok: {} answers from {} workers", np - 1, np - 1)
     });
+}
+
+/// Every rank count the DistArray tests use: uneven blocks at 3, a 2-D grid from 4.
+const ALL_RANKS: [usize; 5] = [1, 2, 3, 4, 8];
+
+#[test]
+fn heat_2d() {
+    // Overlapped and blocking exchanges, on a balanced 2-D grid and on row blocks; 61 x 37
+    // gives uneven blocks along both axes.
+    for mode in [&[][..], &["--blocking"], &["--rows"]] {
+        let mut args = vec!["61", "37", "15"];
+        args.extend_from_slice(mode);
+        check_on(&ALL_RANKS, "heat_2d", &args, |np| {
+            format!(
+                "ok: heat_2d 61x37, 15 steps on {np} ranks, equal to the serial run bit for bit"
+            )
+        });
+    }
+}
+
+#[test]
+fn kmeans() {
+    // 5 points on 8 ranks leaves blocks empty.
+    for (n, k) in [("20011", "4"), ("5", "2")] {
+        check_on(&ALL_RANKS, "kmeans", &[n, "3", k, "8"], |np| {
+            format!("ok: kmeans {n} points, 3 dims, {k} clusters, 8 iterations on {np} ranks, as the serial run")
+        });
+    }
+}
+
+#[test]
+fn histogram() {
+    for (rows, cols) in [("301", "77"), ("3", "2")] {
+        check_on(&ALL_RANKS, "histogram", &[rows, cols, "13"], |np| {
+            format!("ok: histogram of {rows}x{cols} values in 13 bins on {np} ranks, as the serial count")
+        });
+    }
 }

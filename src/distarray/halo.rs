@@ -245,6 +245,11 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
         };
         for a in 0..last {
             self.start_axis(&mut state, a);
+            if !state.halo.corners {
+                // Past the global edges the ghosts depend on this block alone: filled now,
+                // so `interior` may span axes that exchange nothing.
+                self.fill_edges(&state, a);
+            }
         }
         state.in_flight = Some(last);
         self.halo = Some(state);
@@ -330,19 +335,32 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
         wait_all(&mut state.requests);
         for a in axes {
             for side in 0..2 {
-                let region = self.face(state, a, side, true);
-                let mut view = region_view_mut(&mut self.data, &region);
                 if state.neighbours[a][side].is_some() {
+                    let region = self.face(state, a, side, true);
+                    let mut view = region_view_mut(&mut self.data, &region);
                     for (x, &v) in view.iter_mut().zip(&state.recv[a][side]) {
                         *x = v;
                     }
-                    continue;
                 }
-                match state.halo.boundaries[a] {
-                    Boundary::Constant(c) => view.fill(c),
-                    Boundary::Reflect => self.reflect(state, a, side, &region),
-                    Boundary::None | Boundary::Periodic => {}
-                }
+            }
+            if state.halo.corners {
+                // Corners: the edge ghosts span the ghosts of earlier axes, complete by now.
+                self.fill_edges(state, a);
+            }
+        }
+    }
+
+    /// Fills axis `a`'s ghosts past the global edges by the boundary rule.
+    fn fill_edges(&mut self, state: &HaloState<T>, a: usize) {
+        for side in 0..2 {
+            if state.neighbours[a][side].is_some() {
+                continue;
+            }
+            let region = self.face(state, a, side, true);
+            match state.halo.boundaries[a] {
+                Boundary::Constant(c) => region_view_mut(&mut self.data, &region).fill(c),
+                Boundary::Reflect => self.reflect(state, a, side, &region),
+                Boundary::None | Boundary::Periodic => {}
             }
         }
     }
@@ -386,13 +404,27 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     }
 
     /// Local index ranges (of the block, without ghosts) of the points whose stencil of
-    /// `reach` cells along every axis stays inside the block: they can be computed while
-    /// halos travel.
+    /// `reach` cells along every axis needs no message: they can be computed while halos
+    /// travel. Along an axis that exchanges nothing (a single block, not periodic, with
+    /// corners off) that is the whole axis, as the edge ghosts are filled by
+    /// [`begin_halos`](Self::begin_halos); elsewhere it stops `reach` cells short of each end.
     pub fn interior(&self, reach: usize) -> Vec<Range<usize>> {
+        let alone = |a: usize| {
+            self.halo
+                .as_ref()
+                .is_some_and(|h| !h.halo.corners && h.neighbours[a] == [None, None])
+        };
         self.local()
             .shape()
             .iter()
-            .map(|&n| reach.min(n)..n.saturating_sub(reach).max(reach.min(n)))
+            .enumerate()
+            .map(|(a, &n)| {
+                if alone(a) {
+                    0..n
+                } else {
+                    reach.min(n)..n.saturating_sub(reach).max(reach.min(n))
+                }
+            })
             .collect()
     }
 
