@@ -7,7 +7,7 @@
 # every round. Each rank gets max(1, cores / ranks) threads (MPIKIT_THREADS, OMP_NUM_THREADS).
 # All four must print the same sum. Prints medians (and mins) of the rounds, the ratios, and
 # the halo exchange time per step; writes .bench/stencil.csv (round, ranks, variant,
-# seconds, halo_ms, sum).
+# seconds, halo_ms, sum, size, steps); scripts/bench.sh runs it and mpikit-report plots it.
 #   scripts/bench-stencil.sh [--mpi openmpi|mpich] [--np 1,2,4,8] [--size 4096] [--steps 100] [--rounds K]
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -29,14 +29,14 @@ python_peers
 "$MPICC" -O3 -fopenmp "$MPIKIT_ROOT/scripts/bench/jacobi.c" -o "$B/jacobi"
 heat=$TARGET_DIR/release/examples/heat_2d
 csv=$B/stencil.csv
-echo "round,ranks,variant,seconds,halo_ms,sum" >"$csv"
+echo "round,ranks,variant,seconds,halo_ms,sum,size,steps" >"$csv"
 # heat_2d prints "ok: ..., T s, halo H ms/step, sum S"; the peers print "T H S threads".
 from_heat() { sed -n 's/.*, \([0-9.]*\) s, halo \([0-9.]*\) ms\/step, sum \(.*\)$/\1 \2 \3/p'; }
 for round in $(seq 1 "$rounds"); do
   for np in ${nps//,/ }; do
     t=$(($(cores) / np)); ((t >= 1)) || t=1
     export MPIKIT_THREADS=$t OMP_NUM_THREADS=$t
-    row() { [ -n "$2" ] || die "$1 at -n $np printed no figures"; echo "$round,$np,$1,${2// /,}" >>"$csv"; }
+    row() { [ -n "$2" ] || die "$1 at -n $np printed no figures"; echo "$round,$np,$1,${2// /,},$size,$steps" >>"$csv"; }
     row mpikit-overlap "$(mpirun_np "$np" "$heat" "$size" "$size" "$steps" --no-check | from_heat)"
     row mpikit-blocking "$(mpirun_np "$np" "$heat" "$size" "$size" "$steps" --no-check --blocking | from_heat)"
     row c "$(mpirun_np "$np" "$B/jacobi" "$size" "$size" "$steps" | cut -d' ' -f1-3)"

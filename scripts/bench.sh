@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Every benchmark, then one report: parsum against its peers (bench-parsum.sh), the
 # OSU-style collectives against mpi4py (bench-mpi4py.sh), in-place and non-blocking calls
-# against raw rsmpi (bench-immediate.sh), task pools (bench-pool.sh), and
-# a file read + sum with plain and reproducible sums (bench-files.sh), each interleaving its
+# against raw rsmpi (bench-immediate.sh), task pools (bench-pool.sh), the 2-D Jacobi stencil
+# on DistArray against C and mpi4py (bench-stencil.sh), and a file read + sum with plain and reproducible sums (bench-files.sh), each interleaving its
 # variants over several rounds; then target/release/mpikit-report turns the samples into
 # bench/results.csv (name, ranks, threads, size, median, min, max, unit, peer) and the PNG
 # plots in bench/, and bench/machine.txt says where and how they were measured.
 #   scripts/bench.sh [--mpi openmpi|mpich] [--rounds R] [--quick]
-# --quick: fewer rounds and sizes (a smoke run, minutes); the default takes about 10 minutes
+# --quick: fewer rounds and sizes (a smoke run, minutes); the default takes about 15 minutes
 # on 2 cores.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -34,9 +34,10 @@ fi
 
 mpi=(--mpi "$MPIKIT_MPI")
 if ((quick)); then
-  sizes=8,1K,64K,1M; prounds=2; crounds=1; frounds=2; len=2e7
+  sizes=8,1K,64K,1M; prounds=2; crounds=1; frounds=2; len=2e7; stencil=(--size 1024 --steps 20 --np 1,2 --rounds 1)
 else
   sizes=8,64,512,1K,4K,16K,64K,256K,1M,4M,16M; prounds=$rounds; crounds=2; frounds=$rounds; len=1e8
+  stencil=(--rounds "$rounds")
 fi
 out=$MPIKIT_ROOT/bench
 mkdir -p "$out"
@@ -47,6 +48,7 @@ run "$MPIKIT_ROOT/scripts/bench-parsum.sh" "${mpi[@]}" --rounds "$prounds" --len
 run "$MPIKIT_ROOT/scripts/bench-mpi4py.sh" "${mpi[@]}" --rounds "$crounds" --sizes "$sizes"
 run "$MPIKIT_ROOT/scripts/bench-immediate.sh" "${mpi[@]}" --rounds "$((crounds + 3))" --sizes "$sizes"
 run "$MPIKIT_ROOT/scripts/bench-pool.sh" "${mpi[@]}" --rounds "$crounds"
+run "$MPIKIT_ROOT/scripts/bench-stencil.sh" "${mpi[@]}" "${stencil[@]}"
 run "$MPIKIT_ROOT/scripts/bench-files.sh" "${mpi[@]}" --rounds "$frounds" --len "$len"
 
 {

@@ -75,11 +75,29 @@ fn check_blocks<D: mpikit::ndarray::Dimension>(a: &DistArray<f64, D>, what: &str
     assert_eq!(local, want, "{what}: block at {:?}", a.offset());
 }
 
+/// `arange`'s block against numpy's `arange(n).reshape(shape)`, counted serially.
+fn check_arange<D: mpikit::ndarray::Dimension>(a: &DistArray<f64, D>) {
+    let n: usize = a.shape().iter().product();
+    let whole =
+        Array::from_shape_vec(IxDyn(a.shape()), (0..n).map(|i| i as f64).collect()).unwrap();
+    let mut want = whole.view();
+    for (axis, (&o, &len)) in a.offset().iter().zip(a.local().shape()).enumerate() {
+        want.slice_axis_inplace(mpikit::ndarray::Axis(axis), (o..o + len).into());
+    }
+    assert_eq!(
+        a.local().into_dyn(),
+        want,
+        "arange: block at {:?}",
+        a.offset()
+    );
+}
+
 fn basics_2d(world: &World, grid: Grid) -> Result<(), Error> {
     let shape = grid.shape().to_vec();
     let whole = serial(&shape);
     let a = DistArray::<f64, Ix2>::from_fn(world, grid.clone(), f)?;
     check_blocks(&a, "from_fn");
+    check_arange(&DistArray::<f64, Ix2>::arange(world, grid.clone())?);
     // Index maps.
     if let Some(first) = a.local().indexed_iter().next().map(|(i, _)| [i.0, i.1]) {
         let g = a.global_index(&first);
@@ -166,6 +184,7 @@ fn one_and_three_axes(world: &World) -> Result<(), Error> {
     let size = world.size() as usize;
     for n in [0usize, 5, 1000] {
         let a = DistArray::<f64, Ix1>::arange(world, Grid::rows(&[n], size))?;
+        check_arange(&a);
         assert_eq!(a.sum()?, (n * n.saturating_sub(1) / 2) as f64);
         // A filter leaves uneven blocks; rebalance evens them out, content unchanged.
         let odd = a.filter(|x| x as usize % 3 == 1)?;
@@ -185,6 +204,7 @@ fn one_and_three_axes(world: &World) -> Result<(), Error> {
     let shape = [6usize, 5, 4];
     let grid = Grid::balanced(&shape, size, &[0, 1, 2])?;
     assert_eq!(grid.ranks(), size);
+    check_arange(&DistArray::<f64, Ix3>::arange(world, grid.clone())?);
     let a = DistArray::<f64, Ix3>::from_fn(world, grid, f)?;
     check_blocks(&a, "3-D");
     let whole = serial(&shape);

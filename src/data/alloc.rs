@@ -78,23 +78,25 @@ where
 /// assert_eq!(mpikit::par_arange(5, 3, &pool), vec![5.0, 6.0, 7.0]);
 /// ```
 pub fn par_arange(start: usize, len: usize, pool: &rayon::ThreadPool) -> Vec<f64> {
+    par_fill(len, pool, |first, block| fill_arange(block, start + first))
+}
+
+/// Writes `base, base + 1, ...` into `block`.
+pub(crate) fn fill_arange(block: &mut [f64], base: usize) {
     const W: usize = 8;
-    par_fill(len, pool, |first, block| {
-        // Eight running values stepped by 8.0: additions vectorise, integer-to-float
-        // conversions of every index would not.
-        let base = start + first;
-        let mut v: [f64; W] = std::array::from_fn(|j| (base + j) as f64);
-        let mut chunks = block.chunks_exact_mut(W);
-        for c in &mut chunks {
-            c.copy_from_slice(&v);
-            for x in &mut v {
-                *x += W as f64;
-            }
+    // Eight running values stepped by 8.0: additions vectorise, integer-to-float
+    // conversions of every index would not.
+    let mut v: [f64; W] = std::array::from_fn(|j| (base + j) as f64);
+    let mut chunks = block.chunks_exact_mut(W);
+    for c in &mut chunks {
+        c.copy_from_slice(&v);
+        for x in &mut v {
+            *x += W as f64;
         }
-        for (x, &value) in chunks.into_remainder().iter_mut().zip(&v) {
-            *x = value;
-        }
-    })
+    }
+    for (x, &value) in chunks.into_remainder().iter_mut().zip(&v) {
+        *x = value;
+    }
 }
 
 /// A zeroed vector of `len` elements whose contiguous blocks `fill(first_index, block)`

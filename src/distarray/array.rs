@@ -10,7 +10,7 @@ use ndarray::{Array, ArrayView, ArrayViewMut, Dimension, IxDyn, Slice};
 use crate::collective::element::Element;
 use crate::collective::large;
 use crate::collective::object::ObjectCollectives;
-use crate::data::alloc::par_fill;
+use crate::data::alloc::{fill_arange, par_fill};
 use crate::data::random::Random;
 use crate::distarray::grid::Grid;
 use crate::distarray::halo::HaloState;
@@ -55,7 +55,7 @@ pub struct DistArray<T: Element, D: Dimension> {
     pub(crate) pool: Arc<rayon::ThreadPool>,
 }
 
-/// The pool every DistArray of this process computes on.
+/// The pool DistArrays on a communicator without its own (not a `World`) compute on.
 fn shared_pool(comm: &SimpleCommunicator) -> Result<Arc<rayon::ThreadPool>> {
     static POOL: OnceLock<Arc<rayon::ThreadPool>> = OnceLock::new();
     if let Some(pool) = POOL.get() {
@@ -121,15 +121,68 @@ pub(crate) fn for_each_index<T>(
     }
 }
 
+/// Calls `f(global index of its first element, segment)` for the segments of `out` (the
+/// block's elements from flat position `first` on) that run along the last axis.
+pub(crate) fn for_each_row<T>(
+    block: &[usize],
+    offset: &[usize],
+    out: &mut [T],
+    first: usize,
+    mut f: impl FnMut(&[usize], &mut [T]),
+) {
+    let Some(&last) = block.last() else {
+        f(&[], out);
+        return;
+    };
+    if out.is_empty() {
+        return;
+    }
+    let nd = block.len();
+    let mut local = vec![0usize; nd];
+    let mut rest = first;
+    for a in (0..nd).rev() {
+        local[a] = rest % block[a];
+        rest /= block[a];
+    }
+    let mut global: Vec<usize> = local.iter().zip(offset).map(|(l, o)| l + o).collect();
+    let mut out = out;
+    while !out.is_empty() {
+        let n = (last - local[nd - 1]).min(out.len());
+        let (segment, tail) = out.split_at_mut(n);
+        f(&global, segment);
+        out = tail;
+        local[nd - 1] += n;
+        global[nd - 1] += n;
+        if local[nd - 1] < last {
+            continue;
+        }
+        // The row is done: carry into the axes before the last.
+        for a in (0..nd).rev() {
+            if a < nd - 1 {
+                local[a] += 1;
+                global[a] += 1;
+            }
+            if local[a] < block[a] {
+                break;
+            }
+            global[a] -= local[a];
+            local[a] = 0;
+        }
+    }
+}
+
 impl<T: Element, D: Dimension> DistArray<T, D> {
     /// Checks `grid` against the communicator (its size, and the same grid on every rank)
     /// and duplicates the communicator. Collective.
     fn setup(
         comm: &(impl Comm + ?Sized),
     ) -> Result<(Rc<SimpleCommunicator>, Arc<rayon::ThreadPool>)> {
-        let comm = comm.as_comm();
-        let dup = comm.duplicate();
-        let pool = agree_on(&dup, shared_pool(&dup))?;
+        let own = comm.thread_pool();
+        let dup = comm.as_comm().duplicate();
+        let pool = match own {
+            Some(pool) => pool,
+            None => agree_on(&dup, shared_pool(&dup))?,
+        };
         Ok((Rc::new(dup), pool))
     }
 
@@ -275,6 +328,9 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
                         .iter_mut()
                         .zip(block.iter())
                         .for_each(|(x, &v)| *x = v);
+                } else if let Some(contiguous) = block.as_slice() {
+                    // Row blocks of a C-ordered array go as they lie.
+                    large::send(&*out.comm, r as i32, large::INTERNAL_TAG, contiguous);
                 } else {
                     let packed: Vec<T> = block.iter().copied().collect();
                     large::send(&*out.comm, r as i32, large::INTERNAL_TAG, &packed);
@@ -365,7 +421,11 @@ impl<D: Dimension> DistArray<f64, D> {
     /// `np.arange(n).reshape(shape)`); exact below 2^53.
     pub fn arange(comm: &(impl Comm + ?Sized), grid: Grid) -> Result<DistArray<f64, D>> {
         let shape = grid.shape().to_vec();
-        Self::from_fn(comm, grid, move |i| flat(&shape, i) as f64)
+        Self::build(comm, grid, move |block, offset, first, run| {
+            for_each_row(block, offset, run, first, |g, row| {
+                fill_arange(row, flat(&shape, g))
+            })
+        })
     }
 
     /// Uniform values in [0, 1) from `Random::new(seed)` by flat global index: the same array

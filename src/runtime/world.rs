@@ -2,7 +2,8 @@
 //! thread count per rank and its ready thread pool.
 
 use std::ops::Deref;
-use std::sync::{Mutex, OnceLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use mpi::collective::Root;
 use mpi::environment::Universe;
@@ -55,8 +56,8 @@ pub struct World {
     /// collective the program may be in.
     errors: SimpleCommunicator,
     threading: Threading,
-    threads: usize,
-    pool: OnceLock<rayon::ThreadPool>,
+    threads: AtomicUsize,
+    pool: OnceLock<Arc<rayon::ThreadPool>>,
     processor_name: String,
     // Last field: dropped after the communicators, which MPI_Finalize must outlive.
     universe: Mutex<Universe>,
@@ -110,7 +111,7 @@ impl World {
             node,
             errors,
             threading: provided,
-            threads,
+            threads: AtomicUsize::new(threads),
             pool: OnceLock::new(),
             processor_name,
             universe: Mutex::new(universe),
@@ -193,24 +194,62 @@ impl World {
         self.node.size()
     }
 
-    /// The default number of compute threads for this rank.
+    /// The number of compute threads for this rank: [`set_threads`](Self::set_threads), or
+    /// `MPIKIT_THREADS`, or `max(1, cores on the node / ranks on the node)`.
     pub fn threads(&self) -> usize {
-        self.threads
+        self.threads.load(Ordering::Relaxed)
+    }
+
+    /// Sets the number of compute threads (a program's `--threads` flag) before the pool
+    /// starts: [`pool`](Self::pool) and every [`DistArray`](crate::DistArray) made on this
+    /// world then run on that many. Fails if `threads` is 0, or if the pool already runs a
+    /// different number.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// mpikit::run(|world| {
+    ///     world.set_threads(4)?;
+    ///     assert_eq!(world.pool().current_num_threads(), 4);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
+    pub fn set_threads(&self, threads: usize) -> Result<()> {
+        if threads == 0 {
+            return Err(Error::input("a rank needs at least 1 thread"));
+        }
+        match self.pool.get() {
+            Some(pool) if pool.current_num_threads() != threads => Err(Error::input(format!(
+                "the thread pool already runs {} threads; set the threads before using it",
+                pool.current_num_threads()
+            ))),
+            _ => {
+                self.threads.store(threads, Ordering::Relaxed);
+                Ok(())
+            }
+        }
     }
 
     /// A rayon thread pool of [`threads`](Self::threads) threads, built on first use and
     /// kept for the life of the `World`: `world.pool().install(|| ...)`, or pass it to the
     /// kernels ([`Partial::local`](crate::Partial::local), [`par_from_fn`](crate::par_from_fn)).
+    /// DistArrays made on this world share it.
     ///
     /// # Panics
     /// If the operating system cannot start the threads.
     pub fn pool(&self) -> &rayon::ThreadPool {
+        self.shared_pool()
+    }
+
+    fn shared_pool(&self) -> &Arc<rayon::ThreadPool> {
         self.pool.get_or_init(|| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(self.threads)
-                .thread_name(|i| format!("mpikit-{i}"))
-                .build()
-                .unwrap_or_else(|e| panic!("cannot start {} threads: {e}", self.threads))
+            let threads = self.threads();
+            Arc::new(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .thread_name(|i| format!("mpikit-{i}"))
+                    .build()
+                    .unwrap_or_else(|e| panic!("cannot start {threads} threads: {e}")),
+            )
         })
     }
 
@@ -265,6 +304,13 @@ pub trait Comm {
 
     /// The communicator.
     fn as_comm(&self) -> &Self::Communicator;
+
+    /// The thread pool that arrays made on this communicator compute on, if it has one (a
+    /// [`World`]'s); otherwise they share one of `MPIKIT_THREADS` or the default count.
+    #[doc(hidden)]
+    fn thread_pool(&self) -> Option<Arc<rayon::ThreadPool>> {
+        None
+    }
 }
 
 impl<C: Communicator + ?Sized> Comm for C {
@@ -280,5 +326,9 @@ impl Comm for World {
 
     fn as_comm(&self) -> &SimpleCommunicator {
         &self.comm
+    }
+
+    fn thread_pool(&self) -> Option<Arc<rayon::ThreadPool>> {
+        Some(self.shared_pool().clone())
     }
 }

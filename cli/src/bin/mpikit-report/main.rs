@@ -20,7 +20,7 @@ use clap::Parser;
 #[command(name = "mpikit-report", version)]
 struct Cli {
     /// Folder with the scripts' raw samples (parsum.csv, collectives-*.csv, pool.csv,
-    /// files.csv; missing ones are left out)
+    /// files.csv, stencil.csv; missing ones are left out)
     #[arg(long, default_value = ".bench")]
     raw: PathBuf,
 
@@ -284,6 +284,31 @@ fn file_rows(raw: &Path, g: &mut Groups) {
     }
 }
 
+/// `stencil.csv`: round, ranks, variant, seconds, halo ms per step, sum, size, steps.
+fn stencil_rows(raw: &Path, g: &mut Groups) {
+    let Some(rows) = read_csv(&raw.join("stencil.csv")) else {
+        return;
+    };
+    for r in rows {
+        let [_, ranks, variant, secs, halo, _, size, ..] = &r[..] else {
+            continue;
+        };
+        let key = |name: &str, unit| {
+            let ranks = num(ranks) as u32;
+            (
+                name.to_string(),
+                ranks,
+                "auto".to_string(),
+                num(size) as u64,
+                unit,
+                variant.clone(),
+            )
+        };
+        g.add(key("stencil time", "s"), num(secs));
+        g.add(key("stencil halo", "ms/step"), num(halo));
+    }
+}
+
 fn write_results(path: &Path, rows: &[Row]) -> std::io::Result<()> {
     let mut text = String::from("name,ranks,threads,size,median,min,max,unit,peer\n");
     for r in rows {
@@ -305,6 +330,7 @@ fn main() -> ExitCode {
     collective_rows(&cli.raw, &mut g);
     pool_rows(&cli.raw, &mut g);
     file_rows(&cli.raw, &mut g);
+    stencil_rows(&cli.raw, &mut g);
     let rows = g.rows();
     if rows.is_empty() {
         eprintln!(

@@ -42,6 +42,7 @@ pub fn draw_all(rows: &[Row], out: &Path, font: &Path) -> Res<Vec<PathBuf>> {
     plot("collectives.png", &|p| collectives(rows, p))?;
     plot("pool.png", &|p| pool(rows, p))?;
     plot("files.png", &|p| file_sum(rows, p))?;
+    plot("stencil.png", &|p| stencil(rows, p))?;
     Ok(files)
 }
 
@@ -66,53 +67,92 @@ fn log_bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
 /// parsum's time by ranks next to its peers (log-log), with min..max bars.
 fn parsum(rows: &[Row], path: &Path) -> Res<bool> {
     let t = select(rows, "parsum time");
-    if t.is_empty() {
+    let Some(n) = t.first().map(|r| r.size) else {
         return Ok(false);
-    }
-    let n = t[0].size;
+    };
+    let series = [
+        ("mpikit", "parsum (mpikit; -n 1 with 1 thread)"),
+        ("numpy", "numpy, one process"),
+        ("mpi4py", "mpi4py + numpy, 2 ranks"),
+        (
+            "multiprocessing.Pool(4)",
+            "seeds' numpy + multiprocessing.Pool(4)",
+        ),
+    ];
+    by_ranks(
+        &t,
+        &series,
+        &format!("parsum: sum of squares of {n:.0e} doubles, end to end (median, min..max)"),
+        "MPI ranks (or Python processes), log scale",
+        path,
+    )
+}
+
+/// The 2-D Jacobi stencil's time by ranks: DistArray (overlapped and blocking halos) next
+/// to the C + MPI + OpenMP reference and mpi4py + numpy.
+fn stencil(rows: &[Row], path: &Path) -> Res<bool> {
+    let t = select(rows, "stencil time");
+    let Some(n) = t.first().map(|r| r.size) else {
+        return Ok(false);
+    };
+    let series = [
+        ("c", "C + MPI + OpenMP (row blocks, MPI_Sendrecv)"),
+        ("mpikit-overlap", "mpikit DistArray, halos overlapped"),
+        ("mpikit-blocking", "mpikit DistArray, blocking halos"),
+        ("mpi4py", "mpi4py + numpy (row blocks, slicing)"),
+    ];
+    by_ranks(
+        &t,
+        &series,
+        &format!("2-D Jacobi, {n} x {n} f64, 100 steps (median, min..max)"),
+        "MPI ranks (oversubscribed past 2), log scale",
+        path,
+    )
+}
+
+/// Seconds by rank count (log-log), one line per `(peer, label)` of `series`, with
+/// min..max bars.
+fn by_ranks(
+    t: &[&Row],
+    series: &[(&str, &str)],
+    caption: &str,
+    x_desc: &str,
+    path: &Path,
+) -> Res<bool> {
     let root = BitMapBackend::new(path, (1000, 650)).into_drawing_area();
     root.fill(&WHITE)?;
     let (lo, hi) = log_bounds(t.iter().flat_map(|r| [r.min, r.max]));
+    let top = t.iter().map(|r| r.ranks).max().unwrap_or(1).max(2) as f64;
     let mut chart = ChartBuilder::on(&root)
-        .caption(
-            format!("parsum: sum of squares of {n:.0e} doubles, end to end (median, min..max)"),
-            (FONT, 24),
-        )
+        .caption(caption, (FONT, 24))
         .margin(20)
         .x_label_area_size(50)
         .y_label_area_size(80)
-        .build_cartesian_2d(-0.3f64..3.3, (lo..hi).log_scale())?;
+        .build_cartesian_2d(-0.3f64..top.log2() + 0.3, (lo..hi).log_scale())?;
     chart
         .configure_mesh()
-        .x_desc("MPI ranks (or Python processes), log scale")
+        .x_desc(x_desc)
         .y_desc("seconds (log scale)")
-        .x_labels(4)
+        .x_labels(top.log2() as usize + 1)
         .x_label_formatter(&|x| format!("{}", 2f64.powf(x.round())))
         .y_label_formatter(&|y| short(*y))
         .label_style((FONT, 18))
         .axis_desc_style((FONT, 20))
         .draw()?;
-    let peers = ["mpikit", "numpy", "mpi4py", "multiprocessing.Pool(4)"];
-    for (i, peer) in peers.iter().enumerate() {
-        let color = COLORS[i];
+    for (i, (peer, label)) in series.iter().enumerate() {
+        let color = COLORS[i % COLORS.len()];
         let mut pts: Vec<&&Row> = t.iter().filter(|r| r.peer == *peer).collect();
         if pts.is_empty() {
             continue;
         }
         pts.sort_by_key(|r| r.ranks);
-        let label = match *peer {
-            "mpikit" => "parsum (mpikit; -n 1 with 1 thread)".to_string(),
-            "numpy" => "numpy, one process".to_string(),
-            "mpi4py" => "mpi4py + numpy, 2 ranks".to_string(),
-            p => format!("seeds' numpy + {p}"),
-        };
         let xy: Vec<(f64, f64)> = pts
             .iter()
             .map(|r| ((r.ranks as f64).log2(), r.median))
             .collect();
         chart
             .draw_series(LineSeries::new(xy.clone(), color.stroke_width(3)))?
-            .label(label)
+            .label(*label)
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3))
             });

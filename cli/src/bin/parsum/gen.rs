@@ -6,11 +6,10 @@ use crate::cli::{GenArgs, Pattern};
 
 pub fn run(world: &World, args: &GenArgs) -> Result<(), mpikit::Error> {
     let (dtype, _) = args.dtype;
-    let threads = args.threads.unwrap_or_else(|| world.threads());
-    let pool = mpikit::rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| mpikit::Error::input(format!("cannot start {threads} threads: {e}")))?;
+    if let Some(threads) = args.threads {
+        world.set_threads(threads)?;
+    }
+    let pool = world.pool();
     // Values by index and seed only: the file is the same for any number of ranks.
     let rng = Random::new(args.seed);
     let value: Box<dyn Fn(u64) -> f64 + Sync> = match (args.pattern, dtype) {
@@ -20,14 +19,7 @@ pub fn run(world: &World, args: &GenArgs) -> Result<(), mpikit::Error> {
         (Pattern::Random, _) => Box::new(move |i| (rng.u64(i) % 1_000_000) as f64),
     };
     let start = mpikit::mpi::time();
-    mpikit::write_npy(
-        world.comm(),
-        &args.out,
-        args.dtype,
-        args.len,
-        &*value,
-        &pool,
-    )?;
+    mpikit::write_npy(world.comm(), &args.out, args.dtype, args.len, &*value, pool)?;
     if world.is_root() {
         let secs = mpikit::mpi::time() - start;
         let bytes = args.len * dtype.size() as u64;

@@ -3,11 +3,12 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use mpikit::ndarray::Array1;
+use mpikit::ndarray::{Array1, Ix1};
 use mpikit::prelude::*;
 use mpikit::{
-    par_arange, summarize_floats, Axis, ByteOrder, Dtype, FileLayout, MemorySummary, Op,
-    PhaseSummary, PhaseTimer, ReadMode, ReduceOp, Spec, Summary, Value, Watchdog, World,
+    par_arange, summarize_floats, Axis, ByteOrder, DistArray, Dtype, FileLayout, Grid,
+    MemorySummary, Op, PhaseSummary, PhaseTimer, ReadMode, ReduceOp, Spec, Summary, Value,
+    Watchdog, World,
 };
 use serde::Serialize;
 
@@ -198,7 +199,8 @@ struct Job<'a> {
     spec: Spec,
     columns: bool,
     threads: usize,
-    pool: mpikit::rayon::ThreadPool,
+    /// The world's pool, which the DistArrays share.
+    pool: &'a mpikit::rayon::ThreadPool,
     progress: bool,
     dog: Option<Watchdog>,
     rank: i32,
@@ -224,12 +226,12 @@ fn run(world: &World, args: RunArgs) -> Result<(Report, Option<output::Output>),
 }
 
 impl<'a> Job<'a> {
-    fn prepare(world: &World, args: &'a RunArgs) -> Result<Job<'a>, mpikit::Error> {
-        let threads = args.threads.unwrap_or_else(|| world.threads());
-        let pool = mpikit::rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .map_err(|e| mpikit::Error::input(format!("cannot start {threads} threads: {e}")))?;
+    fn prepare(world: &'a World, args: &'a RunArgs) -> Result<Job<'a>, mpikit::Error> {
+        if let Some(threads) = args.threads {
+            world.set_threads(threads)?;
+        }
+        let threads = world.threads();
+        let pool = world.pool();
         Ok(Job {
             args,
             spec: Spec {
@@ -272,34 +274,37 @@ impl<'a> Job<'a> {
         }
     }
 
-    /// x_i = i for i in 0..len: each rank builds its own block, or rank 0 builds it all and
-    /// scatters it; then the block's summary.
+    /// x_i = i for i in 0..len as a DistArray of row blocks: each rank builds its own block,
+    /// or rank 0 builds it all and scatters it; then the block's summary.
     fn generated(&self, world: &World, timer: &mut PhaseTimer) -> Result<Data, mpikit::Error> {
         let n = self.args.len.unwrap_or(DEFAULT_LEN);
         let nz = usize::try_from(n)
             .map_err(|_| mpikit::Error::input("--len does not fit this machine's address space"))?;
-        let mine = world.block(nz);
-        let chunk: Array1<f64> = match self.args.mode {
+        let grid = Grid::rows(&[nz], world.size() as usize);
+        let x: DistArray<f64, Ix1> = match self.args.mode {
             Mode::Generate => {
-                let chunk = timer.time("setup", || par_arange(mine.start, mine.len(), &self.pool));
+                let x = timer.time("setup", || DistArray::arange(world, grid))?;
                 self.enter(Phase::Distribute);
                 timer.record("distribute", 0.0);
-                Array1::from_vec(chunk)
+                x
             }
             Mode::Scatter => {
                 let full = timer.time("setup", || {
                     world
                         .is_root()
-                        .then(|| Array1::from_vec(par_arange(0, nz, &self.pool)))
+                        .then(|| Array1::from_vec(par_arange(0, nz, self.pool)))
                 });
                 self.enter(Phase::Distribute);
                 // The root's full array is dropped as soon as it is scattered.
-                timer.time("distribute", || world.scatter_rows(0, full.as_ref()))?
+                timer.time("distribute", || {
+                    DistArray::scatter(world, grid, 0, full.as_ref())
+                })?
             }
         };
-        let x = chunk.as_slice().expect("fresh arrays are contiguous");
+        let local = x.local();
+        let block = local.as_slice().expect("fresh blocks are contiguous");
         self.enter(Phase::Compute);
-        let s = timer.time("compute", || summarize_floats(&self.spec, x, &self.pool));
+        let s = timer.time("compute", || summarize_floats(&self.spec, block, self.pool));
         Ok(Data {
             summaries: vec![s],
             len: n,
@@ -335,7 +340,7 @@ impl<'a> Job<'a> {
                 &self.spec,
                 axis,
                 read,
-                &self.pool,
+                self.pool,
                 self.progress,
             )
         })?;
