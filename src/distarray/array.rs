@@ -1,11 +1,12 @@
 //! `DistArray`: one block of a global array per rank, over a [`Grid`] of ranks, on a private
 //! duplicate of the caller's communicator; constructors, the block, index maps.
 
+use std::ops::Range;
 use std::rc::Rc;
 use std::sync::{Arc, OnceLock};
 
 use mpi::topology::{Communicator, SimpleCommunicator};
-use ndarray::{Array, ArrayView, ArrayViewMut, Dimension, IxDyn, Slice};
+use ndarray::{Array, ArrayBase, ArrayView, ArrayViewMut, Dimension, IxDyn, Slice};
 
 use crate::collective::element::Element;
 use crate::collective::large;
@@ -450,14 +451,23 @@ pub(crate) fn block_of<'a, T>(
     boxed(whole, &grid.block_shape(rank), &grid.block_offset(rank))
 }
 
-/// The box of `shape` at `offset` of a view.
-pub(crate) fn boxed<'a, T>(
-    mut view: ArrayView<'a, T, IxDyn>,
+/// The box `ranges` (one per axis) of an array or view.
+pub(crate) fn within<S: ndarray::RawData>(
+    mut a: ArrayBase<S, IxDyn>,
+    ranges: &[Range<usize>],
+) -> ArrayBase<S, IxDyn> {
+    for (axis, r) in ranges.iter().enumerate() {
+        a.slice_axis_inplace(ndarray::Axis(axis), Slice::from(r.clone()));
+    }
+    a
+}
+
+/// The box of `shape` at `offset` of an array or view.
+pub(crate) fn boxed<S: ndarray::RawData>(
+    a: ArrayBase<S, IxDyn>,
     shape: &[usize],
     offset: &[usize],
-) -> ArrayView<'a, T, IxDyn> {
-    for (a, (&n, &o)) in shape.iter().zip(offset).enumerate() {
-        view.slice_axis_inplace(ndarray::Axis(a), Slice::from(o..o + n));
-    }
-    view
+) -> ArrayBase<S, IxDyn> {
+    let ranges: Vec<Range<usize>> = offset.iter().zip(shape).map(|(&o, &n)| o..o + n).collect();
+    within(a, &ranges)
 }

@@ -7,11 +7,11 @@ use std::ops::Range;
 
 use mpi::ffi::MPI_Request;
 use mpi::raw::AsRaw;
-use ndarray::{Array, Dimension, IxDyn, Slice};
+use ndarray::{Array, Dimension, Slice};
 
 use crate::collective::element::Element;
 use crate::collective::large::pieces;
-use crate::distarray::array::{shaped, DistArray};
+use crate::distarray::array::{shaped, within, DistArray};
 use crate::error::{Error, Result};
 use crate::runtime::agree::agree_on;
 
@@ -281,7 +281,10 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             let Some(peer) = state.neighbours[a][side] else {
                 continue;
             };
-            let view = region_view(&self.data, &self.face(state, a, side, false));
+            let view = within(
+                self.data.view().into_dyn(),
+                &self.face(state, a, side, false),
+            );
             for (x, &v) in state.send[a][side].iter_mut().zip(view.iter()) {
                 *x = v;
             }
@@ -337,7 +340,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             for side in 0..2 {
                 if state.neighbours[a][side].is_some() {
                     let region = self.face(state, a, side, true);
-                    let mut view = region_view_mut(&mut self.data, &region);
+                    let mut view = within(self.data.view_mut().into_dyn(), &region);
                     for (x, &v) in view.iter_mut().zip(&state.recv[a][side]) {
                         *x = v;
                     }
@@ -358,7 +361,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             }
             let region = self.face(state, a, side, true);
             match state.halo.boundaries[a] {
-                Boundary::Constant(c) => region_view_mut(&mut self.data, &region).fill(c),
+                Boundary::Constant(c) => within(self.data.view_mut().into_dyn(), &region).fill(c),
                 Boundary::Reflect => self.reflect(state, a, side, &region),
                 Boundary::None | Boundary::Periodic => {}
             }
@@ -381,8 +384,14 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             from[a] = src..src + 1;
             let mut to = region.clone();
             to[a] = g..g + 1;
-            let values: Vec<T> = region_view(&self.data, &from).iter().copied().collect();
-            for (x, v) in region_view_mut(&mut self.data, &to).iter_mut().zip(values) {
+            let values: Vec<T> = within(self.data.view().into_dyn(), &from)
+                .iter()
+                .copied()
+                .collect();
+            for (x, v) in within(self.data.view_mut().into_dyn(), &to)
+                .iter_mut()
+                .zip(values)
+            {
                 *x = v;
             }
         }
@@ -455,28 +464,6 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
         }
         boxes
     }
-}
-
-fn region_view<'a, T, D: Dimension>(
-    data: &'a Array<T, D>,
-    region: &Region,
-) -> ndarray::ArrayView<'a, T, IxDyn> {
-    let mut v = data.view().into_dyn();
-    for (a, r) in region.iter().enumerate() {
-        v.slice_axis_inplace(ndarray::Axis(a), Slice::from(r.clone()));
-    }
-    v
-}
-
-fn region_view_mut<'a, T, D: Dimension>(
-    data: &'a mut Array<T, D>,
-    region: &Region,
-) -> ndarray::ArrayViewMut<'a, T, IxDyn> {
-    let mut v = data.view_mut().into_dyn();
-    for (a, r) in region.iter().enumerate() {
-        v.slice_axis_inplace(ndarray::Axis(a), Slice::from(r.clone()));
-    }
-    v
 }
 
 /// Waits for and clears `requests`.

@@ -68,11 +68,11 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             let dst = recv.map(|r| to_local(&r, &new_off));
             if k == 0 {
                 if let (Some(src), Some((o, s))) = (src, dst) {
-                    boxed_mut(new.view_mut(), &s, &o).assign(&src);
+                    boxed(new.view_mut(), &s, &o).assign(&src);
                 }
                 continue;
             }
-            let mut dst = dst.map(|(o, s)| boxed_mut(new.view_mut(), &s, &o));
+            let mut dst = dst.map(|(o, s)| boxed(new.view_mut(), &s, &o));
             let mut outgoing = src.as_ref().map(|v| v.iter());
             let mut incoming = dst.as_mut().map(|v| v.iter_mut());
             let (dest, source) = (
@@ -142,7 +142,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
         let mut whole = Array::from_elem(IxDyn(&shape), T::default());
         for r in 0..self.grid.ranks() {
             let (off, bs) = (self.grid.block_offset(r), self.grid.block_shape(r));
-            let mut place = boxed_mut(whole.view_mut(), &bs, &off);
+            let mut place = boxed(whole.view_mut(), &bs, &off);
             if r == root {
                 place.assign(&self.local().into_dyn());
             } else {
@@ -179,16 +179,4 @@ impl<T: Element> DistArray<T, Ix1> {
         let grid = Grid::with_counts(&[counts.iter().sum()], vec![counts])?;
         DistArray::from_local(&*self.comm, grid, Array1::from_vec(kept))
     }
-}
-
-/// The box of `shape` at `offset` of a mutable view.
-pub(crate) fn boxed_mut<'a, T>(
-    mut view: ndarray::ArrayViewMut<'a, T, IxDyn>,
-    shape: &[usize],
-    offset: &[usize],
-) -> ndarray::ArrayViewMut<'a, T, IxDyn> {
-    for (a, (&n, &o)) in shape.iter().zip(offset).enumerate() {
-        view.slice_axis_inplace(ndarray::Axis(a), ndarray::Slice::from(o..o + n));
-    }
-    view
 }
