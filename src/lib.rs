@@ -134,6 +134,7 @@ pub use rayon;
 pub mod cli_support {
     pub use crate::collective::in_place::in_place as mpi_in_place;
     pub use crate::collective::large::INTERNAL_TAG;
+    pub use crate::collective::tree::tree_traffic;
     pub use crate::data::input::IO_BYTES;
     pub use crate::data::npy::{decode_floats, decode_ints};
     pub use crate::data::partition::{mpi_count, mpi_counts};

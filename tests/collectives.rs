@@ -18,7 +18,7 @@ fn main() {
     // everything through the piecewise paths used above 2 GiB.
     common::spmd_main(
         "collectives",
-        &[1, 2, 3, 4, 8],
+        &[1, 2, 3, 4, 8, 16],
         &[&[], &[(MAX_MESSAGE_ENV, "64")]],
         rank_checks,
     );

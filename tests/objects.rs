@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize, Serializer};
 fn main() {
     common::spmd_main(
         "objects",
-        &[1, 2, 3, 4, 8],
+        &[1, 2, 3, 4, 8, 16],
         &[&[], &[(MAX_MESSAGE_ENV, "64")]],
         rank_checks,
     );

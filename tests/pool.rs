@@ -12,7 +12,7 @@ use mpikit::{Pool, Queue, TaskError, World, MAX_MESSAGE_ENV};
 fn main() {
     common::spmd_main(
         "pool",
-        &[1, 2, 3, 4, 8],
+        &[1, 2, 3, 4, 8, 16],
         &[&[], &[(MAX_MESSAGE_ENV, "64")]],
         rank_checks,
     );

@@ -16,3 +16,4 @@ pub(crate) mod reduce;
 pub(crate) mod requests;
 pub(crate) mod shape;
 pub(crate) mod started;
+pub(crate) mod tree;

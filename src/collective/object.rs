@@ -24,6 +24,7 @@ use crate::collective::message::{
 };
 use crate::collective::p2p::PROC_NULL;
 use crate::collective::shape::check_root;
+use crate::collective::tree;
 use crate::data::alloc::zeroed_vec;
 use crate::error::{Error, Result};
 
@@ -297,47 +298,51 @@ pub trait ObjectCollectives: Communicator {
         decode_blocks(&all, &recv_counts)
     }
 
-    /// Combines every rank's value with `op` in rank order, `op(op(x0, x1), x2)...`, on the
-    /// root (mpi4py's `reduce`): `Some` there, `None` elsewhere. `op` need not commute.
+    /// Combines every rank's value with `op` in rank order, `x0 op x1 op ... op x(P-1)`, on
+    /// the root (mpi4py's `reduce`): `Some` there, `None` elsewhere. `op` must be associative
+    /// but need not commute: values combine over a binomial tree of contiguous rank ranges,
+    /// lower ranks on the left, in ⌈log2 P⌉ rounds (one more when the root is not rank 0);
+    /// each rank sends its running value once and receives at most ⌈log2 P⌉, holding O(1)
+    /// values. A value that fails to encode or decode is the same `Err` on every rank.
     fn reduce_objects<T, F>(&self, root: Rank, value: T, op: F) -> Result<Option<T>>
     where
         T: Serialize + DeserializeOwned,
         F: Fn(T, T) -> T,
     {
-        Ok(self.gather_objects(root, &value)?.map(|all| fold(all, op)))
+        check_root(self, root)?;
+        tree::reduce(self, root as usize, value, op)
     }
 
     /// [`reduce_objects`](Self::reduce_objects) with the result on every rank (mpi4py's
-    /// `allreduce`); every rank computes the same fold in rank order.
+    /// `allreduce`), by recursive doubling: ⌈log2 P⌉ rounds, each rank sending and receiving
+    /// at most 2·m·⌈log2 P⌉ bytes in all for an m-byte value; every rank computes the same
+    /// fold in rank order.
     fn allreduce_objects<T, F>(&self, value: T, op: F) -> Result<T>
     where
         T: Serialize + DeserializeOwned,
         F: Fn(T, T) -> T,
     {
-        Ok(fold(self.allgather_objects(&value)?, op))
+        tree::allreduce(self, value, op)
     }
 
-    /// Inclusive prefix: rank r gets `x0 op x1 op ... op xr` (mpi4py's `scan`).
+    /// Inclusive prefix: rank r gets `x0 op x1 op ... op xr` (mpi4py's `scan`), by recursive
+    /// doubling in ⌈log2 P⌉ rounds (plus a small agreement on errors).
     fn scan_objects<T, F>(&self, value: T, op: F) -> Result<T>
     where
-        T: Serialize + DeserializeOwned,
+        T: Serialize + DeserializeOwned + Clone,
         F: Fn(T, T) -> T,
     {
-        let mut all = self.allgather_objects(&value)?;
-        all.truncate(self.rank() as usize + 1);
-        Ok(fold(all, op))
+        Ok(tree::scan(self, value, op, false)?.expect("an inclusive scan has a value"))
     }
 
     /// Exclusive prefix: rank r > 0 gets `Some(x0 op ... op x(r-1))`, rank 0 `None`
-    /// (mpi4py's `exscan`).
+    /// (mpi4py's `exscan`); as [`scan_objects`](Self::scan_objects).
     fn exscan_objects<T, F>(&self, value: T, op: F) -> Result<Option<T>>
     where
-        T: Serialize + DeserializeOwned,
+        T: Serialize + DeserializeOwned + Clone,
         F: Fn(T, T) -> T,
     {
-        let mut all = self.allgather_objects(&value)?;
-        all.truncate(self.rank() as usize);
-        Ok((!all.is_empty()).then(|| fold(all, op)))
+        tree::scan(self, value, op, true)
     }
 }
 
@@ -420,11 +425,4 @@ fn decode_blocks<T: DeserializeOwned>(bytes: &[u8], counts: &[usize]) -> Result<
             decode(block, Some(r as Rank))
         })
         .collect()
-}
-
-fn fold<T, F: Fn(T, T) -> T>(values: Vec<T>, op: F) -> T {
-    values
-        .into_iter()
-        .reduce(op)
-        .expect("a communicator has at least one rank")
 }
