@@ -113,6 +113,8 @@ struct Row {
     raw: f64,
     buffer: Option<f64>,
     object: f64,
+    /// allreduce: the most bytes one rank sent and received in one object call.
+    object_bytes: Option<f64>,
 }
 
 /// What the object variants send: raw bytes (`serde_bytes`, like a Python `bytes`) or a
@@ -267,12 +269,21 @@ fn run<P: Payload>(
         }
         _ => unreachable!("checked names"),
     };
+    let object_bytes = (bench == "allreduce").then(|| {
+        let before = mpikit::cli_support::tree_traffic();
+        comm.allreduce_objects(blob.clone(), |a, _| a).unwrap();
+        let after = mpikit::cli_support::tree_traffic();
+        let mine = (after.0 - before.0 + after.1 - before.1) as f64;
+        comm.allreduce_scalar(mine, ReduceOp::Max)
+            .expect("allreduce of one f64")
+    });
     Row {
         bench,
         bytes,
         raw,
         buffer,
         object,
+        object_bytes,
     }
 }
 
@@ -340,8 +351,11 @@ fn main() -> ExitCode {
                 let ratio = row
                     .buffer
                     .map_or("-".into(), |b| format!("{:.3}", b / row.raw));
+                let moved = row
+                    .object_bytes
+                    .map_or(String::new(), |b| format!("  object moves {b:.0} B/rank"));
                 println!(
-                    "{:<10} {:>6} raw {:>10.2} us  buffer {:>10} us  object {:>10.2} us  buffer/raw {:>6}  object/raw {:>7.3}  raw {:>8.1} MB/s",
+                    "{:<10} {:>6} raw {:>10.2} us  buffer {:>10} us  object {:>10.2} us  buffer/raw {:>6}  object/raw {:>7.3}  raw {:>8.1} MB/s{moved}",
                     row.bench,
                     human(row.bytes),
                     row.raw * 1e6,
@@ -414,6 +428,15 @@ fn main() -> ExitCode {
                 if let Some(t) = t {
                     csv += &format!("{},{},{},{v},{t:e}\n", r.bench, r.bytes, comm.size());
                 }
+            }
+            if let Some(b) = r.object_bytes {
+                // Not seconds: the bytes one rank moved (scripts/bench-reduce.sh reads them).
+                csv += &format!(
+                    "{},{},{},object-bytes,{b:e}\n",
+                    r.bench,
+                    r.bytes,
+                    comm.size()
+                );
             }
         }
         if let Err(e) = std::fs::write(path, csv) {

@@ -20,7 +20,7 @@ use clap::Parser;
 #[command(name = "mpikit-report", version)]
 struct Cli {
     /// Folder with the scripts' raw samples (parsum.csv, collectives-*.csv, pool.csv,
-    /// files.csv, stencil.csv; missing ones are left out)
+    /// files.csv, stencil.csv, reduce.csv; missing ones are left out)
     #[arg(long, default_value = ".bench")]
     raw: PathBuf,
 
@@ -198,6 +198,9 @@ fn collective_rows(raw: &Path, g: &mut Groups) {
             let [_, bench, bytes, ranks, variant, secs, ..] = &r[..] else {
                 continue;
             };
+            if variant == "object-bytes" {
+                continue; // bytes moved, not a time (reduce.csv has them)
+            }
             let name = match payload {
                 "immediate" => bench.clone(),
                 p => format!("{bench} ({p})"),
@@ -284,6 +287,33 @@ fn file_rows(raw: &Path, g: &mut Groups) {
     }
 }
 
+/// `reduce.csv`: round, bench, bytes, ranks, variant, seconds (or bytes per rank for the
+/// `object-bytes` variant): the object allreduce by rank count.
+fn reduce_rows(raw: &Path, g: &mut Groups) {
+    let Some(rows) = read_csv(&raw.join("reduce.csv")) else {
+        return;
+    };
+    for r in rows {
+        let [_, _, bytes, ranks, variant, value, ..] = &r[..] else {
+            continue;
+        };
+        let (name, unit) = if variant == "object-bytes" {
+            ("object allreduce bytes per rank", "B")
+        } else {
+            ("object allreduce by ranks", "s")
+        };
+        let key = (
+            name.to_string(),
+            num(ranks) as u32,
+            "1".to_string(),
+            num(bytes) as u64,
+            unit,
+            variant.clone(),
+        );
+        g.add(key, num(value));
+    }
+}
+
 /// `stencil.csv`: round, ranks, variant, seconds, halo ms per step, sum, size, steps.
 fn stencil_rows(raw: &Path, g: &mut Groups) {
     let Some(rows) = read_csv(&raw.join("stencil.csv")) else {
@@ -331,6 +361,7 @@ fn main() -> ExitCode {
     pool_rows(&cli.raw, &mut g);
     file_rows(&cli.raw, &mut g);
     stencil_rows(&cli.raw, &mut g);
+    reduce_rows(&cli.raw, &mut g);
     let rows = g.rows();
     if rows.is_empty() {
         eprintln!(
