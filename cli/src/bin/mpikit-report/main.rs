@@ -231,10 +231,15 @@ fn pool_rows(raw: &Path, g: &mut Groups) {
             "tasks" => ("pool tiny tasks", "tasks/s"),
             _ => ("pool skewed makespan", "s"),
         };
+        // "mpikit Pool -n 16" ran on 16 ranks, the rest on 2.
+        let ranks = peer
+            .rsplit_once("-n ")
+            .and_then(|(_, n)| n.parse().ok())
+            .unwrap_or(2);
         g.add(
             (
                 name.into(),
-                2,
+                ranks,
                 "1".into(),
                 num(chunk) as u64,
                 unit,
