@@ -185,3 +185,13 @@ fn histogram() {
         });
     }
 }
+
+#[test]
+fn npy_sum() {
+    // 5 values on 8 ranks leaves blocks empty.
+    for n in ["1000003", "5"] {
+        check_on(&ALL_RANKS, "npy_sum", &[n], |np| {
+            format!("ok: {n} values on {np} ranks, as the closed form")
+        });
+    }
+}

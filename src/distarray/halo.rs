@@ -88,6 +88,10 @@ pub(crate) struct HaloState<T> {
     /// Per axis and side: packed faces out, and ghost slabs in.
     send: Vec<[Vec<T>; 2]>,
     recv: Vec<[Vec<T>; 2]>,
+    /// Per axis and side: the regions of the padded block sent, and the ghosts filled
+    /// (worked out once, so a step allocates nothing).
+    faces: Vec<[Region; 2]>,
+    ghost_faces: Vec<[Region; 2]>,
     requests: Vec<MPI_Request>,
     /// `Some(k)`: axes `0..k` are in flight, the rest still to run.
     in_flight: Option<usize>,
@@ -176,20 +180,21 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             neighbours,
             send: Vec::new(),
             recv: Vec::new(),
+            faces: Vec::new(),
+            ghost_faces: Vec::new(),
             requests: Vec::new(),
             in_flight: None,
         };
         for a in 0..ndim {
-            let sizes =
-                |region: Region| vec![T::default(); region.iter().map(|r| r.len()).product()];
-            state.send.push([
-                sizes(self.face(&state, a, 0, false)),
-                sizes(self.face(&state, a, 1, false)),
-            ]);
-            state.recv.push([
-                sizes(self.face(&state, a, 0, true)),
-                sizes(self.face(&state, a, 1, true)),
-            ]);
+            let faces = [0, 1].map(|side| self.face(&state, a, side, false));
+            let ghost_faces = [0, 1].map(|side| self.face(&state, a, side, true));
+            let sizes = |r: &Region| vec![T::default(); r.iter().map(|r| r.len()).product()];
+            state.send.push([sizes(&faces[0]), sizes(&faces[1])]);
+            state
+                .recv
+                .push([sizes(&ghost_faces[0]), sizes(&ghost_faces[1])]);
+            state.faces.push(faces);
+            state.ghost_faces.push(ghost_faces);
         }
         self.halo = (ndim > 0 && state.halo.widths.iter().any(|w| w != &[0, 0])).then_some(state);
         Ok(())
@@ -281,10 +286,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             let Some(peer) = state.neighbours[a][side] else {
                 continue;
             };
-            let view = within(
-                self.data.view().into_dyn(),
-                &self.face(state, a, side, false),
-            );
+            let view = within(self.data.view().into_dyn(), &state.faces[a][side]);
             for (x, &v) in state.send[a][side].iter_mut().zip(view.iter()) {
                 *x = v;
             }
@@ -339,8 +341,8 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
         for a in axes {
             for side in 0..2 {
                 if state.neighbours[a][side].is_some() {
-                    let region = self.face(state, a, side, true);
-                    let mut view = within(self.data.view_mut().into_dyn(), &region);
+                    let region = &state.ghost_faces[a][side];
+                    let mut view = within(self.data.view_mut().into_dyn(), region);
                     for (x, &v) in view.iter_mut().zip(&state.recv[a][side]) {
                         *x = v;
                     }
@@ -359,19 +361,27 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             if state.neighbours[a][side].is_some() {
                 continue;
             }
-            let region = self.face(state, a, side, true);
+            let region = &state.ghost_faces[a][side];
             match state.halo.boundaries[a] {
-                Boundary::Constant(c) => within(self.data.view_mut().into_dyn(), &region).fill(c),
-                Boundary::Reflect => self.reflect(state, a, side, &region),
+                Boundary::Constant(c) => within(self.data.view_mut().into_dyn(), region).fill(c),
+                Boundary::Reflect => self.reflect(state, a, side, region),
                 Boundary::None | Boundary::Periodic => {}
             }
         }
     }
 
-    /// Mirrors the block about its edge element into the ghosts of `region` (axis `a`).
+    /// Mirrors the block about its edge element into the ghosts of `region` (axis `a`), slab
+    /// by slab, through views (nothing allocated).
     fn reflect(&mut self, state: &HaloState<T>, a: usize, side: usize, region: &Region) {
         let lo = state.halo.widths[a][0];
         let n = self.data.shape()[a] - lo - state.halo.widths[a][1];
+        let axis = ndarray::Axis(a);
+        let mut view = self.data.view_mut().into_dyn();
+        for (b, r) in region.iter().enumerate() {
+            if b != a {
+                view.slice_axis_inplace(ndarray::Axis(b), Slice::from(r.clone()));
+            }
+        }
         for g in region[a].clone() {
             // Distance from the edge element: ghost lo-1-k mirrors lo+1+k; ghost lo+n+k
             // mirrors lo+n-2-k.
@@ -380,19 +390,14 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             } else {
                 2 * (lo + n - 1) - g
             };
-            let mut from = region.clone();
-            from[a] = src..src + 1;
-            let mut to = region.clone();
-            to[a] = g..g + 1;
-            let values: Vec<T> = within(self.data.view().into_dyn(), &from)
-                .iter()
-                .copied()
-                .collect();
-            for (x, v) in within(self.data.view_mut().into_dyn(), &to)
-                .iter_mut()
-                .zip(values)
-            {
-                *x = v;
+            let v = view.view_mut();
+            if src < g {
+                let (from, mut to) = v.split_at(axis, g);
+                to.index_axis_mut(axis, 0)
+                    .assign(&from.index_axis(axis, src));
+            } else {
+                let (mut to, from) = v.split_at(axis, src);
+                to.index_axis_mut(axis, g).assign(&from.index_axis(axis, 0));
             }
         }
     }

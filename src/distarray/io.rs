@@ -13,6 +13,7 @@ use rayon::prelude::*;
 
 use crate::collective::element::Element;
 use crate::collective::object::ObjectCollectives;
+use crate::data::alloc::zeroed_vec;
 use crate::data::input::IO_BYTES;
 use crate::distarray::array::{shaped, DistArray};
 use crate::distarray::grid::Grid;
@@ -183,7 +184,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
         } else {
             (shape.clone(), start.clone(), block.clone())
         };
-        let mut values = vec![T::default(); block.iter().product()];
+        let mut values = zeroed_vec(block.iter().product());
         let read = read_runs(
             path,
             offset,
