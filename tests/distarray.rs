@@ -133,6 +133,10 @@ fn basics_2d(world: &World, grid: Grid) -> Result<(), Error> {
             (l.min(x), h.max(x))
         });
     assert_eq!((a.min()?, a.max()?), (lo, hi));
+    assert_eq!(a.norm_l2()?, whole.mapv(|x| x * x).sum().sqrt());
+    let biggest = whole.iter().fold(0.0f64, |m, &x| m.max(x.abs()));
+    assert_eq!(a.norm_inf()?, biggest);
+    assert_eq!(d.norm_inf()?, biggest, "negated");
     if whole.is_empty() {
         assert!(a.mean()?.is_nan());
         assert_eq!(a.argmax()?, None);

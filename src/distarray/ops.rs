@@ -114,6 +114,16 @@ impl<T: Element + Real, D: Dimension> DistArray<T, D> {
         Ok(self.sumsq()?.sqrt())
     }
 
+    /// The largest magnitude max |x| (numpy's `norm(x, inf)`; 0 for no elements).
+    pub fn norm_inf(&self) -> Result<f64> {
+        let (lo, hi) = (self.min()?, self.max()?);
+        Ok(if self.is_empty() {
+            0.0
+        } else {
+            lo.abs().max(hi.abs())
+        })
+    }
+
     /// The population variance Σ(x − mean)²/n (numpy's `var`), by the Welford merge of
     /// `stats::summary`, across ranks in rank order.
     pub fn var(&self) -> Result<f64> {
