@@ -101,24 +101,36 @@ pub(crate) fn for_each_index<T>(
         return;
     }
     // The block index of element `first`, then an odometer.
+    let (mut local, mut global) = start_index(block, offset, first);
+    for x in out.iter_mut() {
+        f(&global, x);
+        step(block, &mut local, &mut global, block.len() - 1);
+    }
+}
+
+/// The block index of flat position `first` in `block`, and the global index at `offset`.
+fn start_index(block: &[usize], offset: &[usize], first: usize) -> (Vec<usize>, Vec<usize>) {
     let mut local = vec![0usize; block.len()];
     let mut rest = first;
     for a in (0..block.len()).rev() {
         local[a] = rest % block[a];
         rest /= block[a];
     }
-    let mut global: Vec<usize> = local.iter().zip(offset).map(|(l, o)| l + o).collect();
-    for x in out.iter_mut() {
-        f(&global, x);
-        for a in (0..block.len()).rev() {
-            local[a] += 1;
-            global[a] += 1;
-            if local[a] < block[a] {
-                break;
-            }
-            global[a] -= local[a];
-            local[a] = 0;
+    let global = local.iter().zip(offset).map(|(l, o)| l + o).collect();
+    (local, global)
+}
+
+/// Adds one along `axis` to the odometer (`local` in `block`, `global` beside it), carrying
+/// into the axes before it.
+fn step(block: &[usize], local: &mut [usize], global: &mut [usize], axis: usize) {
+    for a in (0..=axis).rev() {
+        local[a] += 1;
+        global[a] += 1;
+        if local[a] < block[a] {
+            return;
         }
+        global[a] -= local[a];
+        local[a] = 0;
     }
 }
 
@@ -139,13 +151,7 @@ pub(crate) fn for_each_row<T>(
         return;
     }
     let nd = block.len();
-    let mut local = vec![0usize; nd];
-    let mut rest = first;
-    for a in (0..nd).rev() {
-        local[a] = rest % block[a];
-        rest /= block[a];
-    }
-    let mut global: Vec<usize> = local.iter().zip(offset).map(|(l, o)| l + o).collect();
+    let (mut local, mut global) = start_index(block, offset, first);
     let mut out = out;
     while !out.is_empty() {
         let n = (last - local[nd - 1]).min(out.len());
@@ -157,17 +163,11 @@ pub(crate) fn for_each_row<T>(
         if local[nd - 1] < last {
             continue;
         }
-        // The row is done: carry into the axes before the last.
-        for a in (0..nd).rev() {
-            if a < nd - 1 {
-                local[a] += 1;
-                global[a] += 1;
-            }
-            if local[a] < block[a] {
-                break;
-            }
-            global[a] -= local[a];
-            local[a] = 0;
+        // The row is done: back to its start, then carry into the axes before the last.
+        global[nd - 1] -= last;
+        local[nd - 1] = 0;
+        if nd > 1 {
+            step(block, &mut local, &mut global, nd - 2);
         }
     }
 }
