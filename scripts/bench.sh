@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every benchmark, then one report: parsum against its peers (bench-parsum.sh), the
 # OSU-style collectives against mpi4py (bench-mpi4py.sh), in-place and non-blocking calls
-# against raw rsmpi (bench-immediate.sh), task pools (bench-pool.sh), the 2-D Jacobi stencil
+# against raw rsmpi (bench-immediate.sh), the object allreduce by rank count (bench-reduce.sh),
+# task pools (bench-pool.sh), the 2-D Jacobi stencil
 # on DistArray against C and mpi4py (bench-stencil.sh), and a file read + sum with plain and reproducible sums (bench-files.sh), each interleaving its
 # variants over several rounds; then target/release/mpikit-report turns the samples into
 # bench/results.csv (name, ranks, threads, size, median, min, max, unit, peer) and the PNG
@@ -35,9 +36,10 @@ fi
 mpi=(--mpi "$MPIKIT_MPI")
 if ((quick)); then
   sizes=8,1K,64K,1M; prounds=2; crounds=1; frounds=2; len=2e7; stencil=(--size 1024 --steps 20 --np 1,2 --rounds 1)
+  reduce=(--np 2,4 --sizes 8,1M --rounds 1)
 else
   sizes=8,64,512,1K,4K,16K,64K,256K,1M,4M,16M; prounds=$rounds; crounds=2; frounds=$rounds; len=1e8
-  stencil=(--rounds "$rounds")
+  stencil=(--rounds "$rounds"); reduce=(--rounds 3)
 fi
 out=$MPIKIT_ROOT/bench
 mkdir -p "$out"
@@ -47,6 +49,7 @@ run() { say "$*"; "$@" 2>&1 | tee -a "$log"; }
 run "$MPIKIT_ROOT/scripts/bench-parsum.sh" "${mpi[@]}" --rounds "$prounds" --len "$len"
 run "$MPIKIT_ROOT/scripts/bench-mpi4py.sh" "${mpi[@]}" --rounds "$crounds" --sizes "$sizes"
 run "$MPIKIT_ROOT/scripts/bench-immediate.sh" "${mpi[@]}" --rounds "$((crounds + 3))" --sizes "$sizes"
+run "$MPIKIT_ROOT/scripts/bench-reduce.sh" "${mpi[@]}" "${reduce[@]}"
 run "$MPIKIT_ROOT/scripts/bench-pool.sh" "${mpi[@]}" --rounds "$crounds"
 run "$MPIKIT_ROOT/scripts/bench-stencil.sh" "${mpi[@]}" "${stencil[@]}"
 run "$MPIKIT_ROOT/scripts/bench-files.sh" "${mpi[@]}" --rounds "$frounds" --len "$len"
