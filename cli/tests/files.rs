@@ -64,7 +64,7 @@ struct T {
 impl T {
     fn descr(&self) -> String {
         if self.size == 1 {
-            return "|u1".into();
+            return format!("|{}1", self.kind);
         }
         format!(
             "{}{}{}",
@@ -92,6 +92,11 @@ impl T {
             (Num::I(x), 'u', 8) => put!(x as u64),
             (Num::I(x), 'u', 4) => put!(x as u32),
             (Num::I(x), 'u', 1) => out.push(x as u8),
+            (Num::F(x), 'f', 2) => put!(f16_bits(x)),
+            (Num::I(x), 'i', 2) => put!(x as i16),
+            (Num::I(x), 'i', 1) => out.push(x as i8 as u8),
+            (Num::I(x), 'u', 2) => put!(x as u16),
+            (Num::I(x), 'b', 1) => out.push(x as u8),
             other => panic!("cannot encode {other:?}"),
         }
     }
@@ -102,27 +107,55 @@ impl T {
         (0..n)
             .map(|_| match (self.kind, self.size) {
                 ('f', 8) => Num::F((r.next() >> 11) as f64 / (1u64 << 40) as f64 - 4000.0),
+                // Values exact in f16: quarters in [-256, 256).
+                ('f', 2) => Num::F(((r.next() >> 53) as f64 - 1024.0) / 4.0),
                 // Values exact in f32.
                 ('f', _) => Num::F(((r.next() >> 40) as f64 - 8e6) / 64.0),
                 ('i', 8) => Num::I((r.next() as i64) as i128),
-                ('i', _) => Num::I((r.next() as i32) as i128),
+                ('i', 4) => Num::I((r.next() as i32) as i128),
+                ('i', 2) => Num::I((r.next() as i16) as i128),
+                ('i', _) => Num::I((r.next() as i8) as i128),
                 ('u', 8) => Num::I(r.next() as i128),
                 ('u', 4) => Num::I((r.next() as u32) as i128),
+                ('u', 2) => Num::I((r.next() as u16) as i128),
+                ('b', _) => Num::I((r.next() >> 63) as i128),
                 _ => Num::I((r.next() as u8) as i128),
             })
             .collect()
     }
 }
 
-const TYPES: [(&str, char, usize); 7] = [
+const TYPES: [(&str, char, usize); 12] = [
     ("f64", 'f', 8),
     ("f32", 'f', 4),
+    ("f16", 'f', 2),
     ("i64", 'i', 8),
     ("i32", 'i', 4),
+    ("i16", 'i', 2),
+    ("i8", 'i', 1),
     ("u64", 'u', 8),
     ("u32", 'u', 4),
+    ("u16", 'u', 2),
     ("u8", 'u', 1),
+    ("bool", 'b', 1),
 ];
+
+/// IEEE half-precision bits of `x`, which must be exact in f16 (zero or a normal number):
+/// written here, not taken from the `half` crate parsum decodes with.
+fn f16_bits(x: f64) -> u16 {
+    if x == 0.0 {
+        return 0;
+    }
+    let sign = if x < 0.0 { 1u16 << 15 } else { 0 };
+    let a = x.abs();
+    let e = a.log2().floor() as i32;
+    let m = (a / 2f64.powi(e) - 1.0) * 1024.0;
+    assert!(
+        (-14..=15).contains(&e) && m.fract() == 0.0,
+        "{x} is not exact in f16"
+    );
+    sign | (((e + 15) as u16) << 10) | m as u16
+}
 
 fn all_types() -> Vec<T> {
     let mut v = Vec::new();
@@ -458,6 +491,114 @@ fn columns_of_2d_arrays_in_c_and_fortran_order() {
 }
 
 #[test]
+fn complex_sum_and_mean_whole_and_per_column() {
+    if !have_mpirun("complex_sum_and_mean_whole_and_per_column") {
+        return;
+    }
+    let d = dir("complex");
+    let (rows, cols) = (53, 3);
+    let mut r = Rng(11);
+    // Parts exact in f32, so c64 and c128 files hold the same numbers.
+    let mut part = || ((r.next() >> 40) as f64 - 8e6) / 64.0;
+    let values: Vec<(f64, f64)> = (0..rows * cols).map(|_| (part(), part())).collect();
+    let close = |got: &Value, want: f64, scale: f64| {
+        got.as_f64()
+            .is_some_and(|g| (g - want).abs() <= 1e-13 * scale.max(1.0))
+    };
+    for (descr, big, fortran) in [
+        ("<c16", false, false),
+        (">c16", true, true),
+        ("<c8", false, true),
+        (">c8", true, false),
+    ] {
+        let stored: Vec<(f64, f64)> = if fortran {
+            (0..cols)
+                .flat_map(|c| (0..rows).map(move |r| r * cols + c))
+                .map(|i| values[i])
+                .collect()
+        } else {
+            values.clone()
+        };
+        let mut bytes = npy_header(descr, &[rows, cols], fortran);
+        for (re, im) in &stored {
+            for x in [re, im] {
+                match (descr.ends_with("16"), big) {
+                    (true, false) => bytes.extend(x.to_le_bytes()),
+                    (true, true) => bytes.extend(x.to_be_bytes()),
+                    (false, false) => bytes.extend((*x as f32).to_le_bytes()),
+                    (false, true) => bytes.extend((*x as f32).to_be_bytes()),
+                }
+            }
+        }
+        let path = d.join(format!("c-{}-{fortran}.npy", &descr[1..]));
+        std::fs::write(&path, bytes).unwrap();
+        let p = path.to_str().unwrap();
+        let res: Vec<f64> = values.iter().map(|v| v.0).collect();
+        let ims: Vec<f64> = values.iter().map(|v| v.1).collect();
+        let scale = fsum(&res.iter().chain(&ims).map(|x| x.abs()).collect::<Vec<_>>());
+        for (i, np) in RANKS.into_iter().enumerate() {
+            let read = if i % 2 == 0 { "parallel" } else { "root" };
+            for op in ["sum", "mean"] {
+                let div = if op == "mean" {
+                    (rows * cols) as f64
+                } else {
+                    1.0
+                };
+                let job = run(np, &["--input", p, "--op", op, "--read", read, "--json"]);
+                job.assert_ok();
+                let v = json_of(&job);
+                job.check(v["ranks"] == np, "rank count");
+                job.check(
+                    v["input"]["dtype"] == if descr.ends_with("16") { "c128" } else { "c64" },
+                    "dtype",
+                );
+                let got = &v["result"];
+                job.check(
+                    close(&got["re"], fsum(&res) / div, scale),
+                    &format!("{op} re {got}"),
+                );
+                job.check(
+                    close(&got["im"], fsum(&ims) / div, scale),
+                    &format!("{op} im {got}"),
+                );
+            }
+            let job = run(
+                np,
+                &[
+                    "--input", p, "--axis", "0", "--op", "sum", "--read", read, "--json",
+                ],
+            );
+            job.assert_ok();
+            let v = json_of(&job);
+            let cols_got = v["result"].as_array().expect("one result per column");
+            job.check(cols_got.len() == cols, "one complex result per column");
+            for (c, got) in cols_got.iter().enumerate() {
+                let re: Vec<f64> = (0..rows).map(|r| values[r * cols + c].0).collect();
+                let im: Vec<f64> = (0..rows).map(|r| values[r * cols + c].1).collect();
+                job.check(
+                    close(&got["re"], fsum(&re), scale),
+                    &format!("column {c} re {got}"),
+                );
+                job.check(
+                    close(&got["im"], fsum(&im), scale),
+                    &format!("column {c} im {got}"),
+                );
+            }
+            let job = run(
+                np,
+                &["--input", p, "--op", "count", "--read", read, "--json"],
+            );
+            job.assert_ok();
+            job.check(
+                json_of(&job)["result"] == rows * cols,
+                "count of complex elements",
+            );
+        }
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
 fn nan_propagate_and_skip() {
     if !have_mpirun("nan_propagate_and_skip") {
         return;
@@ -693,7 +834,10 @@ fn integer_overflow_and_progress() {
         return;
     }
     let d = dir("overflow");
-    let t = all_types()[8]; // u64, little-endian
+    let t = all_types()
+        .into_iter()
+        .find(|t| t.name == "u64" && !t.big)
+        .expect("u64 is a test type");
     let values = vec![Num::I(u64::MAX as i128); 100];
     let path = d.join("big.npy");
     write_npy(&path, &t, &values, &[100], false);
@@ -751,11 +895,21 @@ fn every_bad_input_fails_cleanly_on_every_rank_count() {
     let truncated = put("truncated.npy", &bytes[..bytes.len() - 8]);
     let not_npy = put("text.npy", b"hello, this is not numpy data\n");
     let empty = put("empty.npy", b"");
-    let mut f2 = npy_header("<f2", &[4], false);
-    f2.extend([0u8; 8]);
-    let half = put("half.npy", &f2);
+    let mut f16 = npy_header("<f16", &[4], false);
+    f16.extend([0u8; 64]);
+    let quad = put("float128.npy", &f16);
+    let mut c16 = npy_header("<c16", &[4], false);
+    c16.extend([0u8; 64]);
+    let complex = put("complex.npy", &c16);
+    let mut dt = npy_header("<M8[s]", &[4], false);
+    dt.extend([0u8; 32]);
+    let datetime = put("datetime.npy", &dt);
     let raw7 = put("seven.bin", &[1u8; 7]);
     let dir_path = d.to_str().unwrap().to_string();
+    let fifo = d.join("pipe.npy");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+    let fifo = fifo.to_str().unwrap().to_string();
     let missing = d.join("missing.npy").to_str().unwrap().to_string();
     let g = good.to_str().unwrap().to_string();
     let unreadable = put("unreadable.npy", &bytes);
@@ -769,7 +923,16 @@ fn every_bad_input_fails_cleanly_on_every_rank_count() {
         (vec!["--input", &truncated], "truncated"),
         (vec!["--input", &not_npy], "not an npy file"),
         (vec!["--input", &empty], "empty file"),
-        (vec!["--input", &half], "unsupported dtype '<f2'"),
+        (vec!["--input", &quad], "unsupported dtype '<f16'"),
+        (vec!["--input", &datetime], "unsupported dtype"),
+        (
+            vec!["--input", &complex, "--op", "max"],
+            "complex numbers have no order",
+        ),
+        (
+            vec!["--input", &complex, "--op", "sum", "--nan", "skip"],
+            "--nan skip of complex data",
+        ),
         (
             vec!["--input", &raw7, "--dtype", "f64"],
             "not a whole number of f64 values",
@@ -779,11 +942,14 @@ fn every_bad_input_fails_cleanly_on_every_rank_count() {
             "past the end",
         ),
         (vec!["--input", &dir_path], "is a directory"),
+        (vec!["--input", &fifo], "is a FIFO"),
+        (vec!["--input", &fifo, "--dtype", "f64"], "is a FIFO"),
+        (vec!["--input", "/dev/zero", "--dtype", "u8"], "is a device"),
         (vec!["--input", &g, "--axis", "0"], "needs a 2-D array"),
         (vec!["--input", &g, "--axis", "1"], "only --axis 0"),
         (
-            vec!["--input", &g, "--dtype", "f16"],
-            "unsupported dtype \"f16\"",
+            vec!["--input", &g, "--dtype", "f128"],
+            "unsupported dtype \"f128\"",
         ),
     ];
     let mut cases = cases;
@@ -808,7 +974,7 @@ fn every_bad_input_fails_cleanly_on_every_rank_count() {
                 .collect();
             job.check(lines.len() == 1, "one error line, from rank 0");
             job.check(lines[0].contains(msg), &format!("the error says {msg:?}"));
-            let about_flags = args.contains(&"1") || args.contains(&"f16");
+            let about_flags = args.contains(&"1") || args.contains(&"f128");
             if !about_flags {
                 job.check(lines[0].contains(args[1]), "the error names the file");
             }

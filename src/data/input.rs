@@ -42,7 +42,8 @@ pub enum Axis {
     Columns,
 }
 
-/// How a layout's elements group into the summaries.
+/// How a layout's elements group into the summaries. A complex element counts as two
+/// floats, its real and imaginary parts, each with its own summary: groups 2k and 2k + 1.
 #[derive(Clone, Copy, Debug)]
 struct Grouping {
     /// Elements per partition unit (a C-order row when reducing columns, else 1).
@@ -52,16 +53,21 @@ struct Grouping {
     /// C-order rows (`Some(columns)`), Fortran columns (`None` with `column_len`).
     row_len: Option<u64>,
     column_len: u64,
+    /// Floats per element: 2 for complex, else 1.
+    parts: u64,
 }
 
 impl Grouping {
     fn new(layout: &FileLayout, axis: Axis) -> Result<Grouping> {
+        let parts = if layout.dtype.is_complex() { 2 } else { 1 };
         match axis {
             Axis::All => Ok(Grouping {
                 unit: 1,
-                groups: 1,
-                row_len: None,
+                groups: parts as usize,
+                // Complex: one row of two parts per element.
+                row_len: (parts == 2).then_some(2),
                 column_len: layout.len.max(1),
+                parts,
             }),
             Axis::Columns => {
                 let [rows, cols] = layout.shape[..] else {
@@ -70,20 +76,23 @@ impl Grouping {
                         layout.shape
                     )));
                 };
-                let groups = usize::try_from(cols).map_err(|_| Error::input("too many columns"))?;
+                let groups =
+                    usize::try_from(cols * parts).map_err(|_| Error::input("too many columns"))?;
                 Ok(if layout.fortran {
                     Grouping {
                         unit: 1,
                         groups,
                         row_len: None,
                         column_len: rows.max(1),
+                        parts,
                     }
                 } else {
                     Grouping {
                         unit: cols.max(1),
                         groups,
-                        row_len: Some(cols),
+                        row_len: Some(cols * parts),
                         column_len: rows.max(1),
+                        parts,
                     }
                 })
             }
@@ -122,6 +131,7 @@ struct Scratch {
     ints: Vec<i128>,
     column: Vec<f64>,
     column_ints: Vec<i128>,
+    imag: Vec<f64>,
     skip: Vec<f64>,
 }
 
@@ -164,6 +174,19 @@ fn push_block(
                 let col = i / g.column_len;
                 let end = ((col + 1) * g.column_len).min(first + n);
                 let r = (i - first) as usize..(end - first) as usize;
+                if g.parts == 2 {
+                    // Complex: the run's real and imaginary parts, each to its summary.
+                    let run = &s.floats[2 * r.start..2 * r.end];
+                    s.column.clear();
+                    s.column.extend(run.iter().step_by(2));
+                    s.imag.clear();
+                    s.imag.extend(run.iter().skip(1).step_by(2));
+                    let (re, im) = sums[2 * col as usize..].split_at_mut(1);
+                    push(&mut re[0], spec, true, &s.column, &[], &mut s.skip);
+                    push(&mut im[0], spec, true, &s.imag, &[], &mut s.skip);
+                    i = end;
+                    continue;
+                }
                 let (f, k) = if float {
                     (&s.floats[r], &s.ints[..0])
                 } else {
@@ -471,7 +494,7 @@ pub fn write_npy<A: Comm + ?Sized>(
 }
 
 /// Appends `v` as `dtype` in `order` (integers: `v` is whole; out-of-range values wrap
-/// modulo 2^bits).
+/// modulo 2^bits; bool: `v` odd; complex: `v` + 0i).
 fn encode(dtype: Dtype, order: ByteOrder, v: f64, out: &mut Vec<u8>) {
     macro_rules! put {
         ($x:expr) => {
@@ -485,10 +508,23 @@ fn encode(dtype: Dtype, order: ByteOrder, v: f64, out: &mut Vec<u8>) {
     match dtype {
         Dtype::F64 => put!(v),
         Dtype::F32 => put!(v as f32),
+        Dtype::F16 => put!(half::f16::from_f64(v)),
         Dtype::I64 => put!(v as i128 as i64),
         Dtype::I32 => put!(v as i128 as i32),
+        Dtype::I16 => put!(v as i128 as i16),
+        Dtype::I8 => out.push(v as i128 as i8 as u8),
         Dtype::U64 => put!(v as i128 as u64),
         Dtype::U32 => put!(v as i128 as u32),
+        Dtype::U16 => put!(v as i128 as u16),
         Dtype::U8 => out.push(v as i128 as u8),
+        Dtype::Bool => out.push(u8::from(v as i128 % 2 != 0)),
+        Dtype::C64 => {
+            put!(v as f32);
+            put!(0f32);
+        }
+        Dtype::C128 => {
+            put!(v);
+            put!(0f64);
+        }
     }
 }

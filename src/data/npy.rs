@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
-/// Element types parsum reads.
+/// Element types parsum reads: every numpy number type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Dtype {
@@ -18,78 +18,125 @@ pub enum Dtype {
     F64,
     /// 32-bit float (`<f4`)
     F32,
+    /// 16-bit float (`<f2`), summed in f64
+    F16,
     /// 64-bit signed integer (`<i8`)
     I64,
     /// 32-bit signed integer (`<i4`)
     I32,
+    /// 16-bit signed integer (`<i2`)
+    I16,
+    /// 8-bit signed integer (`|i1`)
+    I8,
     /// 64-bit unsigned integer (`<u8`)
     U64,
     /// 32-bit unsigned integer (`<u4`)
     U32,
+    /// 16-bit unsigned integer (`<u2`)
+    U16,
     /// 8-bit unsigned integer (`|u1`)
     U8,
+    /// numpy's bool (`|b1`, one byte, 0 or 1): summed as integers, so the sum counts the
+    /// true values
+    Bool,
+    /// Complex of two 32-bit floats (`<c8`): sum and mean only
+    C64,
+    /// Complex of two 64-bit floats (`<c16`): sum and mean only
+    C128,
 }
 
 impl Dtype {
     /// Every type, in a fixed order.
-    pub const ALL: [Dtype; 7] = [
+    pub const ALL: [Dtype; 14] = [
         Dtype::F64,
         Dtype::F32,
+        Dtype::F16,
         Dtype::I64,
         Dtype::I32,
+        Dtype::I16,
+        Dtype::I8,
         Dtype::U64,
         Dtype::U32,
+        Dtype::U16,
         Dtype::U8,
+        Dtype::Bool,
+        Dtype::C64,
+        Dtype::C128,
     ];
 
     /// Bytes per element.
     pub fn size(self) -> usize {
         match self {
-            Dtype::F64 | Dtype::I64 | Dtype::U64 => 8,
+            Dtype::C128 => 16,
+            Dtype::F64 | Dtype::I64 | Dtype::U64 | Dtype::C64 => 8,
             Dtype::F32 | Dtype::I32 | Dtype::U32 => 4,
-            Dtype::U8 => 1,
+            Dtype::F16 | Dtype::I16 | Dtype::U16 => 2,
+            Dtype::I8 | Dtype::U8 | Dtype::Bool => 1,
         }
     }
 
-    /// The short name: `f64`, `f32`, `i64`, `i32`, `u64`, `u32`, `u8`.
+    /// The short name: `f64`, `f32`, `f16`, `i64`, ..., `u8`, `bool`, `c64`, `c128`.
     pub fn name(self) -> &'static str {
         match self {
             Dtype::F64 => "f64",
             Dtype::F32 => "f32",
+            Dtype::F16 => "f16",
             Dtype::I64 => "i64",
             Dtype::I32 => "i32",
+            Dtype::I16 => "i16",
+            Dtype::I8 => "i8",
             Dtype::U64 => "u64",
             Dtype::U32 => "u32",
+            Dtype::U16 => "u16",
             Dtype::U8 => "u8",
+            Dtype::Bool => "bool",
+            Dtype::C64 => "c64",
+            Dtype::C128 => "c128",
         }
     }
 
-    /// Floating point (else integer).
+    /// Decoded as floating point (real or complex parts), else as exact integers.
     pub fn is_float(self) -> bool {
-        matches!(self, Dtype::F64 | Dtype::F32)
+        matches!(
+            self,
+            Dtype::F64 | Dtype::F32 | Dtype::F16 | Dtype::C64 | Dtype::C128
+        )
     }
 
-    /// numpy's type string, e.g. `<f8`, `>i4`, `|u1`.
+    /// A complex type (two floats per element: the real part, then the imaginary part).
+    pub fn is_complex(self) -> bool {
+        matches!(self, Dtype::C64 | Dtype::C128)
+    }
+
+    /// numpy's type string, e.g. `<f8`, `>i4`, `|u1`, `|b1`, `<c16`.
     pub fn descr(self, order: ByteOrder) -> String {
         let (c, n) = match self {
             Dtype::F64 => ('f', 8),
             Dtype::F32 => ('f', 4),
+            Dtype::F16 => ('f', 2),
             Dtype::I64 => ('i', 8),
             Dtype::I32 => ('i', 4),
+            Dtype::I16 => ('i', 2),
             Dtype::U64 => ('u', 8),
             Dtype::U32 => ('u', 4),
+            Dtype::U16 => ('u', 2),
+            Dtype::C64 => ('c', 8),
+            Dtype::C128 => ('c', 16),
+            Dtype::I8 => return "|i1".into(),
             Dtype::U8 => return "|u1".into(),
+            Dtype::Bool => return "|b1".into(),
         };
         let e = if order == ByteOrder::Big { '>' } else { '<' };
         format!("{e}{c}{n}")
     }
 
-    /// Parses a name (`f64`, ...) or a numpy type string (`<f8`, `>u4`, `u1`, `=i8`).
+    /// Parses a name (`f64`, `i16`, `bool`, `c128`, ...) or a numpy type string (`<f8`,
+    /// `>u4`, `u1`, `=i8`, `|b1`, `<c16`).
     pub fn parse(s: &str) -> Result<(Dtype, ByteOrder)> {
         let bad = || {
             Error::input(format!(
-                "unsupported dtype {s:?} (parsum reads f64, f32, i64, i32, u64, u32, u8, or \
-                 numpy type strings such as <f8 and >i4)"
+                "unsupported dtype {s:?} (parsum reads f64 f32 f16 i64 i32 i16 i8 u64 u32 u16 \
+                 u8 bool c64 c128, or numpy type strings such as <f8, >i2, |b1 and <c16)"
             ))
         };
         // Without a byte-order mark, our names win ("u8" is one byte); with one, numpy's
@@ -109,6 +156,13 @@ impl Dtype {
             Some('<') => (ByteOrder::Little, &s[1..]),
             _ => return Err(bad()),
         };
+        if bare == "f16" {
+            return Err(Error::input(format!(
+                "unsupported dtype {s:?}: to numpy that is a 128-bit float; for half \
+                 precision give {}f2 (or f16 without a byte-order mark)",
+                &s[..1]
+            )));
+        }
         Dtype::ALL
             .into_iter()
             .find(|d| d.name() == bare)
@@ -121,11 +175,18 @@ impl Dtype {
         let d = match (ts.type_char(), ts.size_field()) {
             (Float, 8) => Dtype::F64,
             (Float, 4) => Dtype::F32,
+            (Float, 2) => Dtype::F16,
             (Int, 8) => Dtype::I64,
             (Int, 4) => Dtype::I32,
+            (Int, 2) => Dtype::I16,
+            (Int, 1) => Dtype::I8,
             (Uint, 8) => Dtype::U64,
             (Uint, 4) => Dtype::U32,
+            (Uint, 2) => Dtype::U16,
             (Uint, 1) => Dtype::U8,
+            (Bool, 1) => Dtype::Bool,
+            (Complex, 8) => Dtype::C64,
+            (Complex, 16) => Dtype::C128,
             _ => return None,
         };
         let order = match ts.endianness() {
@@ -191,6 +252,24 @@ fn open(path: &Path) -> Result<(File, u64)> {
     if meta.is_dir() {
         return Err(Error::input(format!("{name}: is a directory, not a file")));
     }
+    if !meta.is_file() {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        let what = if t.is_fifo() {
+            "a FIFO (named pipe)"
+        } else if t.is_char_device() || t.is_block_device() {
+            "a device"
+        } else if t.is_socket() {
+            "a socket"
+        } else {
+            "not a regular file"
+        };
+        // Checked before opening: opening a FIFO would block until a writer came.
+        return Err(Error::input(format!(
+            "{name}: is {what}; parsum reads regular files (by position, in parallel): \
+             save the data to a file first"
+        )));
+    }
     let file = File::open(path).map_err(|e| Error::input(format!("{name}: {e}")))?;
     Ok((file, meta.len()))
 }
@@ -226,8 +305,8 @@ impl FileLayout {
         let (dtype, order) = match npy.dtype() {
             npyz::DType::Plain(ts) => Dtype::from_type_str(&ts).ok_or_else(|| {
                 Error::input(format!(
-                    "{name}: unsupported dtype '{ts}' (parsum reads f64, f32, i64, i32, u64, \
-                     u32 and u8 in either byte order)"
+                    "{name}: unsupported dtype '{ts}' (parsum reads numbers: f64 f32 f16 i64 \
+                     i32 i16 i8 u64 u32 u16 u8 bool c64 c128, in either byte order)"
                 ))
             })?,
             other => {
@@ -304,11 +383,18 @@ impl FileLayout {
             match dtype {
                 Dtype::F64 => header::<f64>(len, ts),
                 Dtype::F32 => header::<f32>(len, ts),
+                Dtype::F16 => header::<half::f16>(len, ts),
                 Dtype::I64 => header::<i64>(len, ts),
                 Dtype::I32 => header::<i32>(len, ts),
+                Dtype::I16 => header::<i16>(len, ts),
+                Dtype::I8 => header::<i8>(len, ts),
                 Dtype::U64 => header::<u64>(len, ts),
                 Dtype::U32 => header::<u32>(len, ts),
+                Dtype::U16 => header::<u16>(len, ts),
                 Dtype::U8 => header::<u8>(len, ts),
+                Dtype::Bool => header::<bool>(len, ts),
+                Dtype::C64 => header::<num_complex::Complex<f32>>(len, ts),
+                Dtype::C128 => header::<num_complex::Complex<f64>>(len, ts),
             }
         };
         fn header<T: npyz::Serialize>(len: u64, ts: npyz::TypeStr) -> std::io::Result<Vec<u8>> {
@@ -328,26 +414,33 @@ impl FileLayout {
     }
 }
 
-/// Decodes `bytes` of `dtype` in `order` into `f64`s (floats) — `out` is resized.
+/// Decodes `bytes` of float `dtype` in `order` into `f64`s — `out` is resized. Complex
+/// values become their parts, interleaved: real, imaginary, real, ...
 pub fn decode_floats(dtype: Dtype, order: ByteOrder, bytes: &[u8], out: &mut Vec<f64>) {
     let swap = order != ByteOrder::native();
     out.clear();
     match dtype {
-        Dtype::F64 => out.extend(bytes.chunks_exact(8).map(|b| {
+        Dtype::F64 | Dtype::C128 => out.extend(bytes.chunks_exact(8).map(|b| {
             let a: [u8; 8] = b.try_into().expect("8 bytes");
             let v = u64::from_ne_bytes(a);
             f64::from_bits(if swap { v.swap_bytes() } else { v })
         })),
-        Dtype::F32 => out.extend(bytes.chunks_exact(4).map(|b| {
+        Dtype::F32 | Dtype::C64 => out.extend(bytes.chunks_exact(4).map(|b| {
             let a: [u8; 4] = b.try_into().expect("4 bytes");
             let v = u32::from_ne_bytes(a);
             f64::from(f32::from_bits(if swap { v.swap_bytes() } else { v }))
+        })),
+        Dtype::F16 => out.extend(bytes.chunks_exact(2).map(|b| {
+            let a: [u8; 2] = b.try_into().expect("2 bytes");
+            let v = u16::from_ne_bytes(a);
+            half::f16::from_bits(if swap { v.swap_bytes() } else { v }).to_f64()
         })),
         _ => panic!("decode_floats of {dtype}"),
     }
 }
 
-/// Decodes `bytes` of integer `dtype` in `order` into `i128`s — `out` is resized.
+/// Decodes `bytes` of integer (or bool) `dtype` in `order` into `i128`s — `out` is resized.
+/// A bool byte other than 0 counts as true (1).
 pub fn decode_ints(dtype: Dtype, order: ByteOrder, bytes: &[u8], out: &mut Vec<i128>) {
     let big = order == ByteOrder::Big;
     macro_rules! ints {
@@ -366,9 +459,13 @@ pub fn decode_ints(dtype: Dtype, order: ByteOrder, bytes: &[u8], out: &mut Vec<i
     match dtype {
         Dtype::I64 => ints!(i64, 8),
         Dtype::I32 => ints!(i32, 4),
+        Dtype::I16 => ints!(i16, 2),
         Dtype::U64 => ints!(u64, 8),
         Dtype::U32 => ints!(u32, 4),
+        Dtype::U16 => ints!(u16, 2),
+        Dtype::I8 => out.extend(bytes.iter().map(|&b| i128::from(b as i8))),
         Dtype::U8 => out.extend(bytes.iter().map(|&b| i128::from(b))),
+        Dtype::Bool => out.extend(bytes.iter().map(|&b| i128::from(b != 0))),
         _ => panic!("decode_ints of {dtype}"),
     }
 }
@@ -390,7 +487,14 @@ mod tests {
         );
         assert_eq!(Dtype::parse("|u1").unwrap().0, Dtype::U8);
         assert_eq!(Dtype::parse(">u32").unwrap(), (Dtype::U32, ByteOrder::Big));
-        for bad in ["f16", "<f2", "<c16", "float", ""] {
+        assert_eq!(
+            Dtype::parse("<f2").unwrap(),
+            (Dtype::F16, ByteOrder::Little)
+        );
+        assert_eq!(Dtype::parse("|b1").unwrap().0, Dtype::Bool);
+        assert_eq!(Dtype::parse(">c16").unwrap(), (Dtype::C128, ByteOrder::Big));
+        assert_eq!(Dtype::parse("|i1").unwrap().0, Dtype::I8);
+        for bad in ["f128", "<f16", "<c32", "<U8", "<M8", "float", ""] {
             assert!(Dtype::parse(bad).is_err(), "{bad}");
         }
         for d in Dtype::ALL {

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
-/// A result: a float, an exact integer, or the fields of `stats`.
+/// A result: a float, an exact integer, a complex number, or the fields of `stats`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     /// A floating-point result (JSON: a number, or "nan", "inf", "-inf").
@@ -16,6 +16,8 @@ pub enum Value {
     UInt(u128),
     /// The fields of `--op stats`.
     Stats(Box<Stats>),
+    /// A complex result: real and imaginary parts (JSON: `{"re": .., "im": ..}`).
+    Complex(f64, f64),
 }
 
 /// The result of `--op stats`.
@@ -42,7 +44,7 @@ impl Value {
             Value::Float(v) => *v,
             Value::Int(v) => *v as f64,
             Value::UInt(v) => *v as f64,
-            Value::Stats(_) => f64::NAN,
+            Value::Stats(_) | Value::Complex(..) => f64::NAN,
         }
     }
 }
@@ -53,6 +55,7 @@ impl fmt::Display for Value {
             Value::Float(v) => write!(f, "{v:e}"),
             Value::Int(v) => write!(f, "{v}"),
             Value::UInt(v) => write!(f, "{v}"),
+            Value::Complex(re, im) => write!(f, "({re:e}{im:+e}j)"),
             Value::Stats(s) => write!(
                 f,
                 "count {} sum {} mean {} std {} min {} max {}",
@@ -72,6 +75,13 @@ impl Serialize for Value {
             Value::Int(v) => s.serialize_i128(*v),
             Value::UInt(v) => s.serialize_u128(*v),
             Value::Stats(st) => st.serialize(s),
+            Value::Complex(re, im) => {
+                use serde::ser::SerializeMap;
+                let mut m = s.serialize_map(Some(2))?;
+                m.serialize_entry("re", &Value::Float(*re))?;
+                m.serialize_entry("im", &Value::Float(*im))?;
+                m.end()
+            }
         }
     }
 }

@@ -21,9 +21,10 @@ With --input FILE, each rank reads only its own slice of the file (--read parall
 shared file system) or rank 0 reads and scatters it piece by piece (--read root, for a file
 on rank 0's node); no rank holds more than a few 1 MiB buffers, so files larger than memory
 work. .npy files (1-D, or 2-D reduced over every element or per column with --axis 0) of
-f64, f32, i64, i32, u64, u32 or u8 in either byte order; raw binary with --dtype (and
---offset). f32 data is summed in f64; integer data is summed exactly in 128 bits (an overflow
-of sumsq is an error). var and std are population statistics (numpy's ddof=0), merged with
+every numpy number type in either byte order: f64 f32 f16 i64 i32 i16 i8 u64 u32 u16 u8,
+bool (summed as 0/1: the sum counts the true values) and complex c64 c128 (sum, mean and
+count only); raw binary with --dtype (and --offset). f32 and f16 data is summed in f64;
+integer data is summed exactly in 128 bits (an overflow of sumsq is an error). var and std are population statistics (numpy's ddof=0), merged with
 the parallel (Welford/Chan) formula.
 
 Exit status: 0 done (and verified, for generated data), 1 result outside the tolerance,
@@ -79,9 +80,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub input: Option<PathBuf>,
 
-    /// FILE is raw binary of this type: f64 f32 i64 i32 u64 u32 u8 (native byte order;
-    /// '>f32' for big-endian) or a numpy type string such as '<f8' or '>i4' (so '<u8' is
-    /// numpy's uint64, while u8 is one byte)
+    /// FILE is raw binary of this type: f64 f32 f16 i64 i32 i16 i8 u64 u32 u16 u8 bool c64
+    /// c128 (native byte order; '>f32' for big-endian) or a numpy type string such as '<f8',
+    /// '>i2', '|b1' or '<c16' (so '<u8' is numpy's uint64, while u8 is one byte)
     #[arg(long, value_name = "TYPE", requires = "input", value_parser = parse_dtype)]
     pub dtype: Option<(Dtype, ByteOrder)>,
 
@@ -155,8 +156,8 @@ pub struct GenArgs {
     #[arg(long, value_name = "N", value_parser = parse_len, allow_hyphen_values = true)]
     pub len: u64,
 
-    /// Element type: f64 f32 i64 i32 u64 u32 u8, or a numpy type string ('>f8' for
-    /// big-endian)
+    /// Element type: f64 f32 f16 i64 i32 i16 i8 u64 u32 u16 u8 bool c64 c128, or a numpy
+    /// type string ('>f8' for big-endian)
     #[arg(long, value_name = "TYPE", default_value = "f64", value_parser = parse_dtype)]
     pub dtype: (Dtype, ByteOrder),
 
@@ -164,8 +165,9 @@ pub struct GenArgs {
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
 
-    /// arange: x_i = i (modulo 2^bits for integer types); random: uniform in [0, 1) for
-    /// floats, in [0, 1000000) for integers (u8: [0, 256)), from --seed and i alone, so any
+    /// arange: x_i = i (modulo 2^bits for integer types, i odd for bool, i + 0j for
+    /// complex); random: uniform in [0, 1) for floats (complex: real part), in [0, 1000000)
+    /// for 32- and 64-bit integers, modulo 2^bits below, from --seed and i alone, so any
     /// number of ranks writes the same file
     #[arg(long, value_enum, default_value_t = Pattern::Arange)]
     pub pattern: Pattern,

@@ -15,7 +15,12 @@ pub fn run(world: &World, args: &GenArgs) -> Result<(), mpikit::Error> {
     let value: Box<dyn Fn(u64) -> f64 + Sync> = match (args.pattern, dtype) {
         (Pattern::Arange, _) => Box::new(|i| i as f64),
         (Pattern::Random, d) if d.is_float() => Box::new(move |i| rng.uniform(i)),
-        (Pattern::Random, Dtype::U8) => Box::new(move |i| (rng.u64(i) % 256) as f64),
+        (Pattern::Random, Dtype::U8 | Dtype::I8 | Dtype::Bool) => {
+            Box::new(move |i| (rng.u64(i) % 256) as f64)
+        }
+        (Pattern::Random, Dtype::U16 | Dtype::I16) => {
+            Box::new(move |i| (rng.u64(i) % 65536) as f64)
+        }
         (Pattern::Random, _) => Box::new(move |i| (rng.u64(i) % 1_000_000) as f64),
     };
     let start = mpikit::mpi::time();

@@ -12,7 +12,7 @@ use mpikit::{
 };
 use serde::Serialize;
 
-use crate::cli::{Mode, Phase, RunArgs, WhenArg};
+use crate::cli::{Mode, NanArg, Phase, RunArgs, WhenArg};
 use crate::output;
 use crate::print_once;
 
@@ -369,10 +369,20 @@ impl<'a> Job<'a> {
         timer: &PhaseTimer,
     ) -> Result<Report, mpikit::Error> {
         let spec = &self.spec;
-        let values: Vec<Value> = combined
+        let mut values: Vec<Value> = combined
             .iter()
             .map(|s| s.result(spec))
             .collect::<Result<_, _>>()?;
+        if data.input.as_ref().is_some_and(|i| i.dtype.is_complex()) {
+            // Summaries 2k and 2k + 1 are element k's real and imaginary parts.
+            values = values
+                .chunks_exact(2)
+                .map(|p| match spec.op {
+                    Op::Count => p[0].clone(),
+                    _ => Value::Complex(p[0].to_f64(), p[1].to_f64()),
+                })
+                .collect();
+        }
         let phases = timer.summarize(world)?;
         let peak_rss = MemorySummary::gather(world)?;
         let nodes = world.allreduce_scalar(u32::from(world.local_rank() == 0), ReduceOp::Sum)?;
@@ -453,6 +463,25 @@ fn open_layout<C: Communicator>(
         None => FileLayout::npy(path),
     };
     let check = |l: FileLayout| -> Result<FileLayout, mpikit::Error> {
+        if l.dtype.is_complex() {
+            let op: Op = args.op.into();
+            if !matches!(op, Op::Sum | Op::Mean | Op::Count) {
+                return Err(mpikit::Error::input(format!(
+                    "{}: --op {} of complex data ({}): parsum computes sum, mean and count of \
+                     complex values (complex numbers have no order)",
+                    path.display(),
+                    op.name(),
+                    l.dtype
+                )));
+            }
+            if args.nan == NanArg::Skip {
+                return Err(mpikit::Error::input(format!(
+                    "{}: --nan skip of complex data ({}) is not supported (use --nan propagate)",
+                    path.display(),
+                    l.dtype
+                )));
+            }
+        }
         if args.axis.is_some() && l.shape.len() != 2 {
             return Err(mpikit::Error::input(format!(
                 "{}: --axis 0 needs a 2-D array, but its shape is {:?}",
