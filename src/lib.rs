@@ -99,6 +99,7 @@ pub use distarray::grid::Grid;
 pub use distarray::halo::{Boundary, Halo};
 pub use error::{Error, Result};
 pub use runtime::agree::agree;
+pub use runtime::memory::{available_memory, check_memory};
 pub use runtime::panic::install_panic_hook;
 pub use runtime::progress::Progress;
 pub use runtime::report;
@@ -139,6 +140,7 @@ pub mod cli_support {
     pub use crate::data::npy::{decode_floats, decode_ints};
     pub use crate::data::partition::{mpi_count, mpi_counts};
     pub use crate::runtime::launcher::{launcher_mismatch, launcher_rank_and_size};
+    pub use crate::runtime::memory::human_bytes;
     pub use crate::runtime::progress::stderr_is_terminal;
 }
 

@@ -487,6 +487,14 @@ fn refusals(world: &World) -> Result<(), Error> {
     let mut thin = DistArray::<f64, Ix1>::zeros(world, Grid::rows(&[size], size))?;
     assert_eq!(thin.set_halo(Halo::new(1, 2)).is_err(), size > 1);
     assert!(Grid::balanced(&[4, 4], size, &[2]).is_err());
+    // An array larger than the machine (2^42 f64 = 35 TB): refused on every rank before any
+    // block is allocated, saying so.
+    let huge = DistArray::<f64, Ix2>::zeros(world, Grid::rows(&[1 << 21, 1 << 21], size));
+    assert!(
+        matches!(&huge, Err(e) if e.to_string().contains("cannot fit")),
+        "{:?}",
+        huge.err()
+    );
     let all: Vec<usize> = world.allgather_objects(&world.rank_index())?;
     assert_eq!(all, (0..size).collect::<Vec<_>>());
     Ok(())

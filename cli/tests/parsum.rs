@@ -4,7 +4,7 @@
 #[path = "../../tests/common/mod.rs"]
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::{have_mpirun, mpirun, mpirun_with, Job, TIMEOUT};
@@ -239,6 +239,101 @@ fn bad_input_exits_2_on_every_rank() {
             &[("MPIKIT_THREADS", "zero")],
             "MPIKIT_THREADS",
         );
+    }
+}
+
+/// MemAvailable of this machine, bytes.
+fn available_bytes() -> u64 {
+    let text = std::fs::read_to_string("/proc/meminfo").expect("Linux");
+    let kib: u64 = text
+        .lines()
+        .find(|l| l.starts_with("MemAvailable:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|k| k.parse().ok())
+        .expect("MemAvailable in /proc/meminfo");
+    kib * 1024
+}
+
+#[test]
+fn jobs_that_cannot_fit_are_refused_before_allocating() {
+    if !have_mpirun("jobs_that_cannot_fit") {
+        return;
+    }
+    let avail = available_bytes();
+    // 1.5x the machine's memory as f64s, and as a scatter, 0.75x on the root plus the blocks.
+    let over = (avail / 8 * 3 / 2).to_string();
+    let scatter = (avail / 8 * 3 / 4).to_string();
+    for np in [1, 2, 3, 8] {
+        for args in [
+            vec!["--len", "1e12"],
+            vec!["--len", over.as_str()],
+            vec!["--len", scatter.as_str(), "--mode", "scatter"],
+        ] {
+            let job = mpirun_with(np, &parsum(), &args, &[], Duration::from_secs(30));
+            job.assert_exit(2);
+            job.check(job.elapsed < Duration::from_secs(10), "refused at once");
+            let lines: Vec<&str> = job
+                .stderr
+                .lines()
+                .filter(|l| l.starts_with("parsum:"))
+                .collect();
+            job.check(lines.len() == 1, "one error line");
+            job.check(lines[0].contains("cannot fit"), "says it cannot fit");
+            job.check(lines[0].contains("available"), "says what the node has");
+            job.check(lines[0].contains("--input a file"), "says what to do");
+            job.check(!job.stderr.contains("backtrace"), "no backtrace");
+            job.check(job.stdout.trim().is_empty(), "no report");
+        }
+    }
+}
+
+#[test]
+fn an_allocation_failure_is_one_line_and_exit_2() {
+    if !have_mpirun("an_allocation_failure") {
+        return;
+    }
+    // 8 GB of data under a 3 GB address-space limit: the memory check passes (the machine
+    // has the memory), the allocation fails.
+    let script = format!("ulimit -v 3000000 && exec {} --len 1e9", parsum().display());
+    for np in [1, 2] {
+        let job = mpirun_with(
+            np,
+            Path::new("sh"),
+            &["-c", &script],
+            &[],
+            Duration::from_secs(60),
+        );
+        job.assert_exit(2);
+        job.check(
+            job.stderr
+                .contains("parsum: out of memory: could not allocate"),
+            "the one-line out-of-memory exit",
+        );
+        job.check(
+            !job.stderr.contains("backtrace") && !job.stderr.contains("Signal"),
+            "no backtrace or signal report",
+        );
+    }
+}
+
+#[test]
+fn too_many_threads_are_capped_with_a_warning() {
+    if !have_mpirun("too_many_threads") {
+        return;
+    }
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for np in [1, 3] {
+        let job = mpirun(
+            np,
+            &parsum(),
+            &["--threads", "100000", "--len", "1000", "--json"],
+        );
+        job.assert_ok();
+        job.check(
+            job.stderr.matches("warning: --threads 100000").count() == 1,
+            "one warning",
+        );
+        job.check(json_of(&job)["threads"] == 8 * cpus, "capped at 8 per CPU");
     }
 }
 

@@ -12,6 +12,10 @@ use crate::collective::element::Element;
 use crate::collective::large;
 use crate::collective::object::ObjectCollectives;
 use crate::data::alloc::{fill_arange, par_fill};
+use crate::runtime::memory::check_memory;
+
+/// Arrays of at least this many bytes in all are checked against the nodes' memory first.
+const CHECK_MEMORY_BYTES: usize = 64 << 20;
 use crate::data::random::Random;
 use crate::distarray::grid::Grid;
 use crate::distarray::halo::HaloState;
@@ -226,7 +230,23 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
         Self::check_grid(&comm, &grid)?;
         let rank = comm.rank() as usize;
         let (block, offset) = (grid.block_shape(rank), grid.block_offset(rank));
-        let len = block.iter().product();
+        let len: usize = block.iter().product();
+        let elem = std::mem::size_of::<T>();
+        // Large arrays (the same decision on every rank) are checked against the nodes'
+        // memory before any block is allocated.
+        let total = grid.shape().iter().try_fold(elem, |a, &n| a.checked_mul(n));
+        if !matches!(total, Some(t) if t < CHECK_MEMORY_BYTES) {
+            check_memory(
+                &*comm,
+                &format!(
+                    "a DistArray of shape {:?} ({})",
+                    grid.shape(),
+                    std::any::type_name::<T>()
+                ),
+                (len as u64).saturating_mul(elem as u64),
+                "use more ranks or nodes, or a smaller array",
+            )?;
+        }
         let values = par_fill(len, &pool, |first, run| fill(&block, &offset, first, run));
         let data = shaped(&block, values)?;
         Ok(DistArray {

@@ -4,6 +4,7 @@
 pub(crate) mod agree;
 pub(crate) mod backoff;
 pub(crate) mod launcher;
+pub(crate) mod memory;
 pub(crate) mod panic;
 pub(crate) mod progress;
 pub mod report;

@@ -27,6 +27,10 @@ count only); raw binary with --dtype (and --offset). f32 and f16 data is summed 
 integer data is summed exactly in 128 bits (an overflow of sumsq is an error). var and std are population statistics (numpy's ddof=0), merged with
 the parallel (Welford/Chan) formula.
 
+Memory: before allocating, every rank checks that the ranks on its node fit in the node's
+available memory (and any cgroup limit); a job that cannot fit exits 2 with one line saying
+what each rank needs and what to do instead.
+
 Exit status: 0 done (and verified, for generated data), 1 result outside the tolerance,
 2 bad usage or input, 124 time limit (--timeout) reached; a panic on any rank aborts the job
 with a non-zero status.
@@ -119,7 +123,8 @@ pub struct RunArgs {
           default_missing_value = "always", default_value_t = WhenArg::Auto)]
     pub progress: WhenArg,
 
-    /// Threads per rank [default: MPIKIT_THREADS, else cores per node / ranks per node]
+    /// Threads per rank [default: MPIKIT_THREADS, else cores per node / ranks per node];
+    /// more than 8 per CPU the rank may use is capped there, with a warning
     #[arg(long, value_name = "T", value_parser = parse_threads, allow_hyphen_values = true)]
     pub threads: Option<usize>,
 

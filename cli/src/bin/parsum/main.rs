@@ -14,6 +14,65 @@ use mpikit::World;
 
 use cli::{Cli, Command};
 
+/// The system allocator, except that a failed allocation ends this process with one line
+/// and exit status 2 (not Rust's abort, which MPI turns into a signal report): the launcher
+/// then ends the other ranks.
+struct ExitOnOom;
+
+// SAFETY: every call goes to `System` unchanged; only a null result is acted on.
+unsafe impl std::alloc::GlobalAlloc for ExitOnOom {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        not_null(std::alloc::System.alloc(layout), layout.size())
+    }
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        not_null(std::alloc::System.alloc_zeroed(layout), layout.size())
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, size: usize) -> *mut u8 {
+        not_null(std::alloc::System.realloc(ptr, layout, size), size)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        std::alloc::System.dealloc(ptr, layout)
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: ExitOnOom = ExitOnOom;
+
+/// `ptr`, or (when the allocation of `size` bytes failed) the one-line exit. Writes with
+/// `write(2)` from a stack buffer: nothing may allocate here.
+fn not_null(ptr: *mut u8, size: usize) -> *mut u8 {
+    if !ptr.is_null() {
+        return ptr;
+    }
+    let mut line = [0u8; 200];
+    let mut at = 0;
+    let mut put = |bytes: &[u8]| {
+        let n = bytes.len().min(line.len() - at);
+        line[at..at + n].copy_from_slice(&bytes[..n]);
+        at += n;
+    };
+    put(b"parsum: out of memory: could not allocate ");
+    let mut digits = [0u8; 20];
+    let mut k = digits.len();
+    let mut v = size;
+    loop {
+        k -= 1;
+        digits[k] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    put(&digits[k..]);
+    put(b" bytes (use more ranks or nodes, or --input a file)\n");
+    // SAFETY: writes `at` initialised bytes to stderr, then leaves without running
+    // destructors or atexit handlers (which could allocate).
+    unsafe {
+        libc::write(2, line.as_ptr().cast(), at);
+        libc::_exit(2)
+    }
+}
+
 /// Prints `msg` once, from rank 0 (or, before MPI is up, the launcher's rank 0).
 fn print_once(rank: i32, msg: &str) {
     if rank == 0 {

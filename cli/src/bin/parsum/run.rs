@@ -192,6 +192,16 @@ pub fn main(world: &World, args: RunArgs) -> u8 {
     }
 }
 
+/// `--threads` beyond this many per CPU a rank may use is capped (more only adds start-up
+/// time and contention).
+pub const THREADS_PER_CPU: usize = 8;
+
+/// `asked` threads, at most [`THREADS_PER_CPU`] per CPU this process may run on.
+fn capped_threads(asked: usize) -> usize {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    asked.min(THREADS_PER_CPU * cpus)
+}
+
 /// One run's settings, checked before any work: what to compute, the threads, and the
 /// watchdog and testing aids that each phase passes through.
 struct Job<'a> {
@@ -227,7 +237,15 @@ fn run(world: &World, args: RunArgs) -> Result<(Report, Option<output::Output>),
 
 impl<'a> Job<'a> {
     fn prepare(world: &'a World, args: &'a RunArgs) -> Result<Job<'a>, mpikit::Error> {
-        if let Some(threads) = args.threads {
+        if let Some(asked) = args.threads {
+            let threads = capped_threads(asked);
+            if threads < asked && world.is_root() {
+                eprintln!(
+                    "parsum: warning: --threads {asked} is more than {THREADS_PER_CPU}x the \
+                     {} CPU(s) a rank may use here; using {threads}",
+                    threads / THREADS_PER_CPU
+                );
+            }
             world.set_threads(threads)?;
         }
         let threads = world.threads();
@@ -281,6 +299,30 @@ impl<'a> Job<'a> {
         let nz = usize::try_from(n)
             .map_err(|_| mpikit::Error::input("--len does not fit this machine's address space"))?;
         let grid = Grid::rows(&[nz], world.size() as usize);
+        // What each rank will hold, checked against its node before anything is allocated.
+        let block = grid.block_shape(world.rank() as usize)[0] as u64 * 8;
+        let (need, advice) = match self.args.mode {
+            Mode::Generate => (
+                block,
+                "use more ranks or nodes, or --input a file (read in pieces)",
+            ),
+            Mode::Scatter if world.is_root() => (
+                block.saturating_add(n.saturating_mul(8)),
+                "use --mode generate (no rank holds the whole array), more nodes, or --input \
+                 a file",
+            ),
+            Mode::Scatter => (block, "use --mode generate, more nodes, or --input a file"),
+        };
+        let what = format!(
+            "--len {n} ({} of f64{})",
+            mpikit::cli_support::human_bytes(n.saturating_mul(8)),
+            if self.args.mode == Mode::Scatter {
+                ", all on rank 0 before the scatter"
+            } else {
+                ""
+            }
+        );
+        mpikit::check_memory(world, &what, need, advice)?;
         let x: DistArray<f64, Ix1> = match self.args.mode {
             Mode::Generate => {
                 let x = timer.time("setup", || DistArray::arange(world, grid))?;
