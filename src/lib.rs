@@ -138,6 +138,7 @@ pub mod cli_support {
     pub use crate::collective::tree::tree_traffic;
     pub use crate::data::input::IO_BYTES;
     pub use crate::data::npy::{decode_floats, decode_ints};
+    pub use crate::data::npz::is_zip;
     pub use crate::data::partition::{mpi_count, mpi_counts};
     pub use crate::runtime::launcher::{launcher_mismatch, launcher_rank_and_size};
     pub use crate::runtime::memory::human_bytes;

@@ -906,6 +906,7 @@ fn every_bad_input_fails_cleanly_on_every_rank_count() {
     let datetime = put("datetime.npy", &dt);
     let raw7 = put("seven.bin", &[1u8; 7]);
     let dir_path = d.to_str().unwrap().to_string();
+    let fake_npz = put("fake.npz", b"PK\x03\x04 but not really a zip archive");
     let fifo = d.join("pipe.npy");
     let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
@@ -943,6 +944,7 @@ fn every_bad_input_fails_cleanly_on_every_rank_count() {
         ),
         (vec!["--input", &dir_path], "is a directory"),
         (vec!["--input", &fifo], "is a FIFO"),
+        (vec!["--input", &fake_npz], "not a valid .npz (zip) archive"),
         (vec!["--input", &fifo, "--dtype", "f64"], "is a FIFO"),
         (vec!["--input", "/dev/zero", "--dtype", "u8"], "is a device"),
         (vec!["--input", &g, "--axis", "0"], "needs a 2-D array"),
@@ -1012,6 +1014,150 @@ fn a_rank_never_holds_its_slice() {
             peak < slice,
             &format!("peak RSS {peak} bytes should stay below one slice ({slice} bytes)"),
         );
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// CRC-32 (IEEE), bit by bit: the zip checksum, written here.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut c = !0u32;
+    for &b in bytes {
+        c ^= u32::from(b);
+        for _ in 0..8 {
+            c = if c & 1 != 0 {
+                (c >> 1) ^ 0xEDB8_8320
+            } else {
+                c >> 1
+            };
+        }
+    }
+    !c
+}
+
+/// A zip archive written by hand, as `np.savez` does (stored members named NAME.npy), or with
+/// the member's method set to deflate (8) to stand for `np.savez_compressed`.
+fn write_zip(path: &Path, members: &[(&str, Vec<u8>, u16)]) {
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    for (name, data, method) in members {
+        let offset = out.len() as u32;
+        let crc = crc32(data);
+        let header = |sig: u32, central_dir: bool| {
+            let mut h = sig.to_le_bytes().to_vec();
+            if central_dir {
+                h.extend(20u16.to_le_bytes()); // made by
+            }
+            h.extend(20u16.to_le_bytes()); // version needed
+            h.extend(0u16.to_le_bytes()); // flags
+            h.extend(method.to_le_bytes());
+            h.extend([0u8; 4]); // time, date
+            h.extend(crc.to_le_bytes());
+            h.extend((data.len() as u32).to_le_bytes());
+            h.extend((data.len() as u32).to_le_bytes());
+            h.extend((name.len() as u16).to_le_bytes());
+            h.extend(0u16.to_le_bytes()); // extra
+            if central_dir {
+                h.extend([0u8; 6]); // comment length, disk, internal attributes
+                h.extend([0u8; 4]); // external attributes
+                h.extend(offset.to_le_bytes());
+            }
+            h.extend(name.as_bytes());
+            h
+        };
+        out.extend(header(0x0403_4b50, false));
+        out.extend(data);
+        central.extend(header(0x0201_4b50, true));
+    }
+    let cd_offset = out.len() as u32;
+    out.extend(&central);
+    out.extend(0x0605_4b50u32.to_le_bytes());
+    out.extend([0u8; 4]); // disk numbers
+    out.extend((members.len() as u16).to_le_bytes());
+    out.extend((members.len() as u16).to_le_bytes());
+    out.extend((central.len() as u32).to_le_bytes());
+    out.extend(cd_offset.to_le_bytes());
+    out.extend(0u16.to_le_bytes());
+    std::fs::write(path, out).unwrap();
+}
+
+fn npy_bytes(t: &T, values: &[Num]) -> Vec<u8> {
+    let mut bytes = npy_header(&t.descr(), &[values.len()], false);
+    for v in values {
+        t.encode(v, &mut bytes);
+    }
+    bytes
+}
+
+#[test]
+fn npz_members_read_by_position() {
+    if !have_mpirun("npz_members_read_by_position") {
+        return;
+    }
+    let d = dir("npz");
+    let types = all_types();
+    let find = |name: &str, big: bool| {
+        *types
+            .iter()
+            .find(|t| t.name == name && t.big == big)
+            .expect("a test type")
+    };
+    let (tf, ti) = (find("f64", false), find("i16", true));
+    let (xf, xi) = (tf.values(1001, 3), ti.values(777, 4));
+    let many = d.join("many.npz");
+    write_zip(
+        &many,
+        &[
+            ("pressure.npy", npy_bytes(&tf, &xf), 0),
+            ("counts.npy", npy_bytes(&ti, &xi), 0),
+            ("packed.npy", npy_bytes(&tf, &xf), 8),
+        ],
+    );
+    let one = d.join("one.npz");
+    write_zip(&one, &[("arr_0.npy", npy_bytes(&ti, &xi), 0)]);
+    let (m, o) = (many.to_str().unwrap(), one.to_str().unwrap());
+    let pressure = format!("{m}:pressure");
+    let counts = format!("{m}:counts");
+    for (i, np) in RANKS.into_iter().enumerate() {
+        let read = if i % 2 == 0 { "parallel" } else { "root" };
+        for (input, values) in [(pressure.as_str(), &xf), (counts.as_str(), &xi), (o, &xi)] {
+            let job = run(
+                np,
+                &["--input", input, "--op", "stats", "--read", read, "--json"],
+            );
+            job.assert_ok();
+            let v = json_of(&job);
+            job.check(v["ranks"] == np, "rank count");
+            job.check(v["input"]["format"] == "npz", "format npz");
+            let e = expect(values);
+            job.check(v["result"]["count"] == e.count, "count");
+            let tol = (e.count as f64 + 2.0) * f64::EPSILON * e.abs;
+            check_num(&job, raw_number(&job, "sum"), &e.sum, tol, "sum");
+            check_num(&job, raw_number(&job, "min"), &e.min, 0.0, "min");
+            check_num(&job, raw_number(&job, "max"), &e.max, 0.0, "max");
+        }
+    }
+    let packed = format!("{m}:packed");
+    let missing = format!("{m}:nothing");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["--input", m],
+            "holds 3 arrays (pressure, counts, packed)",
+        ),
+        (vec!["--input", &packed], "compressed"),
+        (vec!["--input", &missing], "no array \"nothing\""),
+    ];
+    for np in [1, 3] {
+        for (args, msg) in &cases {
+            let job = run(np, args);
+            job.assert_exit(2);
+            let lines: Vec<&str> = job
+                .stderr
+                .lines()
+                .filter(|l| l.starts_with("parsum:"))
+                .collect();
+            job.check(lines.len() == 1, "one error line");
+            job.check(lines[0].contains(msg), &format!("the error says {msg:?}"));
+        }
     }
     std::fs::remove_dir_all(&d).unwrap();
 }

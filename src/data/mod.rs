@@ -4,5 +4,6 @@
 pub(crate) mod alloc;
 pub(crate) mod input;
 pub(crate) mod npy;
+pub(crate) mod npz;
 pub(crate) mod partition;
 pub(crate) mod random;

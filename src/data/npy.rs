@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io::{Read, Seek};
+use std::io::Read;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -225,6 +225,32 @@ impl ByteOrder {
     }
 }
 
+/// Reads until `buf` is full or the reader ends; the bytes read.
+fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match reader.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// A reader that counts the bytes it hands out (the header's length).
+struct Counted<R> {
+    inner: R,
+    read: u64,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
 /// Where an array lives in a file and how to read it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileLayout {
@@ -246,7 +272,7 @@ pub struct FileLayout {
 
 const MAGIC: &[u8] = b"\x93NUMPY";
 
-fn open(path: &Path) -> Result<(File, u64)> {
+pub(crate) fn open(path: &Path) -> Result<(File, u64)> {
     let name = path.display();
     let meta = std::fs::metadata(path).map_err(|e| Error::input(format!("{name}: {e}")))?;
     if meta.is_dir() {
@@ -277,30 +303,33 @@ fn open(path: &Path) -> Result<(File, u64)> {
 impl FileLayout {
     /// Reads and checks the header of the `.npy` file at `path`.
     pub fn npy(path: &Path) -> Result<FileLayout> {
-        let name = path.display();
         let (mut file, size) = open(path)?;
+        FileLayout::npy_from(&mut file, &path.display().to_string(), size)
+    }
+
+    /// Reads and checks an `.npy` header from `reader`, which holds `size` bytes of `.npy`
+    /// data (a file, or an archive member); offsets are from the reader's start.
+    pub(crate) fn npy_from(reader: &mut impl Read, name: &str, size: u64) -> Result<FileLayout> {
         if size == 0 {
             return Err(Error::input(format!(
                 "{name}: empty file (not an npy file)"
             )));
         }
         let mut magic = [0u8; 6];
-        let got = file
-            .read(&mut magic)
-            .map_err(|e| Error::input(format!("{name}: {e}")))?;
+        let got =
+            read_up_to(reader, &mut magic).map_err(|e| Error::input(format!("{name}: {e}")))?;
         if got < 6 || magic != MAGIC {
             return Err(Error::input(format!(
                 "{name}: not an npy file (no \\x93NUMPY magic; for raw binary data give --dtype)"
             )));
         }
-        file.rewind()
-            .map_err(|e| Error::input(format!("{name}: {e}")))?;
-        let mut reader = std::io::BufReader::new(&mut file);
-        let header = npyz::NpyHeader::from_reader(&mut reader)
+        let mut counted = Counted {
+            inner: (&magic[..]).chain(reader),
+            read: 0,
+        };
+        let header = npyz::NpyHeader::from_reader(&mut counted)
             .map_err(|e| Error::input(format!("{name}: not a valid npy header: {e}")))?;
-        let offset = reader
-            .stream_position()
-            .map_err(|e| Error::input(format!("{name}: {e}")))?;
+        let offset = counted.read;
         let npy = npyz::NpyFile::with_header(header, std::io::empty());
         let (dtype, order) = match npy.dtype() {
             npyz::DType::Plain(ts) => Dtype::from_type_str(&ts).ok_or_else(|| {

@@ -365,7 +365,10 @@ impl<'a> Job<'a> {
     ) -> Result<Data, mpikit::Error> {
         let args = self.args;
         let read: ReadMode = args.read.map_or(ReadMode::Parallel, Into::into);
-        let layout = timer.time("setup", || open_layout(world.comm(), path, args, read))?;
+        let (layout, source) =
+            timer.time("setup", || open_layout(world.comm(), path, args, read))?;
+        let input = path;
+        let path = source.file.as_path();
         let axis = if self.columns {
             Axis::Columns
         } else {
@@ -391,8 +394,8 @@ impl<'a> Job<'a> {
             len: layout.len,
             bytes: layout.len * layout.dtype.size() as u64,
             input: Some(InputInfo {
-                path: path.to_path_buf(),
-                format: if args.dtype.is_some() { "raw" } else { "npy" },
+                path: input.to_path_buf(),
+                format: source.format,
                 dtype: layout.dtype,
                 byte_order: layout.order,
                 shape: layout.shape.clone(),
@@ -494,15 +497,53 @@ fn combine(world: &World, summaries: Vec<Summary>) -> Result<Vec<Summary>, mpiki
 
 /// Reads the file's layout — on every rank (parallel reads) or on rank 0 alone (root
 /// reads) — and agrees on it, so every rank sees the same layout or the same error.
+/// Where `--input` points: the file to read, its format, and the member or dataset inside.
+struct Source {
+    file: PathBuf,
+    format: &'static str,
+    member: Option<String>,
+}
+
+impl Source {
+    /// `FILE`, or `FILE.npz:NAME` for one array of an archive (when no file is called
+    /// that whole).
+    fn of(input: &std::path::Path, raw: bool) -> Source {
+        let text = input.to_string_lossy();
+        let (file, member) = match text.rsplit_once(':') {
+            Some((f, m)) if !input.exists() && f.ends_with(".npz") => {
+                (PathBuf::from(f), Some(m.to_string()))
+            }
+            _ => (input.to_path_buf(), None),
+        };
+        let format = if raw {
+            "raw"
+        } else if member.is_some() || file.extension().is_some_and(|e| e == "npz") {
+            "npz"
+        } else if mpikit::cli_support::is_zip(&file) {
+            "npz"
+        } else {
+            "npy"
+        };
+        Source {
+            file,
+            format,
+            member,
+        }
+    }
+}
+
 fn open_layout<C: Communicator>(
     comm: &C,
-    path: &std::path::Path,
+    input: &std::path::Path,
     args: &RunArgs,
     read: ReadMode,
-) -> Result<FileLayout, mpikit::Error> {
-    let open = || match args.dtype {
-        Some((dtype, order)) => FileLayout::raw(path, dtype, order, args.offset.unwrap_or(0)),
-        None => FileLayout::npy(path),
+) -> Result<(FileLayout, Source), mpikit::Error> {
+    let source = Source::of(input, args.dtype.is_some());
+    let path = source.file.as_path();
+    let open = || match (args.dtype, source.format) {
+        (Some((dtype, order)), _) => FileLayout::raw(path, dtype, order, args.offset.unwrap_or(0)),
+        (None, "npz") => FileLayout::npz(path, source.member.as_deref()),
+        (None, _) => FileLayout::npy(path),
     };
     let check = |l: FileLayout| -> Result<FileLayout, mpikit::Error> {
         if l.dtype.is_complex() {
@@ -545,7 +586,7 @@ fn open_layout<C: Communicator>(
                     path.display()
                 )));
             }
-            Ok(layout)
+            Ok((layout, source))
         }
         ReadMode::Root => {
             let local = if comm.rank() == 0 {
@@ -554,7 +595,7 @@ fn open_layout<C: Communicator>(
                 Ok(None)
             };
             let mine = mpikit::agree(comm, local)?;
-            comm.broadcast_object(0, mine.as_ref())
+            Ok((comm.broadcast_object(0, mine.as_ref())?, source))
         }
     }
 }
