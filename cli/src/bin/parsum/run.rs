@@ -517,9 +517,10 @@ impl Source {
         };
         let format = if raw {
             "raw"
-        } else if member.is_some() || file.extension().is_some_and(|e| e == "npz") {
-            "npz"
-        } else if mpikit::cli_support::is_zip(&file) {
+        } else if member.is_some()
+            || file.extension().is_some_and(|e| e == "npz")
+            || mpikit::cli_support::is_zip(&file)
+        {
             "npz"
         } else {
             "npy"
