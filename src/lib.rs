@@ -90,7 +90,7 @@ pub use collective::shape::MAX_DIMS;
 pub use data::alloc::{
     advise_huge_pages, par_arange, par_from_fn, zeroed_vec, HUGE_PAGE_THRESHOLD,
 };
-pub use data::input::{summarize_file, write_npy, Axis, ReadMode};
+pub use data::input::{summarize_file, write_npy, Axis, FilePasses, ReadMode};
 pub use data::npy::{ByteOrder, Dtype, FileLayout};
 pub use data::partition::{Blocks, Partition, RowPartition};
 pub use data::random::Random;
@@ -111,6 +111,7 @@ pub use stats::exact::ExactSum;
 pub use stats::histogram::Histogram;
 pub use stats::kernels;
 pub use stats::kernels::{Partial, Real, Stat};
+pub use stats::order::{histogram, median, quantiles, InMemory, Passes, QuantileMethod};
 pub use stats::summary::{
     summarize_floats, FloatSummary, IntSummary, NanPolicy, Op, Spec, Summary,
 };

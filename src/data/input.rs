@@ -413,6 +413,101 @@ fn scatter_rounds<C: Communicator + ?Sized>(
     }
 }
 
+/// This rank's slice of a data file, read again for each pass of an order statistic
+/// ([`quantiles`](crate::quantiles), [`median`](crate::median),
+/// [`histogram`](crate::histogram)): every rank reads its own slice with positioned reads
+/// on its threads, each value as an `f64`.
+pub struct FilePasses<'a> {
+    file: File,
+    layout: &'a FileLayout,
+    range: Range<u64>,
+    pool: &'a rayon::ThreadPool,
+}
+
+impl<'a> FilePasses<'a> {
+    /// Opens the file at `path` (laid out as `layout`, the same on every rank) for this
+    /// rank's slice; an error opening it is agreed on by every rank. Complex data has no
+    /// order: refused.
+    pub fn open<A: Comm + ?Sized>(
+        comm: &A,
+        path: &Path,
+        layout: &'a FileLayout,
+        pool: &'a rayon::ThreadPool,
+    ) -> Result<FilePasses<'a>> {
+        let comm = comm.as_comm();
+        let g = Grouping::new(layout, Axis::All)?;
+        let range = g.slice(layout, comm.size() as usize, comm.rank() as usize);
+        let file = if layout.dtype.is_complex() {
+            Err(Error::input(format!(
+                "{}: complex values have no order (no median, quantile or histogram)",
+                path.display()
+            )))
+        } else {
+            File::open(path).map_err(|e| Error::input(format!("{}: {e}", path.display())))
+        };
+        let file = crate::runtime::agree::agree_on(comm, file)?;
+        Ok(FilePasses {
+            file,
+            layout,
+            range,
+            pool,
+        })
+    }
+}
+
+impl crate::stats::order::Passes for FilePasses<'_> {
+    fn pass<T: Send>(
+        &self,
+        init: &(dyn Fn() -> T + Sync),
+        fold: &(dyn Fn(&mut T, &[f64]) + Sync),
+        merge: &(dyn Fn(T, T) -> T + Sync),
+    ) -> Result<T> {
+        let layout = self.layout;
+        let size = layout.dtype.size() as u64;
+        let block = (IO_BYTES as u64 / size).max(1);
+        let len = (self.range.end - self.range.start) as usize;
+        let tasks = Partition::new(len, self.pool.current_num_threads().max(1) * 4);
+        let parts: Vec<std::io::Result<T>> = self.pool.install(|| {
+            (0..tasks.parts())
+                .into_par_iter()
+                .map(|t| {
+                    let r = tasks.range(t);
+                    let (mut i, end) = (
+                        self.range.start + r.start as u64,
+                        self.range.start + r.end as u64,
+                    );
+                    let mut acc = init();
+                    let (mut bytes, mut floats, mut ints) = (Vec::new(), Vec::new(), Vec::new());
+                    while i < end {
+                        let n = block.min(end - i);
+                        bytes.resize((n * size) as usize, 0);
+                        self.file
+                            .read_exact_at(&mut bytes, layout.offset + i * size)?;
+                        if layout.dtype.is_float() {
+                            decode_floats(layout.dtype, layout.order, &bytes, &mut floats);
+                        } else {
+                            decode_ints(layout.dtype, layout.order, &bytes, &mut ints);
+                            floats.clear();
+                            floats.extend(ints.iter().map(|&v| v as f64));
+                        }
+                        fold(&mut acc, &floats);
+                        i += n;
+                    }
+                    Ok(acc)
+                })
+                .collect()
+        });
+        let mut total = init();
+        for p in parts {
+            total = merge(
+                total,
+                p.map_err(|e| Error::input(format!("reading the file: {e}")))?,
+            );
+        }
+        Ok(total)
+    }
+}
+
 /// Writes an `.npy` file of `len` elements of `dtype` in parallel: rank 0 creates
 /// `tmp` with the header and the full size, every rank writes its slice of the values
 /// `value(i)` (as `f64`, converted to `dtype`) with positioned writes, and rank 0 renames

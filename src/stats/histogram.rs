@@ -151,7 +151,14 @@ impl Histogram {
         Some(i)
     }
 
-    fn count_into<T: Real>(&self, data: &[T], counts: &mut [u64]) {
+    /// These edges with `counts` (one per bin).
+    pub(crate) fn with_counts(mut self, counts: Vec<u64>) -> Histogram {
+        assert_eq!(counts.len(), self.bins(), "a count per bin");
+        self.counts = counts;
+        self
+    }
+
+    pub(crate) fn count_into<T: Real>(&self, data: &[T], counts: &mut [u64]) {
         for &x in data {
             if let Some(i) = self.bin_of(x.to_f64()) {
                 counts[i] += 1;

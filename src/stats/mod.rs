@@ -5,5 +5,6 @@ pub(crate) mod exact;
 pub(crate) mod extract;
 pub(crate) mod histogram;
 pub mod kernels;
+pub(crate) mod order;
 pub(crate) mod summary;
 pub(crate) mod value;

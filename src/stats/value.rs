@@ -18,6 +18,15 @@ pub enum Value {
     Stats(Box<Stats>),
     /// A complex result: real and imaginary parts (JSON: `{"re": .., "im": ..}`).
     Complex(f64, f64),
+    /// Several floats (quantiles; JSON: a list).
+    Floats(Vec<f64>),
+    /// A histogram (JSON: `{"edges": [..], "counts": [..]}`).
+    Histogram {
+        /// The bins + 1 edges.
+        edges: Vec<f64>,
+        /// The count in each bin.
+        counts: Vec<u64>,
+    },
 }
 
 /// The result of `--op stats`.
@@ -44,7 +53,9 @@ impl Value {
             Value::Float(v) => *v,
             Value::Int(v) => *v as f64,
             Value::UInt(v) => *v as f64,
-            Value::Stats(_) | Value::Complex(..) => f64::NAN,
+            Value::Stats(_) | Value::Complex(..) | Value::Floats(_) | Value::Histogram { .. } => {
+                f64::NAN
+            }
         }
     }
 }
@@ -56,6 +67,18 @@ impl fmt::Display for Value {
             Value::Int(v) => write!(f, "{v}"),
             Value::UInt(v) => write!(f, "{v}"),
             Value::Complex(re, im) => write!(f, "({re:e}{im:+e}j)"),
+            Value::Floats(v) => {
+                let all: Vec<String> = v.iter().map(|x| format!("{x:e}")).collect();
+                write!(f, "{}", all.join(" "))
+            }
+            Value::Histogram { edges, counts } => write!(
+                f,
+                "{} bins over [{:e}, {:e}]: {:?}",
+                counts.len(),
+                edges[0],
+                edges[edges.len() - 1],
+                counts
+            ),
             Value::Stats(s) => write!(
                 f,
                 "count {} sum {} mean {} std {} min {} max {}",
@@ -75,6 +98,15 @@ impl Serialize for Value {
             Value::Int(v) => s.serialize_i128(*v),
             Value::UInt(v) => s.serialize_u128(*v),
             Value::Stats(st) => st.serialize(s),
+            Value::Floats(v) => s.collect_seq(v.iter().map(|x| Value::Float(*x))),
+            Value::Histogram { edges, counts } => {
+                use serde::ser::SerializeMap;
+                let mut m = s.serialize_map(Some(2))?;
+                let edges: Vec<Value> = edges.iter().map(|x| Value::Float(*x)).collect();
+                m.serialize_entry("edges", &edges)?;
+                m.serialize_entry("counts", counts)?;
+                m.end()
+            }
             Value::Complex(re, im) => {
                 use serde::ser::SerializeMap;
                 let mut m = s.serialize_map(Some(2))?;

@@ -27,6 +27,13 @@ count only); raw binary with --dtype (and --offset). f32 and f16 data is summed 
 integer data is summed exactly in 128 bits (an overflow of sumsq is an error). var and std are population statistics (numpy's ddof=0), merged with
 the parallel (Welford/Chan) formula.
 
+Order statistics (--op median, quantile, histogram) are exact and equal to numpy's on the
+same data (np.median, np.quantile with --method, np.histogram with --bins and --range; NaN as
+--nan says: nanmedian and nanquantile with skip). Medians and quantiles come from a
+distributed radix selection that never gathers the data (about three passes over memory or
+file); a histogram's range is the data's min and max unless --range gives it. Integer data
+is taken as f64, as numpy does. Files are read with --read parallel, over every element.
+
 Memory: before allocating, every rank checks that the ranks on its node fit in the node's
 available memory (and any cgroup limit); a job that cannot fit exits 2 with one line saying
 what each rank needs and what to do instead.
@@ -41,6 +48,8 @@ Examples:
   mpirun -n 4 parsum gen --len 1e8 --out x.npy --pattern random --seed 1
   mpirun -n 4 parsum --input x.npy --op stats --reproducible
   mpirun -n 4 parsum --input table.npy --axis 0 --op mean --nan skip
+  mpirun -n 2 parsum --input x.npy --op quantile --q 0.01,0.5,0.99 --method nearest
+  mpirun -n 2 parsum --input run.npz:pressure --op histogram --bins 64 --range 0,1
   mpirun -n 2 parsum --input data.bin --dtype '>f4' --offset 128 --read root
   MPIKIT_THREADS=2 srun parsum --mode scatter";
 
@@ -71,9 +80,27 @@ pub struct RunArgs {
           conflicts_with = "input")]
     pub len: Option<u64>,
 
-    /// Statistic to compute (stats = count, sum, mean, std, min, max in one pass)
+    /// Statistic to compute (stats = count, sum, mean, std, min, max in one pass; median,
+    /// quantile and histogram are exact, as numpy's, in a few passes over the data)
     #[arg(long, value_enum, default_value_t = OpArg::Sumsq)]
     pub op: OpArg,
+
+    /// --op quantile: the quantiles, each in [0, 1] (numpy's q), e.g. 0.01,0.5,0.99
+    #[arg(long, value_name = "Q,...", value_delimiter = ',', value_parser = parse_q,
+          allow_hyphen_values = true)]
+    pub q: Option<Vec<f64>>,
+
+    /// --op quantile: how a quantile between two values is chosen (numpy's method=)
+    #[arg(long, value_enum, default_value_t = MethodArg::Linear)]
+    pub method: MethodArg,
+
+    /// --op histogram: the number of equal-width bins (numpy's bins=)
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = parse_bins)]
+    pub bins: usize,
+
+    /// --op histogram: the range of the bins, LO,HI [default: the data's min and max]
+    #[arg(long, value_name = "LO,HI", value_parser = parse_range, allow_hyphen_values = true)]
+    pub range: Option<(f64, f64)>,
 
     /// Generated data: each rank builds only its own slice (generate), or rank 0 builds the
     /// whole array and scatters it (scatter)
@@ -217,8 +244,51 @@ pub enum OpArg {
     Std,
     Count,
     Stats,
+    Median,
+    Quantile,
+    Histogram,
 }
 
+impl OpArg {
+    /// An order statistic (median, quantile, histogram), not a one-pass summary.
+    pub fn is_order(self) -> bool {
+        matches!(self, OpArg::Median | OpArg::Quantile | OpArg::Histogram)
+    }
+
+    /// The flag's spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            OpArg::Median => "median",
+            OpArg::Quantile => "quantile",
+            OpArg::Histogram => "histogram",
+            op => Op::from(op).name(),
+        }
+    }
+}
+
+/// numpy's quantile methods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MethodArg {
+    Linear,
+    Lower,
+    Higher,
+    Nearest,
+    Midpoint,
+}
+
+impl From<MethodArg> for mpikit::QuantileMethod {
+    fn from(m: MethodArg) -> mpikit::QuantileMethod {
+        match m {
+            MethodArg::Linear => mpikit::QuantileMethod::Linear,
+            MethodArg::Lower => mpikit::QuantileMethod::Lower,
+            MethodArg::Higher => mpikit::QuantileMethod::Higher,
+            MethodArg::Nearest => mpikit::QuantileMethod::Nearest,
+            MethodArg::Midpoint => mpikit::QuantileMethod::Midpoint,
+        }
+    }
+}
+
+/// The one-pass summary of an op; order statistics take none (their summary is a count).
 impl From<OpArg> for Op {
     fn from(op: OpArg) -> Op {
         match op {
@@ -231,6 +301,7 @@ impl From<OpArg> for Op {
             OpArg::Std => Op::Std,
             OpArg::Count => Op::Count,
             OpArg::Stats => Op::Stats,
+            OpArg::Median | OpArg::Quantile | OpArg::Histogram => Op::Count,
         }
     }
 }
@@ -322,6 +393,39 @@ fn parse_offset(s: &str) -> Result<u64, String> {
     s.trim()
         .parse::<u64>()
         .map_err(|_| "expected a whole number of bytes, at least 0".into())
+}
+
+fn parse_q(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(q) if (0.0..=1.0).contains(&q) => Ok(q),
+        Ok(q) => Err(format!("a quantile must be in [0, 1], got {q}")),
+        Err(_) => Err("expected numbers in [0, 1] such as 0.01,0.5,0.99".into()),
+    }
+}
+
+fn parse_bins(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(b) if (1..=1 << 24).contains(&b) => Ok(b),
+        _ => Err("expected a whole number of bins from 1 to 16777216".into()),
+    }
+}
+
+fn parse_range(s: &str) -> Result<(f64, f64), String> {
+    let bad = || format!("expected LO,HI such as -1,1, got {s:?}");
+    let (lo, hi) = s.split_once(',').ok_or_else(bad)?;
+    let (lo, hi): (f64, f64) = (
+        lo.trim().parse().map_err(|_| bad())?,
+        hi.trim().parse().map_err(|_| bad())?,
+    );
+    if !lo.is_finite() || !hi.is_finite() {
+        return Err(format!("the range {lo},{hi} is not finite"));
+    }
+    if lo > hi {
+        return Err(format!(
+            "the range {lo},{hi} is reversed (LO must not exceed HI)"
+        ));
+    }
+    Ok((lo, hi))
 }
 
 fn parse_dtype(s: &str) -> Result<(Dtype, ByteOrder), String> {

@@ -12,7 +12,7 @@ use mpikit::{
 };
 use serde::Serialize;
 
-use crate::cli::{Mode, NanArg, Phase, RunArgs, WhenArg};
+use crate::cli::{MethodArg, Mode, NanArg, OpArg, Phase, RunArgs, WhenArg};
 use crate::output;
 use crate::print_once;
 
@@ -39,7 +39,7 @@ struct InputInfo {
 
 #[derive(Serialize)]
 struct Report {
-    op: Op,
+    op: &'static str,
     len: u64,
     ranks: i32,
     /// Nodes the ranks run on (distinct shared-memory domains).
@@ -153,6 +153,8 @@ fn tolerance(spec: &Spec, n: u64) -> f64 {
 
 struct Data {
     summaries: Vec<Summary>,
+    /// An order statistic's result (its summaries are empty).
+    value: Option<Value>,
     len: u64,
     bytes: u64,
     input: Option<InputInfo>,
@@ -195,6 +197,43 @@ pub fn main(world: &World, args: RunArgs) -> u8 {
 /// `--threads` beyond this many per CPU a rank may use is capped (more only adds start-up
 /// time and contention).
 pub const THREADS_PER_CPU: usize = 8;
+
+/// The flags of order statistics fit the op (checked on every rank alike, before any work).
+fn check_order_flags(args: &RunArgs) -> Result<(), String> {
+    let op = args.op;
+    if op == OpArg::Quantile && args.q.is_none() {
+        return Err("--op quantile needs --q Q,... (quantiles in [0, 1], e.g. --q 0.5)".into());
+    }
+    if op != OpArg::Quantile && args.q.is_some() {
+        return Err(format!("--q is for --op quantile, not --op {}", op.name()));
+    }
+    if op != OpArg::Quantile && args.method != MethodArg::Linear {
+        return Err(format!(
+            "--method is for --op quantile, not --op {}",
+            op.name()
+        ));
+    }
+    if op != OpArg::Histogram && args.range.is_some() {
+        return Err(format!(
+            "--range is for --op histogram, not --op {}",
+            op.name()
+        ));
+    }
+    if op.is_order() && args.axis.is_some() {
+        return Err(format!(
+            "--op {} runs over every element: --axis is not supported with it",
+            op.name()
+        ));
+    }
+    if op.is_order() && args.read.is_some_and(|r| r == crate::cli::ReadArg::Root) {
+        return Err(format!(
+            "--op {} reads the file several times, each rank its own slice: use --read \
+             parallel (a shared file system)",
+            op.name()
+        ));
+    }
+    Ok(())
+}
 
 /// `asked` threads, at most [`THREADS_PER_CPU`] per CPU this process may run on.
 fn capped_threads(asked: usize) -> usize {
@@ -248,6 +287,7 @@ impl<'a> Job<'a> {
             }
             world.set_threads(threads)?;
         }
+        check_order_flags(args).map_err(mpikit::Error::input)?;
         let threads = world.threads();
         let pool = world.pool();
         Ok(Job {
@@ -346,9 +386,20 @@ impl<'a> Job<'a> {
         let local = x.local();
         let block = local.as_slice().expect("fresh blocks are contiguous");
         self.enter(Phase::Compute);
-        let s = timer.time("compute", || summarize_floats(&self.spec, block, self.pool));
+        let (summaries, value) = if self.args.op.is_order() {
+            let data = mpikit::InMemory {
+                data: block,
+                pool: self.pool,
+            };
+            let v = timer.time("compute", || self.order(world, &data))?;
+            (Vec::new(), Some(v))
+        } else {
+            let s = timer.time("compute", || summarize_floats(&self.spec, block, self.pool));
+            (vec![s], None)
+        };
         Ok(Data {
-            summaries: vec![s],
+            summaries,
+            value,
             len: n,
             bytes: n * 8,
             input: None,
@@ -377,20 +428,30 @@ impl<'a> Job<'a> {
         self.enter(Phase::Distribute);
         timer.record("distribute", 0.0);
         self.enter(Phase::Compute);
-        let summaries = timer.time("compute", || {
-            mpikit::summarize_file(
-                world,
-                path,
-                &layout,
-                &self.spec,
-                axis,
-                read,
-                self.pool,
-                self.progress,
-            )
-        })?;
+        let (summaries, value) = if self.args.op.is_order() {
+            let v = timer.time("compute", || {
+                let data = mpikit::FilePasses::open(world, path, &layout, self.pool)?;
+                self.order(world, &data)
+            })?;
+            (Vec::new(), Some(v))
+        } else {
+            let s = timer.time("compute", || {
+                mpikit::summarize_file(
+                    world,
+                    path,
+                    &layout,
+                    &self.spec,
+                    axis,
+                    read,
+                    self.pool,
+                    self.progress,
+                )
+            })?;
+            (s, None)
+        };
         Ok(Data {
             summaries,
+            value,
             len: layout.len,
             bytes: layout.len * layout.dtype.size() as u64,
             input: Some(InputInfo {
@@ -404,12 +465,34 @@ impl<'a> Job<'a> {
         })
     }
 
+    /// An order statistic of every rank's values, exactly (numpy's rules).
+    fn order<P: mpikit::Passes>(&self, world: &World, data: &P) -> Result<Value, mpikit::Error> {
+        let nan = self.spec.nan;
+        match self.args.op {
+            OpArg::Median => mpikit::median(world, data, nan).map(Value::Float),
+            OpArg::Quantile => mpikit::quantiles(
+                world,
+                data,
+                self.args.q.as_deref().unwrap_or_default(),
+                self.args.method.into(),
+                nan,
+            )
+            .map(Value::Floats),
+            _ => mpikit::histogram(world, data, self.args.bins, self.args.range, nan).map(|h| {
+                Value::Histogram {
+                    edges: h.edges().to_vec(),
+                    counts: h.counts().to_vec(),
+                }
+            }),
+        }
+    }
+
     /// The results, checked against the closed form for generated data, with the phase
     /// timings and peak memory of every rank.
     fn report(
         &self,
         world: &World,
-        data: Data,
+        mut data: Data,
         combined: &[Summary],
         timer: &PhaseTimer,
     ) -> Result<Report, mpikit::Error> {
@@ -440,13 +523,25 @@ impl<'a> Job<'a> {
                 .find(|p| p.name == name)
                 .map_or(0.0, |p| p.max)
         };
+        if let Some(v) = data.value.take() {
+            values = vec![v];
+        }
         let generated = data.input.is_none();
-        let expected = generated.then(|| expected(spec.op, data.len));
+        let expected = match self.args.op {
+            // The median of 0, 1, ..., n - 1 is (n - 1) / 2; quantiles and histograms are
+            // checked by the tests, not here.
+            OpArg::Median => generated.then(|| Value::Float((data.len - 1) as f64 / 2.0)),
+            op if op.is_order() => None,
+            _ => generated.then(|| expected(spec.op, data.len)),
+        };
         let err = expected.as_ref().map(|e| value_error(&values[0], e));
-        let tol = generated.then(|| tolerance(spec, data.len));
+        let tol = expected.as_ref().map(|_| match self.args.op {
+            OpArg::Median => 0.0,
+            _ => tolerance(spec, data.len),
+        });
         let compute = max_of("compute");
         Ok(Report {
-            op: spec.op,
+            op: self.args.op.name(),
             len: data.len,
             ranks: world.size(),
             nodes,
