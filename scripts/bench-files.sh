@@ -2,8 +2,9 @@
 # parsum on a data file, side by side (interleaved rounds) in one run: a 1e8-element f64
 # .npy file (800 MB, written by `parsum gen`, page cache warm) read and summed with
 #   cat FILE > /dev/null (the read yardstick), parsum -n 2 --read parallel, --read root,
-#   --reproducible (parallel), --op stats, and, where pip can install numpy into
-#   .bench/venv, python3 -c 'np.load(FILE).sum()'; plus plain vs --reproducible on
+#   --reproducible (parallel), --op stats, --op median, --op histogram --bins 64, and, where
+#   pip can install numpy into .bench/venv, python3 -c 'np.load(FILE).sum()' (and
+#   np.median, np.histogram(x, 64)); plus plain vs --reproducible on
 #   generated data of the same length (in memory: the compute phase alone).
 #   scripts/bench-files.sh [--mpi openmpi|mpich] [--len N] [--rounds R] [--no-python]
 # Prints medians (min..max) and ratios; writes every sample to .bench/files.csv.
@@ -59,10 +60,14 @@ for round in $(seq 1 "$rounds"); do
   timed "parsum root" mpirun_np 2 "$parsum" --input "$data" --op sum --read root --json
   timed "parsum reproducible" mpirun_np 2 "$parsum" --input "$data" --op sum --reproducible --json
   timed "parsum stats" mpirun_np 2 "$parsum" --input "$data" --op stats --json
+  timed "parsum median" mpirun_np 2 "$parsum" --input "$data" --op median --json
+  timed "parsum histogram" mpirun_np 2 "$parsum" --input "$data" --op histogram --bins 64 --json
   timed "generated plain" mpirun_np 2 "$parsum" --len "$len" --op sum --json
   timed "generated reprod." mpirun_np 2 "$parsum" --len "$len" --op sum --reproducible --json
   if [ -n "$py" ]; then
     timed "numpy load+sum" "$py" -c "import numpy as np, sys; print(np.load(sys.argv[1]).sum())" "$data"
+    timed "numpy load+median" "$py" -c "import numpy as np, sys; print(np.median(np.load(sys.argv[1])))" "$data"
+    timed "numpy load+histogram" "$py" -c "import numpy as np, sys; print(np.histogram(np.load(sys.argv[1]), 64)[0].sum())" "$data"
   fi
 done
 
@@ -96,5 +101,8 @@ awk -F, '
     printf "  reproducible within 1.3x of plain: read+compute phase %.2fx, end to end %.2fx\n", cm["parsum reproducible"] / cm["parsum parallel"], med["parsum reproducible"] / med["parsum parallel"]
     printf "  in memory (generated data, compute phase): reproducible %.2fx of plain\n", cm["generated reprod."] / cm["generated plain"]
     if ("numpy load+sum" in med) printf "  numpy load+sum takes %.2fx as long as parsum parallel\n", med["numpy load+sum"] / med["parsum parallel"]
+    printf "  median <= 4x parsum sum: %.2fx end to end, %.2fx read+compute\n", med["parsum median"] / med["parsum parallel"], cm["parsum median"] / cm["parsum parallel"]
+    printf "  histogram <= 2x parsum sum: %.2fx end to end, %.2fx read+compute\n", med["parsum histogram"] / med["parsum parallel"], cm["parsum histogram"] / cm["parsum parallel"]
+    if ("numpy load+median" in med) printf "  parsum median >= 10x faster than numpy load+median: %.1fx; histogram: %.1fx\n", med["numpy load+median"] / med["parsum median"], med["numpy load+histogram"] / med["parsum histogram"]
   }' "$csv"
 say "samples in $csv"

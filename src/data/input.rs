@@ -478,8 +478,26 @@ impl crate::stats::order::Passes for FilePasses<'_> {
                     );
                     let mut acc = init();
                     let (mut bytes, mut floats, mut ints) = (Vec::new(), Vec::new(), Vec::new());
+                    let native = layout.dtype == Dtype::F64 && layout.order == ByteOrder::native();
                     while i < end {
                         let n = block.min(end - i);
+                        if native {
+                            // Native f64: read straight into the values, no decoding copy.
+                            floats.resize(n as usize, 0.0);
+                            // SAFETY: the f64s' bytes, as a byte slice of the same length;
+                            // every bit pattern is a valid f64.
+                            let raw = unsafe {
+                                std::slice::from_raw_parts_mut(
+                                    floats.as_mut_ptr().cast::<u8>(),
+                                    floats.len() * 8,
+                                )
+                            };
+                            self.file
+                                .read_exact_at(raw, layout.offset + i * size)?;
+                            fold(&mut acc, &floats);
+                            i += n;
+                            continue;
+                        }
                         bytes.resize((n * size) as usize, 0);
                         self.file
                             .read_exact_at(&mut bytes, layout.offset + i * size)?;

@@ -159,8 +159,27 @@ impl Histogram {
     }
 
     pub(crate) fn count_into<T: Real>(&self, data: &[T], counts: &mut [u64]) {
-        for &x in data {
-            if let Some(i) = self.bin_of(x.to_f64()) {
+        let bins = self.bins();
+        let (low, high) = (self.edges[0], self.edges[bins]);
+        let span = high - low;
+        let mut guess = [0u32; 512];
+        for chunk in data.chunks(guess.len()) {
+            // numpy's scaled offset for every value first (a loop the compiler vectorises),
+            // then the range test and the correction by the edges, as in bin_of.
+            for (g, &x) in guess.iter_mut().zip(chunk) {
+                *g = (((x.to_f64() - low) / span) * bins as f64) as u32;
+            }
+            for (&g, &x) in guess.iter().zip(chunk) {
+                let x = x.to_f64();
+                if !(x >= low && x <= high) {
+                    continue;
+                }
+                let mut i = (g as usize).min(bins - 1);
+                if x < self.edges[i] {
+                    i -= 1;
+                } else if i != bins - 1 && x >= self.edges[i + 1] {
+                    i += 1;
+                }
                 counts[i] += 1;
             }
         }

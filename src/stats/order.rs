@@ -423,14 +423,10 @@ pub fn histogram<A: Comm + ?Sized, P: Passes>(
             let mine = data.pass(
                 &|| (f64::INFINITY, f64::NEG_INFINITY, 0u64),
                 &|acc: &mut (f64, f64, u64), x: &[f64]| {
-                    for &v in x {
-                        if v.is_nan() {
-                            acc.2 += 1;
-                        } else {
-                            acc.0 = acc.0.min(v);
-                            acc.1 = acc.1.max(v);
-                        }
-                    }
+                    // The vectorised kernels (which pass over NaNs).
+                    acc.0 = acc.0.min(crate::stats::kernels::min(x));
+                    acc.1 = acc.1.max(crate::stats::kernels::max(x));
+                    acc.2 += crate::stats::kernels::count_nan(x) as u64;
                 },
                 &|a, b| (a.0.min(b.0), a.1.max(b.1), a.2 + b.2),
             );
