@@ -12,7 +12,9 @@ mod common;
 
 use mpikit::ndarray::{Array, ArrayD, Dimension, Ix1, Ix2, Ix3, IxDyn};
 use mpikit::prelude::*;
-use mpikit::{Boundary, DistArray, Error, Grid, Halo, World, MAX_MESSAGE_ENV};
+use mpikit::{
+    Boundary, DistArray, Error, Grid, Halo, NanPolicy, QuantileMethod, World, MAX_MESSAGE_ENV,
+};
 
 fn main() {
     common::spmd_main(
@@ -121,6 +123,25 @@ fn basics_2d(world: &World, grid: Grid) -> Result<(), Error> {
     let mut d = a.map(|x| x);
     d.map_inplace(|x| -x);
     assert_eq!(d.allgather()?.into_dyn(), whole.mapv(|x| -x));
+    // Order statistics against a sorted copy of the serial array.
+    let mut sorted: Vec<f64> = whole.iter().copied().collect();
+    sorted.sort_by(f64::total_cmp);
+    if !sorted.is_empty() {
+        let m = sorted.len();
+        let mid = if m % 2 == 1 {
+            sorted[m / 2]
+        } else {
+            (sorted[m / 2 - 1] + sorted[m / 2]) / 2.0
+        };
+        assert_eq!(a.median(NanPolicy::Propagate)?, mid);
+        let q = a.quantiles(
+            &[0.0, 1.0, 0.5],
+            QuantileMethod::Lower,
+            NanPolicy::Propagate,
+        )?;
+        let lower_half = sorted[((m - 1) as f64 * 0.5).floor() as usize];
+        assert_eq!(q, vec![sorted[0], sorted[m - 1], lower_half]);
+    }
     // Reductions against the serial array (integer values: exact sums).
     let n = whole.len() as f64;
     assert_eq!(a.sum()?, whole.sum());

@@ -492,8 +492,7 @@ impl crate::stats::order::Passes for FilePasses<'_> {
                                     floats.len() * 8,
                                 )
                             };
-                            self.file
-                                .read_exact_at(raw, layout.offset + i * size)?;
+                            self.file.read_exact_at(raw, layout.offset + i * size)?;
                             fold(&mut acc, &floats);
                             i += n;
                             continue;

@@ -13,7 +13,8 @@ use crate::error::{Error, Result};
 use crate::stats::exact::ExactSum;
 use crate::stats::histogram::Histogram;
 use crate::stats::kernels::{Partial, Real, Stat};
-use crate::stats::summary::{summarize_floats, Op, Spec};
+use crate::stats::order::{median, quantiles, InMemory, QuantileMethod};
+use crate::stats::summary::{summarize_floats, NanPolicy, Op, Spec};
 
 impl<T: Element, D: Dimension> DistArray<T, D> {
     /// `f` of every element, into a new array of the same decomposition; on the threads, no
@@ -203,6 +204,44 @@ impl<T: Element + Real, D: Dimension> DistArray<T, D> {
         let mut h = Histogram::new(bins, low, high)?;
         h.add(&self.local_elements(), &self.pool);
         h.combine(&*self.comm)
+    }
+}
+
+impl<D: Dimension> DistArray<f64, D> {
+    /// numpy's `median` of every element (`NaN` if any is NaN; `nanmedian` with
+    /// [`NanPolicy::Skip`]), exactly and without gathering the blocks: a distributed radix
+    /// selection over the blocks (see [`quantiles`](crate::quantiles)).
+    pub fn median(&self, nan: NanPolicy) -> Result<f64> {
+        let x = self.local_elements();
+        median(
+            &*self.comm,
+            &InMemory {
+                data: &x,
+                pool: &self.pool,
+            },
+            nan,
+        )
+    }
+
+    /// numpy's `quantile(x, qs, method=...)` of every element, exactly, the same on every
+    /// rank (see [`quantiles`](crate::quantiles)).
+    pub fn quantiles(
+        &self,
+        qs: &[f64],
+        method: QuantileMethod,
+        nan: NanPolicy,
+    ) -> Result<Vec<f64>> {
+        let x = self.local_elements();
+        quantiles(
+            &*self.comm,
+            &InMemory {
+                data: &x,
+                pool: &self.pool,
+            },
+            qs,
+            method,
+            nan,
+        )
     }
 }
 
