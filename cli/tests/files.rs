@@ -8,11 +8,14 @@
 mod common;
 #[path = "../../tests/common/fsum.rs"]
 mod fsum_impl;
+#[path = "../../tests/common/npy.rs"]
+mod npy;
 
 use std::path::{Path, PathBuf};
 
 use common::{have_mpirun, mpirun, Job};
 use fsum_impl::fsum;
+use npy::{error_lines, npy_header, Rng};
 use serde_json::Value;
 
 const RANKS: [usize; 4] = [1, 2, 3, 8];
@@ -22,34 +25,7 @@ fn parsum() -> PathBuf {
 }
 
 fn dir(test: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("mpikit-files-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// An npy v1.0 header, written by hand (not by the code under test).
-fn npy_header(descr: &str, shape: &[usize], fortran: bool) -> Vec<u8> {
-    let shape = match shape {
-        [n] => format!("({n},)"),
-        s => format!(
-            "({})",
-            s.iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
-    let fo = if fortran { "True" } else { "False" };
-    let mut dict = format!("{{'descr': '{descr}', 'fortran_order': {fo}, 'shape': {shape}, }}");
-    while (10 + dict.len() + 1) % 64 != 0 {
-        dict.push(' ');
-    }
-    dict.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend((dict.len() as u16).to_le_bytes());
-    out.extend(dict.as_bytes());
-    out
+    npy::scratch_dir("files", test)
 }
 
 /// A data type of the tests: its numpy descr and how to encode a value.
@@ -182,17 +158,6 @@ fn all_types() -> Vec<T> {
 enum Num {
     F(f64),
     I(i128),
-}
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
 }
 
 fn write_npy(path: &Path, t: &T, values: &[Num], shape: &[usize], fortran: bool) {
@@ -969,11 +934,7 @@ fn every_bad_input_fails_cleanly_on_every_rank_count() {
             a.extend(["--read", read, "--output", o]);
             let job = run(np, &a);
             job.assert_exit(2);
-            let lines: Vec<&str> = job
-                .stderr
-                .lines()
-                .filter(|l| l.starts_with("parsum:"))
-                .collect();
+            let lines = error_lines(&job.stderr);
             job.check(lines.len() == 1, "one error line, from rank 0");
             job.check(lines[0].contains(msg), &format!("the error says {msg:?}"));
             let about_flags = args.contains(&"1") || args.contains(&"f128");
@@ -1150,11 +1111,7 @@ fn npz_members_read_by_position() {
         for (args, msg) in &cases {
             let job = run(np, args);
             job.assert_exit(2);
-            let lines: Vec<&str> = job
-                .stderr
-                .lines()
-                .filter(|l| l.starts_with("parsum:"))
-                .collect();
+            let lines = error_lines(&job.stderr);
             job.check(lines.len() == 1, "one error line");
             job.check(lines[0].contains(msg), &format!("the error says {msg:?}"));
         }

@@ -4,10 +4,13 @@
 
 #[path = "../../tests/common/mod.rs"]
 mod common;
+#[path = "../../tests/common/npy.rs"]
+mod npy;
 
 use std::path::{Path, PathBuf};
 
 use common::{have_mpirun, mpirun, Job};
+use npy::{error_lines, npy_header, Rng};
 use serde_json::Value;
 
 const RANKS: [usize; 4] = [1, 2, 3, 8];
@@ -17,43 +20,16 @@ fn parsum() -> PathBuf {
 }
 
 fn dir(test: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("mpikit-order-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    npy::scratch_dir("order", test)
 }
 
 /// A 1-D little-endian f64 `.npy`, header written by hand.
 fn write_f64(path: &Path, x: &[f64]) {
-    let mut dict = format!(
-        "{{'descr': '<f8', 'fortran_order': False, 'shape': ({},), }}",
-        x.len()
-    );
-    while (10 + dict.len() + 1) % 64 != 0 {
-        dict.push(' ');
-    }
-    dict.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend((dict.len() as u16).to_le_bytes());
-    out.extend(dict.as_bytes());
+    let mut out = npy_header("<f8", &[x.len()], false);
     for v in x {
         out.extend(v.to_le_bytes());
     }
     std::fs::write(path, out).unwrap();
-}
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn uniform(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
 }
 
 /// numpy's quantile of sorted `a` at `q` by `method`, written out from numpy's definitions:
@@ -321,16 +297,7 @@ fn bad_order_statistics_exit_2_with_one_line() {
     let empty = d.join("empty.npy");
     write_f64(&empty, &[]);
     let table = d.join("table.npy");
-    let mut t = std::fs::read(&good).unwrap();
-    t.clear();
-    let mut dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }".to_string();
-    while (10 + dict.len() + 1) % 64 != 0 {
-        dict.push(' ');
-    }
-    dict.push('\n');
-    t.extend(b"\x93NUMPY\x01\x00");
-    t.extend((dict.len() as u16).to_le_bytes());
-    t.extend(dict.as_bytes());
+    let mut t = npy_header("<f8", &[2, 2], false);
     t.extend([0u8; 32]);
     std::fs::write(&table, t).unwrap();
     let (g, n, e, tb) = (
@@ -400,11 +367,7 @@ fn bad_order_statistics_exit_2_with_one_line() {
             a.extend(["--output", out.to_str().unwrap()]);
             let job = mpirun(np, &parsum(), &a);
             job.assert_exit(2);
-            let lines: Vec<&str> = job
-                .stderr
-                .lines()
-                .filter(|l| l.contains("parsum:") || l.starts_with("error:"))
-                .collect();
+            let lines = error_lines(&job.stderr);
             job.check(lines.len() == 1, "one error line");
             job.check(lines[0].contains(msg), &format!("the error says {msg:?}"));
             job.check(!out.exists(), "no output file");

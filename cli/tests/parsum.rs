@@ -230,7 +230,7 @@ fn bad_input_exits_2_on_every_rank() {
         bad_input(np, &["--len", "1e30"], &[], "--len");
         bad_input(np, &["--threads", "0"], &[], "--threads");
         bad_input(np, &["--threads", "-2"], &[], "--threads");
-        bad_input(np, &["--op", "median"], &[], "median");
+        bad_input(np, &["--op", "mode"], &[], "mode");
         bad_input(np, &["--mode", "fetch"], &[], "fetch");
         bad_input(np, &["--bogus"], &[], "--bogus");
         bad_input(
