@@ -128,46 +128,35 @@ fn select<C: Communicator + ?Sized, P: Passes>(
         })
         .collect();
     let mut hist = Some(first.to_vec());
+    // Fix 16 more bits of every unresolved target from its group's counts.
     loop {
-        // Fix 16 more bits of every unresolved target from its group's counts.
-        let groups = open_groups(&targets);
-        if !groups.is_empty() {
-            let counts = match hist.take() {
-                Some(h) => vec![h],
-                None => histograms(comm, data, &groups)?,
-            };
-            for t in targets.iter_mut().filter(|t| open(t)) {
-                let g = groups
-                    .iter()
-                    .position(|&(p, b)| (p, b) == (t.prefix, t.bits))
-                    .expect("a group per open target");
-                let mut below = 0;
-                for (bucket, &c) in counts[g].iter().enumerate() {
-                    if t.k < below + c {
-                        t.prefix = t.prefix << STEP | bucket as u64;
-                        t.bits += STEP;
-                        t.k -= below;
-                        t.count = c;
-                        break;
-                    }
-                    below += c;
-                }
-            }
-            continue;
+        let open_groups = groups(&targets, open);
+        if open_groups.is_empty() {
+            break;
         }
-        break;
+        let counts = match hist.take() {
+            Some(h) => vec![h],
+            None => histograms(comm, data, &open_groups)?,
+        };
+        for t in targets.iter_mut().filter(|t| open(t)) {
+            let g = open_groups
+                .binary_search(&(t.prefix, t.bits))
+                .expect("a group per open target");
+            let mut below = 0;
+            for (bucket, &c) in counts[g].iter().enumerate() {
+                if t.k < below + c {
+                    t.prefix = t.prefix << STEP | bucket as u64;
+                    t.bits += STEP;
+                    t.k -= below;
+                    t.count = c;
+                    break;
+                }
+                below += c;
+            }
+        }
     }
     // Small buckets: gather their keys and sort; full keys are the values.
-    let small: Vec<(u64, u32)> = {
-        let mut s: Vec<(u64, u32)> = targets
-            .iter()
-            .filter(|t| t.bits < 64)
-            .map(|t| (t.prefix, t.bits))
-            .collect();
-        s.sort_unstable();
-        s.dedup();
-        s
-    };
+    let small = groups(&targets, |t| t.bits < 64);
     let mut gathered: Vec<Vec<u64>> = Vec::new();
     if !small.is_empty() {
         let mine = data.pass(
@@ -205,10 +194,7 @@ fn select<C: Communicator + ?Sized, P: Passes>(
             if t.bits >= 64 {
                 value(t.prefix)
             } else {
-                let g = small
-                    .iter()
-                    .position(|&s| s == (t.prefix, t.bits))
-                    .expect("gathered");
+                let g = small.binary_search(&(t.prefix, t.bits)).expect("gathered");
                 value(gathered[g][t.k as usize])
             }
         })
@@ -219,10 +205,11 @@ fn open(t: &Target) -> bool {
     t.bits < 64 && (t.bits == 0 || t.count > GATHER)
 }
 
-fn open_groups(targets: &[Target]) -> Vec<(u64, u32)> {
+/// The distinct (prefix, bits) buckets of the targets that `keep` picks, sorted.
+fn groups(targets: &[Target], keep: impl Fn(&Target) -> bool) -> Vec<(u64, u32)> {
     let mut g: Vec<(u64, u32)> = targets
         .iter()
-        .filter(|t| open(t))
+        .filter(|t| keep(t))
         .map(|t| (t.prefix, t.bits))
         .collect();
     g.sort_unstable();
@@ -327,31 +314,27 @@ pub fn quantiles<A: Comm + ?Sized, P: Passes>(
     let last = n - 1;
     let h: Vec<f64> = qs.iter().map(|&q| (n - 1) as f64 * q).collect();
     let lo = |h: f64| (h.floor().max(0.0) as u64).min(last);
-    let mut wanted: Vec<u64> = h
-        .iter()
-        .flat_map(|&h| [lo(h), (lo(h) + 1).min(last), (h.ceil() as u64).min(last)])
-        .chain(h.iter().map(|&h| (round_half_even(h) as u64).min(last)))
-        .collect();
+    let hi = |h: f64| (lo(h) + 1).min(last);
+    // Only the neighbours the method uses are selected.
+    let needed = |h: f64| match method {
+        QuantileMethod::Linear | QuantileMethod::Midpoint => vec![lo(h), hi(h)],
+        QuantileMethod::Lower => vec![lo(h)],
+        QuantileMethod::Higher => vec![(h.ceil() as u64).min(last)],
+        QuantileMethod::Nearest => vec![(round_half_even(h) as u64).min(last)],
+    };
+    let mut wanted: Vec<u64> = h.iter().flat_map(|&h| needed(h)).collect();
     wanted.sort_unstable();
     wanted.dedup();
     let got = select(comm, data, &wanted, &first)?;
     let at = |k: u64| got[wanted.binary_search(&k).expect("selected")];
     Ok(h.iter()
         .map(|&h| {
-            let (i, j) = (lo(h), (lo(h) + 1).min(last));
-            let (a, b) = (at(i), at(j));
+            let picked = needed(h);
             match method {
-                QuantileMethod::Linear => lerp(a, b, h - h.floor()),
-                QuantileMethod::Lower => a,
-                QuantileMethod::Higher => at((h.ceil() as u64).min(last)),
-                QuantileMethod::Nearest => at((round_half_even(h) as u64).min(last)),
-                QuantileMethod::Midpoint => {
-                    if h.fract() == 0.0 {
-                        a
-                    } else {
-                        lerp(a, b, 0.5)
-                    }
-                }
+                QuantileMethod::Linear => lerp(at(picked[0]), at(picked[1]), h - h.floor()),
+                QuantileMethod::Midpoint if h.fract() == 0.0 => at(picked[0]),
+                QuantileMethod::Midpoint => lerp(at(picked[0]), at(picked[1]), 0.5),
+                _ => at(picked[0]),
             }
         })
         .collect())
