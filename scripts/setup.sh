@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what mpikit needs and is missing (an MPI library, clang and libclang for
-# bindgen, pkg-config, make for libffi) with apt, then builds everything in release mode.
+# bindgen, pkg-config, make for libffi, libhdf5-dev for parsum's HDF5 input) with apt, then builds everything in release mode.
 #   scripts/setup.sh [--mpi openmpi|mpich]
 # Quiet and quick when nothing is missing. An MPI already on the machine (found through
 # mpicc) is used as it is. Never changes the system's MPI configuration.
@@ -24,6 +24,13 @@ have_libclang || need+=(libclang-dev)
 command -v pkg-config >/dev/null || need+=(pkg-config)
 # rsmpi's user operations build libffi from source (libffi-sys), with make.
 command -v make >/dev/null || need+=(make)
+# parsum reads HDF5 datasets through the system's serial libhdf5 (hdf5-metno finds it with
+# pkg-config, or HDF5_DIR).
+have_hdf5() {
+  [ -n "${HDF5_DIR:-}" ] || pkg-config --exists hdf5 2>/dev/null ||
+    compgen -G '/usr/include/hdf5/serial/hdf5.h' >/dev/null
+}
+have_hdf5 || need+=(libhdf5-dev)
 
 if ((${#need[@]})); then
   if ! command -v apt-get >/dev/null; then

@@ -94,6 +94,7 @@ pub use data::input::{summarize_file, write_npy, Axis, FilePasses, ReadMode};
 pub use data::npy::{ByteOrder, Dtype, FileLayout};
 pub use data::partition::{Blocks, Partition, RowPartition};
 pub use data::random::Random;
+pub use data::source::{DataFile, ReadAt};
 pub use distarray::array::DistArray;
 pub use distarray::grid::Grid;
 pub use distarray::halo::{Boundary, Halo};
@@ -137,7 +138,8 @@ pub mod cli_support {
     pub use crate::collective::in_place::in_place as mpi_in_place;
     pub use crate::collective::large::INTERNAL_TAG;
     pub use crate::collective::tree::tree_traffic;
-    pub use crate::data::input::IO_BYTES;
+    pub use crate::data::input::{write_file_with, write_values_at, IO_BYTES};
+    pub use crate::data::npy::open as open_data_file;
     pub use crate::data::npy::{decode_floats, decode_ints};
     pub use crate::data::npz::is_zip;
     pub use crate::data::partition::{mpi_count, mpi_counts};

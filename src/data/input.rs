@@ -8,6 +8,8 @@ use std::ops::Range;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
+use crate::data::source::{DataFile, ReadAt};
+
 use crate::runtime::world::Comm;
 use mpi::topology::Communicator;
 use rayon::prelude::*;
@@ -216,7 +218,7 @@ fn merge_all(into: &mut [Summary], later: &[Summary]) {
 /// Reads elements `range` of the file with positioned reads on the threads of `pool` and
 /// summarises them.
 fn summarize_range(
-    file: &File,
+    file: &dyn ReadAt,
     layout: &FileLayout,
     g: &Grouping,
     spec: &Spec,
@@ -262,13 +264,14 @@ fn summarize_range(
     Ok(total)
 }
 
-/// Summarises the data file at `path` (described by `layout`, the same on every rank) over
-/// all ranks of `comm`: each rank gets the summaries of its own slice, one per group (one,
-/// or one per column), still to be combined. Read errors are agreed on by every rank.
+/// Summarises the data file `file` (a path, or a [`DataFile`] with a reader of its own;
+/// described by `layout`, the same on every rank) over all ranks of `comm`: each rank gets
+/// the summaries of its own slice, one per group (one, or one per column), still to be
+/// combined. Read errors are agreed on by every rank.
 #[allow(clippy::too_many_arguments)]
-pub fn summarize_file<A: Comm + ?Sized>(
+pub fn summarize_file<'f, A: Comm + ?Sized>(
     comm: &A,
-    path: &Path,
+    file: impl Into<DataFile<'f>>,
     layout: &FileLayout,
     spec: &Spec,
     axis: Axis,
@@ -279,24 +282,22 @@ pub fn summarize_file<A: Comm + ?Sized>(
     let comm = comm.as_comm();
     let g = Grouping::new(layout, axis)?;
     let (rank, size) = (comm.rank() as usize, comm.size() as usize);
-    let name = path.display();
+    let source: DataFile = file.into();
+    let name = source.name();
     let bytes_of = |r: &Range<u64>| (r.end - r.start) * layout.dtype.size() as u64;
     let result = match mode {
         ReadMode::Parallel => {
             let mine = g.slice(layout, size, rank);
             let progress = (progress && rank == 0)
                 .then(|| Progress::start("parsum: reading", bytes_of(&mine)));
-            let local = File::open(path)
-                .and_then(|f| summarize_range(&f, layout, &g, spec, mine, pool, progress.as_ref()))
-                .map_err(|e| Error::input(format!("{name}: {e}")));
+            let local = source.open().and_then(|f| {
+                summarize_range(&*f, layout, &g, spec, mine, pool, progress.as_ref())
+                    .map_err(|e| Error::input(format!("{name}: {e}")))
+            });
             crate::runtime::agree::agree_on(comm, local)
         }
         ReadMode::Root => {
-            let file = if rank == 0 {
-                Some(File::open(path).map_err(|e| Error::input(format!("{name}: {e}"))))
-            } else {
-                None
-            };
+            let file = (rank == 0).then(|| source.open());
             let progress = (progress && rank == 0).then(|| {
                 Progress::start("parsum: reading", layout.len * layout.dtype.size() as u64)
             });
@@ -312,7 +313,7 @@ pub fn summarize_file<A: Comm + ?Sized>(
 /// no rank is left waiting; the caller agrees on it.
 fn scatter_rounds<C: Communicator + ?Sized>(
     comm: &C,
-    file: Option<Result<File>>,
+    file: Option<Result<Box<dyn ReadAt + '_>>>,
     layout: &FileLayout,
     g: &Grouping,
     spec: &Spec,
@@ -418,32 +419,33 @@ fn scatter_rounds<C: Communicator + ?Sized>(
 /// [`histogram`](crate::histogram)): every rank reads its own slice with positioned reads
 /// on its threads, each value as an `f64`.
 pub struct FilePasses<'a> {
-    file: File,
+    file: Box<dyn ReadAt + 'a>,
     layout: &'a FileLayout,
     range: Range<u64>,
     pool: &'a rayon::ThreadPool,
 }
 
 impl<'a> FilePasses<'a> {
-    /// Opens the file at `path` (laid out as `layout`, the same on every rank) for this
-    /// rank's slice; an error opening it is agreed on by every rank. Complex data has no
-    /// order: refused.
+    /// Opens `file` (a path, or a [`DataFile`] with a reader of its own; laid out as
+    /// `layout`, the same on every rank) for this rank's slice; an error opening it is
+    /// agreed on by every rank. Complex data has no order: refused.
     pub fn open<A: Comm + ?Sized>(
         comm: &A,
-        path: &Path,
+        file: impl Into<DataFile<'a>>,
         layout: &'a FileLayout,
         pool: &'a rayon::ThreadPool,
     ) -> Result<FilePasses<'a>> {
         let comm = comm.as_comm();
         let g = Grouping::new(layout, Axis::All)?;
         let range = g.slice(layout, comm.size() as usize, comm.rank() as usize);
+        let source: DataFile<'a> = file.into();
         let file = if layout.dtype.is_complex() {
             Err(Error::input(format!(
                 "{}: complex values have no order (no median, quantile or histogram)",
-                path.display()
+                source.name()
             )))
         } else {
-            File::open(path).map_err(|e| Error::input(format!("{}: {e}", path.display())))
+            source.open()
         };
         let file = crate::runtime::agree::agree_on(comm, file)?;
         Ok(FilePasses {
@@ -525,11 +527,11 @@ impl crate::stats::order::Passes for FilePasses<'_> {
     }
 }
 
-/// Writes an `.npy` file of `len` elements of `dtype` in parallel: rank 0 creates
-/// `tmp` with the header and the full size, every rank writes its slice of the values
-/// `value(i)` (as `f64`, converted to `dtype`) with positioned writes, and rank 0 renames
-/// `tmp` to `path` once every rank has succeeded. On any failure `tmp` is removed and every
-/// rank returns the same error.
+/// Writes an `.npy` file of `len` elements of `dtype` in parallel: rank 0 creates a
+/// temporary file with the header and the full size, every rank writes its slice of the
+/// values `value(i)` (as `f64`, converted to `dtype`) with positioned writes, and rank 0
+/// renames it to `path` once every rank has succeeded. On any failure the temporary file is
+/// removed and every rank returns the same error.
 pub fn write_npy<A: Comm + ?Sized>(
     comm: &A,
     path: &Path,
@@ -538,11 +540,36 @@ pub fn write_npy<A: Comm + ?Sized>(
     value: &(dyn Fn(u64) -> f64 + Sync),
     pool: &rayon::ThreadPool,
 ) -> Result<()> {
+    let header = FileLayout::npy_header(dtype, order, len)?;
+    let start = header.len() as u64;
+    let create = |tmp: &Path| -> std::io::Result<()> {
+        let f = File::create(tmp)?;
+        f.write_all_at(&header, 0)?;
+        f.set_len(start + len * dtype.size() as u64)
+    };
+    let fill = |tmp: &Path, mine: Range<u64>| {
+        write_values_at(tmp, start, (dtype, order), mine, value, pool)
+    };
+    write_file_with(comm, path, &create, &fill, len, false)
+}
+
+/// Writes a file atomically across ranks: rank 0 runs `create` on a temporary file beside
+/// `path`, then every rank runs `fill` on it for its own block of `0..len` (all at once, or
+/// one rank after the other with `one_at_a_time`, for a library that cannot share a file
+/// being written), and rank 0 renames it to `path` once every rank has succeeded. Every
+/// step's outcome is agreed on; on any failure the temporary file is removed and every rank
+/// returns the same error, so no partial file is left at `path`.
+pub fn write_file_with<A: Comm + ?Sized>(
+    comm: &A,
+    path: &Path,
+    create: &(dyn Fn(&Path) -> std::io::Result<()> + Sync),
+    fill: &(dyn Fn(&Path, Range<u64>) -> std::io::Result<()> + Sync),
+    len: u64,
+    one_at_a_time: bool,
+) -> Result<()> {
     let comm = comm.as_comm();
     let rank = comm.rank();
     let name = path.display();
-    let header = FileLayout::npy_header(dtype, order, len)?;
-    let width = dtype.size() as u64;
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -555,43 +582,33 @@ pub fn write_npy<A: Comm + ?Sized>(
     )?;
     let tmp = path.with_file_name(format!(".{file_name}.tmp-{pid}"));
     let created = if rank == 0 {
-        (|| -> std::io::Result<()> {
-            if file_name.is_empty() || path.is_dir() {
-                return Err(std::io::Error::other("not a file name"));
-            }
-            let f = File::create(&tmp)?;
-            f.write_all_at(&header, 0)?;
-            f.set_len(header.len() as u64 + len * width)?;
-            Ok(())
-        })()
+        if file_name.is_empty() || path.is_dir() {
+            Err(std::io::Error::other("not a file name"))
+        } else {
+            create(&tmp)
+        }
         .map_err(|e| Error::input(format!("--out {name}: {e}")))
     } else {
         Ok(())
     };
-    crate::runtime::agree::agree_on(comm, created)?;
+    let agreed = crate::runtime::agree::agree_on(comm, created);
+    if agreed.is_err() && rank == 0 {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    agreed?;
     let mine = Partition::new(len as usize, comm.size() as usize).range(rank as usize);
-    let written = File::options()
-        .write(true)
-        .open(&tmp)
-        .and_then(|f| {
-            let chunk = IO_BYTES as u64 / width;
-            let blocks: Vec<Range<u64>> = (mine.start as u64..mine.end as u64)
-                .step_by(chunk as usize)
-                .map(|a| a..(a + chunk).min(mine.end as u64))
-                .collect();
-            pool.install(|| {
-                blocks.par_iter().try_for_each(|r| {
-                    let mut bytes = Vec::with_capacity(((r.end - r.start) * width) as usize);
-                    for i in r.clone() {
-                        encode(dtype, order, value(i), &mut bytes);
-                    }
-                    f.write_all_at(&bytes, header.len() as u64 + r.start * width)
-                })
-            })?;
-            f.sync_all()
+    let mine = mine.start as u64..mine.end as u64;
+    let write = || fill(&tmp, mine.clone()).map_err(|e| Error::input(format!("--out {name}: {e}")));
+    let written = if one_at_a_time {
+        // Each agreement is also the turn's barrier.
+        (0..comm.size()).try_for_each(|r| {
+            let mine = if r == rank { write() } else { Ok(()) };
+            crate::runtime::agree::agree_on(comm, mine)
         })
-        .map_err(|e| Error::input(format!("--out {name}: {e}")));
-    let done = crate::runtime::agree::agree_on(comm, written).and_then(|()| {
+    } else {
+        crate::runtime::agree::agree_on(comm, write())
+    };
+    let done = written.and_then(|()| {
         let renamed = if rank == 0 {
             std::fs::rename(&tmp, path).map_err(|e| Error::input(format!("--out {name}: {e}")))
         } else {
@@ -603,6 +620,37 @@ pub fn write_npy<A: Comm + ?Sized>(
         let _ = std::fs::remove_file(&tmp);
     }
     done
+}
+
+/// Writes the values `value(i)` for `i` in `range` (as `f64`, converted to `dtype` in
+/// `order`) into the existing file at `path`, element `i` at byte `start + i * size`, with
+/// positioned writes on the threads of `pool`, then syncs the file.
+pub fn write_values_at(
+    path: &Path,
+    start: u64,
+    (dtype, order): (Dtype, ByteOrder),
+    range: Range<u64>,
+    value: &(dyn Fn(u64) -> f64 + Sync),
+    pool: &rayon::ThreadPool,
+) -> std::io::Result<()> {
+    let width = dtype.size() as u64;
+    let f = File::options().write(true).open(path)?;
+    let chunk = (IO_BYTES as u64 / width).max(1);
+    let blocks: Vec<Range<u64>> = range
+        .clone()
+        .step_by(chunk as usize)
+        .map(|a| a..(a + chunk).min(range.end))
+        .collect();
+    pool.install(|| {
+        blocks.par_iter().try_for_each(|r| {
+            let mut bytes = Vec::with_capacity(((r.end - r.start) * width) as usize);
+            for i in r.clone() {
+                encode(dtype, order, value(i), &mut bytes);
+            }
+            f.write_all_at(&bytes, start + r.start * width)
+        })
+    })?;
+    f.sync_all()
 }
 
 /// Appends `v` as `dtype` in `order` (integers: `v` is whole; out-of-range values wrap

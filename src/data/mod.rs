@@ -7,3 +7,4 @@ pub(crate) mod npy;
 pub(crate) mod npz;
 pub(crate) mod partition;
 pub(crate) mod random;
+pub(crate) mod source;

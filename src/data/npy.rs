@@ -272,7 +272,9 @@ pub struct FileLayout {
 
 const MAGIC: &[u8] = b"\x93NUMPY";
 
-pub(crate) fn open(path: &Path) -> Result<(File, u64)> {
+/// Opens the regular file at `path` for reading, with its size; a directory, FIFO, device
+/// or socket is refused with one line before anything is opened (a FIFO would block).
+pub fn open(path: &Path) -> Result<(File, u64)> {
     let name = path.display();
     let meta = std::fs::metadata(path).map_err(|e| Error::input(format!("{name}: {e}")))?;
     if meta.is_dir() {

@@ -68,7 +68,7 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Write a test .npy file in parallel (atomically: a temporary file, then a rename)
+    /// Write a test .npy or HDF5 file in parallel (atomically: a temporary file, then a rename)
     Gen(GenArgs),
 }
 
@@ -107,7 +107,8 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = Mode::Generate, conflicts_with = "input")]
     pub mode: Mode,
 
-    /// Read the data from FILE (.npy, or raw binary with --dtype)
+    /// Read the data from FILE: .npy, .npz (FILE.npz:NAME for one array), HDF5
+    /// (FILE.h5:/GROUP/DATASET, or FILE.h5 with one dataset), or raw binary with --dtype
     #[arg(long, value_name = "FILE")]
     pub input: Option<PathBuf>,
 
@@ -193,9 +194,23 @@ pub struct GenArgs {
     #[arg(long, value_name = "TYPE", default_value = "f64", value_parser = parse_dtype)]
     pub dtype: (Dtype, ByteOrder),
 
-    /// The .npy file to write
+    /// The file to write: FILE.npy, or FILE.h5 (one dataset, /data) or FILE.h5:/GROUP/NAME
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+
+    /// File format [default: h5 when --out ends in .h5, .hdf5 or .he5, else npy]
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+
+    /// HDF5: a chunked dataset of N elements per chunk (read back through the HDF5
+    /// library); without --chunk or --deflate the dataset is contiguous and read by position
+    #[arg(long, value_name = "N", value_parser = parse_chunk)]
+    pub chunk: Option<u64>,
+
+    /// HDF5: compress the chunks with deflate (gzip) at LEVEL 0-9 (implies chunked, 65536
+    /// elements per chunk unless --chunk says)
+    #[arg(long, value_name = "LEVEL", value_parser = clap::value_parser!(u8).range(0..=9))]
+    pub deflate: Option<u8>,
 
     /// arange: x_i = i (modulo 2^bits for integer types, i odd for bool, i + 0j for
     /// complex); random: uniform in [0, 1) for floats (complex: real part), in [0, 1000000)
@@ -211,6 +226,21 @@ pub struct GenArgs {
     /// Threads per rank [default: as for a run]
     #[arg(long, value_name = "T", value_parser = parse_threads)]
     pub threads: Option<usize>,
+}
+
+/// `parsum gen`'s file formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Npy,
+    H5,
+}
+
+fn parse_chunk(s: &str) -> Result<u64, String> {
+    let n = parse_len(s)?;
+    if n == 0 {
+        return Err("a chunk holds at least one element".into());
+    }
+    Ok(n)
 }
 
 /// The phases of a run, in order.

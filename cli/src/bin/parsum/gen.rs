@@ -1,8 +1,11 @@
-//! `parsum gen`: writes a test `.npy` file in parallel.
+//! `parsum gen`: writes a test `.npy` or HDF5 file in parallel.
+
+use std::path::Path;
 
 use mpikit::{Dtype, Random, World};
 
-use crate::cli::{GenArgs, Pattern};
+use crate::cli::{FormatArg, GenArgs, Pattern};
+use crate::h5;
 
 pub fn run(world: &World, args: &GenArgs) -> Result<(), mpikit::Error> {
     let (dtype, _) = args.dtype;
@@ -23,8 +26,52 @@ pub fn run(world: &World, args: &GenArgs) -> Result<(), mpikit::Error> {
         }
         (Pattern::Random, _) => Box::new(move |i| (rng.u64(i) % 1_000_000) as f64),
     };
+    let h5_name = |p: &Path| {
+        p.extension()
+            .is_some_and(|e| e == "h5" || e == "hdf5" || e == "he5")
+    };
+    let (out, dataset) = match args.out.to_str().and_then(|t| t.split_once(':')) {
+        Some((f, d)) if h5_name(Path::new(f)) => (Path::new(f), d),
+        _ => (args.out.as_path(), "data"),
+    };
+    let format = args.format.unwrap_or(if h5_name(out) {
+        FormatArg::H5
+    } else {
+        FormatArg::Npy
+    });
     let start = mpikit::mpi::time();
-    mpikit::write_npy(world.comm(), &args.out, args.dtype, args.len, &*value, pool)?;
+    match format {
+        FormatArg::Npy => {
+            if args.chunk.is_some() || args.deflate.is_some() {
+                return Err(mpikit::Error::input(
+                    "--chunk and --deflate are for HDF5 files (--format h5)",
+                ));
+            }
+            mpikit::write_npy(world.comm(), out, args.dtype, args.len, &*value, pool)?
+        }
+        FormatArg::H5 => {
+            let target = h5::Target {
+                dataset,
+                chunk: args.chunk,
+                deflate: args.deflate,
+            };
+            let create = |tmp: &Path| {
+                h5::create(tmp, args.dtype, args.len, &target)
+                    .map_err(|e| std::io::Error::other(e.to_string()))
+            };
+            let fill = |tmp: &Path, mine| h5::fill(tmp, args.dtype, mine, &*value, &target, pool);
+            // A chunked dataset is written through HDF5, one rank at a time.
+            let through_library = args.chunk.is_some() || args.deflate.is_some();
+            mpikit::cli_support::write_file_with(
+                world.comm(),
+                out,
+                &create,
+                &fill,
+                args.len,
+                through_library,
+            )?
+        }
+    }
     if world.is_root() {
         let secs = mpikit::mpi::time() - start;
         let bytes = args.len * dtype.size() as u64;

@@ -3,6 +3,7 @@
 
 mod cli;
 mod gen;
+mod h5;
 mod output;
 mod run;
 

@@ -13,6 +13,7 @@ use mpikit::{
 use serde::Serialize;
 
 use crate::cli::{MethodArg, Mode, NanArg, OpArg, Phase, RunArgs, WhenArg};
+use crate::h5::{self, Access};
 use crate::output;
 use crate::print_once;
 
@@ -416,10 +417,22 @@ impl<'a> Job<'a> {
     ) -> Result<Data, mpikit::Error> {
         let args = self.args;
         let read: ReadMode = args.read.map_or(ReadMode::Parallel, Into::into);
-        let (layout, source) =
+        let (layout, access, source) =
             timer.time("setup", || open_layout(world.comm(), path, args, read))?;
         let input = path;
         let path = source.file.as_path();
+        // What every rank reads: the file's bytes, or an HDF5 dataset through the library.
+        let file = || match access {
+            Access::Direct => mpikit::DataFile::path(path),
+            Access::Library => {
+                let dataset = source.member.as_deref();
+                let layout = &layout;
+                mpikit::DataFile::with(input.display().to_string(), move || {
+                    Ok(Box::new(h5::Reader::open(path, dataset, layout)?)
+                        as Box<dyn mpikit::ReadAt>)
+                })
+            }
+        };
         let axis = if self.columns {
             Axis::Columns
         } else {
@@ -430,7 +443,7 @@ impl<'a> Job<'a> {
         self.enter(Phase::Compute);
         let (summaries, value) = if self.args.op.is_order() {
             let v = timer.time("compute", || {
-                let data = mpikit::FilePasses::open(world, path, &layout, self.pool)?;
+                let data = mpikit::FilePasses::open(world, file(), &layout, self.pool)?;
                 self.order(world, &data)
             })?;
             (Vec::new(), Some(v))
@@ -438,7 +451,7 @@ impl<'a> Job<'a> {
             let s = timer.time("compute", || {
                 mpikit::summarize_file(
                     world,
-                    path,
+                    file(),
                     &layout,
                     &self.spec,
                     axis,
@@ -600,9 +613,25 @@ struct Source {
 }
 
 impl Source {
-    /// `FILE`, or `FILE.npz:NAME` for one array of an archive (when no file is called
-    /// that whole).
+    /// `FILE`, `FILE.npz:NAME` for one array of an archive, or `FILE.h5:/PATH` for one
+    /// dataset of an HDF5 file (when no file is called that whole).
     fn of(input: &std::path::Path, raw: bool) -> Source {
+        if !raw {
+            if let Some((file, dataset)) = h5::split(input) {
+                return Source {
+                    file: file.to_path_buf(),
+                    format: "hdf5",
+                    member: Some(dataset.to_string()),
+                };
+            }
+            if h5::is_hdf5(input) {
+                return Source {
+                    file: input.to_path_buf(),
+                    format: "hdf5",
+                    member: None,
+                };
+            }
+        }
         let text = input.to_string_lossy();
         let (file, member) = match text.rsplit_once(':') {
             Some((f, m)) if !input.exists() && f.ends_with(".npz") => {
@@ -633,15 +662,19 @@ fn open_layout<C: Communicator>(
     input: &std::path::Path,
     args: &RunArgs,
     read: ReadMode,
-) -> Result<(FileLayout, Source), mpikit::Error> {
+) -> Result<(FileLayout, Access, Source), mpikit::Error> {
     let source = Source::of(input, args.dtype.is_some());
     let path = source.file.as_path();
+    let direct = |l: FileLayout| (l, Access::Direct);
     let open = || match (args.dtype, source.format) {
-        (Some((dtype, order)), _) => FileLayout::raw(path, dtype, order, args.offset.unwrap_or(0)),
-        (None, "npz") => FileLayout::npz(path, source.member.as_deref()),
-        (None, _) => FileLayout::npy(path),
+        (Some((dtype, order)), _) => {
+            FileLayout::raw(path, dtype, order, args.offset.unwrap_or(0)).map(direct)
+        }
+        (None, "npz") => FileLayout::npz(path, source.member.as_deref()).map(direct),
+        (None, "hdf5") => h5::open(path, source.member.as_deref()).map(|o| (o.layout, o.access)),
+        (None, _) => FileLayout::npy(path).map(direct),
     };
-    let check = |l: FileLayout| -> Result<FileLayout, mpikit::Error> {
+    let check = |(l, access): (FileLayout, Access)| -> Result<(FileLayout, Access), mpikit::Error> {
         if l.dtype.is_complex() {
             let op: Op = args.op.into();
             if !matches!(op, Op::Sum | Op::Mean | Op::Count) {
@@ -668,11 +701,11 @@ fn open_layout<C: Communicator>(
                 l.shape
             )));
         }
-        Ok(l)
+        Ok((l, access))
     };
     match read {
         ReadMode::Parallel => {
-            let layout = mpikit::agree(comm, open().and_then(check))?;
+            let (layout, access) = mpikit::agree(comm, open().and_then(check))?;
             // Every rank must see the same file (a shared file system).
             let all = comm.allgather_objects(&layout)?;
             if let Some(r) = all.iter().position(|l| *l != all[0]) {
@@ -682,7 +715,7 @@ fn open_layout<C: Communicator>(
                     path.display()
                 )));
             }
-            Ok((layout, source))
+            Ok((layout, access, source))
         }
         ReadMode::Root => {
             let local = if comm.rank() == 0 {
@@ -691,7 +724,8 @@ fn open_layout<C: Communicator>(
                 Ok(None)
             };
             let mine = mpikit::agree(comm, local)?;
-            Ok((comm.broadcast_object(0, mine.as_ref())?, source))
+            let (layout, access) = comm.broadcast_object(0, mine.as_ref())?;
+            Ok((layout, access, source))
         }
     }
 }

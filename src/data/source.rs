@@ -1,0 +1,118 @@
+//! Where a data file's bytes come from. The readers ([`summarize_file`](crate::summarize_file),
+//! [`FilePasses`](crate::FilePasses)) ask for bytes at positions; a plain file answers with
+//! positioned reads (`pread`), and a format whose values are not laid out plainly in the
+//! file (an HDF5 chunked or compressed dataset, say) answers through its own library,
+//! decoding on the fly, as long as it hands back the bytes its [`FileLayout`] describes.
+//!
+//! [`FileLayout`]: crate::FileLayout
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// Positioned reads of a data file's bytes, from any thread.
+///
+/// # Examples
+/// A source of bytes in memory (a test, or data decoded by another library):
+/// ```
+/// struct Bytes(Vec<u8>);
+///
+/// impl mpikit::ReadAt for Bytes {
+///     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+///         let at = offset as usize;
+///         let piece = self.0.get(at..at + buf.len()).ok_or_else(|| {
+///             std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "past the end")
+///         })?;
+///         buf.copy_from_slice(piece);
+///         Ok(())
+///     }
+/// }
+/// let mut two = [0u8; 2];
+/// mpikit::ReadAt::read_exact_at(&Bytes(vec![1, 2, 3]), &mut two, 1)?;
+/// assert_eq!(two, [2, 3]);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub trait ReadAt: Sync {
+    /// Fills `buf` with the bytes that start at `offset`; an error if there are fewer.
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()>;
+}
+
+impl ReadAt for File {
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+        FileExt::read_exact_at(self, buf, offset)
+    }
+}
+
+/// How each rank opens its [`ReadAt`].
+type Opener<'a> = dyn Fn() -> std::io::Result<Box<dyn ReadAt + 'a>> + Sync + 'a;
+
+/// A data file as the readers see it: a name for messages, and how a rank opens it (a
+/// plain file by default; [`DataFile::with`] for a reader of one's own). A `&Path` converts
+/// into one, so `summarize_file(world, path, ...)` reads a plain file.
+///
+/// # Examples
+/// ```no_run
+/// use mpikit::{DataFile, FileLayout, ReadMode};
+///
+/// mpikit::run(|world| {
+///     let path = std::path::Path::new("x.npy");
+///     let layout = FileLayout::npy(path)?;
+///     // The same as passing `path`: every rank opens the file itself.
+///     let file = DataFile::with("x.npy", || Ok(Box::new(std::fs::File::open(path)?)));
+///     let spec = mpikit::Spec { op: mpikit::Op::Sum, nan: mpikit::NanPolicy::Propagate, reproducible: false };
+///     let parts = mpikit::summarize_file(
+///         world, file, &layout, &spec, mpikit::Axis::All, ReadMode::Parallel, world.pool(), false,
+///     )?;
+///     println!("{} summaries", parts.len());
+///     Ok::<(), mpikit::Error>(())
+/// });
+/// ```
+pub struct DataFile<'a> {
+    name: String,
+    open: Box<Opener<'a>>,
+}
+
+impl<'a> DataFile<'a> {
+    /// A file named `name` (in messages), opened on a rank by `open`.
+    pub fn with(
+        name: impl Into<String>,
+        open: impl Fn() -> std::io::Result<Box<dyn ReadAt + 'a>> + Sync + 'a,
+    ) -> DataFile<'a> {
+        DataFile {
+            name: name.into(),
+            open: Box::new(open),
+        }
+    }
+
+    /// The plain file at `path`, read with positioned reads.
+    pub fn path(path: &Path) -> DataFile<'a> {
+        let owned: PathBuf = path.to_path_buf();
+        DataFile::with(path.display().to_string(), move || {
+            Ok(Box::new(File::open(&owned)?) as Box<dyn ReadAt>)
+        })
+    }
+
+    /// The name given for messages.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Opens it on this rank; an error names the file.
+    pub(crate) fn open(&self) -> Result<Box<dyn ReadAt + 'a>> {
+        (self.open)().map_err(|e| Error::input(format!("{}: {e}", self.name)))
+    }
+}
+
+impl<'a> From<&Path> for DataFile<'a> {
+    fn from(path: &Path) -> DataFile<'a> {
+        DataFile::path(path)
+    }
+}
+
+impl<'a> From<&PathBuf> for DataFile<'a> {
+    fn from(path: &PathBuf) -> DataFile<'a> {
+        DataFile::path(path)
+    }
+}
