@@ -457,6 +457,41 @@ impl<'a> FilePasses<'a> {
     }
 }
 
+impl FilePasses<'_> {
+    /// Elements `i..i + n` of the file as `f64`s in `floats` (native `f64` data is read
+    /// straight into them; other types through `bytes` and, for integers, `ints`).
+    fn read_floats(
+        &self,
+        i: u64,
+        n: u64,
+        bytes: &mut Vec<u8>,
+        floats: &mut Vec<f64>,
+        ints: &mut Vec<i128>,
+    ) -> std::io::Result<()> {
+        let layout = self.layout;
+        let size = layout.dtype.size() as u64;
+        if layout.dtype == Dtype::F64 && layout.order == ByteOrder::native() {
+            floats.resize(n as usize, 0.0);
+            // SAFETY: the f64s' bytes, as a byte slice of the same length; every bit
+            // pattern is a valid f64.
+            let raw = unsafe {
+                std::slice::from_raw_parts_mut(floats.as_mut_ptr().cast::<u8>(), floats.len() * 8)
+            };
+            return self.file.read_exact_at(raw, layout.offset + i * size);
+        }
+        bytes.resize((n * size) as usize, 0);
+        self.file.read_exact_at(bytes, layout.offset + i * size)?;
+        if layout.dtype.is_float() {
+            decode_floats(layout.dtype, layout.order, bytes, floats);
+        } else {
+            decode_ints(layout.dtype, layout.order, bytes, ints);
+            floats.clear();
+            floats.extend(ints.iter().map(|&v| v as f64));
+        }
+        Ok(())
+    }
+}
+
 impl crate::stats::order::Passes for FilePasses<'_> {
     fn pass<T: Send>(
         &self,
@@ -464,8 +499,7 @@ impl crate::stats::order::Passes for FilePasses<'_> {
         fold: &(dyn Fn(&mut T, &[f64]) + Sync),
         merge: &(dyn Fn(T, T) -> T + Sync),
     ) -> Result<T> {
-        let layout = self.layout;
-        let size = layout.dtype.size() as u64;
+        let size = self.layout.dtype.size() as u64;
         let block = (IO_BYTES as u64 / size).max(1);
         let len = (self.range.end - self.range.start) as usize;
         let tasks = Partition::new(len, self.pool.current_num_threads().max(1) * 4);
@@ -480,35 +514,9 @@ impl crate::stats::order::Passes for FilePasses<'_> {
                     );
                     let mut acc = init();
                     let (mut bytes, mut floats, mut ints) = (Vec::new(), Vec::new(), Vec::new());
-                    let native = layout.dtype == Dtype::F64 && layout.order == ByteOrder::native();
                     while i < end {
                         let n = block.min(end - i);
-                        if native {
-                            // Native f64: read straight into the values, no decoding copy.
-                            floats.resize(n as usize, 0.0);
-                            // SAFETY: the f64s' bytes, as a byte slice of the same length;
-                            // every bit pattern is a valid f64.
-                            let raw = unsafe {
-                                std::slice::from_raw_parts_mut(
-                                    floats.as_mut_ptr().cast::<u8>(),
-                                    floats.len() * 8,
-                                )
-                            };
-                            self.file.read_exact_at(raw, layout.offset + i * size)?;
-                            fold(&mut acc, &floats);
-                            i += n;
-                            continue;
-                        }
-                        bytes.resize((n * size) as usize, 0);
-                        self.file
-                            .read_exact_at(&mut bytes, layout.offset + i * size)?;
-                        if layout.dtype.is_float() {
-                            decode_floats(layout.dtype, layout.order, &bytes, &mut floats);
-                        } else {
-                            decode_ints(layout.dtype, layout.order, &bytes, &mut ints);
-                            floats.clear();
-                            floats.extend(ints.iter().map(|&v| v as f64));
-                        }
+                        self.read_floats(i, n, &mut bytes, &mut floats, &mut ints)?;
                         fold(&mut acc, &floats);
                         i += n;
                     }
@@ -524,6 +532,23 @@ impl crate::stats::order::Passes for FilePasses<'_> {
             );
         }
         Ok(total)
+    }
+
+    /// Runs of 64 values from up to 2048 places spread evenly over this rank's slice.
+    fn sample(&self, want: usize) -> Result<Vec<f64>> {
+        let len = self.range.end - self.range.start;
+        let run = 64u64.min(len.max(1));
+        let places = (want as u64 / run).clamp(1, 2048).min(len.div_ceil(run));
+        let mut out = Vec::with_capacity((places * run) as usize);
+        let (mut bytes, mut floats, mut ints) = (Vec::new(), Vec::new(), Vec::new());
+        for p in 0..places {
+            let at = self.range.start + p * len / places;
+            let n = run.min(self.range.end - at);
+            self.read_floats(at, n, &mut bytes, &mut floats, &mut ints)
+                .map_err(|e| Error::input(format!("reading the file: {e}")))?;
+            out.extend_from_slice(&floats);
+        }
+        Ok(out)
     }
 }
 

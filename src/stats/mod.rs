@@ -1,6 +1,7 @@
 //! Statistics of local blocks with threads and their combination across ranks: vectorised
 //! kernels, Welford summaries, exact and reproducible sums.
 
+pub(crate) mod bracket;
 pub(crate) mod exact;
 pub(crate) mod extract;
 pub(crate) mod histogram;

@@ -3,7 +3,9 @@
 //! to a 64-bit key in the same order; a pass counts the keys' next 16 bits (below the bits
 //! already fixed) on every rank's threads, one allreduce adds the counts, and the bucket
 //! holding each wanted rank fixes 16 more bits; once a bucket holds few values they are
-//! gathered and sorted. Uniform data takes three passes over memory or file.
+//! gathered and sorted. Uniform data takes three passes over memory or file; a source that
+//! gives a sample ([`Passes::sample`]: memory and files do) takes one pass, bracketed by the
+//! sample (the radix passes remain the fallback; see `bracket.rs`).
 
 use mpi::topology::Communicator;
 use rayon::prelude::*;
@@ -42,6 +44,14 @@ pub trait Passes: Sync {
         fold: &(dyn Fn(&mut A, &[f64]) + Sync),
         merge: &(dyn Fn(A, A) -> A + Sync),
     ) -> Result<A>;
+
+    /// About `want` of this rank's values, spread evenly over its data (a few values from
+    /// each of many places), to guess where quantiles lie; results never depend on it. By
+    /// default none, so the selection makes its radix passes.
+    fn sample(&self, want: usize) -> Result<Vec<f64>> {
+        let _ = want;
+        Ok(Vec::new())
+    }
 }
 
 /// Values in memory, passed over by the threads of a pool.
@@ -74,16 +84,18 @@ impl Passes for InMemory<'_> {
         });
         Ok(folded)
     }
+
+    fn sample(&self, want: usize) -> Result<Vec<f64>> {
+        let step = (self.data.len() / want.max(1)).max(1);
+        Ok(self.data.iter().step_by(step).take(want).copied().collect())
+    }
 }
 
 /// The order-preserving key of a non-NaN value (-0.0 just below +0.0).
-fn key(x: f64) -> u64 {
+pub(crate) fn key(x: f64) -> u64 {
     let b = x.to_bits();
-    if b >> 63 == 1 {
-        !b
-    } else {
-        b | 1 << 63
-    }
+    // Negative: every bit flipped; positive: the sign bit set. Branch-free.
+    b ^ ((b as i64 >> 63) as u64 | 1 << 63)
 }
 
 fn value(k: u64) -> f64 {
@@ -112,7 +124,7 @@ fn matches(k: u64, prefix: u64, bits: u32) -> bool {
 
 /// The `ranks`-th smallest non-NaN values (0-based, all < the count) of `data` over every
 /// rank of `comm`, exactly.
-fn select<C: Communicator + ?Sized, P: Passes>(
+pub(crate) fn select<C: Communicator + ?Sized, P: Passes>(
     comm: &C,
     data: &P,
     ranks: &[u64],
@@ -248,7 +260,7 @@ fn histograms<C: Communicator + ?Sized, P: Passes>(
 
 /// The first pass: NaNs, non-NaN values, and the top 16 key bits of every value, counted
 /// over every rank.
-fn first_pass<C: Communicator + ?Sized, P: Passes>(
+pub(crate) fn first_pass<C: Communicator + ?Sized, P: Passes>(
     comm: &C,
     data: &P,
 ) -> Result<(u64, u64, Vec<u64>)> {
@@ -303,7 +315,7 @@ pub fn quantiles<A: Comm + ?Sized, P: Passes>(
     if let Some(q) = qs.iter().find(|q| !(0.0..=1.0).contains(*q)) {
         return Err(Error::input(format!("quantile {q} is outside [0, 1]")));
     }
-    let (n, nans, first) = first_pass(comm, data)?;
+    let (n, nans, how) = start(comm, data, qs)?;
     if nans > 0 && nan == NanPolicy::Propagate {
         return Ok(vec![f64::NAN; qs.len()]);
     }
@@ -325,7 +337,7 @@ pub fn quantiles<A: Comm + ?Sized, P: Passes>(
     let mut wanted: Vec<u64> = h.iter().flat_map(|&h| needed(h)).collect();
     wanted.sort_unstable();
     wanted.dedup();
-    let got = select(comm, data, &wanted, &first)?;
+    let got = select_any(comm, data, &how, &wanted)?;
     let at = |k: u64| got[wanted.binary_search(&k).expect("selected")];
     Ok(h.iter()
         .map(|&h| {
@@ -363,7 +375,7 @@ fn round_half_even(x: f64) -> f64 {
 /// the two middle values, of every rank's data, exactly. See [`quantiles`].
 pub fn median<A: Comm + ?Sized, P: Passes>(comm: &A, data: &P, nan: NanPolicy) -> Result<f64> {
     let comm = comm.as_comm();
-    let (n, nans, first) = first_pass(comm, data)?;
+    let (n, nans, how) = start(comm, data, &[0.5])?;
     if nans > 0 && nan == NanPolicy::Propagate {
         return Ok(f64::NAN);
     }
@@ -371,10 +383,55 @@ pub fn median<A: Comm + ?Sized, P: Passes>(comm: &A, data: &P, nan: NanPolicy) -
         return Err(Error::input("no values to take the median of"));
     }
     if n % 2 == 1 {
-        return Ok(select(comm, data, &[n / 2], &first)?[0]);
+        return Ok(select_any(comm, data, &how, &[n / 2])?[0]);
     }
-    let two = select(comm, data, &[n / 2 - 1, n / 2], &first)?;
+    let two = select_any(comm, data, &how, &[n / 2 - 1, n / 2])?;
     Ok((two[0] + two[1]) / 2.0)
+}
+
+/// How a selection starts: the bracketed pass (a source with a sample), or the radix
+/// selection's first pass (its top-16-bit counts).
+enum Start {
+    Bracketed(crate::stats::bracket::OnePass),
+    Radix(Vec<u64>),
+}
+
+/// The first pass over `data`, bracketing `fractions` when the source gives a sample: the
+/// non-NaN and NaN counts, and how to go on.
+fn start<C: Communicator + ?Sized, P: Passes>(
+    comm: &C,
+    data: &P,
+    fractions: &[f64],
+) -> Result<(u64, u64, Start)> {
+    Ok(
+        match crate::stats::bracket::one_pass(comm, data, fractions)? {
+            Some(one) => (one.n, one.nans, Start::Bracketed(one)),
+            None => {
+                let (n, nans, first) = first_pass(comm, data)?;
+                (n, nans, Start::Radix(first))
+            }
+        },
+    )
+}
+
+/// The `ranks`-th smallest values (sorted ranks): from the bracketed pass when it holds
+/// them all, else by the radix passes.
+fn select_any<C: Communicator + ?Sized, P: Passes>(
+    comm: &C,
+    data: &P,
+    start: &Start,
+    ranks: &[u64],
+) -> Result<Vec<f64>> {
+    match start {
+        Start::Radix(first) => select(comm, data, ranks, first),
+        Start::Bracketed(one) => match one.select(comm, ranks)? {
+            Some(found) => Ok(found),
+            None => {
+                let (_, _, first) = first_pass(comm, data)?;
+                select(comm, data, ranks, &first)
+            }
+        },
+    }
 }
 
 /// numpy's `histogram(x, bins, range)` of every rank's values: without `range`, the range
