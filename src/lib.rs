@@ -53,7 +53,9 @@
 //!   integer sums; Welford merging) and [`ExactSum`], a superaccumulator for correctly
 //!   rounded, bitwise-reproducible floating-point sums across any ranks and threads.
 //! - [`summarize_file`] and [`write_npy`]: `.npy` and raw files reduced or written across
-//!   ranks in small pieces (each rank its own slice, or rank 0 for all); [`agree`] turns each
+//!   ranks in small pieces (each rank its own slice, or rank 0 for all), from a path or any
+//!   [`DataFile`] (a [`ReadAt`] of one's own, such as a decoding reader); [`median`],
+//!   [`quantiles`] and [`histogram`] exactly over any [`Passes`] source; [`agree`] turns each
 //!   rank's outcome into one decision before the next collective.
 //! - [`PhaseTimer`]: phase timings summarised over ranks; [`Progress`]: rate and ETA lines;
 //!   [`Watchdog`]: a time limit that says where each rank was.

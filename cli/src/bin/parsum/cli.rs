@@ -23,15 +23,19 @@ on rank 0's node); no rank holds more than a few 1 MiB buffers, so files larger 
 work. .npy files (1-D, or 2-D reduced over every element or per column with --axis 0) of
 every numpy number type in either byte order: f64 f32 f16 i64 i32 i16 i8 u64 u32 u16 u8,
 bool (summed as 0/1: the sum counts the true values) and complex c64 c128 (sum, mean and
-count only); raw binary with --dtype (and --offset). f32 and f16 data is summed in f64;
-integer data is summed exactly in 128 bits (an overflow of sumsq is an error). var and std are population statistics (numpy's ddof=0), merged with
-the parallel (Welford/Chan) formula.
+count only); .npz archives (FILE.npz:NAME; stored members, read by position); HDF5
+datasets (FILE.h5:/GROUP/DATASET, 1-D, 2-D or N-D, any of those types: contiguous ones read
+by position like .npy, chunked or compressed ones through the HDF5 library); raw binary with
+--dtype (and --offset). f32 and f16 data is summed in f64; integer data is summed exactly in
+128 bits (an overflow of sumsq is an error). var and std are population statistics (numpy's
+ddof=0), merged with the parallel (Welford/Chan) formula.
 
 Order statistics (--op median, quantile, histogram) are exact and equal to numpy's on the
 same data (np.median, np.quantile with --method, np.histogram with --bins and --range; NaN as
---nan says: nanmedian and nanquantile with skip). Medians and quantiles come from a
-distributed radix selection that never gathers the data (about three passes over memory or
-file); a histogram's range is the data's min and max unless --range gives it. Integer data
+--nan says: nanmedian and nanquantile with skip). Medians and quantiles never gather the
+data: a sample brackets them and one pass over memory or file keeps the few values inside
+(a distributed radix selection, about three passes, when the sample misleads); a histogram's
+range is the data's min and max unless --range gives it. Integer data
 is taken as f64, as numpy does. Files are read with --read parallel, over every element.
 
 Memory: before allocating, every rank checks that the ranks on its node fit in the node's
@@ -50,6 +54,8 @@ Examples:
   mpirun -n 4 parsum --input table.npy --axis 0 --op mean --nan skip
   mpirun -n 2 parsum --input x.npy --op quantile --q 0.01,0.5,0.99 --method nearest
   mpirun -n 2 parsum --input run.npz:pressure --op histogram --bins 64 --range 0,1
+  mpirun -n 4 parsum --input sim.h5:/fields/temperature --op stats
+  mpirun -n 4 parsum gen --len 1e8 --out x.h5:/run/x --deflate 4
   mpirun -n 2 parsum --input data.bin --dtype '>f4' --offset 128 --read root
   MPIKIT_THREADS=2 srun parsum --mode scatter";
 
