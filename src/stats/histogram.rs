@@ -160,28 +160,35 @@ impl Histogram {
 
     pub(crate) fn count_into<T: Real>(&self, data: &[T], counts: &mut [u64]) {
         let bins = self.bins();
-        let (low, high) = (self.edges[0], self.edges[bins]);
-        let span = high - low;
-        let mut guess = [0u32; 512];
-        for chunk in data.chunks(guess.len()) {
-            // numpy's scaled offset for every value first (a loop the compiler vectorises),
-            // then the range test and the correction by the edges, as in bin_of.
-            for (g, &x) in guess.iter_mut().zip(chunk) {
-                *g = (((x.to_f64() - low) / span) * bins as f64) as u32;
+        let last = bins - 1;
+        let edges = &self.edges[..bins + 1];
+        let (low, high) = (edges[0], edges[bins]);
+        // numpy's scale: (x - first_edge) * (bins / (last_edge - first_edge)).
+        let norm = bins as f64 / (high - low);
+        // With a finite span and scale, an x in [low, high] scales into [0, bins] (rounding
+        // is monotonic), so the float-to-integer conversion needs no saturation.
+        let exact = (high - low).is_finite() && norm.is_finite();
+        for &x in data {
+            let x = x.to_f64();
+            if !(x >= low && x <= high) {
+                continue;
             }
-            for (&g, &x) in guess.iter().zip(chunk) {
-                let x = x.to_f64();
-                if !(x >= low && x <= high) {
-                    continue;
-                }
-                let mut i = (g as usize).min(bins - 1);
-                if x < self.edges[i] {
-                    i -= 1;
-                } else if i != bins - 1 && x >= self.edges[i + 1] {
-                    i += 1;
-                }
-                counts[i] += 1;
+            let f = (x - low) * norm;
+            let g = if exact {
+                // SAFETY: f is finite and in [0, bins] (see above).
+                unsafe { f.to_int_unchecked::<i64>() as usize }
+            } else {
+                f as usize
+            };
+            // One step down or up where the scaled offset rounded wrongly (as in bin_of);
+            // the last edge stays in the last bin.
+            let mut i = g.min(last);
+            if x < edges[i] {
+                i -= 1;
+            } else if i != last && x >= edges[i + 1] {
+                i += 1;
             }
+            counts[i] += 1;
         }
     }
 }
