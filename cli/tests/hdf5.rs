@@ -19,10 +19,9 @@ use std::path::{Path, PathBuf};
 use common::{have_mpirun, mpirun, Job};
 use fsum_impl::fsum;
 use hdf5::H5Type;
-use npy::{error_lines, Rng};
+use npy::{error_lines, json_of, raw_number, Rng};
 use num_complex::Complex;
 use numpy::{numpy_histogram, numpy_median, numpy_quantile};
-use serde_json::Value;
 
 const RANKS: [usize; 4] = [1, 2, 3, 8];
 
@@ -36,24 +35,6 @@ fn dir(test: &str) -> PathBuf {
 
 fn run(np: usize, args: &[&str]) -> Job {
     mpirun(np, &parsum(), args)
-}
-
-fn json_of(job: &Job) -> Value {
-    let line = job.stdout.lines().find(|l| l.starts_with('{'));
-    job.check(line.is_some(), "no JSON line on stdout");
-    serde_json::from_str(line.unwrap())
-        .unwrap_or_else(|e| panic!("bad JSON ({e})\n{}", job.describe()))
-}
-
-/// The number after `"key":` in the JSON text, as written (exact for 128-bit integers).
-fn raw_number<'a>(job: &'a Job, key: &str) -> &'a str {
-    let pat = format!("\"{key}\":");
-    let at = job
-        .stdout
-        .find(&pat)
-        .unwrap_or_else(|| panic!("no {key} in\n{}", job.describe()));
-    let rest = &job.stdout[at + pat.len()..];
-    &rest[..rest.find([',', '}', ']']).unwrap_or(rest.len())]
 }
 
 /// How a test dataset is stored.

@@ -11,8 +11,8 @@ mod numpy;
 
 use std::path::{Path, PathBuf};
 
-use common::{have_mpirun, mpirun, Job};
-use npy::{error_lines, npy_header, Rng};
+use common::{have_mpirun, mpirun};
+use npy::{error_lines, json_of, npy_header, Rng};
 use numpy::{numpy_histogram, numpy_median, numpy_quantile};
 use serde_json::Value;
 
@@ -33,12 +33,6 @@ fn write_f64(path: &Path, x: &[f64]) {
         out.extend(v.to_le_bytes());
     }
     std::fs::write(path, out).unwrap();
-}
-
-fn json_of(job: &Job) -> Value {
-    let line = job.stdout.lines().find(|l| l.starts_with('{'));
-    job.check(line.is_some(), "no JSON line on stdout");
-    serde_json::from_str(line.unwrap()).unwrap()
 }
 
 fn floats(v: &Value) -> Vec<f64> {

@@ -1,6 +1,7 @@
-//! Helpers of the data-file tests (cli/tests/files.rs, cli/tests/order.rs): numpy headers
+//! Helpers of the data-file tests (cli/tests/files.rs, order.rs, hdf5.rs): numpy headers
 //! written by hand (not by the code under test), a seeded random generator, a scratch folder
-//! per test, and the `parsum:` error lines of a job.
+//! per test, and what a job printed: its `parsum:` error lines, its JSON report and the
+//! numbers in it as written.
 #![allow(dead_code)] // each suite uses some of them
 
 use std::path::PathBuf;
@@ -62,4 +63,24 @@ pub fn error_lines(stderr: &str) -> Vec<&str> {
         .lines()
         .filter(|l| l.starts_with("parsum:"))
         .collect()
+}
+
+/// parsum's JSON report: the line of stdout that starts with `{`; the test fails with the
+/// job's report when there is none or it does not parse.
+pub fn json_of(job: &crate::common::Job) -> serde_json::Value {
+    let line = job.stdout.lines().find(|l| l.starts_with('{'));
+    job.check(line.is_some(), "no JSON line on stdout");
+    serde_json::from_str(line.unwrap())
+        .unwrap_or_else(|e| panic!("bad JSON ({e})\n{}", job.describe()))
+}
+
+/// The number after `"key":` in the JSON text, as written (exact for 128-bit integers).
+pub fn raw_number<'a>(job: &'a crate::common::Job, key: &str) -> &'a str {
+    let pat = format!("\"{key}\":");
+    let at = job
+        .stdout
+        .find(&pat)
+        .unwrap_or_else(|| panic!("no {key} in\n{}", job.describe()));
+    let rest = &job.stdout[at + pat.len()..];
+    &rest[..rest.find([',', '}', ']']).unwrap_or(rest.len())]
 }
