@@ -26,14 +26,15 @@ pub fn is_hdf5(path: &Path) -> bool {
     {
         return true;
     }
-    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
-        return false;
-    }
+    // Only regular files are opened: opening a FIFO would block.
+    std::fs::metadata(path).is_ok_and(|m| m.is_file())
+        && std::fs::File::open(path).is_ok_and(|f| signed(&f))
+}
+
+/// Whether `file` starts with HDF5's signature.
+fn signed(file: &std::fs::File) -> bool {
     let mut head = [0u8; 8];
-    std::fs::File::open(path)
-        .and_then(|f| std::os::unix::fs::FileExt::read_exact_at(&f, &mut head, 0))
-        .is_ok()
-        && head == *SIGNATURE
+    std::os::unix::fs::FileExt::read_exact_at(file, &mut head, 0).is_ok() && head == *SIGNATURE
 }
 
 /// `FILE.h5:/group/dataset` split into the file and the dataset, when `FILE.h5` is an HDF5
@@ -183,14 +184,9 @@ pub enum Access {
 /// (not HDF5, truncated, no such dataset, a group, a type that is not a number) is one line.
 pub fn open(path: &Path, name: Option<&str>) -> mpikit::Result<Opened> {
     let what = path.display().to_string();
-    let (_, file_size) = mpikit::cli_support::open_data_file(path)?;
-    let mut head = [0u8; 8];
-    let signed = std::fs::File::open(path)
-        .and_then(|f| std::os::unix::fs::FileExt::read_exact_at(&f, &mut head, 0))
-        .is_ok()
-        && head == *SIGNATURE;
+    let (plain, file_size) = mpikit::cli_support::open_data_file(path)?;
     let file = hdf5::File::open(path).map_err(|e| {
-        mpikit::Error::input(if signed {
+        mpikit::Error::input(if signed(&plain) {
             format!(
                 "{what}: cannot read this HDF5 file (truncated or damaged?): {}",
                 tidy(&e)
