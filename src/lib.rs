@@ -82,6 +82,7 @@ pub use collective::element::Element;
 pub use collective::immediate::ImmediateCollectives;
 pub use collective::in_place::InPlaceCollectives;
 pub use collective::large::{max_message_bytes, MAX_MESSAGE_ENV};
+pub use collective::message::FIRST_BYTES;
 pub use collective::object::{ObjectCollectives, ObjectStatus};
 pub use collective::op::{reduce_local_into, ReduceOp};
 pub use collective::p2p::{SendReceive, PROC_NULL};

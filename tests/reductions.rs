@@ -90,9 +90,9 @@ fn rank_checks() {
     let total = comm.allreduce_objects(value(rank), add).unwrap();
     let after = tree_traffic();
     assert_eq!(total, want);
-    // One message: the 8-byte header, then bincode's varints: 1 byte for Result's variant,
+    // One message: the 16-byte header, then bincode's varints: 1 byte for Result's variant,
     // 3 for the Vec's length (1024), and 8 bytes per f64.
-    let message = (8 + 1 + 3 + 8 * n) as u64;
+    let message = (16 + 1 + 3 + 8 * n) as u64;
     let moved = (after.0 - before.0) + (after.1 - before.1);
     let bound = 2 * message * rounds(size);
     assert!(

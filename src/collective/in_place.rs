@@ -13,6 +13,7 @@ use mpi::datatype::Equivalence;
 use mpi::raw::AsRaw;
 use mpi::topology::{Communicator, Rank};
 
+use crate::collective::address::{recv_ptr, send_ptr};
 use crate::collective::buffer::{with_contiguous_mut, BufferMut};
 use crate::collective::large::{self, max_elems, INTERNAL_TAG};
 use crate::collective::op::ReduceOp;
@@ -76,7 +77,7 @@ pub trait InPlaceCollectives: Communicator {
                 unsafe {
                     mpi::ffi::MPI_Allreduce(
                         in_place(),
-                        piece.as_mut_ptr().cast(),
+                        recv_ptr(piece),
                         piece.len() as i32,
                         B::Elem::equivalent_datatype().as_raw(),
                         op.as_raw(),
@@ -114,13 +115,13 @@ pub trait InPlaceCollectives: Communicator {
             for start in (0..len).step_by(step) {
                 let piece = &mut data[start..(start + step).min(len)];
                 let (send, recv) = match (is_root, scratch) {
-                    (true, false) => (in_place().cast_const(), piece.as_mut_ptr().cast()),
+                    (true, false) => (in_place().cast_const(), recv_ptr(piece)),
                     (true, true) => {
                         copy.clear();
                         copy.extend_from_slice(piece);
-                        (copy.as_ptr().cast(), piece.as_mut_ptr().cast())
+                        (send_ptr(&copy), recv_ptr(piece))
                     }
-                    (false, _) => (piece.as_ptr().cast(), std::ptr::null_mut()),
+                    (false, _) => (send_ptr(piece), std::ptr::null_mut()),
                 };
                 // SAFETY: valid buffers as MPI_Reduce needs them on each side.
                 unsafe {
@@ -170,7 +171,7 @@ pub trait InPlaceCollectives: Communicator {
                 unsafe {
                     mpi::ffi::MPI_Reduce_scatter_block(
                         in_place().cast_const(),
-                        data.as_mut_ptr().cast(),
+                        recv_ptr(data),
                         block as i32,
                         B::Elem::equivalent_datatype().as_raw(),
                         mpi_op.as_raw(),
@@ -225,7 +226,7 @@ pub trait InPlaceCollectives: Communicator {
                         in_place().cast_const(),
                         0,
                         B::Elem::equivalent_datatype().as_raw(),
-                        data.as_mut_ptr().cast(),
+                        recv_ptr(data),
                         block as i32,
                         B::Elem::equivalent_datatype().as_raw(),
                         self.as_raw(),
@@ -277,7 +278,7 @@ pub trait InPlaceCollectives: Communicator {
                         in_place().cast_const(),
                         0,
                         datatype,
-                        data.as_mut_ptr().cast(),
+                        recv_ptr(data),
                         block as i32,
                         datatype,
                         self.as_raw(),
@@ -299,7 +300,7 @@ pub trait InPlaceCollectives: Communicator {
                     // SAFETY: a valid buffer, sent and replaced with a message of its length.
                     unsafe {
                         mpi::ffi::MPI_Sendrecv_replace(
-                            piece.as_mut_ptr().cast(),
+                            recv_ptr(piece),
                             piece.len() as i32,
                             datatype,
                             partner as Rank,
@@ -351,10 +352,10 @@ where
             // The root's own block stays where it is: MPI_IN_PLACE on the root's receive
             // side (gather) or send side (scatter); the other ranks pass their one block.
             let (send, recv) = match (gather, is_root) {
-                (true, true) => (in_place().cast_const(), data.as_mut_ptr().cast()),
-                (true, false) => (data.as_ptr().cast(), std::ptr::null_mut()),
-                (false, true) => (data.as_ptr().cast(), in_place()),
-                (false, false) => (std::ptr::null(), data.as_mut_ptr().cast()),
+                (true, true) => (in_place().cast_const(), recv_ptr(data)),
+                (true, false) => (send_ptr(data), std::ptr::null_mut()),
+                (false, true) => (send_ptr(data), in_place()),
+                (false, false) => (std::ptr::null(), recv_ptr(data)),
             };
             let call = if gather {
                 mpi::ffi::MPI_Gather
@@ -416,7 +417,7 @@ where
             unsafe {
                 scan(
                     in_place(),
-                    piece.as_mut_ptr().cast(),
+                    recv_ptr(piece),
                     piece.len() as i32,
                     B::Elem::equivalent_datatype().as_raw(),
                     op.as_raw(),

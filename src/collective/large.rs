@@ -15,6 +15,7 @@ use mpi::point_to_point::{Destination, Source};
 use mpi::topology::{Communicator, Rank};
 use mpi::Tag;
 
+use crate::collective::address::{nonempty, nonempty_mut};
 use crate::collective::element::Element;
 
 /// The tag of mpikit's own point-to-point messages inside collectives (the largest tag
@@ -81,25 +82,6 @@ pub(crate) fn fits<T>(counts: &[usize]) -> Option<(Vec<i32>, Vec<i32>)> {
     })
 }
 
-/// Empty slices get a private address: an empty `Vec<u8>` points at address 1, which is
-/// OpenMPI's `MPI_IN_PLACE`, and that changes what a collective does.
-macro_rules! nonempty_or {
-    ($buf:expr, $spare:ident, mut) => {
-        if $buf.is_empty() {
-            &mut $spare[..0]
-        } else {
-            $buf
-        }
-    };
-    ($buf:expr, $spare:ident) => {
-        if $buf.is_empty() {
-            &$spare[..0]
-        } else {
-            $buf
-        }
-    };
-}
-
 /// Broadcast of `buf` (the same length on every rank) in pieces.
 pub(crate) fn broadcast<C: Communicator + ?Sized, T: Element>(comm: &C, root: Rank, buf: &mut [T]) {
     let proc = comm.process_at_rank(root);
@@ -145,16 +127,12 @@ pub(crate) fn scatterv<C: Communicator + ?Sized, T: Element>(
 ) {
     let rank = comm.rank();
     let proc = comm.process_at_rank(root);
-    let (mut spare, spare_send) = ([T::default(); 1], [T::default(); 1]);
     match fits::<T>(counts) {
         Some((c, d)) if rank == root => {
-            let send = nonempty_or!(send.expect("root passes data"), spare_send);
-            proc.scatter_varcount_into_root(
-                &MpiPartition::new(send, c, d),
-                nonempty_or!(recv, spare, mut),
-            );
+            let send = nonempty(send.expect("root passes data"));
+            proc.scatter_varcount_into_root(&MpiPartition::new(send, c, d), nonempty_mut(recv));
         }
-        Some(_) => proc.scatter_varcount_into(nonempty_or!(recv, spare, mut)),
+        Some(_) => proc.scatter_varcount_into(nonempty_mut(recv)),
         None if rank == root => {
             let send = send.expect("root passes data");
             for (r, d) in displs_of(counts).into_iter().enumerate() {
@@ -181,12 +159,11 @@ pub(crate) fn gatherv<C: Communicator + ?Sized, T: Element>(
 ) {
     let rank = comm.rank();
     let proc = comm.process_at_rank(root);
-    let (mut spare, spare_send) = ([T::default(); 1], [T::default(); 1]);
-    let send_buf = nonempty_or!(send, spare_send);
+    let send_buf = nonempty(send);
     match fits::<T>(counts) {
         Some((c, d)) if rank == root => {
             let recv = recv.expect("root passes a buffer");
-            let recv = nonempty_or!(recv, spare, mut);
+            let recv = nonempty_mut(recv);
             proc.gather_varcount_into_root(send_buf, &mut PartitionMut::new(recv, c, d));
         }
         Some(_) => proc.gather_varcount_into(send_buf),
@@ -212,14 +189,10 @@ pub(crate) fn allgatherv<C: Communicator + ?Sized, T: Element>(
     counts: &[usize],
     recv: &mut [T],
 ) {
-    let (mut spare, spare_send) = ([T::default(); 1], [T::default(); 1]);
     match fits::<T>(counts) {
         Some((c, d)) => {
-            let recv = nonempty_or!(recv, spare, mut);
-            comm.all_gather_varcount_into(
-                nonempty_or!(send, spare_send),
-                &mut PartitionMut::new(recv, c, d),
-            );
+            let recv = nonempty_mut(recv);
+            comm.all_gather_varcount_into(nonempty(send), &mut PartitionMut::new(recv, c, d));
         }
         None => {
             let rank = comm.rank() as usize;
@@ -255,9 +228,8 @@ pub(crate) fn alltoallv<C: Communicator + ?Sized, T: Element>(
     if all_fit == 1 {
         let (sc, sd) = fits::<T>(send_counts).expect("checked");
         let (rc, rd) = fits::<T>(recv_counts).expect("checked");
-        let (mut spare, spare_send) = ([T::default(); 1], [T::default(); 1]);
-        let send = MpiPartition::new(nonempty_or!(send, spare_send), sc, sd);
-        let mut recv = PartitionMut::new(nonempty_or!(recv, spare, mut), rc, rd);
+        let send = MpiPartition::new(nonempty(send), sc, sd);
+        let mut recv = PartitionMut::new(nonempty_mut(recv), rc, rd);
         comm.all_to_all_varcount_into(&send, &mut recv);
         return;
     }

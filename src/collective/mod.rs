@@ -1,6 +1,7 @@
 //! Collectives as extension traits on every rsmpi communicator: ndarray buffers, reductions,
 //! serde objects, transfers of any size, and handles for non-blocking calls.
 
+pub(crate) mod address;
 pub(crate) mod array;
 pub(crate) mod buffer;
 pub(crate) mod element;

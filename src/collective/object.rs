@@ -5,8 +5,9 @@
 //! Objects of any size work, over 2 GiB too (what mpi4py needs its `pkl5` module for): the
 //! bytes travel in pieces of at most [`max_message_bytes`](crate::max_message_bytes).
 //!
-//! A point-to-point object is one message holding an 8-byte length and the first piece, then
-//! further pieces from the same sender with the same tag when it is large. Bytes that do not
+//! A point-to-point object is one message holding a 16-byte header and the first piece of at
+//! most [`FIRST_BYTES`](crate::FIRST_BYTES), then, when it is larger, a continuation on a
+//! private channel that no other receive can match. Bytes that do not
 //! decode as the requested type (another type was sent, or the message is not an mpikit
 //! object) give [`Error::Decode`], never a panic. A value that fails to encode on one rank is
 //! an [`Error::Encode`] on every rank of a collective.

@@ -9,6 +9,7 @@ use mpi::Tag;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::collective::address::{recv_ptr, send_ptr};
 use crate::collective::buffer::{with_contiguous_mut, Buffer, BufferMut};
 use crate::collective::large;
 use crate::collective::object::{ObjectCollectives, ObjectStatus};
@@ -120,7 +121,7 @@ pub trait SendReceive: Communicator {
                 // SAFETY: `recv` outlives the requests, which are waited for below.
                 unsafe {
                     mpi::ffi::MPI_Irecv(
-                        recv[r.clone()].as_mut_ptr().cast(),
+                        recv_ptr(&mut recv[r.clone()]),
                         r.len() as i32,
                         datatype,
                         source,
@@ -136,7 +137,7 @@ pub trait SendReceive: Communicator {
                     // SAFETY: `send` outlives the requests, which are waited for below.
                     unsafe {
                         mpi::ffi::MPI_Isend(
-                            send[r.clone()].as_ptr().cast(),
+                            send_ptr(&send[r.clone()]),
                             r.len() as i32,
                             datatype,
                             dest,

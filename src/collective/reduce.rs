@@ -13,6 +13,7 @@ use mpi::datatype::{DynBuffer, DynBufferMut, Equivalence};
 use mpi::raw::AsRaw;
 use mpi::topology::{Communicator, Rank};
 
+use crate::collective::address::{recv_ptr, send_ptr};
 use crate::collective::buffer::{with_contiguous_mut, Buffer, BufferMut};
 use crate::collective::element::Element;
 use crate::collective::large;
@@ -230,8 +231,8 @@ pub trait ArrayReductions: Communicator {
             // waits for the requests before it gives them up.
             unsafe {
                 mpi::ffi::MPI_Iallreduce(
-                    send[r.clone()].as_ptr().cast(),
-                    out[r.clone()].as_mut_ptr().cast(),
+                    send_ptr(&send[r.clone()]),
+                    recv_ptr(&mut out[r.clone()]),
                     r.len() as i32,
                     B::Elem::equivalent_datatype().as_raw(),
                     op.as_raw(),
@@ -267,7 +268,7 @@ pub trait ArrayReductions: Communicator {
             // for the requests before it gives it up.
             unsafe {
                 mpi::ffi::MPI_Ibcast(
-                    data[r.clone()].as_mut_ptr().cast(),
+                    recv_ptr(&mut data[r.clone()]),
                     r.len() as i32,
                     B::Elem::equivalent_datatype().as_raw(),
                     root,

@@ -3,19 +3,24 @@
 //! `waitany`, `testany`, `waitall`, `testall`, `waitsome`, `testsome`).
 
 use mpi::datatype::Equivalence;
-use mpi::point_to_point::{Message, Source, Status};
+use mpi::ffi::{MPI_Request, MPI_Status};
+use mpi::point_to_point::{Source, Status};
+use mpi::raw::AsRaw;
 use mpi::topology::{Communicator, Rank};
 use mpi::Tag;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::collective::address::recv_ptr;
 use crate::collective::element::Element;
 use crate::collective::message::{
-    immediate_send_object_to, probed_bytes, receive_matched, send_object_to, SendMode,
+    finish_message, immediate_send_object_to, probed_bytes, send_object_to, whole_message,
+    SendMode, FIRST_BYTES,
 };
 use crate::collective::object::ObjectStatus;
 use crate::collective::p2p::PROC_NULL;
 use crate::collective::pending::Pending;
+use crate::collective::scratch;
 use crate::collective::shape::check_root;
 use crate::error::{Error, Result};
 use crate::runtime::backoff::Backoff;
@@ -50,14 +55,19 @@ impl<A> Completion for Pending<A> {
 }
 
 /// A non-blocking object receive in flight (mpi4py's `irecv`), from
-/// [`immediate_receive_object`](ObjectMessages::immediate_receive_object). Objects of any
-/// size: it matches the first message when one arrives (a matched probe, so no size is
-/// needed beforehand), then receives the pieces that follow it.
+/// [`immediate_receive_object`](ObjectMessages::immediate_receive_object): an `MPI_Irecv`
+/// of the message's first piece ([`FIRST_BYTES`](crate::FIRST_BYTES), 32 KiB, like
+/// mpi4py's `irecv` buffer) is posted at once, so a synchronous or rendezvous-sized send to
+/// it completes while this rank is busy elsewhere. Objects of any size: a larger object's
+/// rest is received when the receive is tested or waited for.
+///
+/// Posted receives match messages in the order they were posted, as MPI's do. Dropping a
+/// `Receiving` without waiting cancels it, as [`cancel`](Receiving::cancel) does.
 #[must_use = "a receive must be waited for, tested or cancelled"]
 pub struct Receiving<'a, C: Communicator + ?Sized, T> {
     comm: &'a C,
-    source: Option<Rank>,
-    tag: Option<Tag>,
+    request: MPI_Request,
+    first: Vec<u8>,
     done: bool,
     _value: std::marker::PhantomData<fn() -> T>,
 }
@@ -80,10 +90,65 @@ impl<C: Communicator + ?Sized, T: DeserializeOwned> Receiving<'_, C, T> {
         self.try_complete()
     }
 
-    /// Gives up the receive (mpi4py's `Request.Cancel` on an `irecv`): always possible before
-    /// a message was matched, since nothing is posted to MPI until then; a message that
-    /// arrives later stays queued for another receive.
-    pub fn cancel(self) {}
+    /// Gives up the receive (mpi4py's `Request.Cancel` + `Wait`): `Ok(None)` when it was
+    /// cancelled before a message matched it (a message that arrives later is left for
+    /// another receive); `Some` with the object when a message had already matched it, so
+    /// nothing is lost.
+    pub fn cancel(mut self) -> Result<Option<(T, ObjectStatus)>> {
+        self.done = true;
+        match self.cancel_posted() {
+            Some((count, from, tag)) => {
+                let first = std::mem::take(&mut self.first);
+                finish_message(self.comm, first, count, from, tag).map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+impl<C: Communicator + ?Sized, T> Receiving<'_, C, T> {
+    /// Cancels the posted receive and waits for it; the first piece's byte count, source and
+    /// tag if a message had matched it anyway.
+    fn cancel_posted(&mut self) -> Option<(usize, Rank, Tag)> {
+        let mut status = std::mem::MaybeUninit::<MPI_Status>::uninit();
+        let mut cancelled = 0;
+        // SAFETY: a live request posted by this value; MPI_Wait completes it either way
+        // (cancelled or received), after which the buffer is no longer MPI's.
+        let status = unsafe {
+            mpi::ffi::MPI_Cancel(&mut self.request);
+            mpi::ffi::MPI_Wait(&mut self.request, status.as_mut_ptr());
+            let status = status.assume_init();
+            mpi::ffi::MPI_Test_cancelled(&status, &mut cancelled);
+            status
+        };
+        (cancelled == 0).then(|| first_of(status))
+    }
+}
+
+/// The byte count, source and tag of a completed first piece.
+fn first_of(status: MPI_Status) -> (usize, Rank, Tag) {
+    let status = Status::from_raw(status);
+    (
+        status.count(u8::equivalent_datatype()).max(0) as usize,
+        status.source_rank(),
+        status.tag(),
+    )
+}
+
+impl<C: Communicator + ?Sized, T> Drop for Receiving<'_, C, T> {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        if let Some((count, from, tag)) = self.cancel_posted() {
+            // A message had matched: take in its continuation too, so it cannot be left
+            // behind on the private channel; the object is dropped.
+            let first = std::mem::take(&mut self.first);
+            if let Ok(bytes) = whole_message(self.comm, first, count, from, tag) {
+                scratch::give(bytes);
+            }
+        }
+    }
 }
 
 impl<C: Communicator + ?Sized, T: DeserializeOwned> Completion for Receiving<'_, C, T> {
@@ -93,22 +158,19 @@ impl<C: Communicator + ?Sized, T: DeserializeOwned> Completion for Receiving<'_,
         if self.done {
             return None;
         }
-        let (msg, status) = immediate_matched(self.comm, self.source, self.tag)?;
+        let mut flag = 0;
+        let mut status = std::mem::MaybeUninit::<MPI_Status>::uninit();
+        // SAFETY: a live request posted by this value; on completion MPI sets it to null and
+        // fills the status.
+        unsafe { mpi::ffi::MPI_Test(&mut self.request, &mut flag, status.as_mut_ptr()) };
+        if flag == 0 {
+            return None;
+        }
         self.done = true;
-        Some(receive_matched(self.comm, msg, status))
-    }
-}
-
-fn immediate_matched<C: Communicator + ?Sized>(
-    comm: &C,
-    source: Option<Rank>,
-    tag: Option<Tag>,
-) -> Option<(Message, Status)> {
-    match (source, tag) {
-        (Some(s), Some(t)) => comm.process_at_rank(s).immediate_matched_probe_with_tag(t),
-        (Some(s), None) => comm.process_at_rank(s).immediate_matched_probe(),
-        (None, Some(t)) => comm.any_process().immediate_matched_probe_with_tag(t),
-        (None, None) => comm.any_process().immediate_matched_probe(),
+        // SAFETY: MPI_Test filled the status of the completed request.
+        let (count, from, tag) = first_of(unsafe { status.assume_init() });
+        let first = std::mem::take(&mut self.first);
+        Some(finish_message(self.comm, first, count, from, tag))
     }
 }
 
@@ -173,10 +235,28 @@ pub trait ObjectMessages: Communicator {
         tag: Option<Tag>,
     ) -> Result<Receiving<'_, Self, T>> {
         check_source(self, source, "immediate_receive_object")?;
+        let mut first = vec![0u8; FIRST_BYTES];
+        // SAFETY: reading MPI constants.
+        let (any_source, any_tag) =
+            unsafe { (mpi::ffi::RSMPI_ANY_SOURCE, mpi::ffi::RSMPI_ANY_TAG) };
+        let mut request = unsafe { mpi::ffi::RSMPI_REQUEST_NULL };
+        // SAFETY: `first` is a heap buffer the Receiving owns and does not touch until the
+        // request completes (tested, waited for, or cancelled and waited for on drop).
+        unsafe {
+            mpi::ffi::MPI_Irecv(
+                recv_ptr(&mut first),
+                FIRST_BYTES as i32,
+                u8::equivalent_datatype().as_raw(),
+                source.unwrap_or(any_source),
+                tag.unwrap_or(any_tag),
+                self.as_raw(),
+                &mut request,
+            );
+        }
         Ok(Receiving {
             comm: self,
-            source,
-            tag,
+            request,
+            first,
             done: false,
             _value: std::marker::PhantomData,
         })

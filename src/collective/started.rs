@@ -9,36 +9,16 @@
 //! on a private duplicate of the communicator, so they cannot match a program's messages.
 
 use std::any::Any;
-use std::ffi::c_void;
 use std::ops::Range;
 
 use mpi::ffi::{MPI_Comm, MPI_Datatype, MPI_Request};
 use mpi::raw::AsRaw;
 use mpi::topology::{Communicator, Rank};
 
+use crate::collective::address::{recv_ptr, send_ptr};
 use crate::collective::element::Element;
 use crate::collective::large::{displs_of, fits, pieces};
 use crate::collective::pending::Pending;
-
-/// Where an empty slice points instead: an empty `Vec<u8>`'s dangling pointer is 1, which is
-/// OpenMPI's `MPI_IN_PLACE`. MPI reads or writes nothing at a zero count.
-static SPARE: [u64; 2] = [0; 2];
-
-fn addr<T>(s: &[T]) -> *const c_void {
-    if s.is_empty() {
-        SPARE.as_ptr().cast()
-    } else {
-        s.as_ptr().cast()
-    }
-}
-
-fn addr_mut<T>(s: &mut [T]) -> *mut c_void {
-    if s.is_empty() {
-        SPARE.as_ptr() as *mut c_void
-    } else {
-        s.as_mut_ptr().cast()
-    }
-}
 
 fn datatype<T: Element>() -> MPI_Datatype {
     T::equivalent_datatype().as_raw()
@@ -122,7 +102,7 @@ impl Started {
                 // SAFETY: `recv` is heap storage the Pending owns until this completes.
                 self.start(|req| unsafe {
                     mpi::ffi::MPI_Irecv(
-                        addr_mut(block),
+                        recv_ptr(block),
                         block.len() as i32,
                         datatype::<T>(),
                         *peer,
@@ -139,7 +119,7 @@ impl Started {
                 // SAFETY: `send` is kept alive by the Pending until this completes.
                 self.start(|req| unsafe {
                     mpi::ffi::MPI_Isend(
-                        addr(block),
+                        send_ptr(block),
                         block.len() as i32,
                         datatype::<T>(),
                         *peer,
@@ -178,11 +158,11 @@ pub(crate) fn gatherv<C: Communicator + ?Sized, T: Element>(
     match (fits::<T>(counts), recv) {
         (Some((c, d)), recv) => {
             let (c, d) = started.counts(c, d);
-            let out = recv.map_or(SPARE.as_ptr() as *mut c_void, |r| addr_mut(r));
+            let out = recv.map_or(recv_ptr::<T>(&mut []), |r| recv_ptr(r));
             // SAFETY: the buffers and count arrays outlive the request (see Started).
             started.start(|req| unsafe {
                 mpi::ffi::MPI_Igatherv(
-                    addr(send),
+                    send_ptr(send),
                     send.len() as i32,
                     datatype::<T>(),
                     out,
@@ -218,7 +198,7 @@ pub(crate) fn scatterv<C: Communicator + ?Sized, T: Element>(
     match (fits::<T>(counts), send) {
         (Some((c, d)), send) => {
             let (c, d) = started.counts(c, d);
-            let from = send.map_or(SPARE.as_ptr().cast(), |s| addr(s));
+            let from = send.map_or(send_ptr::<T>(&[]), |s| send_ptr(s));
             // SAFETY: the buffers and count arrays outlive the request (see Started).
             started.start(|req| unsafe {
                 mpi::ffi::MPI_Iscatterv(
@@ -226,7 +206,7 @@ pub(crate) fn scatterv<C: Communicator + ?Sized, T: Element>(
                     c,
                     d,
                     datatype::<T>(),
-                    addr_mut(recv),
+                    recv_ptr(recv),
                     recv.len() as i32,
                     datatype::<T>(),
                     root,
@@ -263,10 +243,10 @@ pub(crate) fn allgatherv<C: Communicator + ?Sized, T: Element>(
             // SAFETY: the buffers and count arrays outlive the request (see Started).
             started.start(|req| unsafe {
                 mpi::ffi::MPI_Iallgatherv(
-                    addr(send),
+                    send_ptr(send),
                     send.len() as i32,
                     datatype::<T>(),
-                    addr_mut(recv),
+                    recv_ptr(recv),
                     c,
                     d,
                     datatype::<T>(),
@@ -309,11 +289,11 @@ pub(crate) fn alltoallv<C: Communicator + ?Sized, T: Element>(
         // SAFETY: the buffers and count arrays outlive the request (see Started).
         started.start(|req| unsafe {
             mpi::ffi::MPI_Ialltoallv(
-                addr(send),
+                send_ptr(send),
                 sc,
                 sd,
                 datatype::<T>(),
-                addr_mut(recv),
+                recv_ptr(recv),
                 rc,
                 rd,
                 datatype::<T>(),
@@ -356,10 +336,10 @@ pub(crate) fn reduction<C: Communicator + ?Sized, T: Element>(
 ) -> Started {
     let mut started = Started::default();
     for r in pieces::<T>(send.len()) {
-        let (from, n) = (addr(&send[r.clone()]), r.len() as i32);
+        let (from, n) = (send_ptr(&send[r.clone()]), r.len() as i32);
         let out = recv
             .as_deref_mut()
-            .map_or(SPARE.as_ptr() as *mut c_void, |o| addr_mut(&mut o[r]));
+            .map_or(recv_ptr::<T>(&mut []), |o| recv_ptr(&mut o[r]));
         // SAFETY: the buffers outlive the request (see Started).
         started.start(|req| unsafe {
             match kind {
@@ -416,8 +396,8 @@ pub(crate) fn reduce_scatterv<C: Communicator + ?Sized, T: Element>(
     // SAFETY: the buffers and the count array outlive the request (see Started).
     started.start(|req| unsafe {
         mpi::ffi::MPI_Ireduce_scatter(
-            addr(send),
-            addr_mut(recv),
+            send_ptr(send),
+            recv_ptr(recv),
             c_ptr,
             datatype::<T>(),
             op,

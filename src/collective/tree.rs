@@ -20,7 +20,7 @@ use mpi::topology::{Communicator, SimpleCommunicator};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::collective::message::{encoded_message, immediate_send_message};
+use crate::collective::message::{encoded_message, immediate_send_message, HEADER};
 use crate::collective::object::ObjectCollectives;
 use crate::error::{Error, Result};
 
@@ -58,7 +58,7 @@ const TAG: i32 = 1;
 static SENT: AtomicU64 = AtomicU64::new(0);
 static RECEIVED: AtomicU64 = AtomicU64::new(0);
 
-/// Bytes this process has sent and received in tree reductions so far (payload and 8-byte
+/// Bytes this process has sent and received in tree reductions so far (payload and 16-byte
 /// headers), for tests and benchmarks.
 pub fn tree_traffic() -> (u64, u64) {
     (
@@ -186,7 +186,7 @@ impl Tree {
             .receive_object::<Carried<T>>(Some(from as i32), Some(TAG))
         {
             Ok((value, status)) => {
-                RECEIVED.fetch_add(status.bytes as u64 + 8, Ordering::Relaxed);
+                RECEIVED.fetch_add((status.bytes + HEADER) as u64, Ordering::Relaxed);
                 value
             }
             Err(e) => Err(Failure {

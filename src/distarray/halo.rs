@@ -9,6 +9,7 @@ use mpi::ffi::MPI_Request;
 use mpi::raw::AsRaw;
 use ndarray::{Array, Dimension, Slice};
 
+use crate::collective::address::{recv_ptr, send_ptr};
 use crate::collective::element::Element;
 use crate::collective::large::pieces;
 use crate::distarray::array::{shaped, within, DistArray};
@@ -304,7 +305,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
                 // SAFETY: the halo's buffers live in the array, whose Drop waits for these.
                 unsafe {
                     mpi::ffi::MPI_Irecv(
-                        recv[p.clone()].as_mut_ptr().cast(),
+                        recv_ptr(&mut recv[p.clone()]),
                         p.len() as i32,
                         dt.as_raw(),
                         peer,
@@ -321,7 +322,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
                 // SAFETY: as above.
                 unsafe {
                     mpi::ffi::MPI_Isend(
-                        send[p.clone()].as_ptr().cast(),
+                        send_ptr(&send[p.clone()]),
                         p.len() as i32,
                         dt.as_raw(),
                         peer,

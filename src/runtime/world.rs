@@ -99,6 +99,7 @@ impl World {
         comm.process_at_rank(0).broadcast_into(&mut settings[..]);
         crate::collective::large::set_max_message_bytes(settings[0] as usize);
         crate::collective::shape::set_checks(settings[1] == 1);
+        crate::collective::message::open_continuations(&comm);
         let node = comm.split_shared(comm.rank());
         let errors = comm.duplicate();
         let threads = match env_threads {
@@ -256,6 +257,14 @@ impl World {
     /// The duplicate communicator [`World::abort`] agrees on.
     pub(crate) fn errors(&self) -> &SimpleCommunicator {
         &self.errors
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        // Continuations of blocking object sends that are still in flight complete before
+        // MPI is finalised.
+        crate::collective::message::complete_detached();
     }
 }
 
