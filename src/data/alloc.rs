@@ -6,9 +6,7 @@
 //! the kernel allows it (`/sys/kernel/mm/transparent_hugepage/enabled` set to `madvise` or
 //! `always`); elsewhere the advice is a harmless no-op.
 
-use rayon::prelude::*;
-
-use crate::data::partition::Partition;
+use crate::runtime::threads::for_each_part_mut;
 
 /// Buffers at least this large get the huge-page advice.
 pub const HUGE_PAGE_THRESHOLD: usize = 4 << 20;
@@ -107,19 +105,7 @@ where
     F: Fn(usize, &mut [T]) + Sync,
 {
     let mut v = zeroed_vec(len);
-    let blocks = Partition::new(len, pool.current_num_threads().max(1) * 4);
-    let mut pieces = Vec::with_capacity(blocks.parts());
-    let mut rest = &mut v[..];
-    for b in 0..blocks.parts() {
-        let (head, tail) = rest.split_at_mut(blocks.count(b));
-        pieces.push((blocks.displ(b), head));
-        rest = tail;
-    }
-    pool.install(|| {
-        pieces
-            .into_par_iter()
-            .for_each(|(first, block)| fill(first, block))
-    });
+    for_each_part_mut(pool, &mut v, fill);
     v
 }
 

@@ -19,6 +19,7 @@ const CHECK_MEMORY_BYTES: usize = 64 << 20;
 use crate::data::random::Random;
 use crate::distarray::grid::Grid;
 use crate::distarray::halo::HaloState;
+use crate::distarray::plan::Plan;
 use crate::error::{Error, Result};
 use crate::runtime::agree::agree_on;
 use crate::runtime::world::{default_threads, threads_from_env, Comm};
@@ -58,6 +59,8 @@ pub struct DistArray<T: Element, D: Dimension> {
     pub(crate) ghosts: Vec<[usize; 2]>,
     pub(crate) halo: Option<HaloState<T>>,
     pub(crate) pool: Arc<rayon::ThreadPool>,
+    /// The last redistribution into this array, kept for the next (see `redistribute_into`).
+    pub(crate) plan: Option<Box<Plan<T>>>,
 }
 
 /// The pool DistArrays on a communicator without its own (not a `World`) compute on.
@@ -191,7 +194,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
         Ok((Rc::new(dup), pool))
     }
 
-    fn check_grid(comm: &SimpleCommunicator, grid: &Grid) -> Result<()> {
+    pub(crate) fn check_grid(comm: &SimpleCommunicator, grid: &Grid) -> Result<()> {
         let size = comm.size() as usize;
         let code = grid.encode();
         let first = comm.broadcast_object(0, (comm.rank() == 0).then_some(&code))?;
@@ -228,6 +231,22 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     ) -> Result<DistArray<T, D>> {
         let (comm, pool) = Self::setup(comm)?;
         Self::check_grid(&comm, &grid)?;
+        Self::build_on(comm, pool, grid, fill)
+    }
+
+    /// A new array on this array's communicator and threads (no duplicate): for arrays
+    /// derived from this one, with a grid every rank already agrees on.
+    pub(crate) fn derived<U: Element, E: Dimension>(&self, grid: Grid) -> Result<DistArray<U, E>> {
+        DistArray::build_on(self.comm.clone(), self.pool.clone(), grid, |_, _, _, _| {})
+    }
+
+    /// [`build`](Self::build) on a communicator and pool already set up, for a checked grid.
+    fn build_on(
+        comm: Rc<SimpleCommunicator>,
+        pool: Arc<rayon::ThreadPool>,
+        grid: Grid,
+        fill: impl Fn(&[usize], &[usize], usize, &mut [T]) + Sync,
+    ) -> Result<DistArray<T, D>> {
         let rank = comm.rank() as usize;
         let (block, offset) = (grid.block_shape(rank), grid.block_offset(rank));
         let len: usize = block.iter().product();
@@ -258,6 +277,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             offset,
             data,
             pool,
+            plan: None,
         })
     }
 
@@ -316,6 +336,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             rank,
             data,
             pool,
+            plan: None,
         })
     }
 
@@ -433,6 +454,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             halo: None,
             data,
             pool: self.pool.clone(),
+            plan: None,
         }
     }
 }

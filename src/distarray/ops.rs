@@ -10,6 +10,7 @@ use crate::collective::op::ReduceOp;
 use crate::collective::reduce::ArrayReductions;
 use crate::distarray::array::DistArray;
 use crate::error::{Error, Result};
+use crate::runtime::threads::parallel;
 use crate::stats::exact::ExactSum;
 use crate::stats::histogram::Histogram;
 use crate::stats::kernels::{Partial, Real, Stat};
@@ -21,9 +22,12 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     /// communication.
     pub fn map<U: Element>(&self, f: impl Fn(T) -> U + Sync + Send) -> DistArray<U, D> {
         let local = self.local();
-        let data = self
-            .pool
-            .install(|| Zip::from(&local).par_map_collect(|&x| f(x)));
+        let data = if parallel(&self.pool, local.len()) {
+            self.pool
+                .install(|| Zip::from(&local).par_map_collect(|&x| f(x)))
+        } else {
+            Zip::from(&local).map_collect(|&x| f(x))
+        };
         self.like(data)
     }
 
@@ -31,7 +35,11 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     pub fn map_inplace(&mut self, f: impl Fn(T) -> T + Sync + Send) {
         let pool = self.pool.clone();
         let local = self.local_mut();
-        pool.install(|| Zip::from(local).par_for_each(|x| *x = f(*x)));
+        if parallel(&pool, local.len()) {
+            pool.install(|| Zip::from(local).par_for_each(|x| *x = f(*x)));
+        } else {
+            Zip::from(local).for_each(|x| *x = f(*x));
+        }
     }
 
     /// `f(a, b)` of this array's and `other`'s elements, into a new array. The same `Err` on
@@ -54,9 +62,12 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             )));
         }
         let (a, b) = (self.local(), other.local());
-        let data = self
-            .pool
-            .install(|| Zip::from(&a).and(&b).par_map_collect(|&x, &y| f(x, y)));
+        let data = if parallel(&self.pool, a.len()) {
+            self.pool
+                .install(|| Zip::from(&a).and(&b).par_map_collect(|&x, &y| f(x, y)))
+        } else {
+            Zip::from(&a).and(&b).map_collect(|&x, &y| f(x, y))
+        };
         Ok(self.like(data))
     }
 

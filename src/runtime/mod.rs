@@ -9,5 +9,6 @@ pub(crate) mod panic;
 pub(crate) mod progress;
 pub mod report;
 pub(crate) mod run;
+pub(crate) mod threads;
 pub(crate) mod watchdog;
 pub(crate) mod world;

@@ -2,11 +2,10 @@
 //! across ranks in one reduction.
 
 use crate::runtime::world::Comm;
-use rayon::prelude::*;
 
 use crate::collective::reduce::{ArrayReductions, ReduceOp};
-use crate::data::partition::Partition;
 use crate::error::{Error, Result};
+use crate::runtime::threads::map_parts;
 use crate::stats::kernels::Real;
 
 /// Counts of values in `bins` equal-width bins over `[low, high]`, as `numpy.histogram(x,
@@ -84,16 +83,10 @@ impl Histogram {
 
     /// Counts every value of `data`, split into blocks over the threads of `pool`.
     pub fn add<T: Real>(&mut self, data: &[T], pool: &rayon::ThreadPool) {
-        let blocks = Partition::new(data.len(), pool.current_num_threads().max(1) * 4);
-        let parts: Vec<Vec<u64>> = pool.install(|| {
-            (0..blocks.parts())
-                .into_par_iter()
-                .map(|b| {
-                    let mut counts = vec![0u64; self.bins()];
-                    self.count_into(&data[blocks.range(b)], &mut counts);
-                    counts
-                })
-                .collect()
+        let parts: Vec<Vec<u64>> = map_parts(pool, data.len(), |r| {
+            let mut counts = vec![0u64; self.bins()];
+            self.count_into(&data[r], &mut counts);
+            counts
         });
         for part in parts {
             for (c, p) in self.counts.iter_mut().zip(part) {

@@ -11,19 +11,15 @@ use std::str::FromStr;
 
 use crate::runtime::world::Comm;
 use mpi::collective::CommunicatorCollectives;
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::collective::element::Element;
 use crate::collective::reduce::ReduceOp;
-use crate::data::partition::Partition;
 use crate::error::{Error, Result};
+use crate::runtime::threads::map_parts;
 
 /// Independent accumulators per kernel.
 pub const LANES: usize = 16;
-
-/// Blocks handed to each thread (more than one, so a slow thread does not hold up the rest).
-const BLOCKS_PER_THREAD: usize = 4;
 
 /// Floating-point element types the kernels accept.
 pub trait Real:
@@ -148,16 +144,7 @@ impl Partial {
             Stat::Max => pick(a, b, |x, y| x > y),
             _ => a + b,
         };
-        let blocks = Partition::new(
-            data.len(),
-            pool.current_num_threads().max(1) * BLOCKS_PER_THREAD,
-        );
-        let partials: Vec<T> = pool.install(|| {
-            (0..blocks.parts())
-                .into_par_iter()
-                .map(|b| kernel(&data[blocks.range(b)]))
-                .collect()
-        });
+        let partials: Vec<T> = map_parts(pool, data.len(), |r| kernel(&data[r]));
         let value = partials
             .into_iter()
             .reduce(combine)

@@ -10,12 +10,11 @@
 use std::fmt;
 
 use crate::runtime::world::Comm;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::collective::object::ObjectCollectives;
-use crate::data::partition::Partition;
 use crate::error::{Error, Result};
+use crate::runtime::threads::map_parts;
 use crate::stats::exact::ExactSum;
 use crate::stats::kernels;
 use crate::stats::value::{Stats, Value};
@@ -495,19 +494,13 @@ impl Summary {
 /// ```
 pub fn summarize_floats(spec: &Spec, x: &[f64], pool: &rayon::ThreadPool) -> Summary {
     const BLOCK: usize = 8192;
-    let tasks = Partition::new(x.len(), pool.current_num_threads().max(1) * 4);
-    let parts: Vec<Summary> = pool.install(|| {
-        (0..tasks.parts())
-            .into_par_iter()
-            .map(|t| {
-                let mut s = Summary::floats(spec);
-                let mut scratch = Vec::new();
-                for block in x[tasks.range(t)].chunks(BLOCK) {
-                    s.push_floats(spec, block, &mut scratch);
-                }
-                s
-            })
-            .collect()
+    let parts: Vec<Summary> = map_parts(pool, x.len(), |r| {
+        let mut s = Summary::floats(spec);
+        let mut scratch = Vec::new();
+        for block in x[r].chunks(BLOCK) {
+            s.push_floats(spec, block, &mut scratch);
+        }
+        s
     });
     let mut total = Summary::floats(spec);
     for p in &parts {

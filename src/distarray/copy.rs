@@ -1,0 +1,459 @@
+//! Copies between boxes of blocks at memory speed: a box is walked in the destination's
+//! axis order, axes that lie contiguous in both memories are merged into runs copied as
+//! slices, and when the destination's last axis is another axis of the source (a transpose)
+//! the two axes are copied in cache tiles. The outermost axis is split over the threads when
+//! there is enough to copy. Redistribution packs, unpacks and moves its local part with this.
+
+use crate::runtime::threads::parallel;
+
+/// Side of the square tiles of a transposing copy (elements).
+const TILE: usize = 32;
+
+/// One side of a copy: a buffer, the offset of the box's first element in it, and the
+/// stride (in elements) of each axis of the walk.
+pub(crate) struct Side {
+    pub(crate) offset: usize,
+    pub(crate) strides: Vec<usize>,
+}
+
+impl Side {
+    /// The box `start` (one index per axis) of a standard-layout array of `shape`, its axes
+    /// walked in the order `axes` (a permutation of the array's axes).
+    pub(crate) fn of_box(shape: &[usize], start: &[usize], axes: &[usize]) -> Side {
+        let strides = standard_strides(shape);
+        Side {
+            offset: start.iter().zip(&strides).map(|(i, s)| i * s).sum(),
+            strides: axes.iter().map(|&a| strides[a]).collect(),
+        }
+    }
+
+    /// A packed buffer holding a box of `shape` in standard order, from `offset` on.
+    pub(crate) fn packed(shape: &[usize], offset: usize) -> Side {
+        Side {
+            offset,
+            strides: standard_strides(shape),
+        }
+    }
+
+    /// Whether the box of `shape` lies in one run in memory, in walk order.
+    pub(crate) fn is_contiguous(&self, shape: &[usize]) -> bool {
+        let mut want = 1;
+        for (&n, &s) in shape.iter().zip(&self.strides).rev() {
+            if n > 1 && s != want {
+                return false;
+            }
+            want *= n;
+        }
+        true
+    }
+}
+
+/// Strides of a standard-layout (C order) array of `shape`.
+pub(crate) fn standard_strides(shape: &[usize]) -> Vec<usize> {
+    let mut strides = vec![1; shape.len()];
+    for a in (0..shape.len().saturating_sub(1)).rev() {
+        strides[a] = strides[a + 1] * shape[a + 1];
+    }
+    strides
+}
+
+/// How the destination's elements are combined with the copied ones.
+pub(crate) enum Combine<'f, T> {
+    /// Overwritten.
+    Assign,
+    /// `f(old, new)`.
+    With(&'f (dyn Fn(T, T) -> T + Sync)),
+}
+
+/// A raw pointer that may cross to the pool's threads: the walks below give each thread a
+/// disjoint part of the destination.
+#[derive(Clone, Copy)]
+struct Ptr<T>(*mut T);
+// SAFETY: see the type's doc; the copies only read the source.
+unsafe impl<T> Send for Ptr<T> {}
+// SAFETY: as above.
+unsafe impl<T> Sync for Ptr<T> {}
+
+impl<T> Ptr<T> {
+    /// The pointer (a method, so closures capture the whole `Ptr`).
+    fn get(self) -> *mut T {
+        self.0
+    }
+}
+
+/// Copies the box of `shape` (walk order) from `src` at `from` into `dst` at `to`, combining
+/// as `combine` says; on `pool`'s threads when it is worth it.
+///
+/// # Panics
+/// If the box reaches past either buffer.
+pub(crate) fn copy_box<T: Copy + Send + Sync>(
+    src: &[T],
+    from: &Side,
+    dst: &mut [T],
+    to: &Side,
+    shape: &[usize],
+    combine: &Combine<'_, T>,
+    pool: &rayon::ThreadPool,
+) {
+    let len: usize = shape.iter().product();
+    if len == 0 {
+        return;
+    }
+    let last = |side: &Side| -> usize {
+        side.offset
+            + shape
+                .iter()
+                .zip(&side.strides)
+                .map(|(n, s)| (n - 1) * s)
+                .sum::<usize>()
+    };
+    assert!(
+        last(from) < src.len() && last(to) < dst.len(),
+        "box outside its block"
+    );
+    let walk = Walk::new(shape, &from.strides, &to.strides);
+    let (s, d) = (Ptr(src.as_ptr().cast_mut()), Ptr(dst.as_mut_ptr()));
+    let outer = if walk.splittable() { walk.shape[0] } else { 1 };
+    let run = |range: std::ops::Range<usize>| {
+        // SAFETY: every element written lies in the box of `dst` (checked above), and
+        // different values of the outermost index write different elements.
+        unsafe {
+            walk.copy(
+                s.get().add(from.offset),
+                d.get().add(to.offset),
+                range,
+                combine,
+            )
+        }
+    };
+    if parallel(pool, len) && outer > 1 {
+        let parts = crate::data::partition::Partition::new(outer, pool.current_num_threads() * 4);
+        pool.install(|| {
+            use rayon::prelude::*;
+            (0..parts.parts())
+                .into_par_iter()
+                .for_each(|p| run(parts.range(p)));
+        });
+    } else {
+        run(0..outer);
+    }
+}
+
+/// A box walk with unit axes dropped and contiguous axes merged, and how its innermost part
+/// is copied.
+struct Walk {
+    shape: Vec<usize>,
+    src: Vec<usize>,
+    dst: Vec<usize>,
+    /// The axis copied in tiles with the last one (the source's unit-stride axis when the
+    /// destination's last axis is not it).
+    tile: Option<usize>,
+}
+
+impl Walk {
+    fn new(shape: &[usize], src: &[usize], dst: &[usize]) -> Walk {
+        let (mut shape_w, mut src_w, mut dst_w) = (Vec::new(), Vec::new(), Vec::new());
+        for k in 0..shape.len() {
+            if shape[k] == 1 {
+                continue;
+            }
+            // Merge into the previous axis when both sides continue it contiguously.
+            if let (Some(&ps), Some(&pd)) = (src_w.last(), dst_w.last()) {
+                if ps == src[k] * shape[k] && pd == dst[k] * shape[k] {
+                    *shape_w.last_mut().expect("an axis") *= shape[k];
+                    *src_w.last_mut().expect("an axis") = src[k];
+                    *dst_w.last_mut().expect("an axis") = dst[k];
+                    continue;
+                }
+            }
+            shape_w.push(shape[k]);
+            src_w.push(src[k]);
+            dst_w.push(dst[k]);
+        }
+        if shape_w.is_empty() {
+            (shape_w, src_w, dst_w) = (vec![1], vec![1], vec![1]);
+        }
+        let nd = shape_w.len();
+        let tile = (nd >= 2 && src_w[nd - 1] != 1 && dst_w[nd - 1] == 1)
+            .then(|| (0..nd - 1).rev().find(|&k| src_w[k] == 1))
+            .flatten();
+        Walk {
+            shape: shape_w,
+            src: src_w,
+            dst: dst_w,
+            tile,
+        }
+    }
+
+    /// Whether parts of the outermost axis can be copied apart (it is walked by the
+    /// odometer, or it is the only axis).
+    fn splittable(&self) -> bool {
+        self.shape.len() == 1 || (self.tile != Some(0) && self.shape.len() > 1)
+    }
+
+    /// Copies the part of the walk whose outermost index is in `range` (all of it when the
+    /// walk is not [`splittable`](Self::splittable)).
+    ///
+    /// # Safety
+    /// `s` and `d` point at the box's first element in buffers holding the whole box.
+    unsafe fn copy<T: Copy>(
+        &self,
+        s: *const T,
+        d: *mut T,
+        range: std::ops::Range<usize>,
+        combine: &Combine<'_, T>,
+    ) {
+        let nd = self.shape.len();
+        if range.is_empty() {
+            return;
+        }
+        if nd == 1 {
+            let (so, dof) = (range.start * self.src[0], range.start * self.dst[0]);
+            // SAFETY: the caller's contract: a part of the one line.
+            unsafe {
+                line(
+                    s.add(so),
+                    self.src[0],
+                    d.add(dof),
+                    self.dst[0],
+                    range.len(),
+                    combine,
+                )
+            };
+            return;
+        }
+        let inner = match self.tile {
+            Some(t) => vec![t, nd - 1],
+            None => vec![nd - 1],
+        };
+        let outer: Vec<usize> = (0..nd).filter(|k| !inner.contains(k)).collect();
+        let restricted = outer.first() == Some(&0);
+        let start = |k: usize| if restricted && k == 0 { range.start } else { 0 };
+        let limit = |k: usize| {
+            if restricted && k == 0 {
+                range.end
+            } else {
+                self.shape[k]
+            }
+        };
+        let mut index: Vec<usize> = (0..nd).map(start).collect();
+        loop {
+            let so: usize = (0..nd).map(|k| index[k] * self.src[k]).sum();
+            let dof: usize = (0..nd).map(|k| index[k] * self.dst[k]).sum();
+            let last = nd - 1;
+            // SAFETY: a line or a plane of the box.
+            unsafe {
+                match self.tile {
+                    None => line(
+                        s.add(so),
+                        self.src[last],
+                        d.add(dof),
+                        self.dst[last],
+                        self.shape[last],
+                        combine,
+                    ),
+                    Some(t) => tiles(
+                        s.add(so),
+                        self.src[last],
+                        d.add(dof),
+                        self.dst[t],
+                        self.shape[t],
+                        self.shape[last],
+                        combine,
+                    ),
+                }
+            }
+            // The next outer index, the last outer axis fastest.
+            let mut advanced = false;
+            for &k in outer.iter().rev() {
+                index[k] += 1;
+                if index[k] < limit(k) {
+                    advanced = true;
+                    break;
+                }
+                index[k] = start(k);
+            }
+            if !advanced {
+                return;
+            }
+        }
+    }
+}
+
+/// One line of `n` elements: `d[i * ds] = combine(d[i * ds], s[i * ss])`.
+///
+/// # Safety
+/// Both lines lie in their buffers.
+unsafe fn line<T: Copy>(
+    s: *const T,
+    ss: usize,
+    d: *mut T,
+    ds: usize,
+    n: usize,
+    combine: &Combine<'_, T>,
+) {
+    // SAFETY: the caller's contract.
+    unsafe {
+        match (combine, ss, ds) {
+            (Combine::Assign, 1, 1) => std::ptr::copy_nonoverlapping(s, d, n),
+            (Combine::With(f), 1, 1) => {
+                let (src, dst) = (
+                    std::slice::from_raw_parts(s, n),
+                    std::slice::from_raw_parts_mut(d, n),
+                );
+                for (x, &v) in dst.iter_mut().zip(src) {
+                    *x = f(*x, v);
+                }
+            }
+            (Combine::Assign, _, _) => {
+                for i in 0..n {
+                    *d.add(i * ds) = *s.add(i * ss);
+                }
+            }
+            (Combine::With(f), _, _) => {
+                for i in 0..n {
+                    let p = d.add(i * ds);
+                    *p = f(*p, *s.add(i * ss));
+                }
+            }
+        }
+    }
+}
+
+/// A transposing plane: destination element `(r, c)` (row stride `drow`, unit columns) from
+/// source element `(c, r)` (row stride `srow` along `c`, unit along `r`), in tiles.
+///
+/// # Safety
+/// Both planes lie in their buffers.
+unsafe fn tiles<T: Copy>(
+    s: *const T,
+    srow: usize,
+    d: *mut T,
+    drow: usize,
+    rows: usize,
+    cols: usize,
+    combine: &Combine<'_, T>,
+) {
+    for r0 in (0..rows).step_by(TILE) {
+        let r1 = (r0 + TILE).min(rows);
+        for c0 in (0..cols).step_by(TILE) {
+            let c1 = (c0 + TILE).min(cols);
+            for r in r0..r1 {
+                // SAFETY: the caller's contract.
+                unsafe {
+                    let (dr, sr) = (d.add(r * drow), s.add(r));
+                    match combine {
+                        Combine::Assign => {
+                            for c in c0..c1 {
+                                *dr.add(c) = *sr.add(c * srow);
+                            }
+                        }
+                        Combine::With(f) => {
+                            for c in c0..c1 {
+                                let p = dr.add(c);
+                                *p = f(*p, *sr.add(c * srow));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pool(threads: usize) -> rayon::ThreadPool {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+    }
+
+    /// Every element of a box, copied with every axis order, against an index-by-index copy.
+    #[test]
+    fn boxes_in_every_axis_order() {
+        // A small box, and one large enough for the threads.
+        for (shape, start, size) in [
+            ([5usize, 70, 9], [1usize, 3, 2], [3usize, 60, 6]),
+            ([12, 100, 40], [1, 2, 3], [10, 90, 37]),
+        ] {
+            every_axis_order(shape, start, size);
+        }
+    }
+
+    fn every_axis_order(shape: [usize; 3], start: [usize; 3], size: [usize; 3]) {
+        let src: Vec<u32> = (0..shape.iter().product::<usize>() as u32).collect();
+        let strides = standard_strides(&shape);
+        for axes in [
+            [0, 1, 2],
+            [0, 2, 1],
+            [1, 0, 2],
+            [1, 2, 0],
+            [2, 0, 1],
+            [2, 1, 0],
+        ] {
+            let walk: Vec<usize> = axes.iter().map(|&a| size[a]).collect();
+            for threads in [1, 3] {
+                let mut out = vec![0u32; walk.iter().product::<usize>() + 4];
+                copy_box(
+                    &src,
+                    &Side::of_box(&shape, &start, &axes),
+                    &mut out,
+                    &Side::packed(&walk, 2),
+                    &walk,
+                    &Combine::Assign,
+                    &pool(threads),
+                );
+                let mut want = vec![0u32; out.len()];
+                let mut k = 2;
+                for i in 0..walk[0] {
+                    for j in 0..walk[1] {
+                        for l in 0..walk[2] {
+                            let mut idx = [0usize; 3];
+                            idx[axes[0]] = i;
+                            idx[axes[1]] = j;
+                            idx[axes[2]] = l;
+                            let at: usize = (0..3).map(|a| (start[a] + idx[a]) * strides[a]).sum();
+                            want[k] = src[at];
+                            k += 1;
+                        }
+                    }
+                }
+                assert_eq!(out, want, "axes {axes:?}");
+                // And back: the packed box unpacked with a combine.
+                let mut back = vec![1u32; src.len()];
+                let add = |a: u32, b: u32| a + b;
+                copy_box(
+                    &out,
+                    &Side::packed(&walk, 2),
+                    &mut back,
+                    &Side::of_box(&shape, &start, &axes),
+                    &walk,
+                    &Combine::With(&add),
+                    &pool(threads),
+                );
+                for (at, (&b, &s)) in back.iter().zip(&src).enumerate() {
+                    let idx = [at / strides[0], at / strides[1] % shape[1], at % shape[2]];
+                    let inside = (0..3).all(|a| idx[a] >= start[a] && idx[a] < start[a] + size[a]);
+                    assert_eq!(
+                        b,
+                        if inside { s + 1 } else { 1 },
+                        "at {idx:?}, axes {axes:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn contiguity() {
+        let shape = [4usize, 6];
+        assert!(Side::of_box(&shape, &[1, 0], &[0, 1]).is_contiguous(&[2, 6]));
+        assert!(!Side::of_box(&shape, &[1, 0], &[0, 1]).is_contiguous(&[2, 5]));
+        assert!(Side::of_box(&shape, &[1, 2], &[0, 1]).is_contiguous(&[1, 3]));
+        assert!(!Side::of_box(&shape, &[0, 0], &[1, 0]).is_contiguous(&[4, 6]));
+    }
+}
