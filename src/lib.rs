@@ -77,6 +77,7 @@ mod stats;
 mod tasks;
 
 pub use collective::array::ArrayCollectives;
+pub use collective::array_p2p::ArrayMessages;
 pub use collective::buffer::{Buffer, BufferMut};
 pub use collective::element::Element;
 pub use collective::immediate::ImmediateCollectives;
@@ -154,6 +155,7 @@ pub mod cli_support {
 /// Traits to bring into scope: `use mpikit::prelude::*;`.
 pub mod prelude {
     pub use crate::collective::array::ArrayCollectives;
+    pub use crate::collective::array_p2p::ArrayMessages;
     pub use crate::collective::immediate::ImmediateCollectives;
     pub use crate::collective::in_place::InPlaceCollectives;
     pub use crate::collective::object::ObjectCollectives;

@@ -1,6 +1,7 @@
 //! Messages over 2^31 bytes or elements, at -n 2 (MPI counts are 32-bit): a 2^31 + 16 byte
 //! object broadcast, a (2^31 + 16)-element u8 array scattered and gathered back, and one
-//! rank receiving a single block of 2^31 + 16 elements. Contents are checked byte for byte.
+//! rank receiving a single block of 2^31 + 16 elements, and a buffer message of as many
+//! elements (blocking and posted). Contents are checked byte for byte.
 //! Needs about 10 GiB of memory; CI has 24 GiB.
 
 mod common;
@@ -66,6 +67,32 @@ fn rank_checks() {
         check_pattern(whole.as_slice().unwrap(), 0, "single large block");
     } else {
         assert!(whole.is_empty());
+    }
+
+    // A buffer message over 2^31 elements, rank 1 to rank 0: blocking into a longer buffer
+    // (pieces until a short one), then posted into a buffer of its exact length.
+    if rank == 1 {
+        comm.send_array(0, 5, &whole).expect("send_array");
+        let sending = comm
+            .immediate_send_array(0, 6, whole)
+            .expect("immediate_send_array");
+        drop(sending.wait());
+    } else {
+        drop(whole);
+        let mut room = vec![0u8; N + 5];
+        let status = comm
+            .receive_array_into(Some(1), Some(5), &mut room)
+            .expect("receive");
+        assert_eq!((status.count, room[N..].iter().all(|&b| b == 0)), (N, true));
+        check_pattern(&room[..N], 0, "received buffer");
+        room.truncate(N);
+        room.fill(0);
+        let (got, status) = comm
+            .immediate_receive_array_into(Some(1), Some(6), room)
+            .expect("post")
+            .wait();
+        assert_eq!(status.count, N);
+        check_pattern(&got, 0, "posted receive");
     }
     common::report_ok("large_messages", comm);
 }

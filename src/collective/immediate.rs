@@ -31,7 +31,9 @@ use crate::error::Result;
 /// The elements MPI reads from an owned, heap-backed `local` (a `Vec` or `Array`, which a
 /// `Pending` will hold: moving it leaves the elements where they are), and the copy to keep
 /// alongside when they are not in standard order.
-fn send_view<B: Buffer + ?Sized>(local: &B) -> (Option<Vec<B::Elem>>, &'static [B::Elem]) {
+pub(crate) fn send_view<B: Buffer + ?Sized>(
+    local: &B,
+) -> (Option<Vec<B::Elem>>, &'static [B::Elem]) {
     let (copy, ptr, len) = match local.contiguous() {
         Cow::Borrowed(s) => (None, s.as_ptr(), s.len()),
         Cow::Owned(v) => {

@@ -3,7 +3,7 @@
 use std::any::Any;
 use std::ops::Range;
 
-use mpi::ffi::MPI_Request;
+use mpi::ffi::{MPI_Request, MPI_Status};
 
 /// Starts one non-blocking MPI call per range (`start` fills in its request handle) and
 /// returns the handles, for a [`Pending`] to own.
@@ -46,6 +46,8 @@ pub struct Pending<A> {
     requests: Vec<MPI_Request>,
     value: Option<A>,
     _keep: Option<Box<dyn Any>>,
+    /// Fills the value from the requests' statuses once they complete (a receive's status).
+    finish: Option<fn(&mut A, &[MPI_Status])>,
 }
 
 impl<A> Pending<A> {
@@ -59,6 +61,33 @@ impl<A> Pending<A> {
             requests,
             value: Some(value),
             _keep: keep,
+            finish: None,
+        }
+    }
+
+    /// Calls `finish` with the value and the requests' statuses when they complete.
+    pub(crate) fn on_completion(mut self, finish: fn(&mut A, &[MPI_Status])) -> Pending<A> {
+        self.finish = Some(finish);
+        self
+    }
+
+    /// Room for the statuses when a completion needs them, else MPI's "ignore".
+    fn statuses(&self) -> (Vec<MPI_Status>, *mut MPI_Status) {
+        if self.finish.is_some() {
+            // SAFETY: MPI_Status is plain data; MPI overwrites these.
+            let mut room = vec![unsafe { std::mem::zeroed::<MPI_Status>() }; self.requests.len()];
+            let ptr = room.as_mut_ptr();
+            (room, ptr)
+        } else {
+            // SAFETY: reading an MPI constant.
+            (Vec::new(), unsafe { mpi::ffi::RSMPI_STATUSES_IGNORE })
+        }
+    }
+
+    /// Runs the completion hook, once.
+    fn completed(&mut self, statuses: &[MPI_Status]) {
+        if let (Some(finish), Some(value)) = (self.finish.take(), self.value.as_mut()) {
+            finish(value, statuses);
         }
     }
 
@@ -68,6 +97,7 @@ impl<A> Pending<A> {
             return true;
         }
         let mut flag = 0;
+        let (statuses, at) = self.statuses();
         // SAFETY: the requests are live handles owned by self; MPI_Testall sets completed
         // ones to MPI_REQUEST_NULL.
         unsafe {
@@ -75,11 +105,12 @@ impl<A> Pending<A> {
                 self.requests.len() as i32,
                 self.requests.as_mut_ptr(),
                 &mut flag,
-                mpi::ffi::RSMPI_STATUSES_IGNORE,
+                at,
             );
         }
         if flag != 0 {
             self.requests.clear();
+            self.completed(&statuses);
         }
         flag != 0
     }
@@ -103,15 +134,13 @@ impl<A> Pending<A> {
         if self.requests.is_empty() {
             return;
         }
+        let (statuses, at) = self.statuses();
         // SAFETY: as in is_complete; MPI_Waitall returns when every request is complete.
         unsafe {
-            mpi::ffi::MPI_Waitall(
-                self.requests.len() as i32,
-                self.requests.as_mut_ptr(),
-                mpi::ffi::RSMPI_STATUSES_IGNORE,
-            );
+            mpi::ffi::MPI_Waitall(self.requests.len() as i32, self.requests.as_mut_ptr(), at);
         }
         self.requests.clear();
+        self.completed(&statuses);
     }
 }
 
