@@ -158,6 +158,12 @@ fn basics_2d(world: &World, grid: Grid) -> Result<(), Error> {
     let biggest = whole.iter().fold(0.0f64, |m, &x| m.max(x.abs()));
     assert_eq!(a.norm_inf()?, biggest);
     assert_eq!(d.norm_inf()?, biggest, "negated");
+    let l1 = whole.iter().map(|x| x.abs()).sum::<f64>();
+    assert_eq!(
+        (a.norm_l1()?, d.norm_l1()?),
+        (l1, l1),
+        "norm_l1 (integers: exact)"
+    );
     if whole.is_empty() {
         assert!(a.mean()?.is_nan());
         assert_eq!(a.argmax()?, None);

@@ -26,6 +26,7 @@
 use mpi::collective::CommunicatorCollectives;
 use mpi::topology::{Communicator, Rank};
 
+use crate::collective::address::{nonempty, nonempty_mut};
 use crate::collective::buffer::{with_contiguous_mut, Buffer, BufferMut};
 use crate::collective::large;
 use crate::collective::shape::{
@@ -251,6 +252,92 @@ pub trait ArrayCollectives: Communicator {
         let rows = local.buffer_shape().first().copied().unwrap_or(0);
         let counts = Partition::new(rows, self.size() as usize).counts();
         self.alltoallv_rows(local, &counts)
+    }
+
+    /// Personalised all-to-all of equal blocks into the caller's buffer (`MPI_Alltoall`,
+    /// mpi4py's `Alltoall(sendbuf, recvbuf)`): `local` and `recv` hold `size` blocks of the
+    /// same length on every rank; block `r` of `local` goes to rank `r`, block `r` of `recv`
+    /// comes from rank `r`. Nothing is allocated. Lengths are checked across ranks in debug
+    /// builds and under `MPIKIT_CHECK=1`.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     let n = world.size_count();
+    ///     let out: Vec<u32> = (0..n).map(|r| (100 * world.rank_index() + r) as u32).collect();
+    ///     let mut back = vec![0u32; n];
+    ///     world.alltoall_array_into(&out, &mut back)?;
+    ///     assert_eq!(back[0], world.rank() as u32); // rank 0 sent "100 * 0 + my rank"
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
+    fn alltoall_array_into<B, R>(&self, local: &B, recv: &mut R) -> Result<()>
+    where
+        B: Buffer + ?Sized,
+        R: BufferMut<Elem = B::Elem> + ?Sized,
+    {
+        let what = "alltoall_array_into";
+        let size = self.size() as usize;
+        let (n, m) = (local.buffer_len(), recv.buffer_len());
+        let ok = n == m && n % size == 0;
+        agree_lengths(self, n, ok, what)?;
+        if !ok {
+            return Err(crate::Error::Shape(format!(
+                "{what}: {n} elements to send and room for {m}: both must be {size} equal blocks"
+            )));
+        }
+        let local = local.contiguous();
+        let block = n / size;
+        with_contiguous_mut(recv, |recv| {
+            if n <= large::max_elems::<B::Elem>() {
+                self.all_to_all_into(nonempty(&local), nonempty_mut(recv));
+            } else {
+                let counts = vec![block; size];
+                large::alltoallv(self, &local, &counts, recv, &counts);
+            }
+        });
+        Ok(())
+    }
+
+    /// Personalised all-to-all of blocks of any lengths into the caller's buffer
+    /// (`MPI_Alltoallv` with counts the caller knows, as after an all-to-all of the counts):
+    /// `send_counts[r]` elements of `local`, in rank order, go to rank `r`; `recv_counts[r]`
+    /// elements come from rank `r` into `recv`, in rank order. Every rank's `send_counts[r]`
+    /// must be rank `r`'s `recv_counts` entry for it. The blocks travel as point-to-point
+    /// messages on the communicator's private duplicate, all in flight at once, so any size
+    /// works with no agreement first; nothing is allocated.
+    fn alltoallv_array_into<B, R>(
+        &self,
+        local: &B,
+        send_counts: &[usize],
+        recv: &mut R,
+        recv_counts: &[usize],
+    ) -> Result<()>
+    where
+        B: Buffer + ?Sized,
+        R: BufferMut<Elem = B::Elem> + ?Sized,
+    {
+        let what = "alltoallv_array_into";
+        let size = self.size() as usize;
+        let (n, m) = (local.buffer_len(), recv.buffer_len());
+        let (sent, got) = (
+            send_counts.iter().sum::<usize>(),
+            recv_counts.iter().sum::<usize>(),
+        );
+        if send_counts.len() != size || recv_counts.len() != size || sent > n || got > m {
+            return Err(crate::Error::Shape(format!(
+                "{what}: counts for {} and {} ranks adding up to {sent} and {got}, for buffers \
+                 of {n} and {m} elements on {size} ranks",
+                send_counts.len(),
+                recv_counts.len()
+            )));
+        }
+        let local = local.contiguous();
+        with_contiguous_mut(recv, |recv| {
+            large::exchange_blocks(self, &local, send_counts, recv, recv_counts)
+        });
+        Ok(())
     }
 }
 

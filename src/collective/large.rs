@@ -12,10 +12,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use mpi::collective::{CommunicatorCollectives, Operation, Root};
 use mpi::datatype::{Partition as MpiPartition, PartitionMut};
 use mpi::point_to_point::{Destination, Source};
+use mpi::raw::AsRaw;
 use mpi::topology::{Communicator, Rank};
 use mpi::Tag;
 
-use crate::collective::address::{nonempty, nonempty_mut};
+use crate::collective::address::{nonempty, nonempty_mut, recv_ptr, send_ptr};
 use crate::collective::element::Element;
 
 /// The tag of mpikit's own point-to-point messages inside collectives (the largest tag
@@ -246,6 +247,67 @@ pub(crate) fn alltoallv<C: Communicator + ?Sized, T: Element>(
         let inb = &mut recv[rd[from]..rd[from] + recv_counts[from]];
         exchange(comm, to, out, from, inb);
     }
+}
+
+/// Block `r` of `send` (by `send_counts`) to rank `r` and block `r` of `recv` (by
+/// `recv_counts`) from rank `r`, as point-to-point pieces on `comm`'s private duplicate, all
+/// posted at once (receives first), this rank's own block copied meanwhile. No agreement:
+/// each pair's pieces follow from the counts both ranks know.
+pub(crate) fn exchange_blocks<C: Communicator + ?Sized, T: Element>(
+    comm: &C,
+    send: &[T],
+    send_counts: &[usize],
+    recv: &mut [T],
+    recv_counts: &[usize],
+) {
+    let private = crate::collective::private::private(comm);
+    let (rank, size) = (comm.rank() as usize, comm.size() as usize);
+    let (sd, rd) = (displs_of(send_counts), displs_of(recv_counts));
+    let datatype = T::equivalent_datatype().as_raw();
+    let mut requests = Vec::new();
+    for k in 1..size {
+        let from = (rank + size - k) % size;
+        let block = &mut recv[rd[from]..rd[from] + recv_counts[from]];
+        for r in pieces::<T>(block.len()) {
+            let mut req = unsafe { mpi::ffi::RSMPI_REQUEST_NULL };
+            // SAFETY: `recv` outlives the requests, waited for below.
+            unsafe {
+                mpi::ffi::MPI_Irecv(
+                    recv_ptr(&mut block[r.clone()]),
+                    r.len() as i32,
+                    datatype,
+                    from as Rank,
+                    INTERNAL_TAG,
+                    private.as_raw(),
+                    &mut req,
+                );
+            }
+            requests.push(req);
+        }
+    }
+    for k in 1..size {
+        let to = (rank + k) % size;
+        let block = &send[sd[to]..sd[to] + send_counts[to]];
+        for r in pieces::<T>(block.len()) {
+            let mut req = unsafe { mpi::ffi::RSMPI_REQUEST_NULL };
+            // SAFETY: `send` outlives the requests, waited for below.
+            unsafe {
+                mpi::ffi::MPI_Isend(
+                    send_ptr(&block[r.clone()]),
+                    r.len() as i32,
+                    datatype,
+                    to as Rank,
+                    INTERNAL_TAG,
+                    private.as_raw(),
+                    &mut req,
+                );
+            }
+            requests.push(req);
+        }
+    }
+    let own = send_counts[rank].min(recv_counts[rank]);
+    recv[rd[rank]..rd[rank] + own].copy_from_slice(&send[sd[rank]..sd[rank] + own]);
+    crate::distarray::halo::wait_all(&mut requests);
 }
 
 /// Sends `out` to `to` while receiving `inb` from `from`, piece by piece, with

@@ -14,6 +14,7 @@ pub(crate) mod object;
 pub(crate) mod op;
 pub(crate) mod p2p;
 pub(crate) mod pending;
+pub(crate) mod private;
 pub(crate) mod reduce;
 pub(crate) mod requests;
 pub(crate) mod scratch;

@@ -7,21 +7,19 @@
 //!
 //! A value that fails to encode or decode travels on as its error message instead, so every
 //! rank still takes part in every round; the ranks then agree on the first error. The
-//! messages go over a private duplicate of the communicator (made once per communicator and
-//! cached on it), so they never match a program's own receives.
+//! messages go over the communicator's private duplicate ([`private`]), so they never match
+//! a program's own receives.
 
 use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
 
-use mpi::ffi::MPI_Comm;
-use mpi::raw::FromRaw;
 use mpi::topology::{Communicator, SimpleCommunicator};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::collective::message::{encoded_message, immediate_send_message, HEADER};
 use crate::collective::object::ObjectCollectives;
+use crate::collective::private::private;
 use crate::error::{Error, Result};
 
 /// A value, or the first failure that reached it.
@@ -67,52 +65,6 @@ pub fn tree_traffic() -> (u64, u64) {
     )
 }
 
-/// The attribute key under which a communicator keeps its private duplicate.
-fn keyval() -> i32 {
-    static KEY: OnceLock<i32> = OnceLock::new();
-    *KEY.get_or_init(|| {
-        let mut key = 0;
-        // SAFETY: callbacks of MPI's signatures; no extra state.
-        unsafe {
-            mpi::ffi::MPI_Comm_create_keyval(
-                Some(no_copy),
-                Some(free_private),
-                &mut key,
-                std::ptr::null_mut(),
-            );
-        }
-        key
-    })
-}
-
-/// Duplicates of a communicator do not inherit its private duplicate.
-unsafe extern "C" fn no_copy(
-    _old: MPI_Comm,
-    _key: i32,
-    _extra: *mut std::ffi::c_void,
-    _in: *mut std::ffi::c_void,
-    _out: *mut std::ffi::c_void,
-    flag: *mut i32,
-) -> i32 {
-    // SAFETY: MPI passes a valid flag pointer.
-    unsafe { *flag = 0 };
-    0
-}
-
-/// Frees the private duplicate when its communicator is freed.
-unsafe extern "C" fn free_private(
-    _comm: MPI_Comm,
-    _key: i32,
-    value: *mut std::ffi::c_void,
-    _extra: *mut std::ffi::c_void,
-) -> i32 {
-    // SAFETY: the value is the Box that `private` leaked for this communicator.
-    let mut dup = unsafe { Box::from_raw(value.cast::<MPI_Comm>()) };
-    // SAFETY: a duplicate this module made, freed once.
-    unsafe { mpi::ffi::MPI_Comm_free(&mut *dup) };
-    0
-}
-
 /// The ranks of a communicator as the trees see them.
 struct Tree {
     comm: ManuallyDrop<SimpleCommunicator>,
@@ -121,34 +73,9 @@ struct Tree {
 }
 
 impl Tree {
-    /// The private duplicate of `comm` (made by every rank at its first tree reduction).
+    /// The ranks of `comm`, on its private duplicate.
     fn new<C: Communicator + ?Sized>(comm: &C) -> Tree {
-        let key = keyval();
-        let mut value: *mut std::ffi::c_void = std::ptr::null_mut();
-        let mut found = 0;
-        // SAFETY: reads an attribute of a live communicator into a pointer-sized slot.
-        unsafe {
-            mpi::ffi::MPI_Comm_get_attr(
-                comm.as_raw(),
-                key,
-                (&mut value as *mut *mut std::ffi::c_void).cast(),
-                &mut found,
-            );
-        }
-        let raw = if found != 0 {
-            // SAFETY: set below, as a leaked Box<MPI_Comm>.
-            unsafe { *value.cast::<MPI_Comm>() }
-        } else {
-            // SAFETY: every rank of `comm` is here, at its first tree reduction on it.
-            let mut dup = unsafe { mpi::ffi::RSMPI_COMM_NULL };
-            unsafe { mpi::ffi::MPI_Comm_dup(comm.as_raw(), &mut dup) };
-            let slot = Box::into_raw(Box::new(dup));
-            // SAFETY: the communicator keeps the pointer until `free_private` takes it back.
-            unsafe { mpi::ffi::MPI_Comm_set_attr(comm.as_raw(), key, slot.cast()) };
-            dup
-        };
-        // SAFETY: a live communicator handle; ManuallyDrop, as the attribute owns it.
-        let comm = ManuallyDrop::new(unsafe { SimpleCommunicator::from_raw(raw) });
+        let comm = private(comm);
         let (rank, size) = (comm.rank() as usize, comm.size() as usize);
         Tree { comm, rank, size }
     }

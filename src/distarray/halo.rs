@@ -403,6 +403,11 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
         }
     }
 
+    /// Whether an exchange begun by [`begin_halos`](Self::begin_halos) is still to finish.
+    pub(crate) fn halo_in_flight(&self) -> bool {
+        self.halo.as_ref().is_some_and(|h| h.in_flight.is_some())
+    }
+
     /// The block with its ghost cells.
     pub fn padded(&self) -> ndarray::ArrayView<'_, T, D> {
         self.data.view()

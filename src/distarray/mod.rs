@@ -9,3 +9,4 @@ pub(crate) mod io;
 pub(crate) mod ops;
 pub(crate) mod plan;
 pub(crate) mod redistribute;
+pub(crate) mod stencil;

@@ -10,7 +10,7 @@ use crate::collective::op::ReduceOp;
 use crate::collective::reduce::ArrayReductions;
 use crate::distarray::array::DistArray;
 use crate::error::{Error, Result};
-use crate::runtime::threads::parallel;
+use crate::runtime::threads::{map_parts, parallel};
 use crate::stats::exact::ExactSum;
 use crate::stats::histogram::Histogram;
 use crate::stats::kernels::{Partial, Real, Stat};
@@ -124,6 +124,21 @@ impl<T: Element + Real, D: Dimension> DistArray<T, D> {
     /// The Euclidean norm √Σx².
     pub fn norm_l2(&self) -> Result<f64> {
         Ok(self.sumsq()?.sqrt())
+    }
+
+    /// The sum of magnitudes Σ|x| (numpy's `norm(x, 1)` of a vector), on the threads, one
+    /// reduction across ranks.
+    pub fn norm_l1(&self) -> Result<f64> {
+        let local = self.local();
+        let mine: f64 = match local.as_slice() {
+            Some(flat) => map_parts(&self.pool, flat.len(), |r| {
+                flat[r].iter().map(|x| x.to_f64().abs()).sum::<f64>()
+            })
+            .into_iter()
+            .sum(),
+            None => local.iter().map(|x| x.to_f64().abs()).sum(),
+        };
+        self.comm.allreduce_scalar(mine, ReduceOp::Sum)
     }
 
     /// The largest magnitude max |x| (numpy's `norm(x, inf)`; 0 for no elements).

@@ -5,6 +5,7 @@ use std::fmt::Display;
 use std::time::{Duration, Instant};
 
 use mpi::raw::AsRaw;
+use mpi::Threading;
 
 use crate::runtime::launcher::launcher_rank_and_size;
 use crate::runtime::panic::say_line;
@@ -55,7 +56,33 @@ where
     F: FnOnce(&World) -> Result<T, E>,
     E: Display,
 {
-    let world = match World::init() {
+    run_with_threading(Threading::Funneled, f)
+}
+
+/// [`run`] with MPI initialised at the threading level `threading` (and the provided level
+/// checked: an MPI that gives less is an error on every rank).
+///
+/// `run` asks for [`Threading::Funneled`], what mpikit needs: compute threads inside each
+/// rank, MPI called from the main thread only (everything mpikit does). A program that
+/// never calls MPI from another thread and wants the last 50 ns a message may ask for
+/// [`Threading::Single`] (measured with Open MPI 4.1 on shared memory); a program that calls
+/// MPI from several threads itself asks for [`Threading::Multiple`]. The level the MPI
+/// library gave is [`World::threading`].
+///
+/// # Examples
+/// ```no_run
+/// use mpikit::mpi::Threading;
+/// mpikit::run_with_threading(Threading::Single, |world| {
+///     assert_eq!(world.threading(), Threading::Single);
+///     Ok::<(), mpikit::Error>(())
+/// });
+/// ```
+pub fn run_with_threading<T, E, F>(threading: Threading, f: F) -> T
+where
+    F: FnOnce(&World) -> Result<T, E>,
+    E: Display,
+{
+    let world = match World::init_with_threading(threading) {
         Ok(world) => world,
         Err(e) => fail_at_start(&e),
     };

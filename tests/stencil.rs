@@ -1,0 +1,183 @@
+//! Stencils over haloed DistArrays on 1, 2, 3, 4 and 8 ranks, with one and three threads per
+//! rank: stars of radius 1 and 2 and a box stencil over every 2-D grid of the rank count and a
+//! 3-D grid, restricted to interior ranges, blocking and overlapped with the halo exchange,
+//! combining (`out += ...`), a closure over the neighbourhood, and a reach past the ghosts as
+//! the same `Err` on every rank. Every value is checked against a serial computation written
+//! here on the whole array.
+//!
+//! No libtest harness: run plainly it relaunches itself under mpirun (see tests/collectives.rs).
+
+mod common;
+
+use std::ops::Range;
+
+use mpikit::ndarray::{ArrayD, Dimension, Ix2, Ix3, IxDyn};
+use mpikit::{Boundary, DistArray, Error, Grid, Halo, Stencil, World, THREADS_ENV};
+
+fn main() {
+    common::spmd_main(
+        "stencil",
+        &[1, 2, 3, 4, 8],
+        &[&[], &[(THREADS_ENV, "3")]],
+        rank_checks,
+    );
+}
+
+fn rank_checks() {
+    mpikit::run(|world| {
+        let size = world.size() as usize;
+        let shape = [37usize, 29];
+        let mut grids: Vec<Grid> = (1..=size)
+            .filter(|d| size % d == 0)
+            .map(|d| Grid::with_dims(&shape, &[d, size / d]).unwrap())
+            .collect();
+        grids.push(Grid::with_dims(&[300, 200], &[size, 1])?); // enough rows for the threads
+        for grid in grids {
+            stars_and_boxes(world, grid)?;
+        }
+        three_axes(world)?;
+        refusals(world)?;
+        common::report_ok("stencil", world.comm());
+        Ok::<(), Error>(())
+    });
+}
+
+/// The input: integer-valued, so sums of a few weighted terms are exact in f64.
+fn input(i: &[usize]) -> f64 {
+    i.iter()
+        .enumerate()
+        .fold(0.0, |acc, (a, &x)| acc + ((x * (a + 3) * 7) % 23) as f64)
+}
+
+/// The stencil at every point of `within` on the whole array (`fill` elsewhere).
+fn serial(
+    shape: &[usize],
+    stencil: &Stencil<f64>,
+    within: &[Range<usize>],
+    fill: f64,
+) -> ArrayD<f64> {
+    ArrayD::from_shape_fn(IxDyn(shape), |i| {
+        let i = i.slice();
+        if !i.iter().zip(within).all(|(x, r)| r.contains(x)) {
+            return fill;
+        }
+        stencil.points().iter().fold(0.0, |acc, (off, w)| {
+            let at: Vec<usize> = i
+                .iter()
+                .zip(off)
+                .map(|(&x, &o)| (x as isize + o) as usize)
+                .collect();
+            acc + w * input(&at)
+        })
+    })
+}
+
+fn check<D: Dimension>(a: &DistArray<f64, D>, want: &ArrayD<f64>, what: &str) {
+    let local = a.local().into_dyn();
+    let mut expect = want.view();
+    for (axis, (&o, &n)) in a.offset().iter().zip(local.shape()).enumerate() {
+        expect.slice_axis_inplace(mpikit::ndarray::Axis(axis), (o..o + n).into());
+    }
+    assert_eq!(local, expect, "{what}: block at {:?}", a.offset());
+}
+
+fn stars_and_boxes(world: &World, grid: Grid) -> Result<(), Error> {
+    let shape = grid.shape().to_vec();
+    let (n, m) = (shape[0], shape[1]);
+    let box9 = Stencil::new(
+        (-1..=1)
+            .flat_map(|i| (-1..=1).map(move |j| (vec![i, j], (3 * i + j + 5) as f64)))
+            .collect(),
+    );
+    let stencils = [
+        Stencil::star(2, 1, -4.0, |_, _| 1.0),
+        Stencil::star(2, 2, 0.0, |axis, k| (k * (axis as isize + 1)) as f64),
+        box9,
+    ];
+    for stencil in &stencils {
+        let r = stencil.reach();
+        let mut a = DistArray::<f64, Ix2>::from_fn(world, grid.clone(), input)?;
+        let corners = stencil
+            .points()
+            .iter()
+            .any(|(o, _)| o.iter().filter(|&&x| x != 0).count() > 1);
+        if a.set_halo(Halo::new(2, r).corners(corners)).is_err() {
+            continue; // blocks thinner than the reach on this rank count
+        }
+        let within = [r..n - r, r..m - r];
+        let want = serial(&shape, stencil, &within, 0.0);
+        // Blocking: exchange, then compute.
+        a.exchange_halos()?;
+        let mut out = DistArray::<f64, Ix2>::zeros(world, grid.clone())?;
+        a.stencil_into(stencil, &mut out, &within)?;
+        check(&out, &want, "stencil_into");
+        // Overlapped, accumulating: out = want + want.
+        a.begin_halos()?;
+        a.stencil_into_with(stencil, &mut out, &within, |o, s| o + s)?;
+        check(
+            &out,
+            &want.mapv(|x| 2.0 * x),
+            "stencil_into_with, overlapped",
+        );
+        // A closure over the neighbourhood: the same weighted sum, into an array with ghosts.
+        let points = stencil.points().to_vec();
+        let mut into = DistArray::<f64, Ix2>::from_elem(world, grid.clone(), 7.0)?;
+        into.set_halo(Halo::new(2, 1).boundary(0, Boundary::Constant(-1.0)))?;
+        a.begin_halos()?;
+        a.stencil_map_into(r, &mut into, &within, |nb| {
+            points.iter().fold(0.0, |acc, (o, w)| acc + w * nb.at(o))
+        })?;
+        check(
+            &into,
+            &serial(&shape, stencil, &within, 7.0),
+            "stencil_map_into",
+        );
+        // A narrower range: only those points change.
+        let narrow = [n / 3..n / 2 + 1, r..m / 2];
+        let mut part = DistArray::<f64, Ix2>::from_elem(world, grid.clone(), 1.5)?;
+        a.stencil_into(stencil, &mut part, &narrow)?;
+        check(
+            &part,
+            &serial(&shape, stencil, &narrow, 1.5),
+            "a narrower range",
+        );
+    }
+    Ok(())
+}
+
+/// A 7-point star in 3-D over a balanced 3-D grid.
+fn three_axes(world: &World) -> Result<(), Error> {
+    let shape = [12usize, 10, 9];
+    let grid = Grid::balanced(&shape, world.size() as usize, &[0, 1, 2])?;
+    let stencil = Stencil::star(3, 1, 6.0, |axis, k| -(axis as f64 + 1.0) * k as f64);
+    let mut a = DistArray::<f64, Ix3>::from_fn(world, grid.clone(), input)?;
+    a.set_halo(Halo::new(3, 1))?;
+    let within = [1..11, 1..9, 1..8];
+    let mut out = DistArray::<f64, Ix3>::zeros(world, grid)?;
+    a.begin_halos()?;
+    a.stencil_into(&stencil, &mut out, &within)?;
+    check(&out, &serial(&shape, &stencil, &within, 0.0), "3-D star");
+    Ok(())
+}
+
+/// A reach past the ghost cells, a range off the array, another layout: `Err` everywhere.
+fn refusals(world: &World) -> Result<(), Error> {
+    let size = world.size() as usize;
+    let grid = Grid::with_dims(&[16, 16], &[size, 1])?;
+    let mut a = DistArray::<f64, Ix2>::from_fn(world, grid.clone(), input)?;
+    let mut out = DistArray::<f64, Ix2>::zeros(world, grid.clone())?;
+    let star = Stencil::star(2, 2, 0.0, |_, _| 1.0);
+    let e = a
+        .stencil_into(&star, &mut out, &[2..14, 1..14])
+        .unwrap_err();
+    assert!(e.to_string().contains("needs ghost cells"), "{e}");
+    let e = a
+        .stencil_into(&star, &mut out, &[0..17, 2..14])
+        .unwrap_err();
+    assert!(e.to_string().contains("range"), "{e}");
+    let mut other = DistArray::<f64, Ix2>::zeros(world, Grid::with_dims(&[16, 16], &[1, size])?)?;
+    if size > 1 {
+        assert!(a.stencil_into(&star, &mut other, &[2..14, 2..14]).is_err());
+    }
+    Ok(())
+}
