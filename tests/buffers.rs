@@ -166,6 +166,35 @@ fn into_calls(world: &World, rank: usize, size: usize) -> Result<(), Error> {
         assert_eq!(all, root_send);
     }
 
+    // All-to-all into the caller's buffers: equal blocks of 2, then blocks of r + rank
+    // elements to rank r (PRK Random's pattern: the counts first, then the values).
+    let out: Vec<u64> = (0..2 * size as u64).map(|i| 1000 * rank as u64 + i).collect();
+    let mut back = vec![0u64; 2 * size];
+    world.alltoall_array_into(&out, &mut back)?;
+    for r in 0..size {
+        let want = [1000 * r as u64 + 2 * rank as u64, 1000 * r as u64 + 2 * rank as u64 + 1];
+        assert_eq!(back[2 * r..2 * r + 2], want, "alltoall block from {r}");
+    }
+    let send_counts: Vec<usize> = (0..size).map(|r| r + rank).collect();
+    let mut counts = vec![0usize; size];
+    world.alltoall_array_into(&send_counts, &mut counts)?;
+    assert_eq!(counts, (0..size).map(|r| r + rank).collect::<Vec<_>>());
+    let values: Vec<i32> = send_counts
+        .iter()
+        .enumerate()
+        .flat_map(|(r, &n)| (0..n as i32).map(move |k| (100 * rank + r) as i32 * 1000 + k))
+        .collect();
+    let mut got = vec![-1i32; counts.iter().sum::<usize>() + 2];
+    world.alltoallv_array_into(&values, &send_counts, &mut got, &counts)?;
+    let want: Vec<i32> = counts
+        .iter()
+        .enumerate()
+        .flat_map(|(r, &n)| (0..n as i32).map(move |k| (100 * r + rank) as i32 * 1000 + k))
+        .collect();
+    assert_eq!(got[..want.len()], want[..]);
+    assert_eq!(got[want.len()..], [-1, -1], "the rest of the buffer is left alone");
+    assert!(world.alltoall_array_into(&out[..1], &mut back).is_err());
+
     // Into a strided view: written back through the copy.
     let mut out = Array2::<f64>::zeros((2, 2));
     let local = Array1::from(vec![1.0, 2.0, 3.0, rank as f64]);
