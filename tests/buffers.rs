@@ -168,11 +168,16 @@ fn into_calls(world: &World, rank: usize, size: usize) -> Result<(), Error> {
 
     // All-to-all into the caller's buffers: equal blocks of 2, then blocks of r + rank
     // elements to rank r (PRK Random's pattern: the counts first, then the values).
-    let out: Vec<u64> = (0..2 * size as u64).map(|i| 1000 * rank as u64 + i).collect();
+    let out: Vec<u64> = (0..2 * size as u64)
+        .map(|i| 1000 * rank as u64 + i)
+        .collect();
     let mut back = vec![0u64; 2 * size];
     world.alltoall_array_into(&out, &mut back)?;
     for r in 0..size {
-        let want = [1000 * r as u64 + 2 * rank as u64, 1000 * r as u64 + 2 * rank as u64 + 1];
+        let want = [
+            1000 * r as u64 + 2 * rank as u64,
+            1000 * r as u64 + 2 * rank as u64 + 1,
+        ];
         assert_eq!(back[2 * r..2 * r + 2], want, "alltoall block from {r}");
     }
     let send_counts: Vec<usize> = (0..size).map(|r| r + rank).collect();
@@ -192,7 +197,11 @@ fn into_calls(world: &World, rank: usize, size: usize) -> Result<(), Error> {
         .flat_map(|(r, &n)| (0..n as i32).map(move |k| (100 * r + rank) as i32 * 1000 + k))
         .collect();
     assert_eq!(got[..want.len()], want[..]);
-    assert_eq!(got[want.len()..], [-1, -1], "the rest of the buffer is left alone");
+    assert_eq!(
+        got[want.len()..],
+        [-1, -1],
+        "the rest of the buffer is left alone"
+    );
     assert!(world.alltoall_array_into(&out[..1], &mut back).is_err());
 
     // Into a strided view: written back through the copy.

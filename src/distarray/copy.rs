@@ -58,12 +58,15 @@ pub(crate) fn standard_strides(shape: &[usize]) -> Vec<usize> {
 }
 
 /// How the destination's elements are combined with the copied ones.
-pub(crate) enum Combine<'f, T> {
+pub(crate) enum Combine<'f, F> {
     /// Overwritten.
     Assign,
-    /// `f(old, new)`.
-    With(&'f (dyn Fn(T, T) -> T + Sync)),
+    /// `f(old, new)` (a generic closure, so the copy loops inline it).
+    With(&'f F),
 }
+
+/// A plain copy, for calls that combine nothing.
+pub(crate) type Assign<T> = fn(T, T) -> T;
 
 /// A raw pointer that may cross to the pool's threads: the walks below give each thread a
 /// disjoint part of the destination.
@@ -86,13 +89,13 @@ impl<T> Ptr<T> {
 ///
 /// # Panics
 /// If the box reaches past either buffer.
-pub(crate) fn copy_box<T: Copy + Send + Sync>(
+pub(crate) fn copy_box<T: Copy + Send + Sync, F: Fn(T, T) -> T + Sync>(
     src: &[T],
     from: &Side,
     dst: &mut [T],
     to: &Side,
     shape: &[usize],
-    combine: &Combine<'_, T>,
+    combine: &Combine<'_, F>,
     pool: &rayon::ThreadPool,
 ) {
     let len: usize = shape.iter().product();
@@ -196,12 +199,12 @@ impl Walk {
     ///
     /// # Safety
     /// `s` and `d` point at the box's first element in buffers holding the whole box.
-    unsafe fn copy<T: Copy>(
+    unsafe fn copy<T: Copy, F: Fn(T, T) -> T>(
         &self,
         s: *const T,
         d: *mut T,
         range: std::ops::Range<usize>,
-        combine: &Combine<'_, T>,
+        combine: &Combine<'_, F>,
     ) {
         let nd = self.shape.len();
         if range.is_empty() {
@@ -284,13 +287,13 @@ impl Walk {
 ///
 /// # Safety
 /// Both lines lie in their buffers.
-unsafe fn line<T: Copy>(
+unsafe fn line<T: Copy, F: Fn(T, T) -> T>(
     s: *const T,
     ss: usize,
     d: *mut T,
     ds: usize,
     n: usize,
-    combine: &Combine<'_, T>,
+    combine: &Combine<'_, F>,
 ) {
     // SAFETY: the caller's contract.
     unsafe {
@@ -325,14 +328,14 @@ unsafe fn line<T: Copy>(
 ///
 /// # Safety
 /// Both planes lie in their buffers.
-unsafe fn tiles<T: Copy>(
+unsafe fn tiles<T: Copy, F: Fn(T, T) -> T>(
     s: *const T,
     srow: usize,
     d: *mut T,
     drow: usize,
     rows: usize,
     cols: usize,
-    combine: &Combine<'_, T>,
+    combine: &Combine<'_, F>,
 ) {
     for r0 in (0..rows).step_by(TILE) {
         let r1 = (r0 + TILE).min(rows);
@@ -404,7 +407,7 @@ mod tests {
                     &mut out,
                     &Side::packed(&walk, 2),
                     &walk,
-                    &Combine::Assign,
+                    &Combine::<Assign<u32>>::Assign,
                     &pool(threads),
                 );
                 let mut want = vec![0u32; out.len()];

@@ -12,6 +12,7 @@ use ndarray::{Array, Dimension, Slice};
 use crate::collective::address::{recv_ptr, send_ptr};
 use crate::collective::element::Element;
 use crate::collective::large::pieces;
+use crate::data::alloc::zeroed_vec;
 use crate::distarray::array::{shaped, within, DistArray};
 use crate::error::{Error, Result};
 use crate::runtime::agree::agree_on;
@@ -146,7 +147,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             .zip(&halo.widths)
             .map(|(n, w)| n + w[0] + w[1])
             .collect();
-        let mut data: Array<T, D> = shaped(&padded, vec![T::default(); padded.iter().product()])?;
+        let mut data: Array<T, D> = shaped(&padded, zeroed_vec(padded.iter().product()))?;
         {
             let mut inner = data.view_mut().into_dyn();
             for (a, (&n, w)) in block.iter().zip(&halo.widths).enumerate() {

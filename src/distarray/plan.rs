@@ -17,7 +17,7 @@ use crate::collective::address::{recv_ptr, send_ptr};
 use crate::collective::element::Element;
 use crate::collective::large::{pieces, INTERNAL_TAG};
 use crate::data::alloc::zeroed_vec;
-use crate::distarray::copy::{copy_box, Combine, Side};
+use crate::distarray::copy::{copy_box, Assign, Combine, Side};
 use crate::distarray::grid::Grid;
 
 /// What a plan was made for: both layouts (grids and ghost widths) and the axis order.
@@ -150,12 +150,12 @@ impl<T: Element> Plan<T> {
 
     /// Moves `src` (the source's padded block) into `dst` (the destination's) on `comm`,
     /// combining as `combine` says. Every rank of `comm` runs its plan for the same key.
-    pub(crate) fn run(
+    pub(crate) fn run<F: Fn(T, T) -> T + Sync>(
         &mut self,
         comm: &SimpleCommunicator,
         src: &[T],
         dst: &mut [T],
-        combine: &Combine<'_, T>,
+        combine: &Combine<'_, F>,
         pool: &rayon::ThreadPool,
     ) {
         let assign = matches!(combine, Combine::Assign);
@@ -227,7 +227,7 @@ impl<T: Element> Plan<T> {
                     out,
                     &packed,
                     &part.shape,
-                    &Combine::Assign,
+                    &Combine::<Assign<T>>::Assign,
                     pool,
                 );
                 out

@@ -7,7 +7,7 @@ use crate::collective::element::Element;
 use crate::collective::large::{self, INTERNAL_TAG};
 use crate::collective::object::ObjectCollectives;
 use crate::distarray::array::{boxed, shaped, DistArray};
-use crate::distarray::copy::Combine;
+use crate::distarray::copy::{Assign, Combine};
 use crate::distarray::grid::Grid;
 use crate::distarray::plan::{Key, Plan};
 use crate::error::{Error, Result};
@@ -91,7 +91,12 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     /// ```
     pub fn redistribute_into(&self, out: &mut DistArray<T, D>) -> Result<()> {
         let axes: Vec<usize> = (0..self.grid.shape().len()).collect();
-        self.move_into(out, &axes, &Combine::Assign, "redistribute_into")
+        self.move_into(
+            out,
+            &axes,
+            &Combine::<Assign<T>>::Assign,
+            "redistribute_into",
+        )
     }
 
     /// [`redistribute_into`](Self::redistribute_into) combining each element of `out` with
@@ -118,7 +123,12 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             axes.iter().map(|&a| self.grid.counts(a).to_vec()).collect(),
         )?;
         let mut out = self.derived(grid)?;
-        self.move_into(&mut out, axes, &Combine::Assign, "permuted_axes")?;
+        self.move_into(
+            &mut out,
+            axes,
+            &Combine::<Assign<T>>::Assign,
+            "permuted_axes",
+        )?;
         Ok(out)
     }
 
@@ -149,7 +159,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     /// ```
     pub fn transpose_into(&self, out: &mut DistArray<T, D>) -> Result<()> {
         let axes: Vec<usize> = (0..self.grid.shape().len()).rev().collect();
-        self.move_into(out, &axes, &Combine::Assign, "transpose_into")
+        self.move_into(out, &axes, &Combine::<Assign<T>>::Assign, "transpose_into")
     }
 
     /// [`transpose_into`](Self::transpose_into) combining: `out = f(out, selfᵀ)`.
@@ -166,15 +176,20 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     /// redistribution machinery of [`redistribute_into`](Self::redistribute_into), with the
     /// boxes packed in `out`'s axis order (in cache tiles where the last axis changes).
     pub fn permute_axes_into(&self, axes: &[usize], out: &mut DistArray<T, D>) -> Result<()> {
-        self.move_into(out, axes, &Combine::Assign, "permute_axes_into")
+        self.move_into(
+            out,
+            axes,
+            &Combine::<Assign<T>>::Assign,
+            "permute_axes_into",
+        )
     }
 
     /// The body of every redistribution: checks, the plan (kept in `out`), the run.
-    fn move_into(
+    fn move_into<F: Fn(T, T) -> T + Sync>(
         &self,
         out: &mut DistArray<T, D>,
         axes: &[usize],
-        combine: &Combine<'_, T>,
+        combine: &Combine<'_, F>,
         what: &str,
     ) -> Result<()> {
         check_axes(axes, self.grid.shape().len(), what)?;
