@@ -110,7 +110,7 @@ pub use runtime::panic::install_panic_hook;
 pub use runtime::progress::Progress;
 pub use runtime::report;
 pub use runtime::report::{MemorySummary, PhaseSummary, PhaseTimer};
-pub use runtime::run::{run, run_with_threading, ERROR_EXIT};
+pub use runtime::run::{default_threading, run, run_with_threading, ERROR_EXIT};
 pub use runtime::watchdog::{Watchdog, WATCHDOG_EXIT};
 pub use runtime::world::{Comm, World, THREADS_ENV};
 pub use stats::exact::ExactSum;

@@ -218,6 +218,12 @@ impl World {
         if threads == 0 {
             return Err(Error::input("a rank needs at least 1 thread"));
         }
+        if threads > 1 && self.threading == Threading::Single {
+            return Err(Error::input(format!(
+                "{threads} threads per rank need MPI started at Threading::Funneled or above; \
+                 it runs at Single (MPIKIT_THREADS=1, or run_with_threading)"
+            )));
+        }
         match self.pool.get() {
             Some(pool) if pool.current_num_threads() != threads => Err(Error::input(format!(
                 "the thread pool already runs {} threads; set the threads before using it",
