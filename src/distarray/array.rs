@@ -61,6 +61,9 @@ pub struct DistArray<T: Element, D: Dimension> {
     pub(crate) pool: Arc<rayon::ThreadPool>,
     /// The last redistribution into this array, kept for the next (see `redistribute_into`).
     pub(crate) plan: Option<Box<Plan<T>>>,
+    /// The last stencil reach and range found to fit every rank's ghosts (checked once while
+    /// the layout stays the same).
+    pub(crate) stencil_fits: Option<(usize, Vec<Range<usize>>)>,
 }
 
 /// The pool DistArrays on a communicator without its own (not a `World`) compute on.
@@ -278,6 +281,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             data,
             pool,
             plan: None,
+            stencil_fits: None,
         })
     }
 
@@ -337,6 +341,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             data,
             pool,
             plan: None,
+            stencil_fits: None,
         })
     }
 
@@ -455,6 +460,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             data,
             pool: self.pool.clone(),
             plan: None,
+            stencil_fits: None,
         }
     }
 }

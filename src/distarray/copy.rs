@@ -98,47 +98,84 @@ pub(crate) fn copy_box<T: Copy + Send + Sync, F: Fn(T, T) -> T + Sync>(
     combine: &Combine<'_, F>,
     pool: &rayon::ThreadPool,
 ) {
-    let len: usize = shape.iter().product();
-    if len == 0 {
-        return;
-    }
-    let last = |side: &Side| -> usize {
-        side.offset
-            + shape
-                .iter()
-                .zip(&side.strides)
-                .map(|(n, s)| (n - 1) * s)
-                .sum::<usize>()
-    };
-    assert!(
-        last(from) < src.len() && last(to) < dst.len(),
-        "box outside its block"
-    );
-    let walk = Walk::new(shape, &from.strides, &to.strides);
-    let (s, d) = (Ptr(src.as_ptr().cast_mut()), Ptr(dst.as_mut_ptr()));
-    let outer = if walk.splittable() { walk.shape[0] } else { 1 };
-    let run = |range: std::ops::Range<usize>| {
-        // SAFETY: every element written lies in the box of `dst` (checked above), and
-        // different values of the outermost index write different elements.
-        unsafe {
-            walk.copy(
-                s.get().add(from.offset),
-                d.get().add(to.offset),
-                range,
-                combine,
-            )
+    BoxCopy::new(from, to, shape).run(src, dst, combine, pool);
+}
+
+/// A copy between two boxes worked out once (the walk, the bounds), to run many times.
+pub(crate) struct BoxCopy {
+    walk: Walk,
+    from: usize,
+    to: usize,
+    /// One past the last element each side touches (0 for an empty box).
+    src_end: usize,
+    dst_end: usize,
+    len: usize,
+}
+
+impl BoxCopy {
+    /// The copy of the box of `shape` from `from` to `to`.
+    pub(crate) fn new(from: &Side, to: &Side, shape: &[usize]) -> BoxCopy {
+        let len: usize = shape.iter().product();
+        let end = |side: &Side| -> usize {
+            if len == 0 {
+                return 0;
+            }
+            side.offset
+                + 1
+                + shape
+                    .iter()
+                    .zip(&side.strides)
+                    .map(|(n, s)| (n - 1) * s)
+                    .sum::<usize>()
+        };
+        BoxCopy {
+            walk: Walk::new(shape, &from.strides, &to.strides),
+            from: from.offset,
+            to: to.offset,
+            src_end: end(from),
+            dst_end: end(to),
+            len,
         }
-    };
-    if parallel(pool, len) && outer > 1 {
-        let parts = crate::data::partition::Partition::new(outer, pool.current_num_threads() * 4);
-        pool.install(|| {
-            use rayon::prelude::*;
-            (0..parts.parts())
-                .into_par_iter()
-                .for_each(|p| run(parts.range(p)));
-        });
-    } else {
-        run(0..outer);
+    }
+
+    /// Runs the copy from `src` into `dst`.
+    ///
+    /// # Panics
+    /// If the box reaches past either buffer.
+    pub(crate) fn run<T: Copy + Send + Sync, F: Fn(T, T) -> T + Sync>(
+        &self,
+        src: &[T],
+        dst: &mut [T],
+        combine: &Combine<'_, F>,
+        pool: &rayon::ThreadPool,
+    ) {
+        if self.len == 0 {
+            return;
+        }
+        assert!(
+            self.src_end <= src.len() && self.dst_end <= dst.len(),
+            "box outside its block"
+        );
+        let walk = &self.walk;
+        let (s, d) = (Ptr(src.as_ptr().cast_mut()), Ptr(dst.as_mut_ptr()));
+        let outer = if walk.splittable() { walk.shape[0] } else { 1 };
+        let run = |range: std::ops::Range<usize>| {
+            // SAFETY: every element written lies in the box of `dst` (checked above), and
+            // different values of the outermost index write different elements.
+            unsafe { walk.copy(s.get().add(self.from), d.get().add(self.to), range, combine) }
+        };
+        if parallel(pool, self.len) && outer > 1 {
+            let parts =
+                crate::data::partition::Partition::new(outer, pool.current_num_threads() * 4);
+            pool.install(|| {
+                use rayon::prelude::*;
+                (0..parts.parts())
+                    .into_par_iter()
+                    .for_each(|p| run(parts.range(p)));
+            });
+        } else {
+            run(0..outer);
+        }
     }
 }
 
@@ -223,6 +260,23 @@ impl Walk {
                     combine,
                 )
             };
+            return;
+        }
+        if nd == 2 && self.tile.is_none() {
+            // Rows of a 2-D walk (halo faces, most redistributions): no odometer.
+            for i in range {
+                // SAFETY: a line of the box.
+                unsafe {
+                    line(
+                        s.add(i * self.src[0]),
+                        self.src[1],
+                        d.add(i * self.dst[0]),
+                        self.dst[1],
+                        self.shape[1],
+                        combine,
+                    )
+                };
+            }
             return;
         }
         let inner = match self.tile {

@@ -14,6 +14,7 @@ use crate::collective::element::Element;
 use crate::collective::large::pieces;
 use crate::data::alloc::zeroed_vec;
 use crate::distarray::array::{shaped, within, DistArray};
+use crate::distarray::copy::{Assign, BoxCopy, Combine, Side};
 use crate::error::{Error, Result};
 use crate::runtime::agree::agree_on;
 
@@ -94,6 +95,9 @@ pub(crate) struct HaloState<T> {
     /// (worked out once, so a step allocates nothing).
     faces: Vec<[Region; 2]>,
     ghost_faces: Vec<[Region; 2]>,
+    /// The same regions as copies between the padded block and a packed buffer.
+    face_copies: Vec<[FaceCopy; 2]>,
+    ghost_copies: Vec<[FaceCopy; 2]>,
     requests: Vec<MPI_Request>,
     /// `Some(k)`: axes `0..k` are in flight, the rest still to run.
     in_flight: Option<usize>,
@@ -157,6 +161,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
         }
         self.data = data;
         self.ghosts = halo.widths.clone();
+        self.stencil_fits = None;
         let coords = self.grid.coords(self.rank);
         let neighbours = (0..ndim)
             .map(|a| {
@@ -184,6 +189,8 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             recv: Vec::new(),
             faces: Vec::new(),
             ghost_faces: Vec::new(),
+            face_copies: Vec::new(),
+            ghost_copies: Vec::new(),
             requests: Vec::new(),
             in_flight: None,
         };
@@ -195,6 +202,13 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             state
                 .recv
                 .push([sizes(&ghost_faces[0]), sizes(&ghost_faces[1])]);
+            let padded = self.data.shape().to_vec();
+            state
+                .face_copies
+                .push([0, 1].map(|k| FaceCopy::of(&padded, &faces[k])));
+            state
+                .ghost_copies
+                .push([0, 1].map(|k| FaceCopy::of(&padded, &ghost_faces[k])));
             state.faces.push(faces);
             state.ghost_faces.push(ghost_faces);
         }
@@ -288,10 +302,11 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             let Some(peer) = state.neighbours[a][side] else {
                 continue;
             };
-            let view = within(self.data.view().into_dyn(), &state.faces[a][side]);
-            for (x, &v) in state.send[a][side].iter_mut().zip(view.iter()) {
-                *x = v;
-            }
+            state.face_copies[a][side].pack(
+                self.data.as_slice().expect("a padded block is contiguous"),
+                &mut state.send[a][side],
+                &self.pool,
+            );
             // Receive into my ghosts on `side` what the peer sent towards me: tag 2a + 1 for
             // "up" (from below), 2a for "down" (from above).
             let (in_tag, out_tag) = if side == 0 {
@@ -343,11 +358,13 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
         for a in axes {
             for side in 0..2 {
                 if state.neighbours[a][side].is_some() {
-                    let region = &state.ghost_faces[a][side];
-                    let mut view = within(self.data.view_mut().into_dyn(), region);
-                    for (x, &v) in view.iter_mut().zip(&state.recv[a][side]) {
-                        *x = v;
-                    }
+                    state.ghost_copies[a][side].unpack(
+                        &state.recv[a][side],
+                        self.data
+                            .as_slice_mut()
+                            .expect("a padded block is contiguous"),
+                        &self.pool,
+                    );
                 }
             }
             if state.halo.corners {
@@ -475,6 +492,38 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             }
         }
         boxes
+    }
+}
+
+/// A region of the padded block as a copy to and from a packed buffer (worked out once, so
+/// an exchange copies runs as slices and allocates nothing).
+struct FaceCopy {
+    pack: BoxCopy,
+    unpack: BoxCopy,
+}
+
+impl FaceCopy {
+    fn of(padded: &[usize], region: &Region) -> FaceCopy {
+        let start: Vec<usize> = region.iter().map(|r| r.start).collect();
+        let shape: Vec<usize> = region.iter().map(|r| r.len()).collect();
+        let axes: Vec<usize> = (0..padded.len()).collect();
+        let (block, packed) = (Side::of_box(padded, &start, &axes), Side::packed(&shape, 0));
+        FaceCopy {
+            pack: BoxCopy::new(&block, &packed, &shape),
+            unpack: BoxCopy::new(&packed, &block, &shape),
+        }
+    }
+
+    /// The region of `block` into `out`.
+    fn pack<T: Element>(&self, block: &[T], out: &mut [T], pool: &rayon::ThreadPool) {
+        self.pack
+            .run(block, out, &Combine::<Assign<T>>::Assign, pool);
+    }
+
+    /// `packed` into the region of `block`.
+    fn unpack<T: Element>(&self, packed: &[T], block: &mut [T], pool: &rayon::ThreadPool) {
+        self.unpack
+            .run(packed, block, &Combine::<Assign<T>>::Assign, pool);
     }
 }
 

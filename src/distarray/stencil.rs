@@ -281,7 +281,17 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
 
     /// Whether every rank's points of `within` have their neighbours within `reach` inside
     /// the padded block; the same answer on every rank.
-    fn check_reach(&self, reach: usize, within: &[Range<usize>], what: &str) -> Result<()> {
+    fn check_reach(&mut self, reach: usize, within: &[Range<usize>], what: &str) -> Result<()> {
+        if matches!(&self.stencil_fits, Some((r, w)) if *r == reach && w.as_slice() == within) {
+            return Ok(());
+        }
+        self.reach_fits(reach, within, what)?;
+        self.stencil_fits = Some((reach, within.to_vec()));
+        Ok(())
+    }
+
+    /// The check behind [`check_reach`](Self::check_reach), over every rank's block.
+    fn reach_fits(&self, reach: usize, within: &[Range<usize>], what: &str) -> Result<()> {
         let shape = self.grid.shape();
         for (a, r) in within.iter().enumerate() {
             if r.end > shape[a] {
