@@ -98,7 +98,7 @@ fn random(world: &World, args: Args) -> Result<Outcome, Error> {
         )));
     }
     let log2_ranks = p.trailing_zeros();
-    if log2_table < 1 || log2_table > 40 || log2_table < log2_ranks {
+    if !(1..=40).contains(&log2_table) || log2_table < log2_ranks {
         return Ok(Outcome::Invalid(format!(
             "Log2 tablesize is {log2_table}; must be between log2 of the ranks ({log2_ranks}) and 40"
         )));
