@@ -89,6 +89,7 @@ impl<T> Ptr<T> {
 ///
 /// # Panics
 /// If the box reaches past either buffer.
+#[cfg(test)]
 pub(crate) fn copy_box<T: Copy + Send + Sync, F: Fn(T, T) -> T + Sync>(
     src: &[T],
     from: &Side,

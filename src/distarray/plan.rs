@@ -17,7 +17,7 @@ use crate::collective::address::{recv_ptr, send_ptr};
 use crate::collective::element::Element;
 use crate::collective::large::{pieces, INTERNAL_TAG};
 use crate::data::alloc::zeroed_vec;
-use crate::distarray::copy::{copy_box, Assign, Combine, Side};
+use crate::distarray::copy::{Assign, BoxCopy, Combine, Side};
 use crate::distarray::grid::Grid;
 
 /// What a plan was made for: both layouts (grids and ghost widths) and the axis order.
@@ -39,6 +39,34 @@ struct Part {
     /// Where the box lies in this rank's padded block (the source's for a send, the
     /// destination's for a receive).
     side: Side,
+    /// The box between the block and a packed buffer (packing a send, unpacking a receive).
+    copy: BoxCopy,
+}
+
+impl Part {
+    /// A send's part: packed from the block.
+    fn send(peer: usize, shape: Vec<usize>, side: Side) -> Part {
+        let copy = BoxCopy::new(&side, &Side::packed(&shape, 0), &shape);
+        Part {
+            peer,
+            len: shape.iter().product(),
+            shape,
+            side,
+            copy,
+        }
+    }
+
+    /// A receive's part: unpacked into the block.
+    fn receive(peer: usize, shape: Vec<usize>, side: Side) -> Part {
+        let copy = BoxCopy::new(&Side::packed(&shape, 0), &side, &shape);
+        Part {
+            peer,
+            len: shape.iter().product(),
+            shape,
+            side,
+            copy,
+        }
+    }
 }
 
 /// A redistribution plan for one rank (see the module doc).
@@ -46,8 +74,8 @@ pub(crate) struct Plan<T> {
     pub(crate) key: Key,
     sends: Vec<Part>,
     recvs: Vec<Part>,
-    /// This rank's own part: the source box and the destination box.
-    local: Option<(Part, Side)>,
+    /// This rank's own part: straight from the source box into the destination box.
+    local: Option<BoxCopy>,
     send_staging: Vec<T>,
     recv_staging: Vec<T>,
 }
@@ -100,21 +128,16 @@ impl<T: Element> Plan<T> {
                     let a = axes[k];
                     start[a] = r.start - my_from_off[a] + key.from_ghosts[a][0];
                 }
-                let part = Part {
-                    peer: to_rank,
-                    len: shape.iter().product(),
-                    side: Side::of_box(&from_padded, &start, axes),
-                    shape,
-                };
+                let side = Side::of_box(&from_padded, &start, axes);
                 if k == 0 {
                     let mut dst_start = vec![0; nd];
                     for (k, r) in r.iter().enumerate() {
                         dst_start[k] = r.start - my_to_off[k] + key.to_ghosts[k][0];
                     }
                     let dst = Side::of_box(&to_padded, &dst_start, &identity);
-                    local = Some((part, dst));
+                    local = Some(BoxCopy::new(&side, &dst, &shape));
                 } else {
-                    sends.push(part);
+                    sends.push(Part::send(to_rank, shape, side));
                 }
             }
             if k == 0 {
@@ -130,12 +153,11 @@ impl<T: Element> Plan<T> {
                 let start: Vec<usize> = (0..nd)
                     .map(|k| r[k].start - my_to_off[k] + key.to_ghosts[k][0])
                     .collect();
-                recvs.push(Part {
-                    peer: from_rank,
-                    len: shape.iter().product(),
-                    side: Side::of_box(&to_padded, &start, &identity),
+                recvs.push(Part::receive(
+                    from_rank,
                     shape,
-                });
+                    Side::of_box(&to_padded, &start, &identity),
+                ));
             }
         }
         Plan {
@@ -220,16 +242,7 @@ impl<T: Element> Plan<T> {
             let from: &[T] = if staged_send(part) {
                 let out = &mut self.send_staging[at..at + part.len];
                 at += part.len;
-                let packed = Side::packed(&part.shape, 0);
-                copy_box(
-                    src,
-                    &part.side,
-                    out,
-                    &packed,
-                    &part.shape,
-                    &Combine::<Assign<T>>::Assign,
-                    pool,
-                );
+                part.copy.run(src, out, &Combine::<Assign<T>>::Assign, pool);
                 out
             } else {
                 &src[part.side.offset..part.side.offset + part.len]
@@ -252,10 +265,10 @@ impl<T: Element> Plan<T> {
             }
         }
         // This rank's own part, while the messages travel.
-        if let Some((part, to)) = &self.local {
+        if let Some(local) = &self.local {
             // SAFETY: `dst` is only written here and by the receives, in disjoint boxes.
             let whole = unsafe { std::slice::from_raw_parts_mut(dst_ptr, dst.len()) };
-            copy_box(src, &part.side, whole, to, &part.shape, combine, pool);
+            local.run(src, whole, combine, pool);
         }
         // Staged receives are unpacked as they complete.
         let mut done = vec![0i32; recv_requests.len()];
@@ -281,20 +294,11 @@ impl<T: Element> Plan<T> {
                 left[i] -= 1;
                 if let (0, Some(at)) = (left[i], staged_at[i]) {
                     let part = &self.recvs[i];
-                    let packed = Side::packed(&part.shape, 0);
                     // SAFETY: as for the local part.
                     let whole = unsafe { std::slice::from_raw_parts_mut(dst_ptr, dst.len()) };
                     // SAFETY: this part's staging range, complete now.
                     let staged = unsafe { std::slice::from_raw_parts(stage_ptr.add(at), part.len) };
-                    copy_box(
-                        staged,
-                        &packed,
-                        whole,
-                        &part.side,
-                        &part.shape,
-                        combine,
-                        pool,
-                    );
+                    part.copy.run(staged, whole, combine, pool);
                 }
             }
         }
