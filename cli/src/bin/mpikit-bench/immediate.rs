@@ -14,7 +14,7 @@ pub const BENCHES: [&str; 3] = ["inplace", "iallreduce", "iallgather"];
 
 /// Median seconds per call of each variant, measured in turn within every repetition (each
 /// figure: the slowest rank's mean over a batch of calls).
-fn interleaved(
+pub fn interleaved(
     comm: &SimpleCommunicator,
     bytes: usize,
     reps: usize,

@@ -28,6 +28,7 @@ use serde_bytes::ByteBuf;
 mod codec;
 mod immediate;
 mod pool;
+mod redistribute;
 
 const BENCHES: [&str; 6] = [
     "latency",
@@ -326,14 +327,16 @@ fn main() -> ExitCode {
             && !POOL_BENCHES.contains(&b)
             && !LOCAL_BENCHES.contains(&b)
             && !immediate::BENCHES.contains(&b)
+            && !redistribute::BENCHES.contains(&b)
     }) {
         if root {
             eprintln!(
-                "mpikit-bench: unknown benchmark {bad:?} (expected {}, {}, {}, {})",
+                "mpikit-bench: unknown benchmark {bad:?} (expected {}, {}, {}, {}, {})",
                 BENCHES.join(", "),
                 POOL_BENCHES.join(", "),
                 LOCAL_BENCHES.join(", "),
-                immediate::BENCHES.join(", ")
+                immediate::BENCHES.join(", "),
+                redistribute::BENCHES.join(", ")
             );
         }
         return ExitCode::from(2);
@@ -399,10 +402,15 @@ fn main() -> ExitCode {
     }
     for bench in immediate::BENCHES
         .iter()
+        .chain(&redistribute::BENCHES)
         .filter(|b| cli.bench.iter().any(|x| x == *b))
     {
         for &bytes in &sizes {
-            let figures = immediate::run(comm, bench, bytes, cli.reps);
+            let figures = if *bench == "redistribute" {
+                redistribute::run(comm, bytes, cli.reps)
+            } else {
+                immediate::run(comm, bench, bytes, cli.reps)
+            };
             let base = figures[0].1;
             if root {
                 let cols: Vec<String> = figures
