@@ -104,6 +104,14 @@ pub trait ArrayMessages: Communicator {
         if let Some(s) = source {
             check_peer(self, s)?;
         }
+        if source == Some(crate::PROC_NULL) {
+            // What MPI would say, without the call.
+            return Ok(BufferStatus {
+                source: crate::PROC_NULL,
+                tag: tag_of(None),
+                count: 0,
+            });
+        }
         let datatype = R::Elem::equivalent_datatype().as_raw();
         let step = max_elems::<R::Elem>();
         let status = with_contiguous_mut(buf, |data| {
@@ -237,6 +245,9 @@ where
     B: Buffer + ?Sized,
 {
     check_peer(comm, dest)?;
+    if dest == crate::PROC_NULL {
+        return Ok(());
+    }
     let data = buf.contiguous();
     let datatype = B::Elem::equivalent_datatype().as_raw();
     for r in message_pieces::<B::Elem>(data.len()) {
