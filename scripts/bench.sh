@@ -3,7 +3,9 @@
 # OSU-style collectives against mpi4py (bench-mpi4py.sh), in-place and non-blocking calls
 # against raw rsmpi (bench-immediate.sh), the object allreduce by rank count (bench-reduce.sh),
 # task pools (bench-pool.sh), the 2-D Jacobi stencil
-# on DistArray against C and mpi4py (bench-stencil.sh), and a file read + sum with plain and reproducible sums (bench-files.sh), each interleaving its
+# on DistArray against C and mpi4py (bench-stencil.sh), a file read + sum with plain and
+# reproducible sums (bench-files.sh), and the Parallel Research Kernels against PRK's C
+# references (bench-kernels.sh; MPIKIT_PRK_REFERENCE=DIR names their binaries), each interleaving its
 # variants over several rounds; then target/release/mpikit-report turns the samples into
 # bench/results.csv (name, ranks, threads, size, median, min, max, unit, peer) and the PNG
 # plots in bench/, and bench/machine.txt says where and how they were measured.
@@ -53,6 +55,11 @@ run "$MPIKIT_ROOT/scripts/bench-reduce.sh" "${mpi[@]}" "${reduce[@]}"
 run "$MPIKIT_ROOT/scripts/bench-pool.sh" "${mpi[@]}" --rounds "$crounds"
 run "$MPIKIT_ROOT/scripts/bench-stencil.sh" "${mpi[@]}" "${stencil[@]}"
 run "$MPIKIT_ROOT/scripts/bench-files.sh" "${mpi[@]}" --rounds "$frounds" --len "$len"
+# The PRK kernels, next to PRK's C references when MPIKIT_PRK_REFERENCE names their binaries.
+kargs=(--rounds "$((quick ? 1 : 3))")
+((quick)) && kargs+=(--quick)
+[ -n "${MPIKIT_PRK_REFERENCE:-}" ] && kargs+=(--reference "$MPIKIT_PRK_REFERENCE")
+run "$MPIKIT_ROOT/scripts/bench-kernels.sh" "${mpi[@]}" "${kargs[@]}"
 
 {
   echo "measured: $(date -u '+%Y-%m-%d %H:%M UTC')"

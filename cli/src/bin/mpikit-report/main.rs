@@ -20,7 +20,7 @@ use clap::Parser;
 #[command(name = "mpikit-report", version)]
 struct Cli {
     /// Folder with the scripts' raw samples (parsum.csv, collectives-*.csv, pool.csv,
-    /// files.csv, stencil.csv, reduce.csv; missing ones are left out)
+    /// files.csv, stencil.csv, reduce.csv, kernels.csv; missing ones are left out)
     #[arg(long, default_value = ".bench")]
     raw: PathBuf,
 
@@ -344,6 +344,42 @@ fn stencil_rows(raw: &Path, g: &mut Groups) {
     }
 }
 
+/// `kernels.csv`: round, kernel, arguments, ranks, threads, variant, seconds, rate,
+/// validated. Two rows (time, rate) per kernel, arguments, ranks, threads and side (`mpikit`,
+/// `C`).
+fn kernel_rows(raw: &Path, g: &mut Groups) {
+    let Some(rows) = read_csv(&raw.join("kernels.csv")) else {
+        return;
+    };
+    for r in rows {
+        let [_, kernel, args, ranks, threads, variant, secs, rate, ..] = &r[..] else {
+            continue;
+        };
+        let peer = if variant == "c" { "C" } else { "mpikit" };
+        let name = format!("prk {kernel} {}", args.replace('_', " "));
+        let key = |name: String, unit| {
+            (
+                name,
+                num(ranks) as u32,
+                threads.clone(),
+                0,
+                unit,
+                peer.to_string(),
+            )
+        };
+        g.add(key(name.clone(), "s"), num(secs));
+        // The rate lines carry more digits than the times of small sizes.
+        let unit = if kernel == "random" {
+            "GUPS"
+        } else if kernel == "transpose" || kernel == "nstream" {
+            "MB/s"
+        } else {
+            "MFlops/s"
+        };
+        g.add(key(format!("{name} rate"), unit), num(rate));
+    }
+}
+
 fn write_results(path: &Path, rows: &[Row]) -> std::io::Result<()> {
     let mut text = String::from("name,ranks,threads,size,median,min,max,unit,peer\n");
     for r in rows {
@@ -367,6 +403,7 @@ fn main() -> ExitCode {
     file_rows(&cli.raw, &mut g);
     stencil_rows(&cli.raw, &mut g);
     reduce_rows(&cli.raw, &mut g);
+    kernel_rows(&cli.raw, &mut g);
     let rows = g.rows();
     if rows.is_empty() {
         eprintln!(

@@ -43,6 +43,7 @@ pub fn draw_all(rows: &[Row], out: &Path, font: &Path) -> Res<Vec<PathBuf>> {
     plot("pool.png", &|p| pool(rows, p))?;
     plot("files.png", &|p| file_sum(rows, p))?;
     plot("stencil.png", &|p| stencil(rows, p))?;
+    plot("kernels.png", &|p| kernels(rows, p))?;
     Ok(files)
 }
 
@@ -408,6 +409,102 @@ fn file_sum(rows: &[Row], path: &Path) -> Res<bool> {
             BLACK.stroke_width(2),
         )))?;
     }
+    root.present()?;
+    Ok(true)
+}
+
+/// The PRK kernels: mpikit's median time over the C reference's, per kernel and size (the
+/// cases both sides ran at one thread per rank), one series per rank count, with the 1.0 and
+/// 1.1 lines.
+fn kernels(rows: &[Row], path: &Path) -> Res<bool> {
+    let mut cases: Vec<&str> = Vec::new();
+    for r in rows
+        .iter()
+        .filter(|r| r.name.starts_with("prk ") && r.peer == "C")
+    {
+        if let Some(case) = r.name.strip_suffix(" rate") {
+            if !cases.contains(&case) {
+                cases.push(case);
+            }
+        }
+    }
+    if cases.is_empty() {
+        return Ok(false);
+    }
+    // The time ratio, from the rates (the same work on both sides).
+    let ratio = |case: &str, ranks: u32| -> Option<f64> {
+        let name = format!("{case} rate");
+        let find = |peer: &str| {
+            rows.iter()
+                .find(|r| r.name == name && r.ranks == ranks && r.threads == "1" && r.peer == peer)
+                .map(|r| r.median)
+        };
+        Some(find("C")? / find("mpikit")?).filter(|x| x.is_finite())
+    };
+    let mut ranks: Vec<u32> = rows
+        .iter()
+        .filter(|r| r.name.starts_with("prk ") && r.peer == "C")
+        .map(|r| r.ranks)
+        .collect();
+    ranks.sort_unstable();
+    ranks.dedup();
+    let top = cases
+        .iter()
+        .flat_map(|c| ranks.iter().filter_map(|&n| ratio(c, n)))
+        .fold(1.5f64, f64::max)
+        .min(8.0);
+    let n = cases.len() as f64;
+    let height = 160 + 38 * cases.len() as u32;
+    let root = BitMapBackend::new(path, (1300, height)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "Parallel Research Kernels: mpikit time / C + MPI time (median; 1 thread per rank)",
+            (FONT, 22),
+        )
+        .margin(20)
+        .x_label_area_size(50)
+        .y_label_area_size(260)
+        .build_cartesian_2d(0f64..top * 1.05, -0.5f64..n - 0.5)?;
+    chart
+        .configure_mesh()
+        .y_labels(cases.len())
+        .y_label_formatter(&|y| {
+            let k = y.round();
+            if (y - k).abs() < 0.01 && k >= 0.0 && (k as usize) < cases.len() {
+                cases[cases.len() - 1 - k as usize]
+                    .trim_start_matches("prk ")
+                    .to_string()
+            } else {
+                String::new()
+            }
+        })
+        .x_desc("mpikit / C (left of 1: mpikit faster)")
+        .label_style((FONT, 16))
+        .axis_desc_style((FONT, 18))
+        .draw()?;
+    for level in [1.0, 1.1] {
+        chart.draw_series(LineSeries::new(
+            [(level, -0.5), (level, n - 0.5)],
+            BLACK.mix(0.5).stroke_width(1),
+        ))?;
+    }
+    for (i, &np) in ranks.iter().enumerate() {
+        let color = COLORS[i % COLORS.len()];
+        let shift = (i as f64 - (ranks.len() as f64 - 1.0) / 2.0) * 0.2;
+        let pts: Vec<(f64, f64)> = cases
+            .iter()
+            .enumerate()
+            .filter_map(|(k, c)| {
+                ratio(c, np).map(|r| (r.min(top), (cases.len() - 1 - k) as f64 + shift))
+            })
+            .collect();
+        chart
+            .draw_series(pts.iter().map(|&p| Circle::new(p, 7, color.filled())))?
+            .label(format!("-n {np}"))
+            .legend(move |(x, y)| Circle::new((x + 10, y), 6, color.filled()));
+    }
+    legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     root.present()?;
     Ok(true)
 }
