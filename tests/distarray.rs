@@ -8,6 +8,8 @@
 //!
 //! No libtest harness: run plainly it relaunches itself under mpirun (see tests/collectives.rs).
 
+#[path = "common/arrays.rs"]
+mod arrays;
 mod common;
 
 use mpikit::ndarray::{Array, ArrayD, Dimension, Ix1, Ix2, Ix3, IxDyn};
@@ -29,7 +31,7 @@ fn rank_checks() {
     mpikit::run(|world| {
         let size = world.size() as usize;
         for shape in [vec![0usize, 3], vec![5, 3], vec![13, 7]] {
-            for grid in grids_2d(&shape, size) {
+            for grid in arrays::grids_2d(&shape, size) {
                 basics_2d(world, grid)?;
             }
         }
@@ -53,28 +55,9 @@ fn serial(shape: &[usize]) -> ArrayD<f64> {
     Array::from_shape_fn(IxDyn(shape), |i| f(i.slice()))
 }
 
-/// Every factorisation of `size` over two axes, balanced blocks, and one irregular grid.
-fn grids_2d(shape: &[usize], size: usize) -> Vec<Grid> {
-    let mut grids: Vec<Grid> = (1..=size)
-        .filter(|d| size % d == 0)
-        .map(|d| Grid::with_dims(shape, &[d, size / d]).unwrap())
-        .collect();
-    // All rows on the last rank, none elsewhere.
-    let mut rows = vec![0; size];
-    rows[size - 1] = shape[0];
-    grids.push(Grid::with_counts(shape, vec![rows, vec![shape[1]]]).unwrap());
-    grids
-}
-
 /// The block of every rank against the serial array.
 fn check_blocks<D: mpikit::ndarray::Dimension>(a: &DistArray<f64, D>, what: &str) {
-    let whole = serial(a.shape());
-    let local = a.local().into_dyn();
-    let mut want = whole.view();
-    for (axis, (&o, &n)) in a.offset().iter().zip(local.shape()).enumerate() {
-        want.slice_axis_inplace(mpikit::ndarray::Axis(axis), (o..o + n).into());
-    }
-    assert_eq!(local, want, "{what}: block at {:?}", a.offset());
+    arrays::check_block(a, &serial(a.shape()), what);
 }
 
 /// `arange`'s block against numpy's `arange(n).reshape(shape)`, counted serially.
@@ -253,7 +236,7 @@ fn one_and_three_axes(world: &World) -> Result<(), Error> {
 /// layout): content checked element by element.
 fn redistribution(world: &World) -> Result<(), Error> {
     let shape = [11usize, 6];
-    let grids = grids_2d(&shape, world.size() as usize);
+    let grids = arrays::grids_2d(&shape, world.size() as usize);
     for from in &grids {
         let a = DistArray::<f64, Ix2>::from_fn(world, from.clone(), f)?;
         for to in &grids {
@@ -294,7 +277,7 @@ fn halos(world: &World) -> Result<(), Error> {
         Boundary::Constant(-5.0),
         Boundary::Reflect,
     ];
-    for grid in grids_2d(&shape, world.size() as usize) {
+    for grid in arrays::grids_2d(&shape, world.size() as usize) {
         let irregular = grid.counts(0).contains(&0);
         for width in [1usize, 2] {
             for corners in [false, true] {
@@ -404,10 +387,10 @@ fn files(world: &World) -> Result<(), Error> {
     world.barrier();
     let shape = [9usize, 7];
     let path = dir.join("a.npy");
-    for grid in grids_2d(&shape, size) {
+    for grid in arrays::grids_2d(&shape, size) {
         let a = DistArray::<f64, Ix2>::from_fn(world, grid.clone(), f)?;
         a.write_npy(&path)?;
-        for back in grids_2d(&shape, size) {
+        for back in arrays::grids_2d(&shape, size) {
             let b = DistArray::<f64, Ix2>::read_npy(world, &path, |_| Ok(back.clone()))?;
             check_blocks(&b, "npy round trip");
         }
@@ -435,7 +418,7 @@ fn files(world: &World) -> Result<(), Error> {
         std::fs::write(&fpath, bytes).unwrap();
     }
     world.barrier();
-    for grid in grids_2d(&shape, size) {
+    for grid in arrays::grids_2d(&shape, size) {
         let b = DistArray::<f64, Ix2>::read_npy(world, &fpath, |_| Ok(grid.clone()))?;
         check_blocks(&b, "Fortran order");
     }

@@ -8,6 +8,8 @@
 //!
 //! No libtest harness: run plainly it relaunches itself under mpirun (see tests/collectives.rs).
 
+#[path = "common/arrays.rs"]
+mod arrays;
 mod common;
 
 use mpikit::ndarray::{Array, ArrayD, Dimension, Ix2, Ix3, IxDyn};
@@ -50,35 +52,7 @@ fn serial(shape: &[usize]) -> ArrayD<f64> {
     Array::from_shape_fn(IxDyn(shape), |i| f(i.slice()))
 }
 
-/// Every factorisation of `size` over two axes, and the all-rows-on-the-last-rank layout.
-fn grids_2d(shape: &[usize], size: usize) -> Vec<Grid> {
-    let mut grids: Vec<Grid> = (1..=size)
-        .filter(|d| size % d == 0)
-        .map(|d| Grid::with_dims(shape, &[d, size / d]).unwrap())
-        .collect();
-    let mut rows = vec![0; size];
-    rows[size - 1] = shape[0];
-    grids.push(Grid::with_counts(shape, vec![rows, vec![shape[1]]]).unwrap());
-    grids
-}
-
-/// Rank's block of `a` against `want` (the whole array), bit for bit.
-fn check<D: Dimension>(a: &DistArray<f64, D>, want: &ArrayD<f64>, what: &str) {
-    let local = a.local().into_dyn();
-    let mut expect = want.view();
-    for (axis, (&o, &n)) in a.offset().iter().zip(local.shape()).enumerate() {
-        expect.slice_axis_inplace(mpikit::ndarray::Axis(axis), (o..o + n).into());
-    }
-    let same = local
-        .iter()
-        .zip(expect.iter())
-        .all(|(x, y)| x.to_bits() == y.to_bits());
-    assert!(
-        same && local.shape() == expect.shape(),
-        "{what}: block at {:?} differs",
-        a.offset()
-    );
-}
+use arrays::{check_block as check, grids_2d};
 
 /// Every pair of 2-D grids, with and without ghost cells on the destination.
 fn every_pair_2d(world: &World) -> Result<(), Error> {

@@ -7,6 +7,8 @@
 //!
 //! No libtest harness: run plainly it relaunches itself under mpirun (see tests/collectives.rs).
 
+#[path = "common/arrays.rs"]
+mod arrays;
 mod common;
 
 use std::ops::Range;
@@ -72,15 +74,6 @@ fn serial(
     })
 }
 
-fn check<D: Dimension>(a: &DistArray<f64, D>, want: &ArrayD<f64>, what: &str) {
-    let local = a.local().into_dyn();
-    let mut expect = want.view();
-    for (axis, (&o, &n)) in a.offset().iter().zip(local.shape()).enumerate() {
-        expect.slice_axis_inplace(mpikit::ndarray::Axis(axis), (o..o + n).into());
-    }
-    assert_eq!(local, expect, "{what}: block at {:?}", a.offset());
-}
-
 fn stars_and_boxes(world: &World, grid: Grid) -> Result<(), Error> {
     let shape = grid.shape().to_vec();
     let (n, m) = (shape[0], shape[1]);
@@ -110,11 +103,11 @@ fn stars_and_boxes(world: &World, grid: Grid) -> Result<(), Error> {
         a.exchange_halos()?;
         let mut out = DistArray::<f64, Ix2>::zeros(world, grid.clone())?;
         a.stencil_into(stencil, &mut out, &within)?;
-        check(&out, &want, "stencil_into");
+        arrays::check_block(&out, &want, "stencil_into");
         // Overlapped, accumulating: out = want + want.
         a.begin_halos()?;
         a.stencil_into_with(stencil, &mut out, &within, |o, s| o + s)?;
-        check(
+        arrays::check_block(
             &out,
             &want.mapv(|x| 2.0 * x),
             "stencil_into_with, overlapped",
@@ -127,7 +120,7 @@ fn stars_and_boxes(world: &World, grid: Grid) -> Result<(), Error> {
         a.stencil_map_into(r, &mut into, &within, |nb| {
             points.iter().fold(0.0, |acc, (o, w)| acc + w * nb.at(o))
         })?;
-        check(
+        arrays::check_block(
             &into,
             &serial(&shape, stencil, &within, 7.0),
             "stencil_map_into",
@@ -136,7 +129,7 @@ fn stars_and_boxes(world: &World, grid: Grid) -> Result<(), Error> {
         let narrow = [n / 3..n / 2 + 1, r..m / 2];
         let mut part = DistArray::<f64, Ix2>::from_elem(world, grid.clone(), 1.5)?;
         a.stencil_into(stencil, &mut part, &narrow)?;
-        check(
+        arrays::check_block(
             &part,
             &serial(&shape, stencil, &narrow, 1.5),
             "a narrower range",
@@ -156,7 +149,7 @@ fn three_axes(world: &World) -> Result<(), Error> {
     let mut out = DistArray::<f64, Ix3>::zeros(world, grid)?;
     a.begin_halos()?;
     a.stencil_into(&stencil, &mut out, &within)?;
-    check(&out, &serial(&shape, &stencil, &within, 0.0), "3-D star");
+    arrays::check_block(&out, &serial(&shape, &stencil, &within, 0.0), "3-D star");
     Ok(())
 }
 

@@ -45,6 +45,18 @@ pub trait KernelArgs: Parser {
     fn common(&self) -> &Common;
 }
 
+/// Implements [`KernelArgs`] for an argument struct with a `common: Common` field.
+#[macro_export]
+macro_rules! kernel_args {
+    ($args:ty) => {
+        impl $crate::KernelArgs for $args {
+            fn common(&self) -> &$crate::Common {
+                &self.common
+            }
+        }
+    };
+}
+
 /// Runs a kernel: MPI up ([`mpikit::run`]), arguments parsed (help and errors printed once),
 /// the thread count set, the body, and the exit status of its [`Outcome`].
 pub fn kernel_main<A: KernelArgs>(
@@ -122,6 +134,20 @@ pub fn say(world: &World, line: impl AsRef<str>) {
     if world.is_root() {
         println!("{}", line.as_ref());
     }
+}
+
+/// Prints the reference's two closing lines from rank 0: "Solution validates", then
+/// `Rate (UNIT): RATE<gap>Avg time (s): AVG` (`gap` is one or two spaces, as each reference
+/// prints it).
+pub fn validated(world: &World, unit: &str, rate: f64, avg: f64, gap: &str) -> Outcome {
+    say(world, "Solution validates");
+    say(world, rate_line(unit, rate, avg, gap));
+    Outcome::Validated
+}
+
+/// `Rate (UNIT): RATE<gap>Avg time (s): AVG`.
+pub fn rate_line(unit: &str, rate: f64, avg: f64, gap: &str) -> String {
+    format!("Rate ({unit}): {}{gap}Avg time (s): {}", lf(rate), lf(avg))
 }
 
 /// `%lf`: six decimals.

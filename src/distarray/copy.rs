@@ -4,7 +4,7 @@
 //! the two axes are copied in cache tiles. The outermost axis is split over the threads when
 //! there is enough to copy. Redistribution packs, unpacks and moves its local part with this.
 
-use crate::runtime::threads::parallel;
+use crate::runtime::threads::for_each_part;
 
 /// Side of the square tiles of a transposing copy (elements).
 const TILE: usize = 32;
@@ -165,18 +165,7 @@ impl BoxCopy {
             // different values of the outermost index write different elements.
             unsafe { walk.copy(s.get().add(self.from), d.get().add(self.to), range, combine) }
         };
-        if parallel(pool, self.len) && outer > 1 {
-            let parts =
-                crate::data::partition::Partition::new(outer, pool.current_num_threads() * 4);
-            pool.install(|| {
-                use rayon::prelude::*;
-                (0..parts.parts())
-                    .into_par_iter()
-                    .for_each(|p| run(parts.range(p)));
-            });
-        } else {
-            run(0..outer);
-        }
+        for_each_part(pool, outer, self.len, run);
     }
 }
 

@@ -11,7 +11,7 @@ use crate::collective::element::Element;
 use crate::distarray::array::DistArray;
 use crate::distarray::copy::standard_strides;
 use crate::error::{Error, Result};
-use crate::runtime::threads::parallel;
+use crate::runtime::threads::for_each_part;
 
 /// Weighted points around a centre: `out[i] = Σ w · in[i + offset]`.
 ///
@@ -22,9 +22,9 @@ use crate::runtime::threads::parallel;
 /// let laplace = Stencil::star(2, 1, -4.0, |_axis, _k| 1.0);
 /// assert_eq!(laplace.points().len(), 5);
 /// assert_eq!(laplace.reach(), 1);
-/// // PRK's star of radius 2: weights ±1/(2kR) along each axis, nothing at the centre.
+/// // PRK's star of radius 2: weights ±1/(2kR) along each axis, 0 at the centre.
 /// let prk = Stencil::star(2, 2, 0.0, |_axis, k: isize| 1.0 / (2.0 * k as f64 * 2.0));
-/// assert_eq!((prk.points().len(), prk.reach()), (8, 2)); // no centre: its weight is 0
+/// assert_eq!((prk.points().len(), prk.reach()), (9, 2)); // the centre, weight 0, too
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stencil<T> {
@@ -367,18 +367,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
                 row(src, at, &strides, out_row, &mut tmp);
             }
         };
-        if parallel(&self.pool, rows * len) && rows > 1 {
-            let parts =
-                crate::data::partition::Partition::new(rows, self.pool.current_num_threads() * 4);
-            self.pool.install(|| {
-                use rayon::prelude::*;
-                (0..parts.parts())
-                    .into_par_iter()
-                    .for_each(|p| work(parts.range(p)));
-            });
-        } else {
-            work(0..rows);
-        }
+        for_each_part(&self.pool, rows, rows * len, work);
     }
 }
 

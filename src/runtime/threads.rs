@@ -44,6 +44,24 @@ where
     })
 }
 
+/// `f(range)` over consecutive parts of `0..len`, where the whole call is `work` elements of
+/// work: on `pool`'s threads (see [`parallel`]; at least two parts), or as `f(0..len)` on
+/// the caller's thread. For loops whose items are rows or runs of several elements each.
+pub(crate) fn for_each_part<F>(pool: &rayon::ThreadPool, len: usize, work: usize, f: F)
+where
+    F: Fn(Range<usize>) + Sync,
+{
+    if !parallel(pool, work) || len < 2 {
+        return f(0..len);
+    }
+    let parts = Partition::new(len, pool.current_num_threads() * PARTS_PER_THREAD);
+    pool.install(|| {
+        (0..parts.parts())
+            .into_par_iter()
+            .for_each(|p| f(parts.range(p)))
+    });
+}
+
 /// `f(first index, part)` over consecutive parts of `data`: on `pool`'s threads, or as one
 /// call `f(0, data)` on the caller's thread (see [`parallel`]).
 pub(crate) fn for_each_part_mut<T, F>(pool: &rayon::ThreadPool, data: &mut [T], f: F)

@@ -12,7 +12,7 @@ use clap::Parser;
 use mpikit::ndarray::{Ix1, Zip};
 use mpikit::prelude::*;
 use mpikit::{DistArray, Error, Grid, World};
-use mpikit_kernels::{kernel_main, lf, say, Common, KernelArgs, Outcome, Timer, PRK_VERSION};
+use mpikit_kernels::{kernel_main, say, validated, Common, Outcome, Timer, PRK_VERSION};
 
 const SCALAR: f64 = 3.0;
 
@@ -31,11 +31,7 @@ struct Args {
     common: Common,
 }
 
-impl KernelArgs for Args {
-    fn common(&self) -> &Common {
-        &self.common
-    }
-}
+mpikit_kernels::kernel_args!(Args);
 
 fn nstream(world: &World, args: Args) -> Result<Outcome, Error> {
     let (iterations, total, p) = (args.iterations, args.length, world.size() as usize);
@@ -87,16 +83,7 @@ fn nstream(world: &World, args: Args) -> Result<Outcome, Error> {
         return Ok(Outcome::Failed);
     }
     let bytes = 4.0 * 8.0 * (length * p) as f64;
-    say(world, "Solution validates");
-    say(
-        world,
-        format!(
-            "Rate (MB/s): {} Avg time (s): {}",
-            lf(1e-6 * bytes / avg),
-            lf(avg)
-        ),
-    );
-    Ok(Outcome::Validated)
+    Ok(validated(world, "MB/s", 1e-6 * bytes / avg, avg, " "))
 }
 
 fn main() -> ExitCode {

@@ -13,7 +13,7 @@ use clap::Parser;
 use mpikit::ndarray::Ix2;
 use mpikit::prelude::*;
 use mpikit::{DistArray, Error, Grid, Halo, World, PROC_NULL};
-use mpikit_kernels::{kernel_main, lf, say, Common, KernelArgs, Outcome, Timer, PRK_VERSION};
+use mpikit_kernels::{kernel_main, lf, say, validated, Common, Outcome, Timer, PRK_VERSION};
 
 /// PRK Synch_p2p on mpikit.
 #[derive(Parser, Debug)]
@@ -32,11 +32,7 @@ struct Args {
     common: Common,
 }
 
-impl KernelArgs for Args {
-    fn common(&self) -> &Common {
-        &self.common
-    }
-}
+mpikit_kernels::kernel_args!(Args);
 
 fn p2p(world: &World, args: Args) -> Result<Outcome, Error> {
     let (iterations, m, n) = (args.iterations, args.m, args.n);
@@ -168,16 +164,7 @@ fn p2p(world: &World, args: Args) -> Result<Outcome, Error> {
         avg = -avg;
     }
     let flops = 2.0 * ((m - 1) * (n - 1)) as f64;
-    say(world, "Solution validates");
-    say(
-        world,
-        format!(
-            "Rate (MFlops/s): {} Avg time (s): {}",
-            lf(1e-6 * flops / avg),
-            lf(avg)
-        ),
-    );
-    Ok(Outcome::Validated)
+    Ok(validated(world, "MFlops/s", 1e-6 * flops / avg, avg, " "))
 }
 
 /// `line[i] = line[i-1] + (above[i] - above[i-1])` for i from 1: one add on the chain from

@@ -13,7 +13,7 @@ use clap::Parser;
 use mpikit::ndarray::Ix1;
 use mpikit::prelude::*;
 use mpikit::{DistArray, Error, Grid, ReduceOp, World};
-use mpikit_kernels::{kernel_main, lf, say, Common, KernelArgs, Outcome, PRK_VERSION};
+use mpikit_kernels::{kernel_main, lf, say, Common, Outcome, PRK_VERSION};
 
 /// Values each rank generates per batch (the reference's LOOKAHEAD).
 const BATCH: usize = 1024;
@@ -33,11 +33,7 @@ struct Args {
     common: Common,
 }
 
-impl KernelArgs for Args {
-    fn common(&self) -> &Common {
-        &self.common
-    }
-}
+mpikit_kernels::kernel_args!(Args);
 
 /// One step of the reference's LFSR.
 fn step(x: u64) -> u64 {

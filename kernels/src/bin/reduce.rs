@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use mpikit::prelude::*;
 use mpikit::{Error, ReduceOp, World};
-use mpikit_kernels::{kernel_main, lf, say, Common, KernelArgs, Outcome, Timer, PRK_VERSION};
+use mpikit_kernels::{kernel_main, lf, say, validated, Common, Outcome, Timer, PRK_VERSION};
 
 /// PRK Reduce on mpikit.
 #[derive(Parser, Debug)]
@@ -23,11 +23,7 @@ struct Args {
     common: Common,
 }
 
-impl KernelArgs for Args {
-    fn common(&self) -> &Common {
-        &self.common
-    }
-}
+mpikit_kernels::kernel_args!(Args);
 
 fn reduce(world: &World, args: Args) -> Result<Outcome, Error> {
     let (iterations, length, p) = (args.iterations, args.length, world.size() as usize);
@@ -79,16 +75,7 @@ fn reduce(world: &World, args: Args) -> Result<Outcome, Error> {
         return Ok(Outcome::Failed);
     }
     let flops = (2.0 * p as f64 - 1.0) * length as f64;
-    say(world, "Solution validates");
-    say(
-        world,
-        format!(
-            "Rate (MFlops/s): {}  Avg time (s): {}",
-            lf(1e-6 * flops / avg),
-            lf(avg)
-        ),
-    );
-    Ok(Outcome::Validated)
+    Ok(validated(world, "MFlops/s", 1e-6 * flops / avg, avg, "  "))
 }
 
 fn main() -> ExitCode {

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use mpikit::prelude::*;
 use mpikit::{Error, ReduceOp, World};
-use mpikit_kernels::{kernel_main, lf, say, Common, KernelArgs, Outcome, Timer, PRK_VERSION};
+use mpikit_kernels::{kernel_main, lf, rate_line, say, Common, Outcome, Timer, PRK_VERSION};
 
 /// PRK Sparse (scrambled columns, CSR) on mpikit.
 #[derive(Parser, Debug)]
@@ -27,11 +27,7 @@ struct Args {
     common: Common,
 }
 
-impl KernelArgs for Args {
-    fn common(&self) -> &Common {
-        &self.common
-    }
-}
+mpikit_kernels::kernel_args!(Args);
 
 /// The reference's bit reversal of the low `bits` bits.
 fn reverse(x: u64, bits: u32) -> u64 {
@@ -171,14 +167,7 @@ fn sparse(world: &World, args: Args) -> Result<Outcome, Error> {
         );
     }
     let flops = 2.0 * (nrows * width * p) as f64;
-    say(
-        world,
-        format!(
-            "Rate (MFlops/s): {}  Avg time (s): {}",
-            lf(1e-6 * flops / avg),
-            lf(avg)
-        ),
-    );
+    say(world, rate_line("MFlops/s", 1e-6 * flops / avg, avg, "  "));
     Ok(if validates {
         Outcome::Validated
     } else {

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use mpikit::ndarray::Ix2;
 use mpikit::{DistArray, Error, Grid, Halo, Stencil, World};
-use mpikit_kernels::{kernel_main, lf, say, Common, KernelArgs, Outcome, Timer, PRK_VERSION};
+use mpikit_kernels::{kernel_main, lf, say, validated, Common, Outcome, Timer, PRK_VERSION};
 
 /// The reference's compile-time radius.
 const RADIUS: usize = 2;
@@ -28,11 +28,7 @@ struct Args {
     common: Common,
 }
 
-impl KernelArgs for Args {
-    fn common(&self) -> &Common {
-        &self.common
-    }
-}
+mpikit_kernels::kernel_args!(Args);
 
 /// The reference's factorisation of the rank count: the largest factor up to √(P+1) first.
 fn factor(p: usize) -> (usize, usize) {
@@ -113,16 +109,7 @@ fn stencil(world: &World, args: Args) -> Result<Outcome, Error> {
         return Ok(Outcome::Failed);
     }
     let flops = (2 * (4 * RADIUS + 1) + 1) as f64 * active;
-    say(world, "Solution validates");
-    say(
-        world,
-        format!(
-            "Rate (MFlops/s): {}  Avg time (s): {}",
-            lf(1e-6 * flops / avg),
-            lf(avg)
-        ),
-    );
-    Ok(Outcome::Validated)
+    Ok(validated(world, "MFlops/s", 1e-6 * flops / avg, avg, "  "))
 }
 
 fn main() -> ExitCode {

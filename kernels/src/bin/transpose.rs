@@ -12,7 +12,7 @@ use clap::Parser;
 use mpikit::ndarray::Ix2;
 use mpikit::prelude::*;
 use mpikit::{DistArray, Error, Grid, ReduceOp, World};
-use mpikit_kernels::{e, kernel_main, lf, say, Common, KernelArgs, Outcome, Timer, PRK_VERSION};
+use mpikit_kernels::{e, kernel_main, lf, say, validated, Common, Outcome, Timer, PRK_VERSION};
 
 /// PRK Transpose on mpikit.
 #[derive(Parser, Debug)]
@@ -28,11 +28,7 @@ struct Args {
     common: Common,
 }
 
-impl KernelArgs for Args {
-    fn common(&self) -> &Common {
-        &self.common
-    }
-}
+mpikit_kernels::kernel_args!(Args);
 
 fn transpose(world: &World, args: Args) -> Result<Outcome, Error> {
     let (iterations, order, p) = (args.iterations, args.order, world.size() as usize);
@@ -99,16 +95,7 @@ fn transpose(world: &World, args: Args) -> Result<Outcome, Error> {
         return Ok(Outcome::Failed);
     }
     let bytes = 2.0 * 8.0 * (order * order) as f64;
-    say(world, "Solution validates");
-    say(
-        world,
-        format!(
-            "Rate (MB/s): {} Avg time (s): {}",
-            lf(1e-6 * bytes / avg),
-            lf(avg)
-        ),
-    );
-    Ok(Outcome::Validated)
+    Ok(validated(world, "MB/s", 1e-6 * bytes / avg, avg, " "))
 }
 
 fn main() -> ExitCode {
