@@ -20,6 +20,7 @@ use crate::data::random::Random;
 use crate::distarray::grid::Grid;
 use crate::distarray::halo::HaloState;
 use crate::distarray::plan::Plan;
+use crate::distarray::stencil::StencilBoxes;
 use crate::error::{Error, Result};
 use crate::runtime::agree::agree_on;
 use crate::runtime::world::{default_threads, threads_from_env, Comm};
@@ -61,9 +62,9 @@ pub struct DistArray<T: Element, D: Dimension> {
     pub(crate) pool: Arc<rayon::ThreadPool>,
     /// The last redistribution into this array, kept for the next (see `redistribute_into`).
     pub(crate) plan: Option<Box<Plan<T>>>,
-    /// The last stencil reach and range found to fit every rank's ghosts (checked once while
-    /// the layout stays the same).
-    pub(crate) stencil_fits: Option<(usize, Vec<Range<usize>>)>,
+    /// The boxes of the last stencil over this array (checked against every rank's ghosts
+    /// and worked out once while the layout stays the same).
+    pub(crate) stencil_boxes: Option<Box<StencilBoxes>>,
 }
 
 /// The pool DistArrays on a communicator without its own (not a `World`) compute on.
@@ -281,7 +282,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             data,
             pool,
             plan: None,
-            stencil_fits: None,
+            stencil_boxes: None,
         })
     }
 
@@ -341,7 +342,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             data,
             pool,
             plan: None,
-            stencil_fits: None,
+            stencil_boxes: None,
         })
     }
 
@@ -460,7 +461,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             data,
             pool: self.pool.clone(),
             plan: None,
-            stencil_fits: None,
+            stencil_boxes: None,
         }
     }
 }

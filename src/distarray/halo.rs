@@ -161,7 +161,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
         }
         self.data = data;
         self.ghosts = halo.widths.clone();
-        self.stencil_fits = None;
+        self.stencil_boxes = None;
         let coords = self.grid.coords(self.rank);
         let neighbours = (0..ndim)
             .map(|a| {

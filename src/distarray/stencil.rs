@@ -177,13 +177,26 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
         T: StencilElement,
         F: Fn(T, T) -> T + Sync,
     {
-        let points: Vec<(Vec<isize>, T)> = stencil.points.clone();
+        // Each point as one flat offset in the padded block (worked out once per call).
+        let strides = standard_strides(self.data.shape());
+        let deltas: Vec<(isize, T)> = stencil
+            .points
+            .iter()
+            .map(|(offset, w)| {
+                let d = offset
+                    .iter()
+                    .zip(&strides)
+                    .map(|(&o, &s)| o * s as isize)
+                    .sum();
+                (d, *w)
+            })
+            .collect();
         self.over_points(
             out,
             stencil.reach,
             within,
             "stencil_into",
-            |src, at, strides, row, tmp| weighted_row(src, at, strides, &points, row, tmp, &f),
+            |src, at, _, row, tmp| weighted_row(src, at, &deltas, row, tmp, &f),
         )
     }
 
@@ -238,59 +251,77 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
                  axis ({nd})"
             )));
         }
-        self.check_reach(reach, within, what)?;
-        let mine: Vec<Range<usize>> = (0..nd)
-            .map(|a| {
-                let (o, n) = (self.offset[a], self.local().shape()[a]);
-                within[a].start.max(o)..within[a].end.min(o + n)
-            })
-            .collect();
-        if mine.iter().any(|r| r.is_empty()) {
-            return self.finish_halos();
-        }
-        // Local index boxes: while halos travel, the interior first, the rim after.
-        let local: Vec<Range<usize>> = (0..nd)
-            .map(|a| mine[a].start - self.offset[a]..mine[a].end - self.offset[a])
-            .collect();
-        let boxes: Vec<(Vec<Range<usize>>, bool)> = if self.halo_in_flight() {
-            let inner = self.interior(reach);
-            let cut: Vec<Range<usize>> = (0..nd)
-                .map(|a| local[a].start.max(inner[a].start)..local[a].end.min(inner[a].end))
-                .collect();
-            let mut boxes = Vec::new();
-            if cut.iter().all(|r| !r.is_empty()) {
-                boxes.push((cut.clone(), false));
-                for b in rim_of(&local, &cut) {
-                    boxes.push((b, true));
-                }
-            } else {
-                boxes.push((local.clone(), true));
+        let boxes = match self.stencil_boxes.take() {
+            Some(b) if b.reach == reach && b.within.as_slice() == within => b,
+            _ => {
+                self.reach_fits(reach, within, what)?;
+                Box::new(self.boxes(reach, within))
             }
-            boxes
-        } else {
-            vec![(local, false)]
         };
-        for (b, after_halos) in boxes {
-            if after_halos {
-                self.finish_halos()?;
+        let parts = if self.halo_in_flight() {
+            &boxes.overlapped
+        } else {
+            &boxes.blocking
+        };
+        let mut ran = Ok(());
+        for (b, after_halos) in parts {
+            if *after_halos {
+                ran = self.finish_halos();
+                if ran.is_err() {
+                    break;
+                }
             }
-            self.rows_of(out, &b, &row);
+            self.rows_of(out, b, &row);
         }
+        self.stencil_boxes = Some(boxes);
+        ran?;
         self.finish_halos()
     }
 
-    /// Whether every rank's points of `within` have their neighbours within `reach` inside
-    /// the padded block; the same answer on every rank.
-    fn check_reach(&mut self, reach: usize, within: &[Range<usize>], what: &str) -> Result<()> {
-        if matches!(&self.stencil_fits, Some((r, w)) if *r == reach && w.as_slice() == within) {
-            return Ok(());
+    /// The local boxes a stencil of `reach` over `within` computes, worked out once per
+    /// layout: the whole local part, or, while a halo exchange is in flight, the interior
+    /// first and the rim (after the exchange) next.
+    fn boxes(&self, reach: usize, within: &[Range<usize>]) -> StencilBoxes {
+        let nd = within.len();
+        let block = self.local().shape().to_vec();
+        let local: Vec<Range<usize>> = (0..nd)
+            .map(|a| {
+                let o = self.offset[a];
+                let (lo, hi) = (within[a].start.max(o), within[a].end.min(o + block[a]));
+                if lo < hi {
+                    lo - o..hi - o
+                } else {
+                    0..0
+                }
+            })
+            .collect();
+        let mut boxes = StencilBoxes {
+            reach,
+            within: within.to_vec(),
+            blocking: Vec::new(),
+            overlapped: Vec::new(),
+        };
+        if local.iter().any(|r| r.is_empty()) {
+            return boxes;
         }
-        self.reach_fits(reach, within, what)?;
-        self.stencil_fits = Some((reach, within.to_vec()));
-        Ok(())
+        boxes.blocking.push((local.clone(), false));
+        let inner = self.interior(reach);
+        let cut: Vec<Range<usize>> = (0..nd)
+            .map(|a| local[a].start.max(inner[a].start)..local[a].end.min(inner[a].end))
+            .collect();
+        if cut.iter().all(|r| !r.is_empty()) {
+            boxes.overlapped.push((cut.clone(), false));
+            for b in rim_of(&local, &cut) {
+                boxes.overlapped.push((b, true));
+            }
+        } else {
+            boxes.overlapped.push((local, true));
+        }
+        boxes
     }
 
-    /// The check behind [`check_reach`](Self::check_reach), over every rank's block.
+    /// Whether every rank's points of `within` have their neighbours within `reach` inside
+    /// the padded block (checked for every rank's block: the same answer on every rank).
     fn reach_fits(&self, reach: usize, within: &[Range<usize>], what: &str) -> Result<()> {
         let shape = self.grid.shape();
         for (a, r) in within.iter().enumerate() {
@@ -331,7 +362,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
         let src = self.data.as_slice().expect("blocks are in standard layout");
         let strides = standard_strides(self.data.shape());
         let out_strides = standard_strides(out.data.shape());
-        let (g, og) = (self.ghosts.clone(), out.ghosts.clone());
+        let (g, og) = (&self.ghosts, &out.ghosts);
         let rows: usize = b[..nd - 1].iter().map(|r| r.len()).product();
         let len = b[nd - 1].len();
         let dst_len = out.data.len();
@@ -361,7 +392,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             let mut tmp = Vec::new();
             for k in range {
                 let (at, to) = place(k);
-                assert!(to + len <= dst_len);
+                assert!(to + len <= dst_len, "a stencil row past its block");
                 // SAFETY: rows of the output box are disjoint; each is written by one caller.
                 let out_row = unsafe { std::slice::from_raw_parts_mut(dst.get().add(to), len) };
                 row(src, at, &strides, out_row, &mut tmp);
@@ -369,6 +400,15 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
         };
         for_each_part(&self.pool, rows, rows * len, work);
     }
+}
+
+/// The boxes of a stencil over one range, kept in the array while its layout stays the same.
+pub(crate) struct StencilBoxes {
+    reach: usize,
+    within: Vec<Range<usize>>,
+    /// Local boxes, each with whether the halo exchange must be finished before it.
+    blocking: Vec<(Vec<Range<usize>>, bool)>,
+    overlapped: Vec<(Vec<Range<usize>>, bool)>,
 }
 
 /// A pointer to the output block that the rows' threads share (each writes its own rows).
@@ -394,20 +434,13 @@ const CHUNK: usize = 256;
 fn weighted_row<T: StencilElement>(
     src: &[T],
     at: usize,
-    strides: &[usize],
-    points: &[(Vec<isize>, T)],
+    deltas: &[(isize, T)],
     out: &mut [T],
     shifts: &mut Vec<(usize, T)>,
     f: &impl Fn(T, T) -> T,
 ) {
     shifts.clear();
-    shifts.extend(points.iter().map(|(offset, w)| {
-        let shift = offset
-            .iter()
-            .zip(strides)
-            .fold(at as isize, |acc, (&o, &s)| acc + o * s as isize);
-        (shift as usize, *w)
-    }));
+    shifts.extend(deltas.iter().map(|&(d, w)| ((at as isize + d) as usize, w)));
     // Bounds once, so the passes need no checks.
     for &(shift, _) in shifts.iter() {
         assert!(
