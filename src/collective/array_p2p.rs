@@ -120,7 +120,9 @@ pub trait ArrayMessages: Communicator {
             loop {
                 let room = (data.len() - got).min(step);
                 let mut status = std::mem::MaybeUninit::<MPI_Status>::uninit();
-                // SAFETY: a receive into `room` elements of the caller's buffer.
+                let mut count = 0;
+                // SAFETY: a receive into `room` elements of the caller's buffer; MPI fills the
+                // status, whose count is read with the same datatype.
                 let status = unsafe {
                     mpi::ffi::MPI_Recv(
                         recv_ptr(&mut data[got..got + room]),
@@ -131,12 +133,14 @@ pub trait ArrayMessages: Communicator {
                         self.as_raw(),
                         status.as_mut_ptr(),
                     );
-                    Status::from_raw(status.assume_init())
+                    let status = status.assume_init();
+                    mpi::ffi::MPI_Get_count(&status, datatype, &mut count);
+                    status
                 };
-                let count = status.count(R::Elem::equivalent_datatype()).max(0) as usize;
+                let count = count.max(0) as usize;
                 got += count;
                 // The pieces after the first come from the same sender with the same tag.
-                (from, with) = (status.source_rank(), status.tag());
+                (from, with) = (status.MPI_SOURCE, status.MPI_TAG);
                 if count < step || from == crate::PROC_NULL {
                     return BufferStatus {
                         source: from,
@@ -250,11 +254,11 @@ where
     }
     let data = buf.contiguous();
     let datatype = B::Elem::equivalent_datatype().as_raw();
+    let call = match mode {
+        Mode::Standard => mpi::ffi::MPI_Send,
+        Mode::Synchronous => mpi::ffi::MPI_Ssend,
+    };
     for r in message_pieces::<B::Elem>(data.len()) {
-        let call = match mode {
-            Mode::Standard => mpi::ffi::MPI_Send,
-            Mode::Synchronous => mpi::ffi::MPI_Ssend,
-        };
         // SAFETY: a send of `r.len()` elements of the caller's buffer.
         unsafe {
             call(

@@ -169,6 +169,17 @@ fn run<P: Payload>(
                     peer.send(&data[..]);
                 }
             }) / 2.0;
+            let buffer = time(&mut || {
+                if rank == 0 {
+                    comm.send_array(1, 0, &data[..]).unwrap();
+                    comm.receive_array_into(Some(1), Some(0), &mut recv[..bytes])
+                        .unwrap();
+                } else if rank == 1 {
+                    comm.receive_array_into(Some(0), Some(0), &mut recv[..bytes])
+                        .unwrap();
+                    comm.send_array(0, 0, &data[..]).unwrap();
+                }
+            }) / 2.0;
             let object = time(&mut || {
                 if rank == 0 {
                     comm.send_object(1, 0, &blob).unwrap();
@@ -178,7 +189,7 @@ fn run<P: Payload>(
                     comm.send_object(0, 0, &b).unwrap();
                 }
             }) / 2.0;
-            (raw, None, object)
+            (raw, Some(buffer), object)
         }
         "bandwidth" => {
             let window = |send: &mut dyn FnMut(), receive: &mut dyn FnMut()| {
