@@ -34,6 +34,14 @@ fn samples_become_results_and_plots() {
         }
     }
     std::fs::write(raw.join("collectives-floats.csv"), coll).unwrap();
+    // Two rounds of a PRK kernel on both sides: times and rates, the ratio from the rates.
+    let mut kernels =
+        String::from("round,kernel,size,ranks,threads,variant,seconds,rate,validated\n");
+    for (r, (m, c)) in [(0.5f64, 0.4f64), (0.7, 0.6)].into_iter().enumerate() {
+        kernels += &format!("{},stencil,20_4000,2,1,mpikit,{m},{},1\n", r + 1, 100.0 / m);
+        kernels += &format!("{},stencil,20_4000,2,1,c,{c},{},1\n", r + 1, 100.0 / c);
+    }
+    std::fs::write(raw.join("kernels.csv"), kernels).unwrap();
     let out_s = out.to_str().unwrap().to_string();
     let raw_s = raw.to_str().unwrap().to_string();
     let job = common::direct(
@@ -72,10 +80,26 @@ fn samples_become_results_and_plots() {
         csv.contains("bcast (floats),2,1,1024,2.000000e-6"),
         "median of 1 and 3 us\n{csv}"
     );
+    let prk = |name: &str, peer: &str| -> f64 {
+        let row = csv
+            .lines()
+            .find(|l| l.starts_with(&format!("{name},2,1,0,")) && l.ends_with(peer))
+            .unwrap_or_else(|| panic!("no {name} row for {peer} in\n{csv}"));
+        row.split(',').nth(4).unwrap().parse().unwrap()
+    };
+    assert_eq!(
+        prk("prk stencil 20 4000", "mpikit"),
+        0.6,
+        "median of 0.5 and 0.7"
+    );
+    assert_eq!(prk("prk stencil 20 4000", "C"), 0.5);
+    let want = (100.0 / 0.4 + 100.0 / 0.6) / 2.0; // written with 7 digits
+    let rate = prk("prk stencil 20 4000 rate", "C");
+    assert!(((rate - want) / want).abs() < 1e-6, "{rate} against {want}");
     let font = std::path::Path::new("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf");
     if font.exists() {
         job.assert_ok();
-        for png in ["parsum.png", "collectives.png"] {
+        for png in ["parsum.png", "collectives.png", "kernels.png"] {
             let bytes = std::fs::read(out.join(png)).unwrap();
             job.check(bytes.starts_with(b"\x89PNG"), &format!("{png} is a PNG"));
         }

@@ -504,7 +504,7 @@ fn kernels(rows: &[Row], path: &Path) -> Res<bool> {
             .label(format!("-n {np}"))
             .legend(move |(x, y)| Circle::new((x + 10, y), 6, color.filled()));
     }
-    legend(&mut chart, SeriesLabelPosition::LowerRight)?;
+    legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     root.present()?;
     Ok(true)
 }
