@@ -43,8 +43,15 @@ dir=$(cd "$dir" && pwd)
 host=$(hostname -s)
 cpus=$(nproc)
 mem=$(awk '/MemTotal/ {print int($2 / 1024 * 0.9)}' /proc/meminfo)
-# Ports from the directory name, so two of these never clash with each other or a real one.
-base=$((20000 + $(printf '%s' "$dir" | cksum | cut -d' ' -f1) % 20000))
+# Ports from the directory name, so two of these never clash with each other or a real one,
+# below the kernel's ephemeral range (32768 up), where MPI's own connections come and go; a port
+# something already listens on moves the block along.
+base=$((10000 + $(printf '%s' "$dir" | cksum | cut -d' ' -f1) % 20000))
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for _ in $(seq 20); do
+  listening "$base" || listening $((base + 1)) || break
+  base=$((base + 211))
+done
 
 [ -f "$dir/munge.key" ] || { head -c 1024 /dev/urandom >"$dir/munge.key"; chmod 400 "$dir/munge.key"; }
 cat >"$dir/slurm.conf" <<CONF
@@ -81,17 +88,30 @@ export SLURM_CONF=$dir/slurm.conf
 stop
 munged --force --key-file="$dir/munge.key" --socket="$dir/munge.sock" \
   --pid-file="$dir/munged.pid" --log-file="$dir/munged.log" --seed-file="$dir/munge.seed"
-slurmctld -i -f "$SLURM_CONF"
-slurmd -f "$SLURM_CONF"
-for _ in $(seq 100); do
-  if sinfo -h -o '%T' 2>/dev/null | grep -qE '^(idle|mixed|allocated)'; then
+timeout 20 slurmctld -i -f "$SLURM_CONF"
+timeout 20 slurmd -f "$SLURM_CONF"
+# At most 30 s in all. sinfo retries an absent controller for about 10 s, so a daemon that
+# died is noticed through its pid, and each sinfo has its own limit.
+alive() { local pid; pid=$(cat "$dir/$1.pid" 2>/dev/null) && kill -0 "$pid" 2>/dev/null; }
+state=
+for _ in $(seq 60); do
+  sleep 0.5
+  for d in slurmctld slurmd; do
+    alive "$d" || { sleep 0.5; alive "$d"; } || {
+      say "$d is not running (port $base or $((base + 1)) taken?); logs in $dir"
+      tail -n 20 "$dir/$d.log" >&2 || true
+      stop
+      exit 1
+    }
+  done
+  state=$(timeout 5 sinfo -h -o '%T' 2>&1 || true)
+  if grep -qE '^(idle|mixed|allocated)' <<<"$state"; then
     say "up: $cpus CPUs on $host; export SLURM_CONF=$SLURM_CONF"
     exit 0
   fi
-  sleep 0.2
 done
-say "the node did not become idle; logs in $dir"
-sinfo -N -l >&2 || true
+say "the node did not become idle in 30 s (sinfo: ${state:-nothing}); logs in $dir"
+timeout 5 sinfo -N -l >&2 || true
 tail -n 20 "$dir/slurmctld.log" "$dir/slurmd.log" >&2 || true
 stop
 exit 1
