@@ -24,8 +24,8 @@
 //! }
 //! ```
 //!
-//! Launch with `mpirun -n 4 target/release/your-program`; see the README for the flags
-//! OpenMPI needs as root or with more ranks than cores.
+//! Launch with `mpirun -n 4 target/release/your-program`; `docs/clusters.md` has the settings
+//! Open MPI needs as root or with more ranks than cores.
 //!
 //! - [`run`] and [`World`]: MPI started once, node-local ranks, a default thread count per
 //!   rank with its ready [`World::pool`]; an error or panic on one rank ends the whole job
@@ -75,6 +75,23 @@ mod error;
 mod runtime;
 mod stats;
 mod tasks;
+
+/// The pages under `docs/`, compiled by `cargo test --doc`: every Rust block in them builds
+/// against this version of the library (the README's program is built and run by
+/// tests/dependent.rs).
+#[cfg(doctest)]
+mod docs {
+    #[doc = include_str!("../docs/guide.md")]
+    mod guide {}
+    #[doc = include_str!("../docs/parsum.md")]
+    mod parsum {}
+    #[doc = include_str!("../docs/clusters.md")]
+    mod clusters {}
+    #[doc = include_str!("../docs/performance.md")]
+    mod performance {}
+    #[doc = include_str!("../docs/design.md")]
+    mod design {}
+}
 
 pub use collective::array::ArrayCollectives;
 pub use collective::array_p2p::ArrayMessages;

@@ -307,7 +307,7 @@ pub(crate) fn exchange_blocks<C: Communicator + ?Sized, T: Element>(
     }
     let own = send_counts[rank].min(recv_counts[rank]);
     recv[rd[rank]..rd[rank] + own].copy_from_slice(&send[sd[rank]..sd[rank] + own]);
-    crate::distarray::halo::wait_all(&mut requests);
+    crate::collective::pending::wait_all(&mut requests);
 }
 
 /// Sends `out` to `to` while receiving `inb` from `from`, piece by piece, with

@@ -21,6 +21,22 @@ pub(crate) fn start_each(
         .collect()
 }
 
+/// Waits for and clears `requests`.
+pub(crate) fn wait_all(requests: &mut Vec<MPI_Request>) {
+    if requests.is_empty() {
+        return;
+    }
+    // SAFETY: live request handles; MPI_Waitall completes and frees them.
+    unsafe {
+        mpi::ffi::MPI_Waitall(
+            requests.len() as i32,
+            requests.as_mut_ptr(),
+            mpi::ffi::RSMPI_STATUSES_IGNORE,
+        );
+    }
+    requests.clear();
+}
+
 /// A non-blocking operation in flight, owning its buffers until it completes.
 ///
 /// [`wait`](Pending::wait) blocks until MPI is done and returns the result. Dropping a

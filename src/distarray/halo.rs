@@ -12,6 +12,7 @@ use ndarray::{Array, Dimension, Slice};
 use crate::collective::address::{recv_ptr, send_ptr};
 use crate::collective::element::Element;
 use crate::collective::large::pieces;
+use crate::collective::pending::wait_all;
 use crate::data::alloc::zeroed_vec;
 use crate::distarray::array::{shaped, within, DistArray};
 use crate::distarray::copy::{Assign, BoxCopy, Combine, Side};
@@ -525,22 +526,6 @@ impl FaceCopy {
         self.unpack
             .run(packed, block, &Combine::<Assign<T>>::Assign, pool);
     }
-}
-
-/// Waits for and clears `requests`.
-pub(crate) fn wait_all(requests: &mut Vec<MPI_Request>) {
-    if requests.is_empty() {
-        return;
-    }
-    // SAFETY: live request handles; MPI_Waitall completes and frees them.
-    unsafe {
-        mpi::ffi::MPI_Waitall(
-            requests.len() as i32,
-            requests.as_mut_ptr(),
-            mpi::ffi::RSMPI_STATUSES_IGNORE,
-        );
-    }
-    requests.clear();
 }
 
 impl<T> Drop for HaloState<T> {

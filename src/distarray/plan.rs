@@ -302,7 +302,7 @@ impl<T: Element> Plan<T> {
                 }
             }
         }
-        crate::distarray::halo::wait_all(&mut send_requests);
+        crate::collective::pending::wait_all(&mut send_requests);
     }
 }
 

@@ -37,7 +37,7 @@ pub(crate) fn catch_panic<R>(f: impl FnOnce() -> R) -> Result<R, String> {
 /// The hook prints `rank R: panicked at FILE:LINE: MESSAGE` to stderr and calls
 /// `MPI_Abort` on the world communicator, so `mpirun` ends every rank at once instead of
 /// waiting forever for the dead one. Outside MPI (before init, after finalize) it prints the
-/// same line and aborts the process. [`World::init`] installs it; calling it again does
+/// same line and aborts the process. `World::init` installs it; calling it again does
 /// nothing.
 pub fn install_panic_hook() {
     if HOOK_INSTALLED.swap(true, Ordering::SeqCst) {
