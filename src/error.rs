@@ -35,6 +35,15 @@ pub enum Error {
     /// Array shapes disagree between ranks (or with what the call needs).
     #[error("shape mismatch: {0}")]
     Shape(String),
+    /// The root of a rooted collective passed `None` where it must pass its data or buffer
+    /// (every rank returns this `Err`).
+    #[error("{what}: the root (rank {root}) passed None where it must pass Some(data)")]
+    MissingRoot {
+        /// Which call.
+        what: &'static str,
+        /// The root rank.
+        root: i32,
+    },
     /// A rank number outside the communicator.
     #[error("rank {rank} is out of range for a communicator of size {size}")]
     Rank {

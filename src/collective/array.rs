@@ -30,7 +30,7 @@ use crate::collective::address::{nonempty, nonempty_mut};
 use crate::collective::buffer::{with_contiguous_mut, Buffer, BufferMut};
 use crate::collective::large;
 use crate::collective::shape::{
-    agree_lengths, agree_rows, agree_rows_if, broadcast_shape, check_root, root_data,
+    agree_lengths, agree_root, agree_rows, agree_rows_if, broadcast_shape, check_root, RootInput,
 };
 use crate::data::alloc::zeroed_vec;
 use crate::data::partition::Partition;
@@ -86,12 +86,13 @@ pub trait ArrayCollectives: Communicator {
     {
         check_root(self, root)?;
         let is_root = self.rank() == root;
-        let root_shape = is_root.then(|| root_data(data).buffer_shape());
-        let shape = broadcast_shape(self, root, root_shape.as_deref(), true, &mut [])?;
-        let mut buf = if is_root {
-            root_data(data).contiguous().into_owned()
-        } else {
-            zeroed_vec(shape.iter().product())
+        let root_shape = data.filter(|_| is_root).map(|d| d.buffer_shape());
+        let what = "broadcast_array";
+        let shape = broadcast_shape(self, root, root_shape.as_deref(), true, &mut [], what)?;
+        let mut buf = match data {
+            // The root has data: broadcast_shape failed everywhere otherwise.
+            Some(d) if is_root => d.contiguous().into_owned(),
+            _ => zeroed_vec(shape.iter().product()),
         };
         large::broadcast(self, root, &mut buf);
         Ok(B::from_parts(&shape, buf))
@@ -120,24 +121,21 @@ pub trait ArrayCollectives: Communicator {
     where
         B: Buffer + ?Sized,
     {
-        let (mine, elems) = scatter_plan(self, root, data, rows)?;
+        let (mine, elems) = scatter_plan(self, root, data, rows, "scatterv_rows")?;
         let is_root = self.rank() == root;
         let mut recv = zeroed_vec(mine.iter().product());
-        if is_root {
-            let send = root_data(data).contiguous();
-            large::scatterv(self, root, Some(&send), &elems, &mut recv);
-        } else {
-            large::scatterv(self, root, None, &elems, &mut recv);
-        }
+        // The root has data: scatter_plan failed everywhere otherwise.
+        let send = data.filter(|_| is_root).map(|d| d.contiguous());
+        large::scatterv(self, root, send.as_deref(), &elems, &mut recv);
         Ok(B::from_parts(&mine, recv))
     }
 
     /// Equal blocks into buffers the caller gives (`MPI_Scatter`, mpi4py's `Scatter`): rank
     /// r gets block r of the root's `send`, whose length must be `size` times every rank's
-    /// `recv` length. No shapes travel and nothing is allocated. Lengths are checked across
-    /// ranks in debug builds and under `MPIKIT_CHECK=1`; otherwise a root buffer of the wrong
-    /// length panics (aborting the job) and `recv` lengths that differ between ranks are a
-    /// programming error.
+    /// `recv` length. No shapes travel and nothing is allocated. The root's `send` is checked
+    /// on every rank (one 24-byte broadcast): `None` or a wrong length there is the same
+    /// `Err` everywhere. `recv` lengths are compared across ranks in debug builds and under
+    /// `MPIKIT_CHECK=1`; otherwise lengths that differ between ranks are a programming error.
     fn scatter_array_into<B, R>(&self, root: Rank, send: Option<&B>, recv: &mut R) -> Result<()>
     where
         B: Buffer + ?Sized,
@@ -146,15 +144,11 @@ pub trait ArrayCollectives: Communicator {
         check_root(self, root)?;
         let size = self.size() as usize;
         let counts = vec![recv.buffer_len(); size];
-        let send = (self.rank() == root).then(|| root_data(send).contiguous());
-        let root_ok = send
-            .as_ref()
-            .map_or(true, |s| s.len() == recv.buffer_len() * size);
-        agree_lengths(self, recv.buffer_len(), root_ok, "scatter_array_into")?;
-        assert!(
-            root_ok,
-            "mpikit: scatter_array_into: the root's buffer must hold size x recv elements"
-        );
+        let send = send.filter(|_| self.rank() == root).map(|s| s.contiguous());
+        let need = recv.buffer_len() * size;
+        let input = RootInput::of(send.as_ref().map(|s| s.len()), need);
+        agree_root(self, root, input, "scatter_array_into")?;
+        agree_lengths(self, recv.buffer_len(), true, "scatter_array_into")?;
         with_contiguous_mut(recv, |out| {
             large::scatterv(self, root, send.as_deref(), &counts, out)
         });
@@ -163,9 +157,10 @@ pub trait ArrayCollectives: Communicator {
 
     /// Equal blocks gathered into a buffer the root gives (`MPI_Gather`, mpi4py's `Gather`):
     /// block r of the root's `recv` comes from rank r. The root's `recv` must hold `size`
-    /// times `local`'s length. Lengths are checked across ranks in debug builds and under
-    /// `MPIKIT_CHECK=1`; otherwise a root buffer of the wrong length panics (aborting the
-    /// job) and `local` lengths that differ between ranks are a programming error.
+    /// times `local`'s length: `None` or a wrong length there is the same `Err` on every rank
+    /// (one 24-byte broadcast). `local` lengths are compared across ranks in debug builds and
+    /// under `MPIKIT_CHECK=1`; otherwise lengths that differ between ranks are a programming
+    /// error.
     fn gather_array_into<B, R>(&self, root: Rank, local: &B, recv: Option<&mut R>) -> Result<()>
     where
         B: Buffer + ?Sized,
@@ -175,21 +170,16 @@ pub trait ArrayCollectives: Communicator {
         let size = self.size() as usize;
         let counts = vec![local.buffer_len(); size];
         let local = local.contiguous();
-        if self.rank() == root {
-            let recv =
-                recv.expect("mpikit: the root rank must pass Some(buffer) to gather_array_into");
-            let root_ok = recv.buffer_len() == local.len() * size;
-            agree_lengths(self, local.len(), root_ok, "gather_array_into")?;
-            assert!(
-                root_ok,
-                "mpikit: gather_array_into: the root's buffer must hold size x local elements"
-            );
-            with_contiguous_mut(recv, |out| {
+        let recv = recv.filter(|_| self.rank() == root);
+        let need = local.len() * size;
+        let input = RootInput::of(recv.as_ref().map(|r| r.buffer_len()), need);
+        agree_root(self, root, input, "gather_array_into")?;
+        agree_lengths(self, local.len(), true, "gather_array_into")?;
+        match recv {
+            Some(recv) => with_contiguous_mut(recv, |out| {
                 large::gatherv(self, root, &local, &counts, Some(out))
-            });
-        } else {
-            agree_lengths(self, local.len(), true, "gather_array_into")?;
-            large::gatherv(self, root, &local, &counts, None);
+            }),
+            None => large::gatherv(self, root, &local, &counts, None),
         }
         Ok(())
     }
@@ -344,13 +334,15 @@ pub trait ArrayCollectives: Communicator {
 impl<C: Communicator + ?Sized> ArrayCollectives for C {}
 
 /// What a scatter by rows agrees on before any data moves: this rank's block shape and every
-/// rank's element count. The same `Err` on every rank if the root's `rows` (balanced blocks
-/// when `None`) does not have one entry per rank adding up to its rows.
+/// rank's element count. The same `Err` on every rank if the root passes no data, or if its
+/// `rows` (balanced blocks when `None`) does not have one entry per rank adding up to its
+/// rows.
 pub(crate) fn scatter_plan<C, B>(
     comm: &C,
     root: Rank,
     data: Option<&B>,
     rows: Option<&[usize]>,
+    what: &'static str,
 ) -> Result<(Vec<usize>, Vec<usize>)>
 where
     C: Communicator + ?Sized,
@@ -360,7 +352,9 @@ where
     let size = comm.size() as usize;
     let mut counts = vec![0u64; size];
     let mut ok = false;
-    let root_shape = (comm.rank() == root).then(|| root_data(data).buffer_shape());
+    let root_shape = data
+        .filter(|_| comm.rank() == root)
+        .map(|d| d.buffer_shape());
     if let Some(shape) = &root_shape {
         let n = shape.first().copied().unwrap_or(0);
         let given = rows.map_or_else(|| Partition::new(n, size).counts(), <[usize]>::to_vec);
@@ -369,7 +363,7 @@ where
             counts = given.iter().map(|&c| c as u64).collect();
         }
     }
-    let shape = broadcast_shape(comm, root, root_shape.as_deref(), ok, &mut counts)?;
+    let shape = broadcast_shape(comm, root, root_shape.as_deref(), ok, &mut counts, what)?;
     let row_len: usize = shape[1..].iter().product();
     let elems = counts.iter().map(|&c| c as usize * row_len).collect();
     let mut mine = shape;

@@ -21,7 +21,7 @@ use crate::collective::op::ReduceOp;
 use crate::collective::pending::Pending;
 use crate::collective::reduce::reduce_scatter_plan;
 use crate::collective::shape::{
-    agree_lengths, agree_rows, agree_same_shape, check_root, root_data,
+    agree_lengths, agree_root, agree_rows, agree_same_shape, check_root, RootInput,
 };
 use crate::collective::started::{self, Reduction};
 use crate::data::alloc::zeroed_vec;
@@ -141,8 +141,11 @@ pub trait ImmediateCollectives: Communicator {
     where
         B: Buffer + ?Sized,
     {
-        let (mine, counts) = scatter_plan(self, root, data, rows)?;
-        let send = (self.rank() == root).then(|| root_data(data).contiguous().into_owned());
+        let (mine, counts) = scatter_plan(self, root, data, rows, "immediate_scatterv_rows")?;
+        // The root has data: scatter_plan failed everywhere otherwise.
+        let send = data
+            .filter(|_| self.rank() == root)
+            .map(|d| d.contiguous().into_owned());
         let mut value = fresh::<B>(&mine);
         let out = value.contiguous_mut().expect("fresh");
         let started = started::scatterv(self, root, send.as_deref(), &counts, out);
@@ -232,8 +235,9 @@ pub trait ImmediateCollectives: Communicator {
     /// Starts a gather of equal blocks into the root's `recv` (`MPI_Igather(sendbuf,
     /// recvbuf)`, mpi4py's `Igather`): block r of `recv` comes from rank r. Buffers are owned
     /// `Vec`s or `Array`s, handed back by [`Pending::wait`]; the root passes `Some(recv)`
-    /// holding `size` times `local`'s length (else a panic, which aborts the job). Lengths are
-    /// checked across ranks in debug builds and under `MPIKIT_CHECK=1`.
+    /// holding `size` times `local`'s length (else the same `Err` on every rank, agreed by a
+    /// small blocking broadcast before the gather starts). Lengths are compared across ranks
+    /// in debug builds and under `MPIKIT_CHECK=1`.
     fn immediate_gather_array_into<B, R>(
         &self,
         root: Rank,
@@ -248,15 +252,10 @@ pub trait ImmediateCollectives: Communicator {
         check_root(self, root)?;
         let n = local.buffer_len();
         let is_root = self.rank() == root;
-        let ok = !is_root
-            || recv
-                .as_ref()
-                .is_some_and(|r| r.buffer_len() == n * self.size() as usize);
-        agree_lengths(self, n, ok, what)?;
-        assert!(
-            ok,
-            "mpikit: {what}: the root's Some(recv) must hold size x local elements"
-        );
+        let have = recv.as_ref().filter(|_| is_root).map(|r| r.buffer_len());
+        let input = RootInput::of(have, n * self.size() as usize);
+        agree_root(self, root, input, what)?;
+        agree_lengths(self, n, true, what)?;
         let counts = vec![n; self.size() as usize];
         let (copy, send) = send_view(&local);
         // A buffer given off the root is handed back untouched.
@@ -271,7 +270,8 @@ pub trait ImmediateCollectives: Communicator {
     /// Starts a scatter of equal blocks of the root's `send` (`MPI_Iscatter(sendbuf,
     /// recvbuf)`, mpi4py's `Iscatter`): rank r's `recv` gets block r. Buffers are owned and
     /// handed back by [`Pending::wait`]; the root passes `Some(send)` holding `size` times
-    /// `recv`'s length (else a panic, which aborts the job).
+    /// `recv`'s length (else the same `Err` on every rank, agreed by a small blocking
+    /// broadcast before the scatter starts).
     fn immediate_scatter_array_into<B, R>(
         &self,
         root: Rank,
@@ -286,15 +286,10 @@ pub trait ImmediateCollectives: Communicator {
         check_root(self, root)?;
         let n = recv.buffer_len();
         let is_root = self.rank() == root;
-        let ok = !is_root
-            || send
-                .as_ref()
-                .is_some_and(|s| s.buffer_len() == n * self.size() as usize);
-        agree_lengths(self, n, ok, what)?;
-        assert!(
-            ok,
-            "mpikit: {what}: the root's Some(send) must hold size x recv elements"
-        );
+        let have = send.as_ref().filter(|_| is_root).map(|s| s.buffer_len());
+        let input = RootInput::of(have, n * self.size() as usize);
+        agree_root(self, root, input, what)?;
+        agree_lengths(self, n, true, what)?;
         let counts = vec![n; self.size() as usize];
         // A buffer given off the root is handed back untouched.
         let (copy, from) = match &send {

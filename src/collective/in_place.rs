@@ -17,7 +17,7 @@ use crate::collective::address::{recv_ptr, send_ptr};
 use crate::collective::buffer::{with_contiguous_mut, BufferMut};
 use crate::collective::large::{self, max_elems, INTERNAL_TAG};
 use crate::collective::op::ReduceOp;
-use crate::collective::shape::{agree_lengths, check_root};
+use crate::collective::shape::{agree_lengths, agree_root, check_root, RootInput};
 use crate::error::{Error, Result};
 
 /// `MPI_IN_PLACE`, which mpi.h defines as a macro that bindgen cannot see: `(void *) 1` in
@@ -445,9 +445,9 @@ fn blocks<C: Communicator + ?Sized>(comm: &C, len: usize, what: &'static str) ->
 }
 
 /// The block length of a gather or scatter in place: the root holds `size` blocks, every
-/// other rank one block. With checks on, a root length that is not `size` blocks, or a
-/// rank's block that differs from the root's, is the same `Err` everywhere; without them a
-/// bad root length panics (which aborts the job: the other ranks know nothing of it).
+/// other rank one block. A root length that is not `size` blocks is the same `Err`
+/// everywhere (the root's verdict is broadcast); with checks on, so is a rank's block that
+/// differs from the root's.
 fn root_blocks<C: Communicator + ?Sized>(
     comm: &C,
     root: Rank,
@@ -457,11 +457,12 @@ fn root_blocks<C: Communicator + ?Sized>(
     let size = comm.size() as usize;
     let is_root = comm.rank() == root;
     let block = if is_root { len / size } else { len };
-    let ok = !is_root || len % size == 0;
-    agree_lengths(comm, block, ok, what)?;
-    assert!(
-        ok,
-        "mpikit: {what}: the root's buffer of {len} elements is not {size} equal blocks"
-    );
+    let input = if is_root && len % size != 0 {
+        RootInput::NotBlocks { have: len }
+    } else {
+        RootInput::Ready
+    };
+    agree_root(comm, root, input, what)?;
+    agree_lengths(comm, block, true, what)?;
     Ok(block)
 }

@@ -35,6 +35,9 @@ const FAILED: u64 = u64::MAX;
 /// Marks a list of the wrong length in a size exchange.
 const WRONG_LENGTH: u64 = u64::MAX - 1;
 
+/// Marks a root that passed `None` in a size exchange.
+const MISSING: u64 = u64::MAX - 2;
+
 fn config() -> bincode::config::Configuration {
     bincode::config::standard()
 }
@@ -197,7 +200,7 @@ pub trait ObjectCollectives: Communicator {
     }
 
     /// Sends the root's value to every rank (mpi4py's `bcast`). `value` is `Some` on the
-    /// root and ignored elsewhere; every rank gets its own value (the root a clone, made
+    /// root (`None` there is the same `Err` on every rank) and ignored elsewhere; every rank gets its own value (the root a clone, made
     /// after the encoded bytes are freed, so the root holds at most two copies at a time).
     fn broadcast_object<T: Serialize + DeserializeOwned + Clone>(
         &self,
@@ -206,15 +209,24 @@ pub trait ObjectCollectives: Communicator {
     ) -> Result<T> {
         check_root(self, root)?;
         let is_root = self.rank() == root;
-        let value = is_root
-            .then(|| value.expect("mpikit: the root passes Some(value) to broadcast_object"));
+        let value = value.filter(|_| is_root);
         let encoded = value.map(|v| encode(v, 0));
-        let mut len = [encoded
-            .as_ref()
-            .map_or(0, |e| e.as_ref().map_or(FAILED, |b| b.len() as u64))];
+        let mut len = [match &encoded {
+            Some(Ok(bytes)) => bytes.len() as u64,
+            Some(Err(_)) => FAILED,
+            None if is_root => MISSING,
+            None => 0,
+        }];
         self.process_at_rank(root).broadcast_into(&mut len[..]);
-        if len[0] == FAILED {
-            return Err(encode_failure(root, encoded));
+        match len[0] {
+            FAILED => return Err(encode_failure(root, encoded)),
+            MISSING => {
+                return Err(Error::MissingRoot {
+                    what: "broadcast_object",
+                    root,
+                })
+            }
+            _ => {}
         }
         let mut bytes = match encoded {
             Some(Ok(bytes)) => bytes,
@@ -226,12 +238,16 @@ pub trait ObjectCollectives: Communicator {
             None => Some(decode(&bytes, Some(root))),
         };
         scratch::give(bytes);
-        got.unwrap_or_else(|| Ok(value.expect("the root's value").clone()))
+        match (got, value) {
+            (Some(got), _) => got,
+            (None, Some(value)) => Ok(value.clone()),
+            (None, None) => unreachable!("the root has its value: MISSING returned above"),
+        }
     }
 
     /// Hands item r of the root's `values` (a `Vec`, slice or array) to rank r (mpi4py's
     /// `scatter`). `values` is `Some` on the root, with one item per rank (else every rank
-    /// gets the error), and ignored elsewhere.
+    /// gets the same `Err`), and ignored elsewhere.
     fn scatter_objects<T, V>(&self, root: Rank, values: Option<&V>) -> Result<T>
     where
         T: Serialize + DeserializeOwned,
@@ -244,17 +260,20 @@ pub trait ObjectCollectives: Communicator {
         let mut bytes = scratch::empty(0);
         let mut problem = None;
         if is_root {
-            let values = values
-                .expect("mpikit: the root passes Some(values) to scatter_objects")
-                .as_ref();
-            if values.len() != size {
-                counts.fill(WRONG_LENGTH);
-            } else {
-                problem = encode_each(values, &mut bytes, &mut counts);
+            match values.map(AsRef::as_ref) {
+                None => counts.fill(MISSING),
+                Some(values) if values.len() != size => counts.fill(WRONG_LENGTH),
+                Some(values) => problem = encode_each(values, &mut bytes, &mut counts),
             }
         }
         self.process_at_rank(root).broadcast_into(&mut counts[..]);
         match counts[0] {
+            MISSING => {
+                return Err(Error::MissingRoot {
+                    what: "scatter_objects",
+                    root,
+                })
+            }
             WRONG_LENGTH => {
                 return Err(Error::Input(format!(
                     "scatter_objects: the root (rank {root}) must give one item per rank ({size})"

@@ -12,9 +12,68 @@ use crate::error::{Error, Result};
 /// Largest number of axes an array may have in the array collectives.
 pub const MAX_DIMS: usize = 16;
 
-/// The root's data, which the root must pass.
-pub(crate) fn root_data<B: ?Sized>(data: Option<&B>) -> &B {
-    data.expect("mpikit: the root rank must pass Some(data) to this collective")
+/// What the root holds for a rooted `_into` call, as the root sees it. Every rank learns it
+/// through [`agree_root`], so a root that passes `None`, or a buffer of the wrong length,
+/// is the same `Err` on every rank.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RootInput {
+    /// The root's buffer is there and fits (and what every other rank passes).
+    Ready,
+    /// The root passed `None`.
+    Missing,
+    /// The root's buffer holds `have` elements where the call needs `need`.
+    Length {
+        /// Elements the root's buffer holds.
+        have: usize,
+        /// Elements the call needs there.
+        need: usize,
+    },
+    /// The root's buffer of `have` elements is not one equal block per rank (in place).
+    NotBlocks {
+        /// Elements the root's buffer holds.
+        have: usize,
+    },
+}
+
+impl RootInput {
+    /// The root's verdict on an optional buffer of `have` elements that must hold `need`.
+    pub(crate) fn of(have: Option<usize>, need: usize) -> RootInput {
+        match have {
+            None => RootInput::Missing,
+            Some(have) if have != need => RootInput::Length { have, need },
+            Some(_) => RootInput::Ready,
+        }
+    }
+}
+
+/// The root's [`RootInput`], broadcast from the root (one 24-byte `MPI_Bcast`): the same
+/// `Err` on every rank unless it is `Ready`. Other ranks' `input` is ignored.
+pub(crate) fn agree_root<C: Communicator + ?Sized>(
+    comm: &C,
+    root: Rank,
+    input: RootInput,
+    what: &'static str,
+) -> Result<()> {
+    let mut msg = match input {
+        RootInput::Ready => [0u64; 3],
+        RootInput::Missing => [1, 0, 0],
+        RootInput::Length { have, need } => [2, have as u64, need as u64],
+        RootInput::NotBlocks { have } => [3, have as u64, 0],
+    };
+    comm.process_at_rank(root).broadcast_into(&mut msg[..]);
+    match msg[0] {
+        0 => Ok(()),
+        1 => Err(Error::MissingRoot { what, root }),
+        2 => Err(Error::Shape(format!(
+            "{what}: the root's buffer (rank {root}) holds {} elements where {} are needed",
+            msg[1], msg[2]
+        ))),
+        _ => Err(Error::Shape(format!(
+            "{what}: the root's buffer (rank {root}) of {} elements is not {} equal blocks",
+            msg[1],
+            comm.size()
+        ))),
+    }
 }
 
 /// Environment variable that turns on the cross-rank length checks of the `_into` calls in
@@ -116,7 +175,8 @@ pub(crate) fn decode_shape(code: &[u64]) -> Vec<usize> {
         .collect()
 }
 
-/// Broadcasts the root's shape; fails on every rank if the root flags its input as bad.
+/// Broadcasts the root's shape; fails on every rank if the root passed no data (`shape` is
+/// `None` on the root) or flags its row counts as bad (`ok` false).
 ///
 /// `extra` (the same length everywhere) travels in the same message: the root's values
 /// arrive in every rank's `extra`.
@@ -126,22 +186,36 @@ pub(crate) fn broadcast_shape<C: Communicator + ?Sized>(
     shape: Option<&[usize]>,
     ok: bool,
     extra: &mut [u64],
+    what: &'static str,
 ) -> Result<Vec<usize>> {
-    let mut msg = shape.map_or([0u64; CODE], |s| encode_shape(s, ok)).to_vec();
+    let mut msg = match shape {
+        Some(s) => encode_shape(s, ok),
+        // Off the root: overwritten by the broadcast. On the root: no data.
+        None => {
+            let mut code = [0u64; CODE];
+            code[0] = MISSING;
+            code
+        }
+    }
+    .to_vec();
     msg.extend_from_slice(extra);
     comm.process_at_rank(root).broadcast_into(&mut msg[..]);
     extra.copy_from_slice(&msg[CODE..]);
     let code = &msg[..CODE];
-    if code[0] == 0 {
-        return Err(Error::Shape(format!(
-            "rank {root} (the root) passed an array of shape {:?} with row counts that do not \
-             fit it: they need one entry per rank ({}) adding up to the rows",
+    match code[0] {
+        1 => Ok(decode_shape(code)),
+        MISSING => Err(Error::MissingRoot { what, root }),
+        _ => Err(Error::Shape(format!(
+            "{what}: rank {root} (the root) passed an array of shape {:?} with row counts that \
+             do not fit it: they need one entry per rank ({}) adding up to the rows",
             decode_shape(code),
             comm.size()
-        )));
+        ))),
     }
-    Ok(decode_shape(code))
 }
+
+/// The first word of a shape message from a root that passed no data.
+const MISSING: u64 = 2;
 
 /// Every rank's shape and validity flag, in rank order.
 pub(crate) fn all_shapes<C: Communicator + ?Sized>(

@@ -348,7 +348,8 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
 
     /// Splits the root's `whole` array (of the grid's shape; `None` elsewhere) into the
     /// grid's blocks and sends each rank its own: the root holds one packed block at a time
-    /// beyond its array.
+    /// beyond its array. A root that passes `None`, or an array of another shape, is the same
+    /// `Err` on every rank.
     pub fn scatter(
         comm: &(impl Comm + ?Sized),
         grid: Grid,
@@ -359,11 +360,15 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
         let is_root = out.rank == root;
         let ok = match (is_root, whole) {
             (true, Some(w)) if w.shape() == out.grid.shape() => Ok(()),
-            (true, w) => Err(Error::Shape(format!(
-                "DistArray::scatter: the root's array has shape {:?}, the grid {:?}",
-                w.map(|w| w.shape().to_vec()),
+            (true, Some(w)) => Err(Error::Shape(format!(
+                "DistArray::scatter: the root's array (rank {root}) has shape {:?}, the grid {:?}",
+                w.shape(),
                 out.grid.shape()
             ))),
+            (true, None) => Err(Error::MissingRoot {
+                what: "DistArray::scatter",
+                root: root as i32,
+            }),
             (false, _) => Ok(()),
         };
         agree_on(&*out.comm, ok)?;
