@@ -96,18 +96,20 @@ mod docs {
 pub use collective::array::ArrayCollectives;
 pub use collective::array_p2p::ArrayMessages;
 pub use collective::buffer::{Buffer, BufferMut};
+pub use collective::codec::ObjectStatus;
 pub use collective::element::Element;
 pub use collective::immediate::ImmediateCollectives;
 pub use collective::in_place::InPlaceCollectives;
 pub use collective::large::{max_message_bytes, MAX_MESSAGE_ENV};
 pub use collective::message::FIRST_BYTES;
-pub use collective::object::{ObjectCollectives, ObjectStatus};
+pub use collective::object::ObjectCollectives;
 pub use collective::op::{reduce_local_into, ReduceOp};
-pub use collective::p2p::{SendReceive, PROC_NULL};
+pub use collective::p2p::SendReceive;
 pub use collective::pending::Pending;
 pub use collective::reduce::ArrayReductions;
 pub use collective::requests::{BufferStatus, Completion, ObjectMessages, Receiving, RequestSet};
 pub use collective::shape::MAX_DIMS;
+pub use collective::shape::PROC_NULL;
 pub use data::alloc::{
     advise_huge_pages, par_arange, par_from_fn, zeroed_vec, HUGE_PAGE_THRESHOLD,
 };
@@ -118,7 +120,7 @@ pub use data::random::Random;
 pub use data::source::{DataFile, ReadAt};
 pub use distarray::array::DistArray;
 pub use distarray::grid::Grid;
-pub use distarray::halo::{Boundary, Halo};
+pub use distarray::state::{Boundary, Halo};
 pub use distarray::stencil::{Neighbourhood, Stencil, StencilElement};
 pub use error::{Error, Result};
 pub use runtime::agree::agree;
@@ -134,7 +136,8 @@ pub use stats::exact::ExactSum;
 pub use stats::histogram::Histogram;
 pub use stats::kernels;
 pub use stats::kernels::{Partial, Real, Stat};
-pub use stats::order::{histogram, median, quantiles, InMemory, Passes, QuantileMethod};
+pub use stats::order::{histogram, median, quantiles, QuantileMethod};
+pub use stats::radix::{InMemory, Passes};
 pub use stats::summary::{
     summarize_floats, FloatSummary, IntSummary, NanPolicy, Op, Spec, Summary,
 };

@@ -21,9 +21,9 @@ use crate::collective::address::{recv_ptr, send_ptr};
 use crate::collective::buffer::{with_contiguous_mut, Buffer, BufferMut};
 use crate::collective::immediate::send_view;
 use crate::collective::large::max_elems;
-use crate::collective::p2p::check_peer;
 use crate::collective::pending::{start_each, Pending};
 use crate::collective::requests::BufferStatus;
+use crate::collective::shape::check_peer;
 use crate::error::Result;
 
 /// The pieces of a message of `n` elements of `T`: one piece under the piece size, else full

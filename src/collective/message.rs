@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 
 use mpi::datatype::Equivalence;
 use mpi::ffi::MPI_Comm;
-use mpi::point_to_point::{Destination, Message, Status};
+use mpi::point_to_point::{Destination, Message, Source, Status};
 use mpi::raw::{AsRaw, FromRaw};
 use mpi::topology::{Communicator, Rank, SimpleCommunicator};
 use mpi::Tag;
@@ -26,11 +26,11 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::collective::address::send_ptr;
+use crate::collective::codec::{decode, encode, ObjectStatus};
 use crate::collective::large;
-use crate::collective::object::{decode, encode, ObjectStatus};
-use crate::collective::p2p::{check_peer, PROC_NULL};
 use crate::collective::pending::{start_each, Pending};
 use crate::collective::scratch;
+use crate::collective::shape::{check_peer, PROC_NULL};
 use crate::error::{Error, Result};
 
 /// Header of a point-to-point object message: the byte length (u64, little endian), the
@@ -459,4 +459,34 @@ pub(crate) fn whole_message<C: Communicator + ?Sized>(
 /// one message, else the bytes of the first piece (the rest follow it).
 pub(crate) fn probed_bytes(count: usize) -> usize {
     count.saturating_sub(HEADER)
+}
+
+/// Receives one object from `source` with `tag` (`None`: any), probing first: the body of
+/// [`receive_object`](crate::ObjectCollectives::receive_object), here so that the layers
+/// above (trees, queues) call the message layer rather than the public trait.
+pub(crate) fn receive_object_from<C, T>(
+    comm: &C,
+    source: Option<Rank>,
+    tag: Option<Tag>,
+) -> Result<(T, ObjectStatus)>
+where
+    C: Communicator + ?Sized,
+    T: DeserializeOwned,
+{
+    if source == Some(PROC_NULL) {
+        return Err(Error::input(
+            "receive_object from PROC_NULL: nothing is sent from there \
+                 (send_receive_object gives None for it)",
+        ));
+    }
+    if let Some(s) = source {
+        check_peer(comm, s)?;
+    }
+    let (msg, status): (_, Status) = match (source, tag) {
+        (Some(s), Some(t)) => comm.process_at_rank(s).matched_probe_with_tag(t),
+        (Some(s), None) => comm.process_at_rank(s).matched_probe(),
+        (None, Some(t)) => comm.any_process().matched_probe_with_tag(t),
+        (None, None) => comm.any_process().matched_probe(),
+    };
+    receive_matched(comm, msg, status)
 }

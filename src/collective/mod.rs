@@ -5,6 +5,7 @@ pub(crate) mod address;
 pub(crate) mod array;
 pub(crate) mod array_p2p;
 pub(crate) mod buffer;
+pub(crate) mod codec;
 pub(crate) mod element;
 pub(crate) mod immediate;
 pub(crate) mod in_place;

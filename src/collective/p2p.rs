@@ -11,29 +11,12 @@ use serde::Serialize;
 
 use crate::collective::address::{recv_ptr, send_ptr};
 use crate::collective::buffer::{with_contiguous_mut, Buffer, BufferMut};
+use crate::collective::codec::ObjectStatus;
 use crate::collective::large;
-use crate::collective::object::{ObjectCollectives, ObjectStatus};
+use crate::collective::object::ObjectCollectives;
 use crate::collective::pending::{start_each, Pending};
-use crate::error::{Error, Result};
-
-/// "No rank" (`MPI_PROC_NULL`, mpi4py's `MPI.PROC_NULL`): a send to it or a receive from it
-/// does nothing, so the ends of a chain of ranks need no special case. Accepted as the
-/// destination or source of [`send_object`](crate::ObjectCollectives::send_object),
-/// [`immediate_send_object`](crate::ObjectCollectives::immediate_send_object) and every call
-/// of [`SendReceive`].
-pub const PROC_NULL: Rank = mpi::ffi::MPI_PROC_NULL;
-
-/// Whether `rank` is a rank of `comm` or [`PROC_NULL`].
-pub(crate) fn check_peer<C: Communicator + ?Sized>(comm: &C, rank: Rank) -> Result<()> {
-    if rank == PROC_NULL || (0..comm.size()).contains(&rank) {
-        Ok(())
-    } else {
-        Err(Error::Rank {
-            rank,
-            size: comm.size(),
-        })
-    }
-}
+use crate::collective::shape::{check_peer, PROC_NULL};
+use crate::error::Result;
 
 /// Send to one rank and receive from another in one deadlock-free step, for any rsmpi
 /// communicator and for [`World`](crate::World). Either side may be [`PROC_NULL`].

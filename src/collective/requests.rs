@@ -12,16 +12,16 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::collective::address::recv_ptr;
+use crate::collective::codec::ObjectStatus;
 use crate::collective::element::Element;
 use crate::collective::message::{
     finish_message, immediate_send_object_to, probed_bytes, send_object_to, whole_message,
     SendMode, FIRST_BYTES,
 };
-use crate::collective::object::ObjectStatus;
-use crate::collective::p2p::PROC_NULL;
 use crate::collective::pending::Pending;
 use crate::collective::scratch;
 use crate::collective::shape::check_root;
+use crate::collective::shape::PROC_NULL;
 use crate::error::{Error, Result};
 use crate::runtime::backoff::Backoff;
 

@@ -1,6 +1,6 @@
-//! Shapes across ranks: the fixed-size shape message, broadcasting the root's shape,
-//! agreeing on row blocks or equal shapes (the same `Err` on every rank), and the small
-//! conversions between ndarray arrays and the contiguous buffers MPI sends.
+//! Ranks and shapes across ranks: [`PROC_NULL`] and rank checks, the root's verdict on its
+//! own input, the fixed-size shape message, broadcasting the root's shape, agreeing on row
+//! blocks or equal shapes (the same `Err` on every rank), and the cross-rank length checks.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -137,6 +137,25 @@ pub(crate) fn agree_lengths<C: Communicator + ?Sized>(
         )));
     }
     Ok(())
+}
+
+/// "No rank" (`MPI_PROC_NULL`, mpi4py's `MPI.PROC_NULL`): a send to it or a receive from it
+/// does nothing, so the ends of a chain of ranks need no special case. Accepted as the
+/// destination or source of [`send_object`](crate::ObjectCollectives::send_object),
+/// [`immediate_send_object`](crate::ObjectCollectives::immediate_send_object) and every call
+/// of [`SendReceive`](crate::SendReceive).
+pub const PROC_NULL: Rank = mpi::ffi::MPI_PROC_NULL;
+
+/// Whether `rank` is a rank of `comm` or [`PROC_NULL`].
+pub(crate) fn check_peer<C: Communicator + ?Sized>(comm: &C, rank: Rank) -> Result<()> {
+    if rank == PROC_NULL || (0..comm.size()).contains(&rank) {
+        Ok(())
+    } else {
+        Err(Error::Rank {
+            rank,
+            size: comm.size(),
+        })
+    }
 }
 
 pub(crate) fn check_root<C: Communicator + ?Sized>(comm: &C, root: Rank) -> Result<()> {

@@ -13,12 +13,16 @@
 use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use mpi::collective::Root;
 use mpi::topology::{Communicator, SimpleCommunicator};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::collective::message::{encoded_message, immediate_send_message, HEADER};
-use crate::collective::object::ObjectCollectives;
+use crate::collective::codec::{decode_bytes, encode_bytes};
+use crate::collective::large;
+use crate::collective::message::{
+    encoded_message, immediate_send_message, receive_object_from, HEADER,
+};
 use crate::collective::private::private;
 use crate::error::{Error, Result};
 
@@ -108,10 +112,7 @@ impl Tree {
     }
 
     fn receive<T: DeserializeOwned>(&self, from: usize) -> Carried<T> {
-        match self
-            .comm
-            .receive_object::<Carried<T>>(Some(from as i32), Some(TAG))
-        {
+        match receive_object_from::<_, Carried<T>>(&*self.comm, Some(from as i32), Some(TAG)) {
             Ok((value, status)) => {
                 RECEIVED.fetch_add((status.bytes + HEADER) as u64, Ordering::Relaxed);
                 value
@@ -180,14 +181,29 @@ impl Tree {
             _ => Ok(()),
         };
         // The root tells every rank how it went (a tree broadcast of one status).
-        let status: Carried<()> = self
-            .comm
-            .broadcast_object(root as i32, (self.rank == root).then_some(&status))?;
+        let status = self.broadcast_status(root, &status)?;
         match (status, mine) {
             (Err(e), _) => Err(e.error()),
             (Ok(()), Some(Ok(v))) => Ok(Some(v)),
             (Ok(()), _) => Ok(None),
         }
+    }
+
+    /// The root's status on every rank: its length, then its bytes (the layer under
+    /// `broadcast_object`).
+    fn broadcast_status(&self, root: usize, status: &Carried<()>) -> Result<Carried<()>> {
+        let mut bytes = if self.rank == root {
+            // A status is a flag and a string: bincode cannot fail on it.
+            encode_bytes(status).expect("a status encodes")
+        } else {
+            Vec::new()
+        };
+        let mut len = [bytes.len() as u64];
+        let from = self.comm.process_at_rank(root as i32);
+        from.broadcast_into(&mut len[..]);
+        bytes.resize(len[0] as usize, 0);
+        large::broadcast(&*self.comm, root as i32, &mut bytes);
+        decode_bytes(&bytes, Some(root as i32))
     }
 
     /// The total on every rank, by recursive doubling.

@@ -492,7 +492,7 @@ impl FilePasses<'_> {
     }
 }
 
-impl crate::stats::order::Passes for FilePasses<'_> {
+impl crate::stats::radix::Passes for FilePasses<'_> {
     fn pass<T: Send>(
         &self,
         init: &(dyn Fn() -> T + Sync),

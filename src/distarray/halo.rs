@@ -5,7 +5,6 @@
 
 use std::ops::Range;
 
-use mpi::ffi::MPI_Request;
 use mpi::raw::AsRaw;
 use ndarray::{Array, Dimension, Slice};
 
@@ -15,97 +14,9 @@ use crate::collective::large::pieces;
 use crate::collective::pending::wait_all;
 use crate::data::alloc::zeroed_vec;
 use crate::distarray::array::{shaped, within, DistArray};
-use crate::distarray::copy::{Assign, BoxCopy, Combine, Side};
+use crate::distarray::state::{Boundary, FaceCopy, Halo, HaloState, Region};
 use crate::error::{Error, Result};
 use crate::runtime::agree::agree_on;
-
-/// What lies past the global edge of an axis.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Boundary<T> {
-    /// Nothing: the edge's ghost cells keep what the program put there (fixed values).
-    None,
-    /// The far edge: the axis wraps around.
-    Periodic,
-    /// Every ghost cell past the edge holds this value.
-    Constant(T),
-    /// The block mirrored about the edge element, numpy's `pad(mode="reflect")`: the ghost
-    /// next to `x[0]` is `x[1]`.
-    Reflect,
-}
-
-/// Ghost widths, boundaries and corners for [`DistArray::set_halo`].
-///
-/// # Examples
-/// ```
-/// use mpikit::{Boundary, Halo};
-/// // Width 1 on every axis, periodic along axis 1, corners too (a 9-point stencil).
-/// let halo = Halo::new(2, 1).boundary(1, Boundary::Periodic).corners(true);
-/// # let _: Halo<f64> = halo;
-/// ```
-#[derive(Clone, Debug, PartialEq)]
-pub struct Halo<T> {
-    widths: Vec<[usize; 2]>,
-    boundaries: Vec<Boundary<T>>,
-    corners: bool,
-}
-
-impl<T: Copy> Halo<T> {
-    /// `width` ghost cells on both sides of each of `ndim` axes, no boundary values, no
-    /// corners.
-    pub fn new(ndim: usize, width: usize) -> Halo<T> {
-        Halo {
-            widths: vec![[width, width]; ndim],
-            boundaries: vec![Boundary::None; ndim],
-            corners: false,
-        }
-    }
-
-    /// `low` cells before and `high` after the block along `axis`.
-    pub fn width(mut self, axis: usize, low: usize, high: usize) -> Halo<T> {
-        if let Some(w) = self.widths.get_mut(axis) {
-            *w = [low, high];
-        }
-        self
-    }
-
-    /// What lies past both global edges of `axis`.
-    pub fn boundary(mut self, axis: usize, boundary: Boundary<T>) -> Halo<T> {
-        if let Some(b) = self.boundaries.get_mut(axis) {
-            *b = boundary;
-        }
-        self
-    }
-
-    /// Whether corner (and edge) ghost cells are filled too, for stencils that reach
-    /// diagonally. Axes are then exchanged one after the other.
-    pub fn corners(mut self, corners: bool) -> Halo<T> {
-        self.corners = corners;
-        self
-    }
-}
-
-/// The halo of an array: its settings, its neighbours, persistent buffers, requests in flight.
-pub(crate) struct HaloState<T> {
-    halo: Halo<T>,
-    /// Per axis: the ranks below and above (`None` past a non-periodic edge).
-    neighbours: Vec<[Option<i32>; 2]>,
-    /// Per axis and side: packed faces out, and ghost slabs in.
-    send: Vec<[Vec<T>; 2]>,
-    recv: Vec<[Vec<T>; 2]>,
-    /// Per axis and side: the regions of the padded block sent, and the ghosts filled
-    /// (worked out once, so a step allocates nothing).
-    faces: Vec<[Region; 2]>,
-    ghost_faces: Vec<[Region; 2]>,
-    /// The same regions as copies between the padded block and a packed buffer.
-    face_copies: Vec<[FaceCopy; 2]>,
-    ghost_copies: Vec<[FaceCopy; 2]>,
-    requests: Vec<MPI_Request>,
-    /// `Some(k)`: axes `0..k` are in flight, the rest still to run.
-    in_flight: Option<usize>,
-}
-
-/// A region of the padded block: one range per axis.
-type Region = Vec<Range<usize>>;
 
 impl<T: Element, D: Dimension> DistArray<T, D> {
     /// Gives the array ghost cells as `halo` says (the block moves into a padded buffer once;
@@ -493,44 +404,5 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             }
         }
         boxes
-    }
-}
-
-/// A region of the padded block as a copy to and from a packed buffer (worked out once, so
-/// an exchange copies runs as slices and allocates nothing).
-struct FaceCopy {
-    pack: BoxCopy,
-    unpack: BoxCopy,
-}
-
-impl FaceCopy {
-    fn of(padded: &[usize], region: &Region) -> FaceCopy {
-        let start: Vec<usize> = region.iter().map(|r| r.start).collect();
-        let shape: Vec<usize> = region.iter().map(|r| r.len()).collect();
-        let axes: Vec<usize> = (0..padded.len()).collect();
-        let (block, packed) = (Side::of_box(padded, &start, &axes), Side::packed(&shape, 0));
-        FaceCopy {
-            pack: BoxCopy::new(&block, &packed, &shape),
-            unpack: BoxCopy::new(&packed, &block, &shape),
-        }
-    }
-
-    /// The region of `block` into `out`.
-    fn pack<T: Element>(&self, block: &[T], out: &mut [T], pool: &rayon::ThreadPool) {
-        self.pack
-            .run(block, out, &Combine::<Assign<T>>::Assign, pool);
-    }
-
-    /// `packed` into the region of `block`.
-    fn unpack<T: Element>(&self, packed: &[T], block: &mut [T], pool: &rayon::ThreadPool) {
-        self.unpack
-            .run(packed, block, &Combine::<Assign<T>>::Assign, pool);
-    }
-}
-
-impl<T> Drop for HaloState<T> {
-    fn drop(&mut self) {
-        // MPI must never write into freed buffers.
-        wait_all(&mut self.requests);
     }
 }

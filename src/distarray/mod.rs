@@ -9,4 +9,5 @@ pub(crate) mod io;
 pub(crate) mod ops;
 pub(crate) mod plan;
 pub(crate) mod redistribute;
+pub(crate) mod state;
 pub(crate) mod stencil;

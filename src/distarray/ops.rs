@@ -14,7 +14,8 @@ use crate::runtime::threads::{map_parts, parallel};
 use crate::stats::exact::ExactSum;
 use crate::stats::histogram::Histogram;
 use crate::stats::kernels::{Partial, Real, Stat};
-use crate::stats::order::{median, quantiles, InMemory, QuantileMethod};
+use crate::stats::order::{median, quantiles, QuantileMethod};
+use crate::stats::radix::InMemory;
 use crate::stats::summary::{summarize_floats, NanPolicy, Op, Spec};
 
 impl<T: Element, D: Dimension> DistArray<T, D> {

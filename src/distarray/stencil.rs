@@ -10,6 +10,7 @@ use ndarray::Dimension;
 use crate::collective::element::Element;
 use crate::distarray::array::DistArray;
 use crate::distarray::copy::standard_strides;
+use crate::distarray::state::StencilBoxes;
 use crate::error::{Error, Result};
 use crate::runtime::threads::for_each_part;
 
@@ -400,15 +401,6 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
         };
         for_each_part(&self.pool, rows, rows * len, work);
     }
-}
-
-/// The boxes of a stencil over one range, kept in the array while its layout stays the same.
-pub(crate) struct StencilBoxes {
-    reach: usize,
-    within: Vec<Range<usize>>,
-    /// Local boxes, each with whether the halo exchange must be finished before it.
-    blocking: Vec<(Vec<Range<usize>>, bool)>,
-    overlapped: Vec<(Vec<Range<usize>>, bool)>,
 }
 
 /// A pointer to the output block that the rows' threads share (each writes its own rows).

@@ -14,7 +14,7 @@ use mpi::topology::Communicator;
 use crate::collective::object::ObjectCollectives;
 use crate::collective::reduce::{ArrayReductions, ReduceOp};
 use crate::error::Result;
-use crate::stats::order::{key, Passes};
+use crate::stats::radix::{first_pass, key, select, Passes};
 
 /// Sample values taken over all ranks together.
 const SAMPLE: usize = 1 << 17;
@@ -200,8 +200,8 @@ impl OnePass {
                 continue;
             }
             let kept = Kept(&self.kept[b]);
-            let (_, _, first) = crate::stats::order::first_pass(comm, &kept)?;
-            found.extend(crate::stats::order::select(comm, &kept, ks, &first)?);
+            let (_, _, first) = first_pass(comm, &kept)?;
+            found.extend(select(comm, &kept, ks, &first)?);
         }
         // Brackets are in key order and ranks were sorted, so `found` is in rank order.
         Ok(Some(found))

@@ -7,5 +7,6 @@ pub(crate) mod extract;
 pub(crate) mod histogram;
 pub mod kernels;
 pub(crate) mod order;
+pub(crate) mod radix;
 pub(crate) mod summary;
 pub(crate) mod value;

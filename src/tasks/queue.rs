@@ -142,7 +142,7 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
                 "put on a rank that is not an open producer of this queue",
             ));
         }
-        let bytes = ByteBuf::from(crate::collective::object::encode_bytes(item)?);
+        let bytes = ByteBuf::from(crate::collective::codec::encode_bytes(item)?);
         if self.broker.is_some() {
             self.local(Request::Put(bytes))?;
             // Rank 0's own put waits for room like any other, while it serves the others.
@@ -204,7 +204,7 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
         };
         match reply {
             Reply::Item(bytes) => {
-                crate::collective::object::decode_bytes(&bytes, Some(BROKER)).map(Some)
+                crate::collective::codec::decode_bytes(&bytes, Some(BROKER)).map(Some)
             }
             _ => {
                 self.ended = true;
