@@ -11,7 +11,8 @@
 //! closed form. (`parsum` does the same job without sending the data at all.)
 //! Run: `mpirun -n 4 target/release/examples/chunked_sum_of_squares [N] [CHUNKS]`.
 
-use mpikit::{Partition, Pool};
+use mpikit::data::Partition;
+use mpikit::Pool;
 
 fn main() {
     mpikit::run(|world| {
@@ -29,7 +30,9 @@ fn main() {
             Vec::new()
         };
         let mut pool = Pool::new(world);
-        let partials = pool.map(&chunks, |chunk: &Vec<f64>| mpikit::kernels::sum_sq(chunk))?;
+        let partials = pool.map(&chunks, |chunk: &Vec<f64>| {
+            mpikit::stats::kernels::sum_sq(chunk)
+        })?;
         if let Some(partials) = partials {
             let total: f64 = partials
                 .into_iter()

@@ -18,9 +18,10 @@
 use std::ops::Range;
 use std::time::Instant;
 
+use mpikit::distarray::{Boundary, Halo};
 use mpikit::ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis, Ix2};
 use mpikit::prelude::*;
-use mpikit::{Boundary, DistArray, Grid, Halo, ReduceOp};
+use mpikit::{DistArray, Grid, ReduceOp};
 use rayon::prelude::*;
 
 /// The starting temperatures: a deterministic pattern of the global index.

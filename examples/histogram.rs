@@ -10,8 +10,9 @@
 //!
 //! Run: `mpirun -n 4 target/release/examples/histogram [ROWS] [COLS] [BINS]`.
 
+use mpikit::data::Random;
 use mpikit::ndarray::Ix2;
-use mpikit::{DistArray, Grid, Random};
+use mpikit::{DistArray, Grid};
 
 fn main() {
     mpikit::run(|world| {

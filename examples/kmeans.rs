@@ -15,9 +15,10 @@
 //!
 //! Run: `mpirun -n 4 target/release/examples/kmeans [POINTS] [DIMS] [K] [ITERATIONS]`.
 
+use mpikit::data::Random;
 use mpikit::ndarray::{Array2, ArrayView2, Axis, Ix2};
 use mpikit::prelude::*;
-use mpikit::{DistArray, Grid, Random, ReduceOp};
+use mpikit::{DistArray, Grid, ReduceOp};
 use rayon::prelude::*;
 
 /// Point `i`'s coordinate `c`: cluster `i % k`'s centre plus noise, by global index.

@@ -15,7 +15,7 @@
 //! Run: `mpirun -n 4 target/release/examples/producer_consumer [ITEMS]`.
 
 use mpikit::prelude::*;
-use mpikit::Queue;
+use mpikit::tasks::Queue;
 
 fn main() {
     mpikit::run(|world| {

@@ -10,8 +10,8 @@
 //!
 //! Run: `mpirun -n 4 target/release/examples/shift [CELLS]`.
 
+use mpikit::p2p::PROC_NULL;
 use mpikit::prelude::*;
-use mpikit::PROC_NULL;
 
 fn main() {
     mpikit::run(|world| {

@@ -13,7 +13,7 @@
 use std::time::Duration;
 
 use mpikit::prelude::*;
-use mpikit::RequestSet;
+use mpikit::requests::RequestSet;
 
 /// A worker's job: a slow-ish computation whose time depends on the rank.
 fn work(rank: i32, size: i32) -> u64 {

@@ -9,11 +9,14 @@
 
 mod common;
 
+use mpikit::buffers::Element;
 use mpikit::mpi::topology::Rank;
 use mpikit::ndarray::{Array1, Array2};
 use mpikit::num_complex::{Complex32, Complex64};
+use mpikit::p2p::PROC_NULL;
 use mpikit::prelude::*;
-use mpikit::{Element, Error, World, MAX_MESSAGE_ENV, PROC_NULL};
+use mpikit::runtime::MAX_MESSAGE_ENV;
+use mpikit::{Error, World};
 
 fn main() {
     common::spmd_main(
@@ -192,7 +195,7 @@ fn arrays_and_views(world: &World, rank: Rank, size: Rank) -> Result<(), Error> 
 /// exactly one piece, one and a bit, several; blocking receives into longer buffers too.
 fn piece_boundaries(world: &World, rank: Rank, size: Rank) -> Result<(), Error> {
     let (next, prev) = ring(rank, size);
-    let step = mpikit::max_message_bytes() / 8;
+    let step = mpikit::runtime::max_message_bytes() / 8;
     for len in [
         step.min(1 << 12),
         2 * step.min(1 << 12),

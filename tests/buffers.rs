@@ -8,10 +8,13 @@
 
 mod common;
 
+use mpikit::data::{Partition, Random};
 use mpikit::ndarray::{Array1, Array2};
 use mpikit::prelude::*;
-use mpikit::{agree, Error, Histogram, Partial, Partition, Pool, Random, ReduceOp, Stat, World};
-use mpikit::{MAX_MESSAGE_ENV, THREADS_ENV};
+use mpikit::runtime::agree;
+use mpikit::runtime::{MAX_MESSAGE_ENV, THREADS_ENV};
+use mpikit::stats::{Histogram, Partial, Stat};
+use mpikit::{Error, Pool, ReduceOp, World};
 
 fn main() {
     common::spmd_main(
@@ -315,7 +318,7 @@ fn random_and_histograms(world: &World, rank: usize, size: usize) -> Result<(), 
     let n = 10_007;
     let rng = Random::new(2024);
     let mine = world.block(n);
-    let x = mpikit::par_from_fn(mine.len(), world.pool(), |k| {
+    let x = mpikit::data::par_from_fn(mine.len(), world.pool(), |k| {
         rng.normal((mine.start + k) as u64)
     });
     let all: Vec<f64> = world.allgather_rows(&x)?;

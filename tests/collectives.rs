@@ -9,8 +9,10 @@
 mod common;
 
 use mpi::topology::Color;
+use mpikit::data::Partition;
 use mpikit::prelude::*;
-use mpikit::{Error, Partition, ReduceOp, World, MAX_MESSAGE_ENV};
+use mpikit::runtime::MAX_MESSAGE_ENV;
+use mpikit::{Error, ReduceOp, World};
 use ndarray::{s, Array1, Array2, Axis};
 
 fn main() {

@@ -12,11 +12,12 @@
 mod arrays;
 mod common;
 
+use mpikit::distarray::{Boundary, Halo};
 use mpikit::ndarray::{Array, ArrayD, Dimension, Ix1, Ix2, Ix3, IxDyn};
 use mpikit::prelude::*;
-use mpikit::{
-    Boundary, DistArray, Error, Grid, Halo, NanPolicy, QuantileMethod, World, MAX_MESSAGE_ENV,
-};
+use mpikit::runtime::MAX_MESSAGE_ENV;
+use mpikit::stats::{NanPolicy, QuantileMethod};
+use mpikit::{DistArray, Error, Grid, World};
 
 fn main() {
     common::spmd_main(
@@ -209,7 +210,7 @@ fn one_and_three_axes(world: &World) -> Result<(), Error> {
         assert_eq!(even.allgather()?.to_vec(), want);
         // Random values by index: the same for any rank count.
         let r = DistArray::<f64, Ix1>::random(world, Grid::rows(&[n], size), 7)?;
-        let rng = mpikit::Random::new(7);
+        let rng = mpikit::data::Random::new(7);
         let local = r.local();
         for (i, &x) in local.iter().enumerate() {
             assert_eq!(x, rng.uniform((r.offset()[0] + i) as u64));

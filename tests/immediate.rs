@@ -12,7 +12,9 @@ mod common;
 use mpikit::mpi::topology::Rank;
 use mpikit::ndarray::Array2;
 use mpikit::prelude::*;
-use mpikit::{Error, ReduceOp, RequestSet, World, MAX_MESSAGE_ENV};
+use mpikit::requests::RequestSet;
+use mpikit::runtime::MAX_MESSAGE_ENV;
+use mpikit::{Error, ReduceOp, World};
 
 fn main() {
     common::spmd_main(

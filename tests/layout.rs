@@ -1,5 +1,6 @@
 //! The code's shape, checked: no import circle between the files of `src/` (the edges are
-//! the `use crate::...` and `crate::...` paths each file names, outside its unit tests).
+//! the `use crate::...` and `crate::...` paths each file's code names, outside its unit
+//! tests and comments: a doc link is not a dependency).
 //! A circle means two files call into each other, so neither can be read or changed alone;
 //! docs/design.md describes the layers.
 
@@ -83,7 +84,12 @@ fn no_import_circle_between_the_files_of_src() {
     for file in &files {
         let me = module_of(&src, file);
         let text = std::fs::read_to_string(file).expect("readable source");
-        let mut deps = edges(&text, &modules);
+        let code: String = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let mut deps = edges(&code, &modules);
         deps.remove(&me);
         graph.insert(me, deps);
     }

@@ -7,10 +7,14 @@
 
 mod common;
 
+use mpikit::buffers::reduce_local_into;
 use mpikit::mpi::topology::Rank;
 use mpikit::num_complex::Complex64;
+use mpikit::p2p::PROC_NULL;
 use mpikit::prelude::*;
-use mpikit::{reduce_local_into, Error, ReduceOp, RequestSet, World, MAX_MESSAGE_ENV, PROC_NULL};
+use mpikit::requests::RequestSet;
+use mpikit::runtime::MAX_MESSAGE_ENV;
+use mpikit::{Error, ReduceOp, World};
 
 fn main() {
     common::spmd_main(
@@ -471,7 +475,7 @@ fn buffered_sends(world: &World, rank: Rank, size: Rank) -> Result<(), Error> {
         "{refused:?}"
     );
     // 40 KB of bincode (past the eager limits); with 64-byte pieces each piece carries MPI's overhead too.
-    let pieces = 40_016 / mpikit::max_message_bytes().min(40_016) + 1;
+    let pieces = 40_016 / mpikit::runtime::max_message_bytes().min(40_016) + 1;
     world.attach_send_buffer(
         40_100 + pieces * (mpikit::mpi::ffi::MPI_BSEND_OVERHEAD as usize + 64),
     )?;

@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 use mpi::point_to_point::Destination;
 use mpikit::prelude::*;
-use mpikit::{Error, World, MAX_MESSAGE_ENV};
+use mpikit::runtime::MAX_MESSAGE_ENV;
+use mpikit::{Error, World};
 use serde::{Deserialize, Serialize, Serializer};
 
 fn main() {

@@ -7,7 +7,9 @@ use std::cell::RefCell;
 
 use mpi::topology::Color;
 use mpikit::prelude::*;
-use mpikit::{Pool, Queue, TaskError, World, MAX_MESSAGE_ENV};
+use mpikit::runtime::MAX_MESSAGE_ENV;
+use mpikit::tasks::{Queue, TaskError};
+use mpikit::{Pool, World};
 
 fn main() {
     common::spmd_main(

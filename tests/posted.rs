@@ -15,11 +15,14 @@
 
 mod common;
 
+use mpikit::buffers::Element;
 use mpikit::mpi::topology::Rank;
 use mpikit::ndarray::{Array1, Array2};
 use mpikit::num_complex::{Complex32, Complex64};
 use mpikit::prelude::*;
-use mpikit::{Element, Error, ReduceOp, RequestSet, World, MAX_MESSAGE_ENV};
+use mpikit::requests::RequestSet;
+use mpikit::runtime::MAX_MESSAGE_ENV;
+use mpikit::{Error, ReduceOp, World};
 
 fn main() {
     common::spmd_main(
@@ -62,7 +65,7 @@ fn rank_checks() {
 }
 
 /// A posted receive's result in `some_of_many`.
-type Received = Result<((Rank, Vec<u32>), mpikit::ObjectStatus), Error>;
+type Received = Result<((Rank, Vec<u32>), mpikit::objects::ObjectStatus), Error>;
 
 fn ring(rank: Rank, size: Rank) -> (Rank, Rank) {
     ((rank + 1) % size, (rank + size - 1) % size)
@@ -224,7 +227,7 @@ fn cancels(world: &World, rank: Rank, size: Rank) -> Result<(), Error> {
 }
 
 /// Whether a root-only result is `None` or empty.
-fn none_or_empty<B: mpikit::Buffer>(got: Option<B>) -> bool {
+fn none_or_empty<B: mpikit::buffers::Buffer>(got: Option<B>) -> bool {
     got.map_or(true, |g| g.buffer_len() == 0)
 }
 

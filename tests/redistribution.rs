@@ -12,8 +12,10 @@
 mod arrays;
 mod common;
 
+use mpikit::distarray::{Boundary, Halo};
 use mpikit::ndarray::{Array, ArrayD, Dimension, Ix2, Ix3, IxDyn};
-use mpikit::{Boundary, DistArray, Error, Grid, Halo, World, MAX_MESSAGE_ENV, THREADS_ENV};
+use mpikit::runtime::{MAX_MESSAGE_ENV, THREADS_ENV};
+use mpikit::{DistArray, Error, Grid, World};
 
 fn main() {
     common::spmd_main(

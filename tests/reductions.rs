@@ -8,7 +8,8 @@ mod common;
 
 use mpikit::cli_support::tree_traffic;
 use mpikit::prelude::*;
-use mpikit::{Error, World, MAX_MESSAGE_ENV};
+use mpikit::runtime::MAX_MESSAGE_ENV;
+use mpikit::{Error, World};
 use serde::{Deserialize, Serialize, Serializer};
 
 fn main() {

@@ -12,7 +12,8 @@ mod common;
 use mpikit::mpi::topology::Rank;
 use mpikit::ndarray::{Array2, Ix2};
 use mpikit::prelude::*;
-use mpikit::{DistArray, Error, Grid, World, MAX_MESSAGE_ENV};
+use mpikit::runtime::MAX_MESSAGE_ENV;
+use mpikit::{DistArray, Error, Grid, World};
 
 fn main() {
     common::spmd_main(

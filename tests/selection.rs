@@ -10,7 +10,8 @@
 mod common;
 
 use mpikit::prelude::*;
-use mpikit::{median, quantiles, Error, InMemory, NanPolicy, Passes, QuantileMethod, World};
+use mpikit::stats::{median, quantiles, InMemory, NanPolicy, Passes, QuantileMethod};
+use mpikit::{Error, World};
 
 fn main() {
     common::spmd_main("selection", &[1, 2, 3, 4, 8], &[&[]], rank_checks);

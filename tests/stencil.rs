@@ -13,8 +13,10 @@ mod common;
 
 use std::ops::Range;
 
+use mpikit::distarray::{Boundary, Halo, Stencil};
 use mpikit::ndarray::{ArrayD, Dimension, Ix2, Ix3, IxDyn};
-use mpikit::{Boundary, DistArray, Error, Grid, Halo, Stencil, World, THREADS_ENV};
+use mpikit::runtime::THREADS_ENV;
+use mpikit::{DistArray, Error, Grid, World};
 
 fn main() {
     common::spmd_main(

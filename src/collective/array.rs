@@ -1,11 +1,11 @@
 //! Buffer collectives that move data: broadcast, scatter(v), gather(v), allgather(v) and
 //! alltoall(v) of slices, `Vec`s and ndarray arrays split by rows (axis 0), as an extension
 //! trait on every rsmpi communicator. Reductions are in
-//! [`ArrayReductions`](crate::ArrayReductions).
+//! [`ArrayReductions`](crate::buffers::ArrayReductions).
 //!
 //! These are mpi4py's uppercase methods (`Bcast`, `Scatterv`, `Gatherv`, `Allgatherv`,
 //! `Alltoallv`). Shapes travel with the data, so receivers do not pre-allocate; balanced
-//! counts come from [`RowPartition`](crate::RowPartition). Any [`Buffer`] is accepted; the
+//! counts come from [`RowPartition`](crate::data::RowPartition). Any [`Buffer`] is accepted; the
 //! calls that build a buffer return its [`Owned`](Buffer::Owned) kind (`Vec` for slices and
 //! `Vec`s, `Array<T, D>` for arrays).
 //!
@@ -13,7 +13,7 @@
 //! layout (a transposed view, a strided slice) is first copied once into standard layout.
 //!
 //! **Size.** Messages of any size work: transfers over 2^31 elements (or over
-//! [`max_message_bytes`](crate::max_message_bytes)) are split into pieces.
+//! [`max_message_bytes`](crate::runtime::max_message_bytes)) are split into pieces.
 //!
 //! **Errors.** Every check that can fail (row shapes that disagree between ranks, row counts
 //! that do not add up, a root out of range) is decided from data that all ranks share, so

@@ -1,7 +1,7 @@
 //! Point-to-point messages of buffers (mpi4py's `Send`, `Ssend`, `Recv`, `Isend`, `Issend`,
-//! `Irecv`): slices, `Vec`s and ndarray arrays of any [`Element`](crate::Element), with tags and statuses,
+//! `Irecv`): slices, `Vec`s and ndarray arrays of any [`Element`](crate::buffers::Element), with tags and statuses,
 //! straight to `MPI_Send` / `MPI_Recv` (one call for a message under
-//! [`max_message_bytes`](crate::max_message_bytes), so the latency is MPI's own).
+//! [`max_message_bytes`](crate::runtime::max_message_bytes), so the latency is MPI's own).
 //!
 //! A message of `n` elements of at least one piece (`max_message_bytes` / element size)
 //! travels as full pieces followed by one shorter piece (possibly empty), so a receive into a
@@ -55,14 +55,14 @@ enum Mode {
 
 /// Point-to-point messages of buffers for any rsmpi communicator and for
 /// [`World`](crate::World). `None` as a source or tag matches any; a send to or a receive
-/// from [`PROC_NULL`](crate::PROC_NULL) does nothing (the receive's status says `PROC_NULL`
+/// from [`PROC_NULL`](crate::p2p::PROC_NULL) does nothing (the receive's status says `PROC_NULL`
 /// and 0 elements).
 ///
 /// # Examples
 /// A pipeline: each rank receives a line from the left, works on it, passes it right.
 /// ```no_run
 /// use mpikit::prelude::*;
-/// use mpikit::PROC_NULL;
+/// use mpikit::p2p::PROC_NULL;
 /// mpikit::run(|world| {
 ///     let (me, n) = (world.rank(), world.size());
 ///     let left = if me > 0 { me - 1 } else { PROC_NULL };
@@ -104,10 +104,10 @@ pub trait ArrayMessages: Communicator {
         if let Some(s) = source {
             check_peer(self, s)?;
         }
-        if source == Some(crate::PROC_NULL) {
+        if source == Some(crate::collective::shape::PROC_NULL) {
             // What MPI would say, without the call.
             return Ok(BufferStatus {
-                source: crate::PROC_NULL,
+                source: crate::collective::shape::PROC_NULL,
                 tag: tag_of(None),
                 count: 0,
             });
@@ -141,7 +141,7 @@ pub trait ArrayMessages: Communicator {
                 got += count;
                 // The pieces after the first come from the same sender with the same tag.
                 (from, with) = (status.MPI_SOURCE, status.MPI_TAG);
-                if count < step || from == crate::PROC_NULL {
+                if count < step || from == crate::collective::shape::PROC_NULL {
                     return BufferStatus {
                         source: from,
                         tag: with,
@@ -249,7 +249,7 @@ where
     B: Buffer + ?Sized,
 {
     check_peer(comm, dest)?;
-    if dest == crate::PROC_NULL {
+    if dest == crate::collective::shape::PROC_NULL {
         return Ok(());
     }
     let data = buf.contiguous();

@@ -1,7 +1,7 @@
 //! Non-blocking buffer collectives (mpi4py's `Ibarrier`, `Igatherv`, `Iscatterv`,
 //! `Iallgatherv`, `Ialltoallv`, `Ireduce`, `Ireduce_scatter`, `Iscan`, `Iexscan`): each
 //! starts the operation and returns a [`Pending`] that owns the buffers until it completes.
-//! Non-blocking allreduce and broadcast are in [`ArrayReductions`](crate::ArrayReductions).
+//! Non-blocking allreduce and broadcast are in [`ArrayReductions`](crate::buffers::ArrayReductions).
 //!
 //! Shapes and counts are agreed first (blocking, a few bytes: the same checks and the same
 //! `Err` on every rank as the blocking calls); then the data moves while the caller computes.
@@ -68,7 +68,7 @@ fn fresh<B: Buffer + ?Sized>(shape: &[usize]) -> B::Owned {
 /// (slices, `Vec`s, ndarray arrays), for any rsmpi communicator and for
 /// [`World`](crate::World). Each returns a [`Pending`] whose [`wait`](Pending::wait) gives
 /// the result the blocking call of the same name (without `immediate_`) returns; several may
-/// be in flight at once, and a [`RequestSet`](crate::RequestSet) waits for any of them.
+/// be in flight at once, and a [`RequestSet`](crate::requests::RequestSet) waits for any of them.
 ///
 /// # Examples
 /// ```no_run
@@ -93,7 +93,7 @@ pub trait ImmediateCollectives: Communicator {
         Ok(started::barrier(self).into_pending((), ()))
     }
 
-    /// Starts [`gather_rows`](crate::ArrayCollectives::gather_rows) (`MPI_Igatherv`): the
+    /// Starts [`gather_rows`](crate::buffers::ArrayCollectives::gather_rows) (`MPI_Igatherv`): the
     /// root gets `Some(every rank's rows, stacked in rank order)`, the others `None`.
     fn immediate_gather_rows<B>(&self, root: Rank, local: &B) -> Result<Pending<Option<B::Owned>>>
     where
@@ -107,7 +107,7 @@ pub trait ImmediateCollectives: Communicator {
         Ok(started::gatherv(self, root, &send, &counts, out).into_pending(value, send))
     }
 
-    /// Starts [`allgather_rows`](crate::ArrayCollectives::allgather_rows)
+    /// Starts [`allgather_rows`](crate::buffers::ArrayCollectives::allgather_rows)
     /// (`MPI_Iallgatherv`): every rank gets every rank's rows, stacked in rank order.
     fn immediate_allgather_rows<B>(&self, local: &B) -> Result<Pending<B::Owned>>
     where
@@ -120,7 +120,7 @@ pub trait ImmediateCollectives: Communicator {
         Ok(started::allgatherv(self, &send, &counts, out).into_pending(value, send))
     }
 
-    /// Starts [`scatter_rows`](crate::ArrayCollectives::scatter_rows) (`MPI_Iscatterv`):
+    /// Starts [`scatter_rows`](crate::buffers::ArrayCollectives::scatter_rows) (`MPI_Iscatterv`):
     /// balanced blocks of the root's rows, one per rank. `data` is read on the root only.
     fn immediate_scatter_rows<B>(&self, root: Rank, data: Option<&B>) -> Result<Pending<B::Owned>>
     where
@@ -129,7 +129,7 @@ pub trait ImmediateCollectives: Communicator {
         self.immediate_scatterv_rows(root, data, None)
     }
 
-    /// Starts [`scatterv_rows`](crate::ArrayCollectives::scatterv_rows) (`MPI_Iscatterv`):
+    /// Starts [`scatterv_rows`](crate::buffers::ArrayCollectives::scatterv_rows) (`MPI_Iscatterv`):
     /// `rows[r]` of the root's rows to rank `r` (`rows` is read on the root; `None` means
     /// balanced blocks).
     fn immediate_scatterv_rows<B>(
@@ -152,7 +152,7 @@ pub trait ImmediateCollectives: Communicator {
         Ok(started.into_pending(value, send))
     }
 
-    /// Starts [`alltoall_rows`](crate::ArrayCollectives::alltoall_rows): this rank's rows in
+    /// Starts [`alltoall_rows`](crate::buffers::ArrayCollectives::alltoall_rows): this rank's rows in
     /// balanced blocks, one to each rank.
     fn immediate_alltoall_rows<B>(&self, local: &B) -> Result<Pending<B::Owned>>
     where
@@ -163,7 +163,7 @@ pub trait ImmediateCollectives: Communicator {
         self.immediate_alltoallv_rows(local, &counts)
     }
 
-    /// Starts [`alltoallv_rows`](crate::ArrayCollectives::alltoallv_rows)
+    /// Starts [`alltoallv_rows`](crate::buffers::ArrayCollectives::alltoallv_rows)
     /// (`MPI_Ialltoallv`): this rank's next `send_rows[r]` rows go to rank `r`; the result
     /// stacks what every rank sent here, in rank order.
     fn immediate_alltoallv_rows<B>(
@@ -349,7 +349,7 @@ pub trait ImmediateCollectives: Communicator {
         Ok(started.into_pending((local, recv), copy))
     }
 
-    /// Starts [`reduce_array`](crate::ArrayReductions::reduce_array) (`MPI_Ireduce`): the
+    /// Starts [`reduce_array`](crate::buffers::ArrayReductions::reduce_array) (`MPI_Ireduce`): the
     /// root gets `Some(element-wise reduction)`, the others `None`.
     fn immediate_reduce_array<B>(
         &self,
@@ -373,7 +373,7 @@ pub trait ImmediateCollectives: Communicator {
         Ok(started.into_pending(value, send))
     }
 
-    /// Starts [`reduce_scatter_rows`](crate::ArrayReductions::reduce_scatter_rows)
+    /// Starts [`reduce_scatter_rows`](crate::buffers::ArrayReductions::reduce_scatter_rows)
     /// (`MPI_Ireduce_scatter`): the reduction, split by rows in balanced blocks.
     fn immediate_reduce_scatter_rows<B>(&self, local: &B, op: ReduceOp) -> Result<Pending<B::Owned>>
     where
@@ -384,7 +384,7 @@ pub trait ImmediateCollectives: Communicator {
         self.immediate_reduce_scatterv_rows(local, &counts, op)
     }
 
-    /// Starts [`reduce_scatterv_rows`](crate::ArrayReductions::reduce_scatterv_rows)
+    /// Starts [`reduce_scatterv_rows`](crate::buffers::ArrayReductions::reduce_scatterv_rows)
     /// (`MPI_Ireduce_scatter` with per-rank counts): rank `r` gets `rows[r]` rows of the
     /// reduction. Every rank passes the same `rows`.
     fn immediate_reduce_scatterv_rows<B>(
@@ -406,7 +406,7 @@ pub trait ImmediateCollectives: Communicator {
         Ok(started.into_pending(value, send))
     }
 
-    /// Starts [`scan_array`](crate::ArrayReductions::scan_array) (`MPI_Iscan`): rank r gets
+    /// Starts [`scan_array`](crate::buffers::ArrayReductions::scan_array) (`MPI_Iscan`): rank r gets
     /// `x0 op x1 op ... op xr`.
     fn immediate_scan_array<B>(&self, local: &B, op: ReduceOp) -> Result<Pending<B::Owned>>
     where
@@ -423,7 +423,7 @@ pub trait ImmediateCollectives: Communicator {
         Ok(started.into_pending(value, send))
     }
 
-    /// Starts [`exscan_array`](crate::ArrayReductions::exscan_array) (`MPI_Iexscan`): rank
+    /// Starts [`exscan_array`](crate::buffers::ArrayReductions::exscan_array) (`MPI_Iexscan`): rank
     /// r > 0 gets `Some(x0 op ... op x(r-1))`, rank 0 gets `None`.
     fn immediate_exscan_array<B>(
         &self,

@@ -1,7 +1,7 @@
 //! In-place buffer collectives (`MPI_IN_PLACE`): reductions, scans, gathers, scatters and
 //! all-to-all on the caller's own buffer, with no second buffer allocated.
 //!
-//! Messages over [`max_message_bytes`](crate::max_message_bytes) go in pieces: reductions
+//! Messages over [`max_message_bytes`](crate::runtime::max_message_bytes) go in pieces: reductions
 //! and scans piece by piece in place; the data-moving calls through point-to-point pieces
 //! (gather, scatter), broadcasts from each owner (allgather) or pairwise exchanges
 //! (all-to-all), so their memory stays the caller's buffer.

@@ -1,10 +1,10 @@
 //! The point-to-point object message: a 16-byte header (the length of the bincode bytes and a
 //! continuation tag) and the first piece of the bytes, at most [`FIRST_BYTES`], in one MPI
 //! message; an object larger than that sends the rest as a continuation in pieces of at most
-//! [`max_message_bytes`](crate::max_message_bytes).
+//! [`max_message_bytes`](crate::runtime::max_message_bytes).
 //!
 //! The first piece is small so that a receive can be posted before the message arrives (a
-//! [`Receiving`](crate::Receiving) posts `MPI_Irecv` of [`FIRST_BYTES`], as mpi4py's `irecv`
+//! [`Receiving`](crate::requests::Receiving) posts `MPI_Irecv` of [`FIRST_BYTES`], as mpi4py's `irecv`
 //! posts a 32 KiB buffer) and still take any object. The continuation travels on a private
 //! duplicate of the world communicator made by [`World::init`](crate::World::init), from the
 //! sender's world rank with a tag the sender numbers per message (in its header), so no
@@ -462,7 +462,7 @@ pub(crate) fn probed_bytes(count: usize) -> usize {
 }
 
 /// Receives one object from `source` with `tag` (`None`: any), probing first: the body of
-/// [`receive_object`](crate::ObjectCollectives::receive_object), here so that the layers
+/// [`receive_object`](crate::objects::ObjectCollectives::receive_object), here so that the layers
 /// above (trees, queues) call the message layer rather than the public trait.
 pub(crate) fn receive_object_from<C, T>(
     comm: &C,

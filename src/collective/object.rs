@@ -3,10 +3,10 @@
 //! `gather`, `allgather`, `alltoall`, `reduce`, `allreduce`, `scan`, `exscan`).
 //!
 //! Objects of any size work, over 2 GiB too (what mpi4py needs its `pkl5` module for): the
-//! bytes travel in pieces of at most [`max_message_bytes`](crate::max_message_bytes).
+//! bytes travel in pieces of at most [`max_message_bytes`](crate::runtime::max_message_bytes).
 //!
 //! A point-to-point object is one message holding a 16-byte header and the first piece of at
-//! most [`FIRST_BYTES`](crate::FIRST_BYTES), then, when it is larger, a continuation on a
+//! most [`FIRST_BYTES`](crate::objects::FIRST_BYTES), then, when it is larger, a continuation on a
 //! private channel that no other receive can match. Bytes that do not
 //! decode as the requested type (another type was sent, or the message is not an mpikit
 //! object) give [`Error::Decode`], never a panic. A value that fails to encode on one rank is
@@ -64,19 +64,19 @@ const MISSING: u64 = u64::MAX - 2;
 /// ```
 pub trait ObjectCollectives: Communicator {
     /// Sends `value` to `dest` with `tag` (mpi4py's `send`); returns once the bytes are
-    /// handed to MPI. A send to [`PROC_NULL`](crate::PROC_NULL) does nothing.
+    /// handed to MPI. A send to [`PROC_NULL`](crate::p2p::PROC_NULL) does nothing.
     fn send_object<T: Serialize + ?Sized>(&self, dest: Rank, tag: Tag, value: &T) -> Result<()> {
         send_object_to(self, dest, tag, value, SendMode::Standard)
     }
 
     /// Starts sending `value` (mpi4py's `isend`) and returns at once; the encoded bytes are
-    /// owned by the returned handle until [`Pending::wait`](crate::Pending::wait).
+    /// owned by the returned handle until [`Pending::wait`](crate::requests::Pending::wait).
     fn immediate_send_object<T: Serialize + ?Sized>(
         &self,
         dest: Rank,
         tag: Tag,
         value: &T,
-    ) -> Result<crate::Pending<()>> {
+    ) -> Result<crate::collective::pending::Pending<()>> {
         immediate_send_object_to(self, dest, tag, value, false)
     }
 

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 /// `Product`, `Min`, `Max`; `bool` the logical ones; complex numbers `Sum` and `Product`.
 /// Another combination is an [`Error::Input`] from the collective on every rank (MPI itself
 /// would abort the job). For the location of a minimum or maximum (`MPI_MINLOC`,
-/// `MPI_MAXLOC`) see [`allreduce_maxloc`](crate::ArrayReductions::allreduce_maxloc).
+/// `MPI_MAXLOC`) see [`allreduce_maxloc`](crate::buffers::ArrayReductions::allreduce_maxloc).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReduceOp {
     /// `MPI_SUM`
@@ -92,7 +92,8 @@ impl ReduceOp {
 ///
 /// # Examples
 /// ```no_run
-/// use mpikit::{reduce_local_into, ReduceOp};
+/// use mpikit::ReduceOp;
+/// use mpikit::buffers::reduce_local_into;
 /// mpikit::run(|_world| {
 ///     let mut acc = vec![1u8, 2, 4];
 ///     reduce_local_into(&[3u8, 3, 3], &mut acc, ReduceOp::BitOr)?;

@@ -26,7 +26,7 @@ use crate::error::Result;
 /// neighbour's; the first rank gets nothing, the last rank's value goes nowhere.
 /// ```no_run
 /// use mpikit::prelude::*;
-/// use mpikit::PROC_NULL;
+/// use mpikit::p2p::PROC_NULL;
 /// mpikit::run(|world| {
 ///     let (rank, size) = (world.rank(), world.size());
 ///     let right = if rank + 1 < size { rank + 1 } else { PROC_NULL };
@@ -42,7 +42,7 @@ use crate::error::Result;
 pub trait SendReceive: Communicator {
     /// Sends `value` to `dest` and receives an object from `source` (tag 0 both ways);
     /// `None` when `source` is [`PROC_NULL`]. Objects of any size, in pieces past
-    /// [`max_message_bytes`](crate::max_message_bytes).
+    /// [`max_message_bytes`](crate::runtime::max_message_bytes).
     fn send_receive_object<T, R>(&self, value: &T, dest: Rank, source: Rank) -> Result<Option<R>>
     where
         T: Serialize + ?Sized,

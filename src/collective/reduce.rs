@@ -5,7 +5,7 @@
 //! `Reduce_scatter`, `Scan`, `Exscan`, `Iallreduce`, `Ibcast`).
 //!
 //! Arrays of any size work (reductions run in pieces of at most
-//! [`max_message_bytes`](crate::max_message_bytes)). Shapes must agree on all ranks; a
+//! [`max_message_bytes`](crate::runtime::max_message_bytes)). Shapes must agree on all ranks; a
 //! mismatch is the same `Err` on every rank.
 
 use mpi::collective::{CommunicatorCollectives, Operation, Root, SystemOperation, UserOperation};

@@ -56,7 +56,7 @@ impl<A> Completion for Pending<A> {
 
 /// A non-blocking object receive in flight (mpi4py's `irecv`), from
 /// [`immediate_receive_object`](ObjectMessages::immediate_receive_object): an `MPI_Irecv`
-/// of the message's first piece ([`FIRST_BYTES`](crate::FIRST_BYTES), 32 KiB, like
+/// of the message's first piece ([`FIRST_BYTES`](crate::objects::FIRST_BYTES), 32 KiB, like
 /// mpi4py's `irecv` buffer) is posted at once, so a synchronous or rendezvous-sized send to
 /// it completes while this rank is busy elsewhere. Objects of any size: a larger object's
 /// rest is received when the receive is tested or waited for.
@@ -209,7 +209,7 @@ fn check_source<C: Communicator + ?Sized>(
 /// A master that serves whichever worker answers first:
 /// ```no_run
 /// use mpikit::prelude::*;
-/// use mpikit::RequestSet;
+/// use mpikit::requests::RequestSet;
 /// mpikit::run(|world| {
 ///     if world.is_root() {
 ///         let mut answers = RequestSet::new();
@@ -264,7 +264,7 @@ pub trait ObjectMessages: Communicator {
 
     /// Waits for an object message without receiving it (mpi4py's `probe`): its source,
     /// tag and encoded size in bytes (for an object larger than
-    /// [`max_message_bytes`](crate::max_message_bytes), the size of its first piece).
+    /// [`max_message_bytes`](crate::runtime::max_message_bytes), the size of its first piece).
     fn probe_object(&self, source: Option<Rank>, tag: Option<Tag>) -> Result<ObjectStatus> {
         let mut pause = Backoff::default();
         loop {

@@ -141,9 +141,9 @@ pub(crate) fn agree_lengths<C: Communicator + ?Sized>(
 
 /// "No rank" (`MPI_PROC_NULL`, mpi4py's `MPI.PROC_NULL`): a send to it or a receive from it
 /// does nothing, so the ends of a chain of ranks need no special case. Accepted as the
-/// destination or source of [`send_object`](crate::ObjectCollectives::send_object),
-/// [`immediate_send_object`](crate::ObjectCollectives::immediate_send_object) and every call
-/// of [`SendReceive`](crate::SendReceive).
+/// destination or source of [`send_object`](crate::objects::ObjectCollectives::send_object),
+/// [`immediate_send_object`](crate::objects::ObjectCollectives::immediate_send_object) and every call
+/// of [`SendReceive`](crate::p2p::SendReceive).
 pub const PROC_NULL: Rank = mpi::ffi::MPI_PROC_NULL;
 
 /// Whether `rank` is a rank of `comm` or [`PROC_NULL`].

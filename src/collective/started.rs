@@ -1,11 +1,11 @@
 //! Starting non-blocking buffer collectives: the raw MPI calls behind
-//! [`ImmediateCollectives`](crate::ImmediateCollectives), and what each must keep alive until
+//! [`ImmediateCollectives`](crate::requests::ImmediateCollectives), and what each must keep alive until
 //! it completes (buffers, count arrays, a private communicator).
 //!
 //! Every rank must start the same MPI collectives in the same order, so each choice here
 //! (one call, several pieces, or point-to-point streams) is made from counts every rank
 //! knows. A layout too large for one call (more than
-//! [`max_message_bytes`](crate::max_message_bytes) in total) runs as point-to-point pieces
+//! [`max_message_bytes`](crate::runtime::max_message_bytes) in total) runs as point-to-point pieces
 //! on a private duplicate of the communicator, so they cannot match a program's messages.
 
 use std::any::Any;

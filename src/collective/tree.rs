@@ -86,7 +86,11 @@ impl Tree {
 
     /// Starts sending `value` to `to`. A value that fails to encode becomes that failure,
     /// here and at `to`.
-    fn start_send<T: Serialize>(&self, to: usize, value: &mut Carried<T>) -> crate::Pending<()> {
+    fn start_send<T: Serialize>(
+        &self,
+        to: usize,
+        value: &mut Carried<T>,
+    ) -> crate::collective::pending::Pending<()> {
         let bytes = match encoded_message(&value.as_ref()) {
             Ok(bytes) => bytes,
             Err(e) => {

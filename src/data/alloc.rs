@@ -52,7 +52,7 @@ pub fn zeroed_vec<T: Copy + Default>(len: usize) -> Vec<T> {
 /// # Examples
 /// ```
 /// let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
-/// let v = mpikit::par_from_fn(10, &pool, |i| (i * i) as f64);
+/// let v = mpikit::data::par_from_fn(10, &pool, |i| (i * i) as f64);
 /// assert_eq!(v[3], 9.0);
 /// ```
 pub fn par_from_fn<T, F>(len: usize, pool: &rayon::ThreadPool, f: F) -> Vec<T>
@@ -73,7 +73,7 @@ where
 /// # Examples
 /// ```
 /// let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
-/// assert_eq!(mpikit::par_arange(5, 3, &pool), vec![5.0, 6.0, 7.0]);
+/// assert_eq!(mpikit::data::par_arange(5, 3, &pool), vec![5.0, 6.0, 7.0]);
 /// ```
 pub fn par_arange(start: usize, len: usize, pool: &rayon::ThreadPool) -> Vec<f64> {
     par_fill(len, pool, |first, block| fill_arange(block, start + first))

@@ -415,8 +415,8 @@ fn scatter_rounds<C: Communicator + ?Sized>(
 }
 
 /// This rank's slice of a data file, read again for each pass of an order statistic
-/// ([`quantiles`](crate::quantiles), [`median`](crate::median),
-/// [`histogram`](crate::histogram)): every rank reads its own slice with positioned reads
+/// ([`quantiles`](crate::stats::quantiles), [`median`](crate::stats::median),
+/// [`histogram`](crate::stats::histogram)): every rank reads its own slice with positioned reads
 /// on its threads, each value as an `f64`.
 pub struct FilePasses<'a> {
     file: Box<dyn ReadAt + 'a>,

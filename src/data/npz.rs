@@ -31,7 +31,7 @@ impl FileLayout {
     ///
     /// # Examples
     /// ```no_run
-    /// let layout = mpikit::FileLayout::npz("run.npz".as_ref(), Some("pressure"))?;
+    /// let layout = mpikit::io::FileLayout::npz("run.npz".as_ref(), Some("pressure"))?;
     /// println!("{} {} values", layout.dtype, layout.len);
     /// # Ok::<(), mpikit::Error>(())
     /// ```

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 ///
 /// # Examples
 /// ```
-/// use mpikit::Partition;
+/// use mpikit::data::Partition;
 /// let p = Partition::new(10, 4);
 /// assert_eq!(p.counts(), vec![3, 3, 2, 2]);
 /// assert_eq!(p.displs(), vec![0, 3, 6, 8]);
@@ -117,7 +117,7 @@ impl Partition {
 ///
 /// # Examples
 /// ```
-/// use mpikit::RowPartition;
+/// use mpikit::data::RowPartition;
 /// let p = RowPartition::new(&[5, 3], 2); // a 5x3 array over 2 ranks
 /// assert_eq!(p.shape_of(0), vec![3, 3]);
 /// assert_eq!(p.element_counts(), vec![9, 6]);

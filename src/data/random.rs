@@ -13,12 +13,12 @@
 /// # Examples
 /// ```no_run
 /// use mpikit::prelude::*;
-/// use mpikit::Random;
+/// use mpikit::data::Random;
 /// mpikit::run(|world| {
 ///     let rng = Random::new(42);
 ///     let mine = world.block(1_000_000);
 ///     // This rank's block of one global array, built by the rank's threads.
-///     let x = mpikit::par_from_fn(mine.len(), world.pool(), |k| rng.uniform((mine.start + k) as u64));
+///     let x = mpikit::data::par_from_fn(mine.len(), world.pool(), |k| rng.uniform((mine.start + k) as u64));
 ///     // Monte-Carlo pi with points by global index: the same estimate on any rank count.
 ///     let hits = mine
 ///         .filter(|&i| {
@@ -52,8 +52,8 @@ impl Random {
     /// 64 random bits for index `i`.
     ///
     /// ```
-    /// let rng = mpikit::Random::new(7);
-    /// assert_eq!(rng.u64(12), mpikit::Random::new(7).u64(12));
+    /// let rng = mpikit::data::Random::new(7);
+    /// assert_eq!(rng.u64(12), mpikit::data::Random::new(7).u64(12));
     /// assert_ne!(rng.u64(12), rng.u64(13));
     /// ```
     #[inline]

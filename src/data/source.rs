@@ -1,10 +1,10 @@
-//! Where a data file's bytes come from. The readers ([`summarize_file`](crate::summarize_file),
-//! [`FilePasses`](crate::FilePasses)) ask for bytes at positions; a plain file answers with
+//! Where a data file's bytes come from. The readers ([`summarize_file`](crate::io::summarize_file),
+//! [`FilePasses`](crate::io::FilePasses)) ask for bytes at positions; a plain file answers with
 //! positioned reads (`pread`), and a format whose values are not laid out plainly in the
 //! file (an HDF5 chunked or compressed dataset, say) answers through its own library,
 //! decoding on the fly, as long as it hands back the bytes its [`FileLayout`] describes.
 //!
-//! [`FileLayout`]: crate::FileLayout
+//! [`FileLayout`]: crate::io::FileLayout
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 /// ```
 /// struct Bytes(Vec<u8>);
 ///
-/// impl mpikit::ReadAt for Bytes {
+/// impl mpikit::io::ReadAt for Bytes {
 ///     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
 ///         let at = offset as usize;
 ///         let piece = self.0.get(at..at + buf.len()).ok_or_else(|| {
@@ -30,7 +30,7 @@ use crate::error::{Error, Result};
 ///     }
 /// }
 /// let mut two = [0u8; 2];
-/// mpikit::ReadAt::read_exact_at(&Bytes(vec![1, 2, 3]), &mut two, 1)?;
+/// mpikit::io::ReadAt::read_exact_at(&Bytes(vec![1, 2, 3]), &mut two, 1)?;
 /// assert_eq!(two, [2, 3]);
 /// # Ok::<(), std::io::Error>(())
 /// ```
@@ -54,16 +54,16 @@ type Opener<'a> = dyn Fn() -> std::io::Result<Box<dyn ReadAt + 'a>> + Sync + 'a;
 ///
 /// # Examples
 /// ```no_run
-/// use mpikit::{DataFile, FileLayout, ReadMode};
+/// use mpikit::io::{DataFile, FileLayout, ReadMode};
 ///
 /// mpikit::run(|world| {
 ///     let path = std::path::Path::new("x.npy");
 ///     let layout = FileLayout::npy(path)?;
 ///     // The same as passing `path`: every rank opens the file itself.
 ///     let file = DataFile::with("x.npy", || Ok(Box::new(std::fs::File::open(path)?)));
-///     let spec = mpikit::Spec { op: mpikit::Op::Sum, nan: mpikit::NanPolicy::Propagate, reproducible: false };
-///     let parts = mpikit::summarize_file(
-///         world, file, &layout, &spec, mpikit::Axis::All, ReadMode::Parallel, world.pool(), false,
+///     let spec = mpikit::stats::Spec { op: mpikit::stats::Op::Sum, nan: mpikit::stats::NanPolicy::Propagate, reproducible: false };
+///     let parts = mpikit::io::summarize_file(
+///         world, file, &layout, &spec, mpikit::io::Axis::All, ReadMode::Parallel, world.pool(), false,
 ///     )?;
 ///     println!("{} summaries", parts.len());
 ///     Ok::<(), mpikit::Error>(())

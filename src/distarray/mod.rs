@@ -1,5 +1,30 @@
-//! The distributed array: a global N-D array in blocks over a grid of ranks, threads inside
-//! each block, halos, redistribution and `.npy` files.
+//! The chunked array as one type: [`DistArray`] holds one block of a global N-D array per
+//! rank over a [`Grid`] of ranks, computes on it with the rank's threads, and combines with
+//! the other ranks through collectives — reductions, ghost cells ([`Halo`], [`Boundary`])
+//! exchanged while interior points compute, stencils ([`Stencil`]), redistribution to
+//! another grid and transposes planned once, gathers, and `.npy` files.
+//!
+//! Every method that communicates is collective: every rank calls it, in the same order, and
+//! every data-dependent problem is the same `Err` on every rank.
+//!
+//! ```no_run
+//! use mpikit::distarray::{Boundary, Halo, Stencil};
+//! use mpikit::ndarray::Ix2;
+//! use mpikit::{DistArray, Grid};
+//!
+//! mpikit::run(|world| {
+//!     // A 512 x 512 grid in row blocks, zero past the edges, one ghost row each side.
+//!     let grid = Grid::rows(&[512, 512], world.size() as usize);
+//!     let mut u = DistArray::<f64, Ix2>::from_fn(world, grid, |i| (i[0] + i[1]) as f64)?;
+//!     u.set_halo(Halo::new(2, 1).boundary(0, Boundary::Constant(0.0)).boundary(1, Boundary::Constant(0.0)))?;
+//!     let mut v = u.map(|_| 0.0);
+//!     // v = the 5-point Laplacian of u over the interior, halos exchanged inside.
+//!     let laplacian = Stencil::star(2, 1, -4.0, |_axis, _offset| 1.0);
+//!     u.stencil_into(&laplacian, &mut v, &[1..511, 1..511])?;
+//!     println!("l1 norm {}", v.norm_l1()?);
+//!     Ok::<(), mpikit::Error>(())
+//! });
+//! ```
 
 pub(crate) mod array;
 pub(crate) mod copy;
@@ -11,3 +36,8 @@ pub(crate) mod plan;
 pub(crate) mod redistribute;
 pub(crate) mod state;
 pub(crate) mod stencil;
+
+pub use array::DistArray;
+pub use grid::Grid;
+pub use state::{Boundary, Halo};
+pub use stencil::{Neighbourhood, Stencil, StencilElement};

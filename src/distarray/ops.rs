@@ -237,7 +237,7 @@ impl<T: Element + Real, D: Dimension> DistArray<T, D> {
 impl<D: Dimension> DistArray<f64, D> {
     /// numpy's `median` of every element (`NaN` if any is NaN; `nanmedian` with
     /// [`NanPolicy::Skip`]), exactly and without gathering the blocks: a distributed radix
-    /// selection over the blocks (see [`quantiles`](crate::quantiles)).
+    /// selection over the blocks (see [`quantiles`](crate::stats::quantiles)).
     pub fn median(&self, nan: NanPolicy) -> Result<f64> {
         let x = self.local_elements();
         median(
@@ -251,7 +251,7 @@ impl<D: Dimension> DistArray<f64, D> {
     }
 
     /// numpy's `quantile(x, qs, method=...)` of every element, exactly, the same on every
-    /// rank (see [`quantiles`](crate::quantiles)).
+    /// rank (see [`quantiles`](crate::stats::quantiles)).
     pub fn quantiles(
         &self,
         qs: &[f64],

@@ -7,7 +7,7 @@
 //! A run posts every receive first (straight into the destination where the box lies in one
 //! run there), packs and starts every send in pairwise order (rank + k gets the k-th), copies
 //! this rank's own part while the messages travel, and unpacks each staged receive as soon as
-//! it completes. Pieces are at most [`max_message_bytes`](crate::max_message_bytes) each.
+//! it completes. Pieces are at most [`max_message_bytes`](crate::runtime::max_message_bytes) each.
 
 use mpi::ffi::MPI_Request;
 use mpi::raw::AsRaw;

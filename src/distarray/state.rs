@@ -30,7 +30,7 @@ pub enum Boundary<T> {
 ///
 /// # Examples
 /// ```
-/// use mpikit::{Boundary, Halo};
+/// use mpikit::distarray::{Boundary, Halo};
 /// // Width 1 on every axis, periodic along axis 1, corners too (a 9-point stencil).
 /// let halo = Halo::new(2, 1).boundary(1, Boundary::Periodic).corners(true);
 /// # let _: Halo<f64> = halo;

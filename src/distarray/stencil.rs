@@ -18,7 +18,7 @@ use crate::runtime::threads::for_each_part;
 ///
 /// # Examples
 /// ```
-/// use mpikit::Stencil;
+/// use mpikit::distarray::Stencil;
 /// // The 5-point Laplacian in 2-D.
 /// let laplace = Stencil::star(2, 1, -4.0, |_axis, _k| 1.0);
 /// assert_eq!(laplace.points().len(), 5);
@@ -152,7 +152,8 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     ///
     /// # Examples
     /// ```no_run
-    /// use mpikit::{DistArray, Grid, Halo, Stencil};
+    /// use mpikit::{DistArray, Grid};
+    /// use mpikit::distarray::{Halo, Stencil};
     /// use mpikit::ndarray::Ix2;
     /// mpikit::run(|world| {
     ///     let n = 1000;

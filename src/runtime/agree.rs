@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 /// ```no_run
 /// mpikit::run(|world| {
 ///     let local = std::fs::read_to_string("input.txt").map_err(mpikit::Error::input);
-///     let text = mpikit::agree(world, local)?; // every rank fails, or none
+///     let text = mpikit::runtime::agree(world, local)?; // every rank fails, or none
 ///     Ok::<(), mpikit::Error>(())
 /// });
 /// ```

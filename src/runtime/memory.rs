@@ -17,7 +17,7 @@ use crate::runtime::world::Comm;
 ///
 /// # Examples
 /// ```
-/// if let Some(bytes) = mpikit::available_memory() {
+/// if let Some(bytes) = mpikit::runtime::available_memory() {
 ///     assert!(bytes > 0);
 /// }
 /// ```
@@ -99,7 +99,7 @@ pub fn human_bytes(bytes: u64) -> String {
 /// mpikit::run(|world| {
 ///     let n: u64 = 5_000_000_000;
 ///     let mine = n / world.size() as u64 * 8;
-///     mpikit::check_memory(world, "an array of 5e9 f64", mine, "use more nodes")?;
+///     mpikit::runtime::check_memory(world, "an array of 5e9 f64", mine, "use more nodes")?;
 ///     Ok::<(), mpikit::Error>(())
 /// });
 /// ```

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 ///
 /// # Examples
 /// ```
-/// let p = mpikit::Progress::start("reading", 1000);
+/// let p = mpikit::runtime::Progress::start("reading", 1000);
 /// p.add(500);
 /// p.add(500);
 /// p.finish();

@@ -16,14 +16,14 @@ use crate::error::Result;
 ///
 /// # Examples
 /// ```no_run
-/// use mpikit::PhaseTimer;
+/// use mpikit::runtime::PhaseTimer;
 /// mpikit::run(|world| {
 ///     let mut timer = PhaseTimer::new();
 ///     let v: Vec<f64> = timer.time("setup", || (0..1000).map(|i| i as f64).collect());
 ///     let s: f64 = timer.time("compute", || v.iter().sum());
 ///     let phases = timer.summarize(world)?;
 ///     if world.is_root() {
-///         print!("{}", mpikit::report::table(&phases));
+///         print!("{}", mpikit::runtime::report::table(&phases));
 ///     }
 ///     Ok::<(), mpikit::Error>(())
 /// });
@@ -114,8 +114,8 @@ pub struct PhaseSummary {
 /// A fixed-width table of phase summaries, one line per phase, with a header.
 ///
 /// ```
-/// let rows = [mpikit::PhaseSummary { name: "compute", min: 0.5, mean: 0.75, max: 1.0 }];
-/// let t = mpikit::report::table(&rows);
+/// let rows = [mpikit::runtime::PhaseSummary { name: "compute", min: 0.5, mean: 0.75, max: 1.0 }];
+/// let t = mpikit::runtime::report::table(&rows);
 /// assert!(t.contains("compute"));
 /// assert!(t.lines().count() == 2);
 /// ```

@@ -83,7 +83,7 @@ pub fn default_threading() -> Threading {
 /// # Examples
 /// ```no_run
 /// use mpikit::mpi::Threading;
-/// mpikit::run_with_threading(Threading::Single, |world| {
+/// mpikit::runtime::run_with_threading(Threading::Single, |world| {
 ///     assert_eq!(world.threading(), Threading::Single);
 ///     Ok::<(), mpikit::Error>(())
 /// });

@@ -20,7 +20,7 @@ struct Shared {
 /// ```no_run
 /// use std::time::Duration;
 /// mpikit::run(|world| {
-///     let dog = mpikit::Watchdog::start(Duration::from_secs(600), "parsum");
+///     let dog = mpikit::runtime::Watchdog::start(Duration::from_secs(600), "parsum");
 ///     dog.phase("read");
 ///     // ... read, compute, reduce: a rank stuck here for 10 minutes ends the whole job ...
 ///     dog.phase("reduce");

@@ -24,9 +24,9 @@ pub const THREADS_ENV: &str = "MPIKIT_THREADS";
 /// of `world`, and it can be passed wherever mpikit takes a communicator ([`agree`],
 /// [`Pool::new`], [`Partial::combine`], ...).
 ///
-/// [`agree`]: crate::agree
+/// [`agree`]: crate::runtime::agree
 /// [`Pool::new`]: crate::Pool::new
-/// [`Partial::combine`]: crate::Partial::combine
+/// [`Partial::combine`]: crate::stats::Partial::combine
 ///
 /// # Examples
 /// ```no_run
@@ -47,7 +47,7 @@ pub const THREADS_ENV: &str = "MPIKIT_THREADS";
 /// handle errors themselves. Then an `Err` that one rank returns from `main` (or any early
 /// return) does *not* end the job: that rank waits in `MPI_Finalize` while the others wait
 /// for it in their next collective, and `mpirun` hangs with nothing printed. Such programs
-/// must agree on failures before the next collective ([`agree`](crate::agree)) or end the
+/// must agree on failures before the next collective ([`agree`](crate::runtime::agree)) or end the
 /// job themselves ([`World::abort`]).
 pub struct World {
     comm: SimpleCommunicator,
@@ -120,7 +120,7 @@ impl World {
     }
 
     /// Attaches a buffer of `bytes` for buffered sends
-    /// ([`buffered_send_object`](crate::ObjectMessages::buffered_send_object), mpi4py's
+    /// ([`buffered_send_object`](crate::objects::ObjectMessages::buffered_send_object), mpi4py's
     /// `MPI.Attach_buffer` + `bsend`), replacing any earlier one (`MPI_Buffer_detach` first
     /// waits until the messages in it are delivered). 0 detaches. Each rank attaches its own.
     ///
@@ -238,7 +238,7 @@ impl World {
 
     /// A rayon thread pool of [`threads`](Self::threads) threads, built on first use and
     /// kept for the life of the `World`: `world.pool().install(|| ...)`, or pass it to the
-    /// kernels ([`Partial::local`](crate::Partial::local), [`par_from_fn`](crate::par_from_fn)).
+    /// kernels ([`Partial::local`](crate::stats::Partial::local), [`par_from_fn`](crate::data::par_from_fn)).
     /// DistArrays made on this world share it.
     ///
     /// # Panics
@@ -310,8 +310,8 @@ pub(crate) fn default_threads(ranks_on_node: usize) -> usize {
 
 /// Anything that is or holds a communicator: every rsmpi communicator (world, split,
 /// Cartesian, ...) and [`World`]. mpikit's functions and constructors that take a
-/// communicator ([`agree`](crate::agree), [`Pool::new`](crate::Pool::new),
-/// [`Partial::combine`](crate::Partial::combine), ...) take `&impl Comm`, so `&world`,
+/// communicator ([`agree`](crate::runtime::agree), [`Pool::new`](crate::Pool::new),
+/// [`Partial::combine`](crate::stats::Partial::combine), ...) take `&impl Comm`, so `&world`,
 /// `world.comm()` and a generic `&C` with `C: Communicator` all work.
 pub trait Comm {
     /// The communicator type.

@@ -35,7 +35,7 @@ const EXP_MASK: u64 = 0x7ff0_0000_0000_0000;
 ///
 /// # Examples
 /// ```
-/// use mpikit::ExactSum;
+/// use mpikit::stats::ExactSum;
 /// let x = [1e100, 1.0, -1e100, 1e-100];
 /// let mut s = ExactSum::new();
 /// s.add_slice(&x);

@@ -1,4 +1,4 @@
-//! The vectorised kernels behind [`ExactSum`](crate::ExactSum): Rump's error-free
+//! The vectorised kernels behind [`ExactSum`](crate::stats::ExactSum): Rump's error-free
 //! extraction `q = (σ + x) − σ`, `r = x − q` over a block, one or two levels per pass (the
 //! integers `q / unit` read from the bits of `σ + x` and summed in wrapping `i64`), the
 //! block maximum, and exact squares. Each runs AVX-512, AVX2+FMA or baseline code, chosen at

@@ -16,7 +16,8 @@ use crate::stats::kernels::Real;
 /// # Examples
 /// ```no_run
 /// use mpikit::prelude::*;
-/// use mpikit::{Histogram, Random};
+/// use mpikit::data::Random;
+/// use mpikit::stats::Histogram;
 /// mpikit::run(|world| {
 ///     let rng = Random::new(1);
 ///     let mine = world.block(1_000_000);

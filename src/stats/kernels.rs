@@ -125,7 +125,7 @@ impl Partial {
     ///
     /// # Examples
     /// ```
-    /// use mpikit::{Partial, Stat};
+    /// use mpikit::stats::{Partial, Stat};
     /// let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
     /// let x: Vec<f64> = (0..1000).map(|i| i as f64).collect();
     /// let p = Partial::local(Stat::SumSq, &x, &pool);

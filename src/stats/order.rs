@@ -40,7 +40,8 @@ pub enum QuantileMethod {
 /// # Examples
 /// ```no_run
 /// use mpikit::prelude::*;
-/// use mpikit::{quantiles, InMemory, NanPolicy, QuantileMethod, Random};
+/// use mpikit::data::Random;
+/// use mpikit::stats::{quantiles, InMemory, NanPolicy, QuantileMethod};
 /// mpikit::run(|world| {
 ///     let rng = Random::new(7);
 ///     let x: Vec<f64> = world.block(1_000_000).map(|i| rng.uniform(i as u64)).collect();
@@ -187,7 +188,7 @@ fn select_any<C: Communicator + ?Sized, P: Passes>(
 ///
 /// # Examples
 /// ```no_run
-/// use mpikit::{histogram, InMemory, NanPolicy};
+/// use mpikit::stats::{histogram, InMemory, NanPolicy};
 /// mpikit::run(|world| {
 ///     let x = vec![0.5, 1.5, 2.5];
 ///     let h = histogram(world, &InMemory { data: &x, pool: world.pool() }, 4, None, NanPolicy::Propagate)?;

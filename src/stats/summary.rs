@@ -485,7 +485,7 @@ impl Summary {
 ///
 /// # Examples
 /// ```
-/// use mpikit::{summarize_floats, Op, Spec, Value};
+/// use mpikit::stats::{summarize_floats, Op, Spec, Value};
 /// let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
 /// let x: Vec<f64> = (0..1000).map(|i| i as f64).collect();
 /// let s = summarize_floats(&Spec::new(Op::Var), &x, &pool);

@@ -47,7 +47,7 @@ enum Reply {
 ///
 /// # Examples
 /// ```no_run
-/// use mpikit::Queue;
+/// use mpikit::tasks::Queue;
 /// mpikit::run(|world| {
 ///     let rank = world.rank();
 ///     // Rank 1 produces (rank 0 when alone), every other rank consumes.

@@ -10,9 +10,11 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use mpikit::distarray::Halo;
 use mpikit::ndarray::Ix2;
+use mpikit::p2p::PROC_NULL;
 use mpikit::prelude::*;
-use mpikit::{DistArray, Error, Grid, Halo, World, PROC_NULL};
+use mpikit::{DistArray, Error, Grid, World};
 use mpikit_kernels::{kernel_main, lf, say, validated, Common, Outcome, Timer, PRK_VERSION};
 
 /// PRK Synch_p2p on mpikit.

@@ -42,8 +42,8 @@ fn reduce(world: &World, args: Args) -> Result<Outcome, Error> {
     say(world, format!("Number of ranks      = {p}"));
     say(world, format!("Vector length        = {length}"));
     say(world, format!("Number of iterations = {iterations}"));
-    let mut vector = mpikit::par_from_fn(length, world.pool(), |_| 1.0f64);
-    let ones = mpikit::par_from_fn(length, world.pool(), |_| 1.0f64);
+    let mut vector = mpikit::data::par_from_fn(length, world.pool(), |_| 1.0f64);
+    let ones = mpikit::data::par_from_fn(length, world.pool(), |_| 1.0f64);
     let mut timer = Timer::new();
     for iter in 0..=iterations {
         timer.start(world, iter);

@@ -9,8 +9,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use mpikit::distarray::{Halo, Stencil};
 use mpikit::ndarray::Ix2;
-use mpikit::{DistArray, Error, Grid, Halo, Stencil, World};
+use mpikit::{DistArray, Error, Grid, World};
 use mpikit_kernels::{kernel_main, lf, say, validated, Common, Outcome, Timer, PRK_VERSION};
 
 /// The reference's compile-time radius.

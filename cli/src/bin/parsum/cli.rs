@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use mpikit::{ByteOrder, Dtype, NanPolicy, Op, ReadMode};
+use mpikit::io::{ByteOrder, Dtype, ReadMode};
+use mpikit::stats::{NanPolicy, Op};
 use serde::Serialize;
 
 /// Largest accepted --len: the closed forms stay exact in 128-bit integers, and every x_i is
@@ -312,14 +313,14 @@ pub enum MethodArg {
     Midpoint,
 }
 
-impl From<MethodArg> for mpikit::QuantileMethod {
-    fn from(m: MethodArg) -> mpikit::QuantileMethod {
+impl From<MethodArg> for mpikit::stats::QuantileMethod {
+    fn from(m: MethodArg) -> mpikit::stats::QuantileMethod {
         match m {
-            MethodArg::Linear => mpikit::QuantileMethod::Linear,
-            MethodArg::Lower => mpikit::QuantileMethod::Lower,
-            MethodArg::Higher => mpikit::QuantileMethod::Higher,
-            MethodArg::Nearest => mpikit::QuantileMethod::Nearest,
-            MethodArg::Midpoint => mpikit::QuantileMethod::Midpoint,
+            MethodArg::Linear => mpikit::stats::QuantileMethod::Linear,
+            MethodArg::Lower => mpikit::stats::QuantileMethod::Lower,
+            MethodArg::Higher => mpikit::stats::QuantileMethod::Higher,
+            MethodArg::Nearest => mpikit::stats::QuantileMethod::Nearest,
+            MethodArg::Midpoint => mpikit::stats::QuantileMethod::Midpoint,
         }
     }
 }

@@ -2,7 +2,9 @@
 
 use std::path::Path;
 
-use mpikit::{Dtype, Random, World};
+use mpikit::data::Random;
+use mpikit::io::Dtype;
+use mpikit::World;
 
 use crate::cli::{FormatArg, GenArgs, Pattern};
 use crate::h5;
@@ -47,7 +49,7 @@ pub fn run(world: &World, args: &GenArgs) -> Result<(), mpikit::Error> {
                     "--chunk and --deflate are for HDF5 files (--format h5)",
                 ));
             }
-            mpikit::write_npy(world.comm(), out, args.dtype, args.len, &*value, pool)?
+            mpikit::io::write_npy(world.comm(), out, args.dtype, args.len, &*value, pool)?
         }
         FormatArg::H5 => {
             let target = h5::Target {

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use hdf5::types::{FloatSize, IntSize, TypeDescriptor as TD};
 use hdf5::{Hyperslab, SliceOrIndex};
-use mpikit::{ByteOrder, Dtype, FileLayout, ReadAt};
+use mpikit::io::{ByteOrder, Dtype, FileLayout, ReadAt};
 use num_complex::Complex;
 
 /// HDF5's file signature (at byte 0, or after a user block of 512, 1024, ... bytes).

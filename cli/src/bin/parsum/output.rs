@@ -27,12 +27,12 @@ impl Drop for Output {
 
 /// Checks on rank 0, before any work, that `--output` can be written, and agrees on the
 /// answer with every rank, so a bad path fails fast and everywhere.
-pub fn prepare<C: mpikit::Comm + ?Sized>(
+pub fn prepare<C: mpikit::runtime::Comm + ?Sized>(
     comm: &C,
     path: Option<&Path>,
 ) -> Result<Option<Output>, mpikit::Error> {
     let Some(path) = path else { return Ok(None) };
-    let comm = mpikit::Comm::as_comm(comm);
+    let comm = mpikit::runtime::Comm::as_comm(comm);
     let local = if comm.rank() == 0 {
         let name = path
             .file_name()
@@ -57,5 +57,5 @@ pub fn prepare<C: mpikit::Comm + ?Sized>(
     } else {
         Ok(None)
     };
-    mpikit::agree(comm, local)
+    mpikit::runtime::agree(comm, local)
 }

@@ -3,13 +3,13 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use mpikit::data::par_arange;
+use mpikit::io::{Axis, ByteOrder, Dtype, FileLayout, ReadMode};
 use mpikit::ndarray::{Array1, Ix1};
 use mpikit::prelude::*;
-use mpikit::{
-    par_arange, summarize_floats, Axis, ByteOrder, DistArray, Dtype, FileLayout, Grid,
-    MemorySummary, Op, PhaseSummary, PhaseTimer, ReadMode, ReduceOp, Spec, Summary, Value,
-    Watchdog, World,
-};
+use mpikit::runtime::{MemorySummary, PhaseSummary, PhaseTimer, Watchdog};
+use mpikit::stats::{summarize_floats, Op, Spec, Summary, Value};
+use mpikit::{DistArray, Grid, ReduceOp, World};
 use serde::Serialize;
 
 use crate::cli::{MethodArg, Mode, NanArg, OpArg, Phase, RunArgs, WhenArg};
@@ -50,7 +50,7 @@ struct Report {
     mode: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     input: Option<InputInfo>,
-    nan: mpikit::NanPolicy,
+    nan: mpikit::stats::NanPolicy,
     reproducible: bool,
     /// One value, or one per column with --axis 0.
     result: Result1,
@@ -103,7 +103,7 @@ fn expected(op: Op, n: u64) -> Value {
         (Op::Var, _) => f(var),
         (Op::Std, _) => f(var.sqrt()),
         (Op::Count, _) => Value::Int(i128::from(n)),
-        (Op::Stats, _) => Value::Stats(Box::new(mpikit::Stats {
+        (Op::Stats, _) => Value::Stats(Box::new(mpikit::stats::Stats {
             count: n,
             sum: f(sum as f64),
             mean: expected(Op::Mean, n),
@@ -363,7 +363,7 @@ impl<'a> Job<'a> {
                 ""
             }
         );
-        mpikit::check_memory(world, &what, need, advice)?;
+        mpikit::runtime::check_memory(world, &what, need, advice)?;
         let x: DistArray<f64, Ix1> = match self.args.mode {
             Mode::Generate => {
                 let x = timer.time("setup", || DistArray::arange(world, grid))?;
@@ -388,7 +388,7 @@ impl<'a> Job<'a> {
         let block = local.as_slice().expect("fresh blocks are contiguous");
         self.enter(Phase::Compute);
         let (summaries, value) = if self.args.op.is_order() {
-            let data = mpikit::InMemory {
+            let data = mpikit::stats::InMemory {
                 data: block,
                 pool: self.pool,
             };
@@ -423,13 +423,13 @@ impl<'a> Job<'a> {
         let path = source.file.as_path();
         // What every rank reads: the file's bytes, or an HDF5 dataset through the library.
         let file = || match access {
-            Access::Direct => mpikit::DataFile::path(path),
+            Access::Direct => mpikit::io::DataFile::path(path),
             Access::Library => {
                 let dataset = source.member.as_deref();
                 let layout = &layout;
-                mpikit::DataFile::with(input.display().to_string(), move || {
+                mpikit::io::DataFile::with(input.display().to_string(), move || {
                     Ok(Box::new(h5::Reader::open(path, dataset, layout)?)
-                        as Box<dyn mpikit::ReadAt>)
+                        as Box<dyn mpikit::io::ReadAt>)
                 })
             }
         };
@@ -443,13 +443,13 @@ impl<'a> Job<'a> {
         self.enter(Phase::Compute);
         let (summaries, value) = if self.args.op.is_order() {
             let v = timer.time("compute", || {
-                let data = mpikit::FilePasses::open(world, file(), &layout, self.pool)?;
+                let data = mpikit::io::FilePasses::open(world, file(), &layout, self.pool)?;
                 self.order(world, &data)
             })?;
             (Vec::new(), Some(v))
         } else {
             let s = timer.time("compute", || {
-                mpikit::summarize_file(
+                mpikit::io::summarize_file(
                     world,
                     file(),
                     &layout,
@@ -479,11 +479,15 @@ impl<'a> Job<'a> {
     }
 
     /// An order statistic of every rank's values, exactly (numpy's rules).
-    fn order<P: mpikit::Passes>(&self, world: &World, data: &P) -> Result<Value, mpikit::Error> {
+    fn order<P: mpikit::stats::Passes>(
+        &self,
+        world: &World,
+        data: &P,
+    ) -> Result<Value, mpikit::Error> {
         let nan = self.spec.nan;
         match self.args.op {
-            OpArg::Median => mpikit::median(world, data, nan).map(Value::Float),
-            OpArg::Quantile => mpikit::quantiles(
+            OpArg::Median => mpikit::stats::median(world, data, nan).map(Value::Float),
+            OpArg::Quantile => mpikit::stats::quantiles(
                 world,
                 data,
                 self.args.q.as_deref().unwrap_or_default(),
@@ -491,12 +495,12 @@ impl<'a> Job<'a> {
                 nan,
             )
             .map(Value::Floats),
-            _ => mpikit::histogram(world, data, self.args.bins, self.args.range, nan).map(|h| {
-                Value::Histogram {
+            _ => mpikit::stats::histogram(world, data, self.args.bins, self.args.range, nan).map(
+                |h| Value::Histogram {
                     edges: h.edges().to_vec(),
                     counts: h.counts().to_vec(),
-                }
-            }),
+                },
+            ),
         }
     }
 
@@ -705,7 +709,7 @@ fn open_layout<C: Communicator>(
     };
     match read {
         ReadMode::Parallel => {
-            let (layout, access) = mpikit::agree(comm, open().and_then(check))?;
+            let (layout, access) = mpikit::runtime::agree(comm, open().and_then(check))?;
             // Every rank must see the same file (a shared file system).
             let all = comm.allgather_objects(&layout)?;
             if let Some(r) = all.iter().position(|l| *l != all[0]) {
@@ -723,7 +727,7 @@ fn open_layout<C: Communicator>(
             } else {
                 Ok(None)
             };
-            let mine = mpikit::agree(comm, local)?;
+            let mine = mpikit::runtime::agree(comm, local)?;
             let (layout, access) = comm.broadcast_object(0, mine.as_ref())?;
             Ok((layout, access, source))
         }
@@ -781,6 +785,6 @@ fn print_table(r: &Report) {
         "  compute    {:.2} GB/s (bytes / slowest rank's compute time)",
         r.compute_gb_per_s.to_f64()
     );
-    print!("{}", mpikit::report::table(&r.phases));
+    print!("{}", mpikit::runtime::report::table(&r.phases));
     print!("{}", r.peak_rss.line());
 }

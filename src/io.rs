@@ -1,0 +1,34 @@
+//! Files read and written by every rank at once: `.npy`, `.npz` and raw binary files
+//! summarised in small pieces (each rank its own slice, or rank 0 for all), `.npy` files
+//! written in parallel, and any source of bytes through [`ReadAt`] / [`DataFile`].
+//!
+//! [`FileLayout`] says where the values are and how they are stored ([`Dtype`],
+//! [`ByteOrder`]); [`summarize_file`] reduces a file without holding it; [`FilePasses`]
+//! reads it again for exact medians and quantiles
+//! ([`stats::median`](crate::stats::median)); [`write_npy`] writes a file whose values come
+//! from their global index. Every read error is agreed across ranks. DistArray has its own
+//! [`write_npy`](crate::DistArray::write_npy) and `read_npy`.
+//!
+//! ```no_run
+//! use mpikit::io::{summarize_file, write_npy, Axis, ByteOrder, Dtype, FileLayout, ReadMode};
+//! use mpikit::stats::{Op, Spec};
+//! use std::path::Path;
+//!
+//! mpikit::run(|world| {
+//!     let path = Path::new("values.npy");
+//!     // 1000 values, value i = i, written by every rank's threads.
+//!     write_npy(world, path, (Dtype::F64, ByteOrder::Little), 1000, &|i| i as f64, world.pool())?;
+//!     let layout = FileLayout::npy(path)?;
+//!     let spec = Spec::new(Op::Mean);
+//!     let mine = summarize_file(world, path, &layout, &spec, Axis::All, ReadMode::Parallel, world.pool(), false)?;
+//!     let mean = mine[0].combine(world)?.result(&spec)?;
+//!     if world.is_root() {
+//!         println!("mean = {mean}");
+//!     }
+//!     Ok::<(), mpikit::Error>(())
+//! });
+//! ```
+
+pub use crate::data::input::{summarize_file, write_npy, Axis, FilePasses, ReadMode};
+pub use crate::data::npy::{ByteOrder, Dtype, FileLayout};
+pub use crate::data::source::{DataFile, ReadAt};
