@@ -6,6 +6,7 @@
 //!
 //! Run by `scripts/bench.sh` after the benchmarks; it needs no MPI.
 
+mod chart;
 mod plots;
 
 use std::collections::BTreeMap;

@@ -1,24 +1,12 @@
 //! The PNG plots of `bench/results.csv`, drawn with plotters.
 
-use std::error::Error;
 use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
+use crate::chart::{human, legend, log_bounds, short, Res, COLORS, FONT};
 use crate::Row;
-
-type Res<T> = Result<T, Box<dyn Error>>;
-
-const COLORS: [RGBColor; 6] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-];
-const FONT: &str = "sans-serif";
 
 /// Draws every plot the rows allow; returns the files written.
 pub fn draw_all(rows: &[Row], out: &Path, font: &Path) -> Res<Vec<PathBuf>> {
@@ -49,20 +37,6 @@ pub fn draw_all(rows: &[Row], out: &Path, font: &Path) -> Res<Vec<PathBuf>> {
 
 fn select<'a>(rows: &'a [Row], name: &str) -> Vec<&'a Row> {
     rows.iter().filter(|r| r.name == name).collect()
-}
-
-/// Log-scale bounds around `values`, widened to whole decades (plotters' log axes need at
-/// least one decade to place ticks; a narrower range makes its tick search loop forever).
-fn log_bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
-    let (lo, hi) = values
-        .filter(|v| v.is_finite() && *v > 0.0)
-        .fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
-    if !lo.is_finite() {
-        return (1.0, 10.0);
-    }
-    let lo = 10f64.powf((lo / 1.2).log10().floor());
-    let hi = 10f64.powf((hi * 1.2).log10().ceil()).max(lo * 10.0);
-    (lo, hi)
 }
 
 /// parsum's time by ranks next to its peers (log-log), with min..max bars.
@@ -168,24 +142,6 @@ fn by_ranks(
     Ok(true)
 }
 
-fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
-    chart: &mut ChartContext<'a, DB, CT>,
-    at: SeriesLabelPosition,
-) -> Res<()>
-where
-    DB::ErrorType: 'static,
-{
-    chart
-        .configure_series_labels()
-        .position(at)
-        .label_font((FONT, 17))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| e.to_string())?;
-    Ok(())
-}
-
 /// Time per call by message size for each collective, raw vs buffer vs object vs mpi4py
 /// (log-log), and the ping-pong bandwidth.
 fn collectives(rows: &[Row], path: &Path) -> Res<bool> {
@@ -282,21 +238,6 @@ fn collectives(rows: &[Row], path: &Path) -> Res<bool> {
     }
     root.present()?;
     Ok(true)
-}
-
-/// 1k, 10M, ... (decimal units, for bytes too)
-fn human(x: f64) -> String {
-    match x {
-        x if x >= 1e6 => format!("{}M", short(x / 1e6)),
-        x if x >= 1e3 => format!("{}k", short(x / 1e3)),
-        x => short(x),
-    }
-}
-
-/// A tick label without float noise: 100000, 2.5, 0.01.
-fn short(y: f64) -> String {
-    let s = format!("{:.3}", y);
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// Tiny tasks per second by chunksize for each pool.

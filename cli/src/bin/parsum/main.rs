@@ -2,10 +2,16 @@
 //! of a data file. Launch with `mpirun -n 8 target/release/parsum`; see `parsum --help`.
 
 mod cli;
+mod closed_form;
 mod gen;
 mod h5;
+mod inputs;
+mod job;
 mod output;
+mod phases;
+mod report;
 mod run;
+mod table;
 
 use std::process::ExitCode;
 use std::time::Duration;
