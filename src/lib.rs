@@ -69,6 +69,7 @@ mod error;
 pub mod io;
 pub mod objects;
 pub mod p2p;
+mod raw;
 pub mod requests;
 pub mod runtime;
 pub mod stats;

@@ -132,3 +132,30 @@ fn no_import_circle_between_the_files_of_src() {
         circles.join("\n")
     );
 }
+
+#[test]
+fn mpi_ffi_is_named_only_in_the_raw_module() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let raw = src.join("raw");
+    let (inside, outside): (Vec<_>, Vec<_>) = files.iter().partition(|f| f.starts_with(&raw));
+    let names = |f: &PathBuf| {
+        std::fs::read_to_string(f)
+            .expect("readable source")
+            .contains("mpi::ffi")
+    };
+    assert!(
+        inside.iter().filter(|f| names(f)).count() >= 3,
+        "src/raw/ should hold the raw calls"
+    );
+    let offenders: Vec<String> = outside
+        .iter()
+        .filter(|f| names(f))
+        .map(|f| f.display().to_string())
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "mpi::ffi named outside src/raw/: {offenders:?}"
+    );
+}

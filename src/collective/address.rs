@@ -4,7 +4,7 @@
 //! and `bool`. Open MPI's `MPI_IN_PLACE` is `(void *) 1` and MPICH's is `(void *) -1`, so an
 //! empty `Vec<u8>` handed to MPI as it is would turn a collective into its in-place form
 //! (and abort the job with `MPI_ERR_ARG`). Every data address mpikit gives MPI, through
-//! rsmpi's safe calls or through `mpi::ffi`, comes from the functions here, which point
+//! rsmpi's safe calls or through the raw calls (`raw/`), comes from the functions here, which point
 //! empty buffers at a private static instead; MPI reads and writes nothing at a zero count.
 
 use std::ffi::c_void;

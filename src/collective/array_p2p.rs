@@ -10,8 +10,8 @@
 //! exactly; shorter ones may be shorter than the buffer, as in MPI. A message longer than the
 //! buffer is MPI's truncation error, which ends the job.
 
+use crate::raw::MPI_Status;
 use mpi::datatype::Equivalence;
-use mpi::ffi::MPI_Status;
 use mpi::point_to_point::Status;
 use mpi::raw::AsRaw;
 use mpi::topology::{Communicator, Rank};
@@ -25,6 +25,7 @@ use crate::collective::pending::{start_each, Pending};
 use crate::collective::requests::BufferStatus;
 use crate::collective::shape::check_peer;
 use crate::error::Result;
+use crate::raw;
 
 /// The pieces of a message of `n` elements of `T`: one piece under the piece size, else full
 /// pieces and a shorter (possibly empty) last one.
@@ -36,14 +37,12 @@ fn message_pieces<T>(n: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
 
 /// `source` as MPI takes it (`None`: any source).
 fn source_of(source: Option<Rank>) -> Rank {
-    // SAFETY: reading an MPI constant.
-    source.unwrap_or(unsafe { mpi::ffi::RSMPI_ANY_SOURCE })
+    source.unwrap_or(raw::any_source())
 }
 
 /// `tag` as MPI takes it (`None`: any tag).
 fn tag_of(tag: Option<Tag>) -> Tag {
-    // SAFETY: reading an MPI constant.
-    tag.unwrap_or(unsafe { mpi::ffi::RSMPI_ANY_TAG })
+    tag.unwrap_or(raw::any_tag())
 }
 
 /// Which MPI call starts a send.
@@ -124,7 +123,7 @@ pub trait ArrayMessages: Communicator {
                 // SAFETY: a receive into `room` elements of the caller's buffer; MPI fills the
                 // status, whose count is read with the same datatype.
                 let status = unsafe {
-                    mpi::ffi::MPI_Recv(
+                    raw::recv(
                         recv_ptr(&mut data[got..got + room]),
                         room as i32,
                         datatype,
@@ -134,7 +133,7 @@ pub trait ArrayMessages: Communicator {
                         status.as_mut_ptr(),
                     );
                     let status = status.assume_init();
-                    mpi::ffi::MPI_Get_count(&status, datatype, &mut count);
+                    raw::get_count(&status, datatype, &mut count);
                     status
                 };
                 let count = count.max(0) as usize;
@@ -201,7 +200,7 @@ pub trait ArrayMessages: Communicator {
             // SAFETY: the buffer's heap storage is owned by the returned Pending, which waits
             // for the requests before it gives it up.
             unsafe {
-                mpi::ffi::MPI_Irecv(
+                raw::irecv(
                     recv_ptr(&mut data[r.clone()]),
                     r.len() as i32,
                     datatype,
@@ -255,8 +254,8 @@ where
     let data = buf.contiguous();
     let datatype = B::Elem::equivalent_datatype().as_raw();
     let call = match mode {
-        Mode::Standard => mpi::ffi::MPI_Send,
-        Mode::Synchronous => mpi::ffi::MPI_Ssend,
+        Mode::Standard => raw::send,
+        Mode::Synchronous => raw::ssend,
     };
     for r in message_pieces::<B::Elem>(data.len()) {
         // SAFETY: a send of `r.len()` elements of the caller's buffer.
@@ -284,8 +283,8 @@ where
     let datatype = B::Elem::equivalent_datatype().as_raw();
     let requests = start_each(message_pieces::<B::Elem>(data.len()), |r, req| {
         let call = match mode {
-            Mode::Standard => mpi::ffi::MPI_Isend,
-            Mode::Synchronous => mpi::ffi::MPI_Issend,
+            Mode::Standard => raw::isend,
+            Mode::Synchronous => raw::issend,
         };
         // SAFETY: the elements live on the heap of `buf` or of `copy`, both moved into the
         // returned Pending, which waits for the requests before it gives them up.

@@ -19,6 +19,7 @@ use crate::collective::large::{self, max_elems, INTERNAL_TAG};
 use crate::collective::op::ReduceOp;
 use crate::collective::shape::{agree_lengths, agree_root, check_root, RootInput};
 use crate::error::{Error, Result};
+use crate::raw;
 
 /// `MPI_IN_PLACE`, which mpi.h defines as a macro that bindgen cannot see: `(void *) 1` in
 /// Open MPI, `(void *) -1` in MPICH and the MPIs derived from it.
@@ -75,7 +76,7 @@ pub trait InPlaceCollectives: Communicator {
                 // SAFETY: a valid buffer of `piece.len()` elements of its datatype, reduced in
                 // place (MPI_IN_PLACE as the send buffer).
                 unsafe {
-                    mpi::ffi::MPI_Allreduce(
+                    raw::allreduce(
                         in_place(),
                         recv_ptr(piece),
                         piece.len() as i32,
@@ -125,7 +126,7 @@ pub trait InPlaceCollectives: Communicator {
                 };
                 // SAFETY: valid buffers as MPI_Reduce needs them on each side.
                 unsafe {
-                    mpi::ffi::MPI_Reduce(
+                    raw::reduce(
                         send,
                         recv,
                         piece.len() as i32,
@@ -169,7 +170,7 @@ pub trait InPlaceCollectives: Communicator {
             if data.len() <= max_elems::<B::Elem>() {
                 // SAFETY: `data` holds `size` blocks of `block` elements, reduced in place.
                 unsafe {
-                    mpi::ffi::MPI_Reduce_scatter_block(
+                    raw::reduce_scatter_block(
                         in_place().cast_const(),
                         recv_ptr(data),
                         block as i32,
@@ -222,7 +223,7 @@ pub trait InPlaceCollectives: Communicator {
             if data.len() <= max_elems::<B::Elem>() {
                 // SAFETY: `data` holds `size` blocks of `block` elements.
                 unsafe {
-                    mpi::ffi::MPI_Allgather(
+                    raw::allgather(
                         in_place().cast_const(),
                         0,
                         B::Elem::equivalent_datatype().as_raw(),
@@ -274,7 +275,7 @@ pub trait InPlaceCollectives: Communicator {
             if data.len() <= max_elems::<B::Elem>() {
                 // SAFETY: `data` holds `size` blocks of `block` elements.
                 unsafe {
-                    mpi::ffi::MPI_Alltoall(
+                    raw::alltoall(
                         in_place().cast_const(),
                         0,
                         datatype,
@@ -299,7 +300,7 @@ pub trait InPlaceCollectives: Communicator {
                     let mut status = std::mem::MaybeUninit::uninit();
                     // SAFETY: a valid buffer, sent and replaced with a message of its length.
                     unsafe {
-                        mpi::ffi::MPI_Sendrecv_replace(
+                        raw::sendrecv_replace(
                             recv_ptr(piece),
                             piece.len() as i32,
                             datatype,
@@ -357,11 +358,7 @@ where
                 (false, true) => (send_ptr(data), in_place()),
                 (false, false) => (std::ptr::null(), recv_ptr(data)),
             };
-            let call = if gather {
-                mpi::ffi::MPI_Gather
-            } else {
-                mpi::ffi::MPI_Scatter
-            };
+            let call = if gather { raw::gather } else { raw::scatter };
             // SAFETY: the root's buffer holds `size` blocks, the others' one block.
             unsafe {
                 call(
@@ -408,11 +405,7 @@ where
     with_contiguous_mut(buf, |data| {
         for r in large::pieces::<B::Elem>(data.len()) {
             let piece = &mut data[r];
-            let scan = if exclusive {
-                mpi::ffi::MPI_Exscan
-            } else {
-                mpi::ffi::MPI_Scan
-            };
+            let scan = if exclusive { raw::exscan } else { raw::scan };
             // SAFETY: a valid buffer of `piece.len()` elements, scanned in place.
             unsafe {
                 scan(

@@ -18,6 +18,7 @@ use mpi::Tag;
 
 use crate::collective::address::{nonempty, nonempty_mut, recv_ptr, send_ptr};
 use crate::collective::element::Element;
+use crate::raw;
 
 /// The tag of mpikit's own point-to-point messages inside collectives (the largest tag
 /// every MPI must support). Programs should not receive with this tag.
@@ -269,10 +270,10 @@ pub(crate) fn exchange_blocks<C: Communicator + ?Sized, T: Element>(
         let from = (rank + size - k) % size;
         let block = &mut recv[rd[from]..rd[from] + recv_counts[from]];
         for r in pieces::<T>(block.len()) {
-            let mut req = unsafe { mpi::ffi::RSMPI_REQUEST_NULL };
+            let mut req = raw::request_null();
             // SAFETY: `recv` outlives the requests, waited for below.
             unsafe {
-                mpi::ffi::MPI_Irecv(
+                raw::irecv(
                     recv_ptr(&mut block[r.clone()]),
                     r.len() as i32,
                     datatype,
@@ -289,10 +290,10 @@ pub(crate) fn exchange_blocks<C: Communicator + ?Sized, T: Element>(
         let to = (rank + k) % size;
         let block = &send[sd[to]..sd[to] + send_counts[to]];
         for r in pieces::<T>(block.len()) {
-            let mut req = unsafe { mpi::ffi::RSMPI_REQUEST_NULL };
+            let mut req = raw::request_null();
             // SAFETY: `send` outlives the requests, waited for below.
             unsafe {
-                mpi::ffi::MPI_Isend(
+                raw::isend(
                     send_ptr(&block[r.clone()]),
                     r.len() as i32,
                     datatype,

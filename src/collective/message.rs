@@ -16,8 +16,8 @@ use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
+use crate::raw::MPI_Comm;
 use mpi::datatype::Equivalence;
-use mpi::ffi::MPI_Comm;
 use mpi::point_to_point::{Destination, Message, Source, Status};
 use mpi::raw::{AsRaw, FromRaw};
 use mpi::topology::{Communicator, Rank, SimpleCommunicator};
@@ -32,6 +32,7 @@ use crate::collective::pending::{start_each, Pending};
 use crate::collective::scratch;
 use crate::collective::shape::{check_peer, PROC_NULL};
 use crate::error::{Error, Result};
+use crate::raw;
 
 /// Header of a point-to-point object message: the byte length (u64, little endian), the
 /// continuation tag (u32) and a marker (u32).
@@ -76,9 +77,9 @@ static CONTINUATIONS: OnceLock<Continuations> = OnceLock::new();
 
 /// Makes the continuation channel: every rank of `world` calls this once, in `World::init`.
 pub(crate) fn open_continuations(world: &SimpleCommunicator) {
-    let mut dup = unsafe { mpi::ffi::RSMPI_COMM_NULL };
+    let mut dup = raw::comm_null();
     // SAFETY: every rank of the world is here, at the same point of initialisation.
-    unsafe { mpi::ffi::MPI_Comm_dup(world.as_raw(), &mut dup) };
+    unsafe { raw::comm_dup(world.as_raw(), &mut dup) };
     let _ = CONTINUATIONS.set(Continuations {
         comm: dup,
         world: world.as_raw(),
@@ -127,12 +128,12 @@ fn world_rank<C: Communicator + ?Sized>(comm: &C, rank: Rank) -> Rank {
     let mut out = rank;
     // SAFETY: group handles made here and freed here; one rank translated into `out`.
     unsafe {
-        let (mut group, mut world) = (mpi::ffi::RSMPI_GROUP_NULL, mpi::ffi::RSMPI_GROUP_NULL);
-        mpi::ffi::MPI_Comm_group(comm.as_raw(), &mut group);
-        mpi::ffi::MPI_Comm_group(mpi::ffi::RSMPI_COMM_WORLD, &mut world);
-        mpi::ffi::MPI_Group_translate_ranks(group, 1, &rank, world, &mut out);
-        mpi::ffi::MPI_Group_free(&mut group);
-        mpi::ffi::MPI_Group_free(&mut world);
+        let (mut group, mut world) = (raw::group_null(), raw::group_null());
+        raw::comm_group(comm.as_raw(), &mut group);
+        raw::comm_group(raw::comm_world(), &mut world);
+        raw::group_translate_ranks(group, 1, &rank, world, &mut out);
+        raw::group_free(&mut group);
+        raw::group_free(&mut world);
     }
     out
 }
@@ -195,7 +196,7 @@ pub(crate) fn send_message<C: Communicator + ?Sized>(
     let (first, numbered) = number(&mut bytes);
     let rest = || large::pieces::<u8>(bytes.len() - first).map(|r| r.start + first..r.end + first);
     if mode == SendMode::Buffered {
-        let overhead = mpi::ffi::MPI_BSEND_OVERHEAD as usize;
+        let overhead = raw::BSEND_OVERHEAD as usize;
         let needed = first + overhead + rest().map(|r| r.len() + overhead).sum::<usize>();
         if needed > send_buffer() {
             scratch::give(bytes);
@@ -243,11 +244,7 @@ pub(crate) fn immediate_send_message<C: Communicator + ?Sized>(
     synchronous: bool,
 ) -> Pending<()> {
     let (first, numbered) = number(&mut bytes);
-    let start = if synchronous {
-        mpi::ffi::MPI_Issend
-    } else {
-        mpi::ffi::MPI_Isend
-    };
+    let start = if synchronous { raw::issend } else { raw::isend };
     let mut requests = start_each(std::iter::once(0..first), |r, req| {
         // SAFETY: a send of a heap buffer that the returned Pending owns until the request
         // completes.
@@ -281,11 +278,11 @@ fn start_piece<C: Communicator + ?Sized>(
     tag: Tag,
     numbered: u32,
     piece: &[u8],
-    req: &mut mpi::ffi::MPI_Request,
+    req: &mut raw::MPI_Request,
 ) {
     // SAFETY: `piece` lies in a heap buffer that a Pending owns until the request completes.
     unsafe {
-        mpi::ffi::MPI_Isend(
+        raw::isend(
             send_ptr(piece),
             piece.len() as i32,
             u8::equivalent_datatype().as_raw(),

@@ -17,6 +17,7 @@ use crate::collective::object::ObjectCollectives;
 use crate::collective::pending::{start_each, Pending};
 use crate::collective::shape::{check_peer, PROC_NULL};
 use crate::error::Result;
+use crate::raw;
 
 /// Send to one rank and receive from another in one deadlock-free step, for any rsmpi
 /// communicator and for [`World`](crate::World). Either side may be [`PROC_NULL`].
@@ -103,7 +104,7 @@ pub trait SendReceive: Communicator {
             let mut requests = start_each(large::pieces::<B::Elem>(recv.len()), |r, req| {
                 // SAFETY: `recv` outlives the requests, which are waited for below.
                 unsafe {
-                    mpi::ffi::MPI_Irecv(
+                    raw::irecv(
                         recv_ptr(&mut recv[r.clone()]),
                         r.len() as i32,
                         datatype,
@@ -119,7 +120,7 @@ pub trait SendReceive: Communicator {
                 |r, req| {
                     // SAFETY: `send` outlives the requests, which are waited for below.
                     unsafe {
-                        mpi::ffi::MPI_Isend(
+                        raw::isend(
                             send_ptr(&send[r.clone()]),
                             r.len() as i32,
                             datatype,

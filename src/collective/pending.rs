@@ -3,7 +3,8 @@
 use std::any::Any;
 use std::ops::Range;
 
-use mpi::ffi::{MPI_Request, MPI_Status};
+use crate::raw;
+use crate::raw::{MPI_Request, MPI_Status};
 
 /// Starts one non-blocking MPI call per range (`start` fills in its request handle) and
 /// returns the handles, for a [`Pending`] to own.
@@ -13,8 +14,7 @@ pub(crate) fn start_each(
 ) -> Vec<MPI_Request> {
     ranges
         .map(|r| {
-            // SAFETY: reading an MPI constant.
-            let mut req = unsafe { mpi::ffi::RSMPI_REQUEST_NULL };
+            let mut req = raw::request_null();
             start(r, &mut req);
             req
         })
@@ -28,10 +28,10 @@ pub(crate) fn wait_all(requests: &mut Vec<MPI_Request>) {
     }
     // SAFETY: live request handles; MPI_Waitall completes and frees them.
     unsafe {
-        mpi::ffi::MPI_Waitall(
+        raw::waitall(
             requests.len() as i32,
             requests.as_mut_ptr(),
-            mpi::ffi::RSMPI_STATUSES_IGNORE,
+            raw::statuses_ignore(),
         );
     }
     requests.clear();
@@ -95,8 +95,7 @@ impl<A> Pending<A> {
             let ptr = room.as_mut_ptr();
             (room, ptr)
         } else {
-            // SAFETY: reading an MPI constant.
-            (Vec::new(), unsafe { mpi::ffi::RSMPI_STATUSES_IGNORE })
+            (Vec::new(), raw::statuses_ignore())
         }
     }
 
@@ -117,7 +116,7 @@ impl<A> Pending<A> {
         // SAFETY: the requests are live handles owned by self; MPI_Testall sets completed
         // ones to MPI_REQUEST_NULL.
         unsafe {
-            mpi::ffi::MPI_Testall(
+            raw::testall(
                 self.requests.len() as i32,
                 self.requests.as_mut_ptr(),
                 &mut flag,
@@ -153,7 +152,7 @@ impl<A> Pending<A> {
         let (statuses, at) = self.statuses();
         // SAFETY: as in is_complete; MPI_Waitall returns when every request is complete.
         unsafe {
-            mpi::ffi::MPI_Waitall(self.requests.len() as i32, self.requests.as_mut_ptr(), at);
+            raw::waitall(self.requests.len() as i32, self.requests.as_mut_ptr(), at);
         }
         self.requests.clear();
         self.completed(&statuses);

@@ -6,7 +6,8 @@
 use std::mem::ManuallyDrop;
 use std::sync::OnceLock;
 
-use mpi::ffi::MPI_Comm;
+use crate::raw;
+use crate::raw::MPI_Comm;
 use mpi::raw::FromRaw;
 use mpi::topology::{Communicator, SimpleCommunicator};
 
@@ -17,7 +18,7 @@ fn keyval() -> i32 {
         let mut key = 0;
         // SAFETY: callbacks of MPI's signatures; no extra state.
         unsafe {
-            mpi::ffi::MPI_Comm_create_keyval(
+            raw::comm_create_keyval(
                 Some(no_copy),
                 Some(free_private),
                 &mut key,
@@ -52,7 +53,7 @@ unsafe extern "C" fn free_private(
     // SAFETY: the value is the Box that `private` leaked for this communicator.
     let mut dup = unsafe { Box::from_raw(value.cast::<MPI_Comm>()) };
     // SAFETY: a duplicate this module made, freed once.
-    unsafe { mpi::ffi::MPI_Comm_free(&mut *dup) };
+    unsafe { raw::comm_free(&mut *dup) };
     0
 }
 
@@ -64,7 +65,7 @@ pub(crate) fn private<C: Communicator + ?Sized>(comm: &C) -> ManuallyDrop<Simple
     let mut found = 0;
     // SAFETY: reads an attribute of a live communicator into a pointer-sized slot.
     unsafe {
-        mpi::ffi::MPI_Comm_get_attr(
+        raw::comm_get_attr(
             comm.as_raw(),
             key,
             (&mut value as *mut *mut std::ffi::c_void).cast(),
@@ -76,11 +77,11 @@ pub(crate) fn private<C: Communicator + ?Sized>(comm: &C) -> ManuallyDrop<Simple
         unsafe { *value.cast::<MPI_Comm>() }
     } else {
         // SAFETY: every rank of `comm` is here, in the same collective call.
-        let mut dup = unsafe { mpi::ffi::RSMPI_COMM_NULL };
-        unsafe { mpi::ffi::MPI_Comm_dup(comm.as_raw(), &mut dup) };
+        let mut dup = raw::comm_null();
+        unsafe { raw::comm_dup(comm.as_raw(), &mut dup) };
         let slot = Box::into_raw(Box::new(dup));
         // SAFETY: the communicator keeps the pointer until `free_private` takes it back.
-        unsafe { mpi::ffi::MPI_Comm_set_attr(comm.as_raw(), key, slot.cast()) };
+        unsafe { raw::comm_set_attr(comm.as_raw(), key, slot.cast()) };
         dup
     };
     // SAFETY: a live communicator handle; ManuallyDrop, as the attribute owns it.

@@ -23,6 +23,7 @@ use crate::collective::shape::{agree_lengths, agree_same_shape, check_root};
 use crate::data::alloc::zeroed_vec;
 use crate::data::partition::RowPartition;
 use crate::error::{Error, Result};
+use crate::raw;
 
 /// An element-wise closure as an MPI user operation, applied in rank order: the result is
 /// `f(f(x0, x1), x2)...`, so an associative but non-commutative `f` is fine.
@@ -230,7 +231,7 @@ pub trait ArrayReductions: Communicator {
             // SAFETY: both buffers are heap allocations owned by the returned Pending, which
             // waits for the requests before it gives them up.
             unsafe {
-                mpi::ffi::MPI_Iallreduce(
+                raw::iallreduce(
                     send_ptr(&send[r.clone()]),
                     recv_ptr(&mut out[r.clone()]),
                     r.len() as i32,
@@ -267,7 +268,7 @@ pub trait ArrayReductions: Communicator {
             // SAFETY: the buffer's heap storage is owned by the returned Pending, which waits
             // for the requests before it gives it up.
             unsafe {
-                mpi::ffi::MPI_Ibcast(
+                raw::ibcast(
                     recv_ptr(&mut data[r.clone()]),
                     r.len() as i32,
                     B::Elem::equivalent_datatype().as_raw(),

@@ -2,8 +2,8 @@
 //! waited for or tested together (mpi4py's `irecv`, `probe`, `iprobe`, `ssend`, `issend`,
 //! `waitany`, `testany`, `waitall`, `testall`, `waitsome`, `testsome`).
 
+use crate::raw::{MPI_Request, MPI_Status};
 use mpi::datatype::Equivalence;
-use mpi::ffi::{MPI_Request, MPI_Status};
 use mpi::point_to_point::{Source, Status};
 use mpi::raw::AsRaw;
 use mpi::topology::{Communicator, Rank};
@@ -23,6 +23,7 @@ use crate::collective::scratch;
 use crate::collective::shape::check_root;
 use crate::collective::shape::PROC_NULL;
 use crate::error::{Error, Result};
+use crate::raw;
 use crate::runtime::backoff::Backoff;
 
 /// What a probe found for a buffer message: sender, tag and element count.
@@ -115,10 +116,10 @@ impl<C: Communicator + ?Sized, T> Receiving<'_, C, T> {
         // SAFETY: a live request posted by this value; MPI_Wait completes it either way
         // (cancelled or received), after which the buffer is no longer MPI's.
         let status = unsafe {
-            mpi::ffi::MPI_Cancel(&mut self.request);
-            mpi::ffi::MPI_Wait(&mut self.request, status.as_mut_ptr());
+            raw::cancel(&mut self.request);
+            raw::wait(&mut self.request, status.as_mut_ptr());
             let status = status.assume_init();
-            mpi::ffi::MPI_Test_cancelled(&status, &mut cancelled);
+            raw::test_cancelled(&status, &mut cancelled);
             status
         };
         (cancelled == 0).then(|| first_of(status))
@@ -162,7 +163,7 @@ impl<C: Communicator + ?Sized, T: DeserializeOwned> Completion for Receiving<'_,
         let mut status = std::mem::MaybeUninit::<MPI_Status>::uninit();
         // SAFETY: a live request posted by this value; on completion MPI sets it to null and
         // fills the status.
-        unsafe { mpi::ffi::MPI_Test(&mut self.request, &mut flag, status.as_mut_ptr()) };
+        unsafe { raw::test(&mut self.request, &mut flag, status.as_mut_ptr()) };
         if flag == 0 {
             return None;
         }
@@ -236,14 +237,12 @@ pub trait ObjectMessages: Communicator {
     ) -> Result<Receiving<'_, Self, T>> {
         check_source(self, source, "immediate_receive_object")?;
         let mut first = vec![0u8; FIRST_BYTES];
-        // SAFETY: reading MPI constants.
-        let (any_source, any_tag) =
-            unsafe { (mpi::ffi::RSMPI_ANY_SOURCE, mpi::ffi::RSMPI_ANY_TAG) };
-        let mut request = unsafe { mpi::ffi::RSMPI_REQUEST_NULL };
+        let (any_source, any_tag) = (raw::any_source(), raw::any_tag());
+        let mut request = raw::request_null();
         // SAFETY: `first` is a heap buffer the Receiving owns and does not touch until the
         // request completes (tested, waited for, or cancelled and waited for on drop).
         unsafe {
-            mpi::ffi::MPI_Irecv(
+            raw::irecv(
                 recv_ptr(&mut first),
                 FIRST_BYTES as i32,
                 u8::equivalent_datatype().as_raw(),
@@ -336,7 +335,7 @@ pub trait ObjectMessages: Communicator {
     /// [`World::attach_send_buffer`](crate::World::attach_send_buffer) (mpi4py's `bsend`,
     /// `MPI_Bsend`): returns as soon as the message is copied there, whether or not the
     /// receiver has posted a receive. An `Err` if the message (plus MPI's overhead of
-    /// [`MPI_BSEND_OVERHEAD`](mpi::ffi::MPI_BSEND_OVERHEAD) bytes per piece) is larger than
+    /// `MPI_BSEND_OVERHEAD` bytes per piece) is larger than
     /// the whole buffer; messages still in the buffer count too, and running out of room
     /// there is an MPI error that ends the job. A send to [`PROC_NULL`] does nothing.
     ///

@@ -8,6 +8,7 @@ use mpi::collective::{CommunicatorCollectives, Root};
 use mpi::topology::{Communicator, Rank};
 
 use crate::error::{Error, Result};
+use crate::raw;
 
 /// Largest number of axes an array may have in the array collectives.
 pub const MAX_DIMS: usize = 16;
@@ -144,7 +145,7 @@ pub(crate) fn agree_lengths<C: Communicator + ?Sized>(
 /// destination or source of [`send_object`](crate::objects::ObjectCollectives::send_object),
 /// [`immediate_send_object`](crate::objects::ObjectCollectives::immediate_send_object) and every call
 /// of [`SendReceive`](crate::p2p::SendReceive).
-pub const PROC_NULL: Rank = mpi::ffi::MPI_PROC_NULL;
+pub const PROC_NULL: Rank = raw::PROC_NULL;
 
 /// Whether `rank` is a rank of `comm` or [`PROC_NULL`].
 pub(crate) fn check_peer<C: Communicator + ?Sized>(comm: &C, rank: Rank) -> Result<()> {

@@ -11,7 +11,7 @@
 use std::any::Any;
 use std::ops::Range;
 
-use mpi::ffi::{MPI_Comm, MPI_Datatype, MPI_Request};
+use crate::raw::{MPI_Comm, MPI_Datatype, MPI_Request};
 use mpi::raw::AsRaw;
 use mpi::topology::{Communicator, Rank};
 
@@ -19,14 +19,14 @@ use crate::collective::address::{recv_ptr, send_ptr};
 use crate::collective::element::Element;
 use crate::collective::large::{displs_of, fits, pieces};
 use crate::collective::pending::Pending;
+use crate::raw;
 
 fn datatype<T: Element>() -> MPI_Datatype {
     T::equivalent_datatype().as_raw()
 }
 
 fn null_request() -> MPI_Request {
-    // SAFETY: reading an MPI constant.
-    unsafe { mpi::ffi::RSMPI_REQUEST_NULL }
+    raw::request_null()
 }
 
 /// A duplicate of a communicator for one operation's point-to-point pieces, freed after the
@@ -38,8 +38,8 @@ impl PrivateComm {
         // SAFETY: MPI_Comm_dup writes a new handle; every rank of `comm` calls it here, at the
         // same point of the same collective.
         unsafe {
-            let mut new = mpi::ffi::RSMPI_COMM_NULL;
-            mpi::ffi::MPI_Comm_dup(comm.as_raw(), &mut new);
+            let mut new = raw::comm_null();
+            raw::comm_dup(comm.as_raw(), &mut new);
             PrivateComm(new)
         }
     }
@@ -49,7 +49,7 @@ impl Drop for PrivateComm {
     fn drop(&mut self) {
         // SAFETY: the handle came from MPI_Comm_dup and is freed once.
         unsafe {
-            mpi::ffi::MPI_Comm_free(&mut self.0);
+            raw::comm_free(&mut self.0);
         }
     }
 }
@@ -101,7 +101,7 @@ impl Started {
                 let block = &mut recv[range.start + p.start..range.start + p.end];
                 // SAFETY: `recv` is heap storage the Pending owns until this completes.
                 self.start(|req| unsafe {
-                    mpi::ffi::MPI_Irecv(
+                    raw::irecv(
                         recv_ptr(block),
                         block.len() as i32,
                         datatype::<T>(),
@@ -118,7 +118,7 @@ impl Started {
                 let block = &send[range.start + p.start..range.start + p.end];
                 // SAFETY: `send` is kept alive by the Pending until this completes.
                 self.start(|req| unsafe {
-                    mpi::ffi::MPI_Isend(
+                    raw::isend(
                         send_ptr(block),
                         block.len() as i32,
                         datatype::<T>(),
@@ -161,7 +161,7 @@ pub(crate) fn gatherv<C: Communicator + ?Sized, T: Element>(
             let out = recv.map_or(recv_ptr::<T>(&mut []), |r| recv_ptr(r));
             // SAFETY: the buffers and count arrays outlive the request (see Started).
             started.start(|req| unsafe {
-                mpi::ffi::MPI_Igatherv(
+                raw::igatherv(
                     send_ptr(send),
                     send.len() as i32,
                     datatype::<T>(),
@@ -201,7 +201,7 @@ pub(crate) fn scatterv<C: Communicator + ?Sized, T: Element>(
             let from = send.map_or(send_ptr::<T>(&[]), |s| send_ptr(s));
             // SAFETY: the buffers and count arrays outlive the request (see Started).
             started.start(|req| unsafe {
-                mpi::ffi::MPI_Iscatterv(
+                raw::iscatterv(
                     from,
                     c,
                     d,
@@ -242,7 +242,7 @@ pub(crate) fn allgatherv<C: Communicator + ?Sized, T: Element>(
             let (c, d) = started.counts(c, d);
             // SAFETY: the buffers and count arrays outlive the request (see Started).
             started.start(|req| unsafe {
-                mpi::ffi::MPI_Iallgatherv(
+                raw::iallgatherv(
                     send_ptr(send),
                     send.len() as i32,
                     datatype::<T>(),
@@ -288,7 +288,7 @@ pub(crate) fn alltoallv<C: Communicator + ?Sized, T: Element>(
         let (rc, rd) = started.counts(rc, rd);
         // SAFETY: the buffers and count arrays outlive the request (see Started).
         started.start(|req| unsafe {
-            mpi::ffi::MPI_Ialltoallv(
+            raw::ialltoallv(
                 send_ptr(send),
                 sc,
                 sd,
@@ -332,7 +332,7 @@ pub(crate) fn reduction<C: Communicator + ?Sized, T: Element>(
     kind: Reduction,
     send: &[T],
     mut recv: Option<&mut [T]>,
-    op: mpi::ffi::MPI_Op,
+    op: raw::MPI_Op,
 ) -> Started {
     let mut started = Started::default();
     for r in pieces::<T>(send.len()) {
@@ -343,24 +343,17 @@ pub(crate) fn reduction<C: Communicator + ?Sized, T: Element>(
         // SAFETY: the buffers outlive the request (see Started).
         started.start(|req| unsafe {
             match kind {
-                Reduction::Reduce(root) => mpi::ffi::MPI_Ireduce(
-                    from,
-                    out,
-                    n,
-                    datatype::<T>(),
-                    op,
-                    root,
-                    comm.as_raw(),
-                    req,
-                ),
+                Reduction::Reduce(root) => {
+                    raw::ireduce(from, out, n, datatype::<T>(), op, root, comm.as_raw(), req)
+                }
                 Reduction::All => {
-                    mpi::ffi::MPI_Iallreduce(from, out, n, datatype::<T>(), op, comm.as_raw(), req)
+                    raw::iallreduce(from, out, n, datatype::<T>(), op, comm.as_raw(), req)
                 }
                 Reduction::Scan => {
-                    mpi::ffi::MPI_Iscan(from, out, n, datatype::<T>(), op, comm.as_raw(), req)
+                    raw::iscan(from, out, n, datatype::<T>(), op, comm.as_raw(), req)
                 }
                 Reduction::Exscan => {
-                    mpi::ffi::MPI_Iexscan(from, out, n, datatype::<T>(), op, comm.as_raw(), req)
+                    raw::iexscan(from, out, n, datatype::<T>(), op, comm.as_raw(), req)
                 }
             };
         });
@@ -376,7 +369,7 @@ pub(crate) fn reduce_scatterv<C: Communicator + ?Sized, T: Element>(
     send: &[T],
     counts: &[usize],
     recv: &mut [T],
-    op: mpi::ffi::MPI_Op,
+    op: raw::MPI_Op,
 ) -> Started {
     let total: usize = counts.iter().sum();
     if fits::<T>(&[total]).is_none() {
@@ -395,7 +388,7 @@ pub(crate) fn reduce_scatterv<C: Communicator + ?Sized, T: Element>(
     started.keep.push(Box::new(c));
     // SAFETY: the buffers and the count array outlive the request (see Started).
     started.start(|req| unsafe {
-        mpi::ffi::MPI_Ireduce_scatter(
+        raw::ireduce_scatter(
             send_ptr(send),
             recv_ptr(recv),
             c_ptr,
@@ -413,7 +406,7 @@ pub(crate) fn barrier<C: Communicator + ?Sized>(comm: &C) -> Started {
     let mut started = Started::default();
     // SAFETY: a barrier reads and writes no buffer.
     started.start(|req| unsafe {
-        mpi::ffi::MPI_Ibarrier(comm.as_raw(), req);
+        raw::ibarrier(comm.as_raw(), req);
     });
     started
 }

@@ -16,6 +16,7 @@ use crate::data::alloc::zeroed_vec;
 use crate::distarray::array::{shaped, within, DistArray};
 use crate::distarray::state::{Boundary, FaceCopy, Halo, HaloState, Region};
 use crate::error::{Error, Result};
+use crate::raw;
 use crate::runtime::agree::agree_on;
 
 impl<T: Element, D: Dimension> DistArray<T, D> {
@@ -229,10 +230,10 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             let comm = self.comm.as_raw();
             let recv = &mut state.recv[a][side];
             for p in pieces::<T>(recv.len()) {
-                let mut req = unsafe { mpi::ffi::RSMPI_REQUEST_NULL };
+                let mut req = raw::request_null();
                 // SAFETY: the halo's buffers live in the array, whose Drop waits for these.
                 unsafe {
-                    mpi::ffi::MPI_Irecv(
+                    raw::irecv(
                         recv_ptr(&mut recv[p.clone()]),
                         p.len() as i32,
                         dt.as_raw(),
@@ -246,10 +247,10 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             }
             let send = &state.send[a][side];
             for p in pieces::<T>(send.len()) {
-                let mut req = unsafe { mpi::ffi::RSMPI_REQUEST_NULL };
+                let mut req = raw::request_null();
                 // SAFETY: as above.
                 unsafe {
-                    mpi::ffi::MPI_Isend(
+                    raw::isend(
                         send_ptr(&send[p.clone()]),
                         p.len() as i32,
                         dt.as_raw(),

@@ -9,7 +9,7 @@
 //! this rank's own part while the messages travel, and unpacks each staged receive as soon as
 //! it completes. Pieces are at most [`max_message_bytes`](crate::runtime::max_message_bytes) each.
 
-use mpi::ffi::MPI_Request;
+use crate::raw::MPI_Request;
 use mpi::raw::AsRaw;
 use mpi::topology::SimpleCommunicator;
 
@@ -19,6 +19,7 @@ use crate::collective::large::{pieces, INTERNAL_TAG};
 use crate::data::alloc::zeroed_vec;
 use crate::distarray::copy::{Assign, BoxCopy, Combine, Side};
 use crate::distarray::grid::Grid;
+use crate::raw;
 
 /// What a plan was made for: both layouts (grids and ghost widths) and the axis order.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -216,10 +217,10 @@ impl<T: Element> Plan<T> {
             };
             let mut n = 0;
             for r in pieces::<T>(part.len) {
-                let mut req = unsafe { mpi::ffi::RSMPI_REQUEST_NULL };
+                let mut req = raw::request_null();
                 // SAFETY: the target outlives the request, which is waited for below.
                 unsafe {
-                    mpi::ffi::MPI_Irecv(
+                    raw::irecv(
                         recv_ptr(&mut target[r.clone()]),
                         r.len() as i32,
                         datatype.as_raw(),
@@ -248,10 +249,10 @@ impl<T: Element> Plan<T> {
                 &src[part.side.offset..part.side.offset + part.len]
             };
             for r in pieces::<T>(part.len) {
-                let mut req = unsafe { mpi::ffi::RSMPI_REQUEST_NULL };
+                let mut req = raw::request_null();
                 // SAFETY: the buffer outlives the request, which is waited for below.
                 unsafe {
-                    mpi::ffi::MPI_Isend(
+                    raw::isend(
                         send_ptr(&from[r.clone()]),
                         r.len() as i32,
                         datatype.as_raw(),
@@ -277,12 +278,12 @@ impl<T: Element> Plan<T> {
             let mut count = 0;
             // SAFETY: live requests (completed ones are set to null by MPI).
             unsafe {
-                mpi::ffi::MPI_Waitsome(
+                raw::waitsome(
                     recv_requests.len() as i32,
                     recv_requests.as_mut_ptr(),
                     &mut count,
                     done.as_mut_ptr(),
-                    mpi::ffi::RSMPI_STATUSES_IGNORE,
+                    raw::statuses_ignore(),
                 );
             }
             if count <= 0 {

@@ -6,7 +6,7 @@
 
 use std::ops::Range;
 
-use mpi::ffi::MPI_Request;
+use crate::raw::MPI_Request;
 
 use crate::collective::element::Element;
 use crate::collective::pending::wait_all;

@@ -4,6 +4,7 @@
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::raw;
 use mpi::topology::Communicator;
 
 static HOOK_INSTALLED: AtomicBool = AtomicBool::new(false);
@@ -75,7 +76,7 @@ pub fn install_panic_hook() {
             std::thread::sleep(std::time::Duration::from_millis(200));
             // SAFETY: MPI is initialised and not finalised; MPI_Abort does not return.
             unsafe {
-                mpi::ffi::MPI_Abort(mpi::ffi::RSMPI_COMM_WORLD, 101);
+                raw::abort(raw::comm_world(), 101);
             }
         }
         std::process::abort();

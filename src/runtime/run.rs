@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use mpi::raw::AsRaw;
 use mpi::Threading;
 
+use crate::raw;
 use crate::runtime::launcher::launcher_rank_and_size;
 use crate::runtime::panic::say_line;
 use crate::runtime::world::World;
@@ -131,7 +132,7 @@ impl World {
         // SAFETY: MPI is initialised and not finalised (this World is alive); MPI_Abort does
         // not return.
         unsafe {
-            mpi::ffi::MPI_Abort(mpi::ffi::RSMPI_COMM_WORLD, ERROR_EXIT);
+            raw::abort(raw::comm_world(), ERROR_EXIT);
         }
         std::process::exit(ERROR_EXIT)
     }
@@ -147,12 +148,12 @@ impl World {
         // SAFETY: the buffers outlive the request (it completes below, or the process ends
         // without returning); the communicator is valid.
         let mut request = unsafe {
-            mpi::ffi::MPI_Iallreduce(
+            raw::iallreduce(
                 (&failed as *const i32).cast(),
                 (&mut total as *mut i32).cast(),
                 1,
-                mpi::ffi::RSMPI_INT32_T,
-                mpi::ffi::RSMPI_SUM,
+                raw::datatype_int32(),
+                raw::op_sum(),
                 self.errors().as_raw(),
                 request.as_mut_ptr(),
             );
@@ -163,7 +164,7 @@ impl World {
             let mut done = 0;
             // SAFETY: `request` is an active request; the status is ignored.
             unsafe {
-                mpi::ffi::MPI_Test(&mut request, &mut done, mpi::ffi::RSMPI_STATUS_IGNORE);
+                raw::test(&mut request, &mut done, raw::status_ignore());
             }
             if done != 0 {
                 return Some(total);
@@ -180,7 +181,7 @@ impl World {
     fn finalize_and_exit(&self) -> ! {
         // SAFETY: MPI is initialised and not finalised; nothing uses MPI after this.
         unsafe {
-            mpi::ffi::MPI_Finalize();
+            raw::finalize();
         }
         std::process::exit(ERROR_EXIT)
     }
@@ -194,7 +195,7 @@ fn fail_at_start(error: &dyn Display) -> ! {
     if mpi::environment::is_initialized() && !mpi::environment::is_finalized() {
         // SAFETY: MPI is initialised and not finalised; MPI_Abort does not return.
         unsafe {
-            mpi::ffi::MPI_Abort(mpi::ffi::RSMPI_COMM_WORLD, ERROR_EXIT);
+            raw::abort(raw::comm_world(), ERROR_EXIT);
         }
     }
     std::process::exit(ERROR_EXIT)

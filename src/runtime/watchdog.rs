@@ -2,6 +2,7 @@
 //! network link), it says which phase this rank was in and aborts the whole MPI job, so a
 //! batch job ends instead of holding its nodes until the scheduler's limit.
 
+use crate::raw;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -72,7 +73,7 @@ impl Watchdog {
             // SAFETY: MPI is initialised (the watchdog lives inside the MPI part of the
             // program); MPI_Abort does not return.
             unsafe {
-                mpi::ffi::MPI_Abort(mpi::ffi::RSMPI_COMM_WORLD, WATCHDOG_EXIT);
+                raw::abort(raw::comm_world(), WATCHDOG_EXIT);
             }
         });
         Watchdog { shared }

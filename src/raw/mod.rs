@@ -1,0 +1,78 @@
+//! Every call into MPI's C interface that rsmpi does not wrap, in one place: the types and
+//! constants mpikit needs, and MPI's functions by family ([`p2p`], [`collective`], [`comm`]),
+//! each an `unsafe fn` with MPI's own contract written at the top of its file. No other
+//! file of mpikit names `mpi::ffi`; the next raw bindings (one-sided windows, MPI-IO) belong
+//! here too.
+//!
+//! Reading one of the MPI library's global handles (`MPI_REQUEST_NULL`, `MPI_COMM_WORLD`,
+//! ...) is safe once MPI is initialised and before it is finalised, which `World` guarantees
+//! for every caller in mpikit; the functions below that read them are therefore safe.
+
+pub(crate) mod collective;
+pub(crate) mod comm;
+pub(crate) mod p2p;
+
+pub(crate) use collective::*;
+pub(crate) use comm::*;
+pub(crate) use p2p::*;
+
+pub(crate) use mpi::ffi::{MPI_Comm, MPI_Datatype, MPI_Group, MPI_Op, MPI_Request, MPI_Status};
+
+/// `MPI_PROC_NULL`, a compile-time constant of the MPI library.
+pub(crate) const PROC_NULL: i32 = mpi::ffi::MPI_PROC_NULL;
+
+/// `MPI_BSEND_OVERHEAD`, a compile-time constant of the MPI library.
+pub(crate) const BSEND_OVERHEAD: i32 = mpi::ffi::MPI_BSEND_OVERHEAD as i32;
+
+macro_rules! handle {
+    ($(#[$doc:meta])* $name:ident: $ty:ty = $global:ident) => {
+        $(#[$doc])*
+        #[inline]
+        pub(crate) fn $name() -> $ty {
+            // SAFETY: a global handle the MPI library sets at load time and never changes;
+            // reading it copies a value (see the module doc).
+            unsafe { mpi::ffi::$global }
+        }
+    };
+}
+
+handle!(
+    /// `MPI_REQUEST_NULL`: a request that is complete.
+    request_null: MPI_Request = RSMPI_REQUEST_NULL
+);
+handle!(
+    /// `MPI_COMM_NULL`.
+    comm_null: MPI_Comm = RSMPI_COMM_NULL
+);
+handle!(
+    /// `MPI_COMM_WORLD`.
+    comm_world: MPI_Comm = RSMPI_COMM_WORLD
+);
+handle!(
+    /// `MPI_GROUP_NULL`.
+    group_null: MPI_Group = RSMPI_GROUP_NULL
+);
+handle!(
+    /// `MPI_SUM`.
+    op_sum: MPI_Op = RSMPI_SUM
+);
+handle!(
+    /// `MPI_INT32_T`.
+    datatype_int32: MPI_Datatype = RSMPI_INT32_T
+);
+handle!(
+    /// `MPI_ANY_SOURCE`.
+    any_source: i32 = RSMPI_ANY_SOURCE
+);
+handle!(
+    /// `MPI_ANY_TAG`.
+    any_tag: i32 = RSMPI_ANY_TAG
+);
+handle!(
+    /// `MPI_STATUS_IGNORE`: a status pointer MPI does not write.
+    status_ignore: *mut MPI_Status = RSMPI_STATUS_IGNORE
+);
+handle!(
+    /// `MPI_STATUSES_IGNORE`: a status array pointer MPI does not write.
+    statuses_ignore: *mut MPI_Status = RSMPI_STATUSES_IGNORE
+);
