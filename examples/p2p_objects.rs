@@ -30,7 +30,7 @@ fn main() {
         if size >= 2 {
             if rank == 0 {
                 world.send_object(1, 11, &data)?;
-                world.immediate_send_object(1, 12, &data)?.wait();
+                world.immediate_send_object(1, 12, &data)?.wait()?;
             } else if rank == 1 {
                 let (got, _) = world.receive_object::<Data>(Some(0), Some(11))?;
                 assert_eq!(got, data);

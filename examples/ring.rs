@@ -21,7 +21,7 @@ fn main() {
                 token.push(0);
                 let send = world.immediate_send_object(next, lap as i32, &token)?;
                 token = world.receive_object(Some(prev), Some(lap as i32))?.0;
-                send.wait();
+                send.wait()?;
             } else {
                 let (mut t, _) = world.receive_object::<Vec<i32>>(Some(prev), Some(lap as i32))?;
                 t.push(rank);

@@ -16,7 +16,7 @@
 //!     // Start the sum, do other work, then collect it.
 //!     let pending = world.immediate_allreduce_array(&local, ReduceOp::Sum)?;
 //!     let busy: f64 = (0..1000).map(|i| i as f64).sum();
-//!     let total = pending.wait();
+//!     let total = pending.wait()?;
 //!     assert!(busy > 0.0 && total.len() == 1000);
 //!     Ok::<(), mpikit::Error>(())
 //! });

@@ -78,7 +78,7 @@ fn every_type<T: Element + std::fmt::Debug>(
         let posted =
             world.immediate_receive_array_into(Some(prev), Some(3), vec![T::default(); len])?;
         world.synchronous_send_array(next, 3, &mine)?;
-        let (got, status) = posted.wait();
+        let (got, status) = posted.wait()?;
         assert_eq!(got, want, "{} x {len}", std::any::type_name::<T>());
         assert_eq!((status.source, status.tag, status.count), (prev, 3, len));
         // Immediate sends, blocking receive into a longer buffer: the rest stays as it was.
@@ -88,12 +88,12 @@ fn every_type<T: Element + std::fmt::Debug>(
         assert_eq!((status.source, status.count), (prev, len));
         assert_eq!(&room[..len], &want[..]);
         assert!(room[len..].iter().all(|x| *x == T::default()));
-        assert_eq!(sending.wait(), mine, "the send hands its buffer back");
+        assert_eq!(sending.wait()?, mine, "the send hands its buffer back");
         let sending = world.immediate_synchronous_send_array(next, 5, mine.clone())?;
         let mut exact = vec![T::default(); len];
         world.receive_array_into(Some(prev), Some(5), &mut exact[..])?;
         assert_eq!(exact, want);
-        sending.wait();
+        sending.wait()?;
     }
     Ok(())
 }
@@ -112,7 +112,7 @@ fn tags_and_wildcards(world: &World, rank: Rank, size: Rank) -> Result<(), Error
         assert_eq!(status.tag, t);
     }
     for s in sends {
-        s.wait();
+        s.wait()?;
     }
     // Rank 0 hears from everyone (itself too) with any source and any tag.
     world.barrier();
@@ -129,7 +129,7 @@ fn tags_and_wildcards(world: &World, rank: Rank, size: Rank) -> Result<(), Error
         }
         assert!(seen.iter().all(|&s| s));
     }
-    to_root.wait();
+    to_root.wait()?;
     world.barrier();
     Ok(())
 }
@@ -154,12 +154,14 @@ fn chain_with_proc_null(world: &World, rank: Rank, size: Rank) -> Result<(), Err
     // Non-blocking forms with PROC_NULL complete at once.
     let (got, status) = world
         .immediate_receive_array_into(Some(PROC_NULL), Some(1), vec![7u8; 3])?
-        .wait();
+        .wait()?;
     assert_eq!(
         (got, status.source, status.count),
         (vec![7u8; 3], PROC_NULL, 0)
     );
-    world.immediate_send_array(PROC_NULL, 1, vec![1u8])?.wait();
+    world
+        .immediate_send_array(PROC_NULL, 1, vec![1u8])?
+        .wait()?;
     // A rank outside the communicator is an Err, not an MPI abort.
     assert!(world.send_array(size, 0, &[1u8]).is_err());
     assert!(world
@@ -176,7 +178,7 @@ fn arrays_and_views(world: &World, rank: Rank, size: Rank) -> Result<(), Error> 
     let mut b = Array2::<f64>::zeros((3, 4));
     world.receive_array_into(Some(prev), Some(30), &mut b)?;
     assert_eq!(b, a.mapv(|x| x + (prev - rank) as f64 * 0.5));
-    sending.wait();
+    sending.wait()?;
     world.send_array(next, 31, &a.t())?; // 4 x 3, copied once into standard order
     let mut t = Array2::<f64>::zeros((4, 3));
     world.receive_array_into(Some(prev), Some(31), &mut t.view_mut())?;
@@ -185,7 +187,7 @@ fn arrays_and_views(world: &World, rank: Rank, size: Rank) -> Result<(), Error> 
         .immediate_receive_array_into(Some(prev), Some(32), Array1::<i32>::zeros(5))
         .and_then(|posted| {
             world.send_array(next, 32, &Array1::from_elem(5, rank))?;
-            Ok(posted.wait())
+            posted.wait()
         })?;
     assert_eq!(row, Array1::from_elem(5, prev));
     Ok(())
@@ -206,14 +208,14 @@ fn piece_boundaries(world: &World, rank: Rank, size: Rank) -> Result<(), Error> 
         let want: Vec<f64> = (0..len).map(|i| (i * 3 + prev as usize) as f64).collect();
         let posted = world.immediate_receive_array_into(Some(prev), Some(40), vec![0.0; len])?;
         world.send_array(next, 40, &mine)?;
-        let (got, status) = posted.wait();
+        let (got, status) = posted.wait()?;
         assert_eq!((got == want, status.count), (true, len), "len {len} posted");
         let sending = world.immediate_send_array(next, 41, mine.clone())?;
         let mut longer = vec![-1.0; len + 2 * step.min(1 << 12)];
         let status = world.receive_array_into(Some(prev), Some(41), &mut longer)?;
         assert_eq!(status.count, len, "len {len} into a longer buffer");
         assert!(longer[..len] == want[..] && longer[len..].iter().all(|&x| x == -1.0));
-        sending.wait();
+        sending.wait()?;
     }
     Ok(())
 }

@@ -226,7 +226,7 @@ fn into_calls(world: &World, rank: usize, size: usize) -> Result<(), Error> {
 
     let pending = world
         .immediate_broadcast_array_into(0, if rank == 0 { vec![4u8, 2] } else { vec![0, 0] })?;
-    assert_eq!(pending.wait(), vec![4, 2]);
+    assert_eq!(pending.wait()?, vec![4, 2]);
     Ok(())
 }
 

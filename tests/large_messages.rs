@@ -90,7 +90,8 @@ fn rank_checks() {
         let (got, status) = comm
             .immediate_receive_array_into(Some(1), Some(6), room)
             .expect("post")
-            .wait();
+            .wait()
+            .unwrap();
         assert_eq!(status.count, N);
         check_pattern(&got, 0, "posted receive");
     }

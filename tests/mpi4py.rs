@@ -93,7 +93,9 @@ fn shifts(world: &World, rank: Rank, size: Rank) -> Result<(), Error> {
 
     // Sending to PROC_NULL does nothing; receiving from it is an error, not a hang.
     world.send_object(PROC_NULL, 3, &"nobody")?;
-    world.immediate_send_object(PROC_NULL, 3, &"nobody")?.wait();
+    world
+        .immediate_send_object(PROC_NULL, 3, &"nobody")?
+        .wait()?;
     assert!(world
         .receive_object::<String>(Some(PROC_NULL), None)
         .is_err());
@@ -390,7 +392,7 @@ fn requests(world: &World, rank: Rank, size: Rank) -> Result<(), Error> {
         1 + text.len(),
         "bincode: a one-byte length, then the text"
     );
-    sending.wait();
+    sending.wait()?;
     let cells = [rank as u32; 5];
     let mut outgoing = world.process_at_rank(next).immediate_send_with_tag(
         mpikit::mpi::request::StaticScope,
@@ -426,7 +428,7 @@ fn requests(world: &World, rank: Rank, size: Rank) -> Result<(), Error> {
         .collect();
     let pending = world.immediate_allreduce_array(&x, ReduceOp::Sum)?;
     let local: f64 = x.iter().map(|v| v.sqrt()).sum();
-    let total = pending.wait();
+    let total = pending.wait()?;
     assert!(local > 0.0);
     let s = (size * (size - 1) / 2) as f64;
     for (i, v) in total.iter().enumerate().step_by(997) {

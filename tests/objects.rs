@@ -77,7 +77,7 @@ fn rank_checks() {
         .unwrap();
     assert_eq!(got, particle(prev as usize));
     assert_eq!((status.source, status.tag), (prev, prev));
-    pending.wait();
+    pending.wait().unwrap();
 
     // Any source, any tag: everyone else reports to rank 0.
     if rank == 0 {

@@ -160,8 +160,8 @@ fn same_sender_same_tag(world: &World, rank: Rank, size: Rank) -> Result<(), Err
     let b = world.immediate_send_object(next, 12, &object(rank, 2))?;
     let (got2, _) = second.wait()?;
     let (got1, _) = first.wait()?;
-    a.wait();
-    b.wait();
+    a.wait()?;
+    b.wait()?;
     assert!(
         got1 == object(prev, 1),
         "the first receive got another object"
@@ -183,7 +183,7 @@ fn wildcard_beside_a_large_object(world: &World, rank: Rank, size: Rank) -> Resu
     let values: Vec<f64> = (0..100_000).map(|i| i as f64 + rank as f64 / 8.0).collect();
     let sending = world.immediate_send_object(next, 20, &values)?;
     let (got, _) = big.wait()?;
-    sending.wait();
+    sending.wait()?;
     let want: Vec<f64> = (0..100_000).map(|i| i as f64 + prev as f64 / 8.0).collect();
     assert!(got == want, "the large object lost pieces");
     world.barrier();
@@ -205,7 +205,7 @@ fn cancels(world: &World, rank: Rank, size: Rank) -> Result<(), Error> {
     let payload = vec![rank as u8; 50_000];
     let sending = world.immediate_send_object(next, 30, &payload)?;
     let (got, status) = world.receive_object::<Vec<u8>>(Some(prev), Some(30))?;
-    sending.wait();
+    sending.wait()?;
     assert!(got == vec![prev as u8; 50_000] && status.source == prev);
 
     // A message that has arrived: cancel cannot take it back, so it is handed over.
@@ -288,55 +288,55 @@ fn empty_buffers<T: Element>(world: &World) -> Result<(), Error> {
     let one = Array1::<T>::default(0);
     assert!(world.allreduce_array(&one, op)?.is_empty());
     // Immediate.
-    assert!(world.immediate_allreduce_array(&e, op)?.wait().is_empty());
+    assert!(world.immediate_allreduce_array(&e, op)?.wait()?.is_empty());
     assert!(world
         .immediate_broadcast_array_into(0, Vec::<T>::new())?
-        .wait()
+        .wait()?
         .is_empty());
-    assert!(none_or_empty(world.immediate_gather_rows(0, &e)?.wait()));
-    assert!(world.immediate_allgather_rows(&e)?.wait().is_empty());
+    assert!(none_or_empty(world.immediate_gather_rows(0, &e)?.wait()?));
+    assert!(world.immediate_allgather_rows(&e)?.wait()?.is_empty());
     assert!(world
         .immediate_scatter_rows(0, is_root.then_some(&e))?
-        .wait()
+        .wait()?
         .is_empty());
-    assert!(world.immediate_alltoall_rows(&e)?.wait().is_empty());
+    assert!(world.immediate_alltoall_rows(&e)?.wait()?.is_empty());
     assert!(world
         .immediate_alltoallv_rows(&e, &vec![0; size])?
-        .wait()
+        .wait()?
         .is_empty());
     let (x, y) = world
         .immediate_allreduce_array_into(Vec::<T>::new(), Vec::<T>::new(), op)?
-        .wait();
+        .wait()?;
     assert!(x.is_empty() && y.is_empty());
     let (_, root_out) = world
         .immediate_gather_array_into(0, Vec::<T>::new(), is_root.then(Vec::<T>::new))?
-        .wait();
+        .wait()?;
     assert!(none_or_empty(root_out));
     let (_, got) = world
         .immediate_scatter_array_into(0, is_root.then(Vec::<T>::new), Vec::<T>::new())?
-        .wait();
+        .wait()?;
     assert!(got.is_empty());
     let (_, got) = world
         .immediate_allgather_array_into(Vec::<T>::new(), Vec::<T>::new())?
-        .wait();
+        .wait()?;
     assert!(got.is_empty());
     let (_, got) = world
         .immediate_alltoall_array_into(Vec::<T>::new(), Vec::<T>::new())?
-        .wait();
+        .wait()?;
     assert!(got.is_empty());
     assert!(none_or_empty(
-        world.immediate_reduce_array(0, &e, op)?.wait()
+        world.immediate_reduce_array(0, &e, op)?.wait()?
     ));
     assert!(world
         .immediate_reduce_scatter_rows(&e, op)?
-        .wait()
+        .wait()?
         .is_empty());
     assert!(world
         .immediate_reduce_scatterv_rows(&e, &vec![0; size], op)?
-        .wait()
+        .wait()?
         .is_empty());
-    assert!(world.immediate_scan_array(&e, op)?.wait().is_empty());
-    assert!(none_or_empty(world.immediate_exscan_array(&e, op)?.wait()));
+    assert!(world.immediate_scan_array(&e, op)?.wait()?.is_empty());
+    assert!(none_or_empty(world.immediate_exscan_array(&e, op)?.wait()?));
     // The communicator still works: a non-empty allgather of one element per rank.
     let mut all = vec![T::default(); size];
     world.allgather_array_in_place(&mut all)?;

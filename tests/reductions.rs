@@ -122,7 +122,7 @@ fn rank_checks() {
     );
     let (got, status) = comm.receive_object::<usize>(None, None).unwrap();
     assert_eq!((got, status.tag), ((rank + size - 1) % size, 77));
-    pending.wait();
+    pending.wait().unwrap();
 
     // A value that cannot be encoded on the last rank: the same Err on every rank.
     let last = (size - 1) as i32;

@@ -194,7 +194,7 @@ impl Checks<'_> {
         // With the root's buffers: rank r sends [r, -r].
         let local = vec![self.rank as i64, -(self.rank as i64)];
         let recv = self.is_root().then(|| vec![0i64; 2 * size]);
-        let (_, got) = w.immediate_gather_array_into(root, local, recv)?.wait();
+        let (_, got) = w.immediate_gather_array_into(root, local, recv)?.wait()?;
         if let Some(got) = got {
             let want: Vec<i64> = (0..size as i64).flat_map(|r| [r, -r]).collect();
             assert_eq!(got, want);
@@ -202,7 +202,7 @@ impl Checks<'_> {
         let full = self.rows(size);
         let mine = w
             .immediate_scatter_rows(root, self.is_root().then_some(&full))?
-            .wait();
+            .wait()?;
         assert_eq!(mine.row(0)[1], self.rank as f64 + 0.5);
         Ok(())
     }

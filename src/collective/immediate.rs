@@ -79,8 +79,8 @@ fn fresh<B: Buffer + ?Sized>(shape: &[usize]) -> B::Owned {
 ///     let gathering = world.immediate_allgather_rows(&mine)?;
 ///     let scanning = world.immediate_scan_array(&mine, ReduceOp::Sum)?;
 ///     // ... compute while both are in flight ...
-///     let all: Vec<u64> = gathering.wait();
-///     let prefix: Vec<u64> = scanning.wait();
+///     let all: Vec<u64> = gathering.wait()?;
+///     let prefix: Vec<u64> = scanning.wait()?;
 ///     assert_eq!(all.len(), 4 * world.size() as usize);
 ///     Ok::<(), mpikit::Error>(())
 /// });
@@ -205,7 +205,7 @@ pub trait ImmediateCollectives: Communicator {
     ///     for _ in 0..10 {
     ///         let pending = world.immediate_allreduce_array_into(x, total, ReduceOp::Sum)?;
     ///         // ... compute while the reduction runs ...
-    ///         (x, total) = pending.wait();
+    ///         (x, total) = pending.wait()?;
     ///     }
     ///     assert_eq!(total[0], world.size() as f64);
     ///     Ok::<(), mpikit::Error>(())

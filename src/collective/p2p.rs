@@ -78,7 +78,7 @@ pub trait SendReceive: Communicator {
         } else {
             Some(self.receive_object(Some(source), Some(receive_tag))?)
         };
-        sending.wait();
+        sending.complete();
         Ok(got)
     }
 
@@ -132,7 +132,7 @@ pub trait SendReceive: Communicator {
                     }
                 },
             ));
-            Pending::new(requests, (), None).wait();
+            Pending::new(requests, (), None).complete();
         });
         Ok(())
     }

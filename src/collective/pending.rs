@@ -3,6 +3,7 @@
 use std::any::Any;
 use std::ops::Range;
 
+use crate::error::{Error, Result};
 use crate::raw;
 use crate::raw::{MPI_Request, MPI_Status};
 
@@ -52,7 +53,7 @@ pub(crate) fn wait_all(requests: &mut Vec<MPI_Request>) {
 ///     let local = mpikit::ndarray::Array1::from_elem(1000, 1.0f64);
 ///     let pending = world.immediate_allreduce_array(&local, ReduceOp::Sum)?;
 ///     // ... compute something else while the reduction runs ...
-///     let total = pending.wait();
+///     let total = pending.wait()?;
 ///     assert_eq!(total[0], world.size() as f64);
 ///     Ok::<(), mpikit::Error>(())
 /// });
@@ -107,7 +108,7 @@ impl<A> Pending<A> {
     }
 
     /// Whether the operation has completed (`MPI_Testall`); never blocks.
-    pub fn is_complete(&mut self) -> bool {
+    pub(crate) fn is_complete(&mut self) -> bool {
         if self.requests.is_empty() {
             return true;
         }
@@ -139,10 +140,27 @@ impl<A> Pending<A> {
         }
     }
 
-    /// Blocks until the operation completes and returns its result.
-    pub fn wait(mut self) -> A {
+    /// Blocks until the operation completes and returns its result; an `Err` if
+    /// [`test`](Pending::test) already handed the result out.
+    pub fn wait(mut self) -> Result<A> {
+        self.wait_all();
+        self.value
+            .take()
+            .ok_or_else(|| Error::input("Pending::wait: test() already returned this result"))
+    }
+
+    /// [`wait`](Pending::wait) for mpikit's own sends and collectives, whose completion
+    /// cannot fail: MPI's errors abort the job.
+    pub(crate) fn complete(mut self) -> A {
         self.wait_all();
         self.value.take().expect("the value is taken once")
+    }
+
+    /// Makes progress without blocking (`MPI_Testall`): `Ok(Some(result))` the one time the
+    /// operation is found complete, `Ok(None)` while it is in flight (and after its result
+    /// was taken).
+    pub fn test(&mut self) -> Result<Option<A>> {
+        Ok(self.take_if_complete())
     }
 
     fn wait_all(&mut self) {

@@ -59,7 +59,7 @@ fn user_op<'a, T: Element, F: Fn(T, T) -> T + Sync + 'a>(f: F) -> UserOperation<
 ///     let counts = world.allreduce_array(&vec![1u64, world.rank() as u64], ReduceOp::Sum)?;
 ///     let pending = world.immediate_allreduce_array(&mine, ReduceOp::Max)?;
 ///     // ... overlap other work ...
-///     let maxima = pending.wait();
+///     let maxima = pending.wait()?;
 ///     Ok::<(), mpikit::Error>(())
 /// });
 /// ```

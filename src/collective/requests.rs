@@ -85,10 +85,10 @@ impl<C: Communicator + ?Sized, T: DeserializeOwned> Receiving<'_, C, T> {
         }
     }
 
-    /// Whether the object has arrived, receiving it if so: `Some` once, then the receive is
-    /// over.
-    pub fn test(&mut self) -> Option<Result<(T, ObjectStatus)>> {
-        self.try_complete()
+    /// Makes progress without blocking: `Ok(Some(object))` the one time the object is found
+    /// arrived (received then), `Ok(None)` while it has not (and after it was taken).
+    pub fn test(&mut self) -> Result<Option<(T, ObjectStatus)>> {
+        self.try_complete().transpose()
     }
 
     /// Gives up the receive (mpi4py's `Request.Cancel` + `Wait`): `Ok(None)` when it was

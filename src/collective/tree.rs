@@ -112,7 +112,7 @@ impl Tree {
     }
 
     fn send<T: Serialize>(&self, to: usize, value: &mut Carried<T>) {
-        self.start_send(to, value).wait();
+        self.start_send(to, value).complete();
     }
 
     fn receive<T: DeserializeOwned>(&self, from: usize) -> Carried<T> {
@@ -140,7 +140,7 @@ impl Tree {
     ) -> Carried<T> {
         let sending = self.start_send(peer, value);
         let got = self.receive(peer);
-        sending.wait();
+        sending.complete();
         got
     }
 

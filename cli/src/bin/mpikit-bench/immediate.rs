@@ -120,7 +120,7 @@ pub fn run(
                     ("immediate", &mut || {
                         let (s, r) = owned.take().expect("handed back");
                         let pending = comm.immediate_allreduce_array_into(s, r, op).unwrap();
-                        owned = Some(pending.wait());
+                        owned = Some(pending.wait().unwrap());
                     }),
                 ],
             )
@@ -149,12 +149,13 @@ pub fn run(
                         let _: Vec<f64> = comm.allgather_rows(&x).unwrap();
                     }),
                     ("immediate", &mut || {
-                        let _: Vec<f64> = comm.immediate_allgather_rows(&x).unwrap().wait();
+                        let _: Vec<f64> =
+                            comm.immediate_allgather_rows(&x).unwrap().wait().unwrap();
                     }),
                     ("immediate-into", &mut || {
                         let (s, r) = owned.take().expect("handed back");
                         let pending = comm.immediate_allgather_array_into(s, r).unwrap();
-                        owned = Some(pending.wait());
+                        owned = Some(pending.wait().unwrap());
                     }),
                 ],
             )
