@@ -11,6 +11,7 @@
 
 use std::time::Instant;
 
+use mpikit::mpi::traits::*;
 use mpikit::ndarray::Ix1;
 use mpikit::prelude::*;
 use mpikit::{DistArray, Grid, ReduceOp};

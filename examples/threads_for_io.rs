@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use mpikit::prelude::*;
+use mpikit::mpi::traits::*;
 use mpikit::Pool;
 
 fn fetch(i: &u64, ms: u64) -> u64 {

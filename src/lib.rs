@@ -50,13 +50,24 @@
 //!
 //! ## Conventions
 //!
+//! One calling convention holds for every method:
+//!
 //! - Every collective returns [`Result`], with the same `Err` on every rank for anything that
 //!   depends on data (a root that passes `None` where it must pass data included); nothing
 //!   data-dependent panics.
 //! - Data that only the root has is an `Option<&T>`: `Some` on the root, ignored elsewhere.
-//! - Buffers are slices, `Vec`s or ndarray arrays ([`buffers::Buffer`]).
-//! - Method names follow rsmpi's affixes: `_into` writes into a buffer the caller lends,
-//!   `immediate_` starts a non-blocking call, `_with` takes a closure.
+//! - Buffers are slices, `Vec`s or ndarray arrays ([`buffers::Buffer`]). Values a call only
+//!   reads are borrowed (`&T`); values a call consumes (a reduction folds them, a
+//!   non-blocking call holds them until it completes) are taken by value.
+//! - Names follow mpi4py's verbs with rsmpi's affixes: `_into` writes into a buffer the
+//!   caller lends; `_owned` takes owned buffers and hands them back when the call completes;
+//!   `immediate_` starts a non-blocking call; `_with` takes a closure.
+//! - Every non-blocking collective is a method of [`requests::ImmediateCollectives`], every
+//!   handle ([`requests::Pending`], [`requests::Receiving`]) has `wait() -> Result<T>` and
+//!   `test() -> Result<Option<T>>`, waits when dropped, and goes into a
+//!   [`requests::RequestSet`].
+//! - The [`prelude`] brings mpikit's traits only; rsmpi's come with
+//!   `use mpikit::mpi::traits::*;` and share no method name with mpikit's.
 //! - Programs run inside [`run`], so an `Err` or a panic on one rank ends the job at once.
 
 #![deny(missing_docs)]
@@ -125,7 +136,10 @@ pub mod cli_support {
     pub use crate::runtime::progress::stderr_is_terminal;
 }
 
-/// Traits to bring into scope: `use mpikit::prelude::*;`.
+/// mpikit's traits, and only those: `use mpikit::prelude::*;` brings every mpikit method
+/// into scope on any communicator and on [`World`], and clashes with nothing of rsmpi's.
+/// rsmpi's own traits (`comm.rank()` on a split communicator, `barrier()`, rsmpi's
+/// collectives) come with `use mpikit::mpi::traits::*;`.
 pub mod prelude {
     pub use crate::collective::array::ArrayCollectives;
     pub use crate::collective::array_p2p::ArrayMessages;
@@ -136,6 +150,5 @@ pub mod prelude {
     pub use crate::collective::reduce::ArrayReductions;
     pub use crate::collective::requests::ObjectMessages;
     pub use crate::data::partition::Blocks;
-    pub use mpi::collective::{CommunicatorCollectives, Root};
-    pub use mpi::topology::Communicator;
+    pub use crate::runtime::world::Comm;
 }

@@ -11,6 +11,7 @@ mod common;
 
 use mpikit::buffers::Element;
 use mpikit::mpi::topology::Rank;
+use mpikit::mpi::traits::*;
 use mpikit::ndarray::{Array1, Array2};
 use mpikit::num_complex::{Complex32, Complex64};
 use mpikit::p2p::PROC_NULL;
@@ -76,7 +77,7 @@ fn every_type<T: Element + std::fmt::Debug>(
         let want = payload(prev, len, gen);
         // Receive posted first, then a blocking synchronous send: completes at any size.
         let posted =
-            world.immediate_receive_array_into(Some(prev), Some(3), vec![T::default(); len])?;
+            world.immediate_receive_array_owned(Some(prev), Some(3), vec![T::default(); len])?;
         world.synchronous_send_array(next, 3, &mine)?;
         let (got, status) = posted.wait()?;
         assert_eq!(got, want, "{} x {len}", std::any::type_name::<T>());
@@ -153,7 +154,7 @@ fn chain_with_proc_null(world: &World, rank: Rank, size: Rank) -> Result<(), Err
     }
     // Non-blocking forms with PROC_NULL complete at once.
     let (got, status) = world
-        .immediate_receive_array_into(Some(PROC_NULL), Some(1), vec![7u8; 3])?
+        .immediate_receive_array_owned(Some(PROC_NULL), Some(1), vec![7u8; 3])?
         .wait()?;
     assert_eq!(
         (got, status.source, status.count),
@@ -184,7 +185,7 @@ fn arrays_and_views(world: &World, rank: Rank, size: Rank) -> Result<(), Error> 
     world.receive_array_into(Some(prev), Some(31), &mut t.view_mut())?;
     assert_eq!(t, b.t());
     let (row, _) = world
-        .immediate_receive_array_into(Some(prev), Some(32), Array1::<i32>::zeros(5))
+        .immediate_receive_array_owned(Some(prev), Some(32), Array1::<i32>::zeros(5))
         .and_then(|posted| {
             world.send_array(next, 32, &Array1::from_elem(5, rank))?;
             posted.wait()
@@ -206,7 +207,7 @@ fn piece_boundaries(world: &World, rank: Rank, size: Rank) -> Result<(), Error> 
     ] {
         let mine: Vec<f64> = (0..len).map(|i| (i * 3 + rank as usize) as f64).collect();
         let want: Vec<f64> = (0..len).map(|i| (i * 3 + prev as usize) as f64).collect();
-        let posted = world.immediate_receive_array_into(Some(prev), Some(40), vec![0.0; len])?;
+        let posted = world.immediate_receive_array_owned(Some(prev), Some(40), vec![0.0; len])?;
         world.send_array(next, 40, &mine)?;
         let (got, status) = posted.wait()?;
         assert_eq!((got == want, status.count), (true, len), "len {len} posted");

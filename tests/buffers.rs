@@ -9,6 +9,7 @@
 mod common;
 
 use mpikit::data::{Partition, Random};
+use mpikit::mpi::traits::*;
 use mpikit::ndarray::{Array1, Array2};
 use mpikit::prelude::*;
 use mpikit::runtime::agree;
@@ -225,7 +226,7 @@ fn into_calls(world: &World, rank: usize, size: usize) -> Result<(), Error> {
     assert_eq!(out[[1, 0]], 2.0 * s);
 
     let pending = world
-        .immediate_broadcast_array_into(0, if rank == 0 { vec![4u8, 2] } else { vec![0, 0] })?;
+        .immediate_broadcast_array_owned(0, if rank == 0 { vec![4u8, 2] } else { vec![0, 0] })?;
     assert_eq!(pending.wait()?, vec![4, 2]);
     Ok(())
 }

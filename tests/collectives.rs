@@ -10,6 +10,7 @@ mod common;
 
 use mpi::topology::Color;
 use mpikit::data::Partition;
+use mpikit::mpi::traits::*;
 use mpikit::prelude::*;
 use mpikit::runtime::MAX_MESSAGE_ENV;
 use mpikit::{Error, ReduceOp, World};
@@ -312,7 +313,7 @@ fn more_reductions<C: Communicator>(comm: &C, rank: usize, size: usize) {
     } else {
         Array2::zeros((7, 3))
     };
-    let mut bcast = comm.immediate_broadcast_array_into(root, buf).unwrap();
+    let mut bcast = comm.immediate_broadcast_array_owned(root, buf).unwrap();
     // test() hands the result out once, if it is complete; then wait() has nothing to give.
     let early = bcast.test().unwrap();
     let want = Array1::from_shape_fn(1000, |i| (i * size) as f64 + (size * (size - 1) / 2) as f64);

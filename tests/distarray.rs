@@ -13,6 +13,7 @@ mod arrays;
 mod common;
 
 use mpikit::distarray::{Boundary, Halo};
+use mpikit::mpi::traits::*;
 use mpikit::ndarray::{Array, ArrayD, Dimension, Ix1, Ix2, Ix3, IxDyn};
 use mpikit::prelude::*;
 use mpikit::runtime::MAX_MESSAGE_ENV;

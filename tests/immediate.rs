@@ -236,7 +236,7 @@ fn reductions(world: &World, case: usize) -> Result<(), Error> {
         Array2::from_shape_fn((2, n), |(j, i)| (rank * 3 + i * 2 + j) as u64).reversed_axes();
     let mut out = Array2::<u64>::zeros((n, 2));
     for pass in 0..3u64 {
-        let pending = world.immediate_allreduce_array_into(send, out, ReduceOp::Sum)?;
+        let pending = world.immediate_allreduce_array_owned(send, out, ReduceOp::Sum)?;
         (send, out) = pending.wait()?;
         let want =
             Array2::from_shape_fn((n, 2), |(i, j)| sum_upto(size, i, j) + pass * size as u64);
@@ -318,7 +318,7 @@ fn owned_into(world: &World, case: usize) -> Result<(), Error> {
             Some(vec![7u32; 3])
         };
         let (back, got) = world
-            .immediate_gather_array_into(root as Rank, mine.clone(), recv)?
+            .immediate_gather_array_owned(root as Rank, mine.clone(), recv)?
             .wait()?;
         assert_eq!(back, mine);
         let want = if rank == root {
@@ -330,7 +330,7 @@ fn owned_into(world: &World, case: usize) -> Result<(), Error> {
 
         let send = (rank == root).then(|| array1(&everyone));
         let (back, got) = world
-            .immediate_scatter_array_into(root as Rank, send, mpikit::ndarray::Array1::zeros(m))?
+            .immediate_scatter_array_owned(root as Rank, send, mpikit::ndarray::Array1::zeros(m))?
             .wait()?;
         assert_eq!(back.is_some(), rank == root);
         assert_eq!(got.to_vec(), mine);
@@ -338,7 +338,7 @@ fn owned_into(world: &World, case: usize) -> Result<(), Error> {
     // 3 x m, transposed: standard order is row by row of the transpose.
     let grid = Array2::from_shape_fn((3, m), |(j, i)| elem(rank, i * 3 + j)).reversed_axes();
     let (_, all) = world
-        .immediate_allgather_array_into(grid, Array2::<u32>::zeros((m * size, 3)))?
+        .immediate_allgather_array_owned(grid, Array2::<u32>::zeros((m * size, 3)))?
         .wait()?;
     let want: Vec<u32> = (0..size)
         .flat_map(|r| (0..3 * m).map(move |k| elem(r, k)))
@@ -349,7 +349,7 @@ fn owned_into(world: &World, case: usize) -> Result<(), Error> {
         .map(|i| (rank * 1_000_000 + i) as u64)
         .collect();
     let (_, got) = world
-        .immediate_alltoall_array_into(local, vec![0u64; m * size])?
+        .immediate_alltoall_array_owned(local, vec![0u64; m * size])?
         .wait()?;
     let want: Vec<u64> = (0..size)
         .flat_map(|from| (rank * m..(rank + 1) * m).map(move |i| (from * 1_000_000 + i) as u64))

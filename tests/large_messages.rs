@@ -6,6 +6,7 @@
 
 mod common;
 
+use mpikit::mpi::traits::*;
 use mpikit::prelude::*;
 use mpikit::World;
 use ndarray::Array1;
@@ -88,7 +89,7 @@ fn rank_checks() {
         room.truncate(N);
         room.fill(0);
         let (got, status) = comm
-            .immediate_receive_array_into(Some(1), Some(6), room)
+            .immediate_receive_array_owned(Some(1), Some(6), room)
             .expect("post")
             .wait()
             .unwrap();

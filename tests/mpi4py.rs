@@ -9,6 +9,7 @@ mod common;
 
 use mpikit::buffers::reduce_local_into;
 use mpikit::mpi::topology::Rank;
+use mpikit::mpi::traits::*;
 use mpikit::num_complex::Complex64;
 use mpikit::p2p::PROC_NULL;
 use mpikit::prelude::*;
@@ -60,7 +61,7 @@ fn shifts(world: &World, rank: Rank, size: Rank) -> Result<(), Error> {
     let (next, prev) = ((rank + 1) % size, (rank + size - 1) % size);
     let big: Vec<u64> = (0..5000).map(|i| i * 31 + rank as u64).collect();
     let (back, status) = world
-        .send_receive_object_with_tags::<_, Vec<u64>>(&big, next, 7, prev, 7)?
+        .send_receive_object_tagged::<_, Vec<u64>>(&big, next, 7, prev, 7)?
         .expect("a ring has a left neighbour");
     assert_eq!(
         back,

@@ -7,6 +7,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use mpi::point_to_point::Destination;
+use mpikit::mpi::traits::*;
 use mpikit::prelude::*;
 use mpikit::runtime::MAX_MESSAGE_ENV;
 use mpikit::{Error, World};

@@ -6,6 +6,7 @@ mod common;
 use std::cell::RefCell;
 
 use mpi::topology::Color;
+use mpikit::mpi::traits::*;
 use mpikit::prelude::*;
 use mpikit::runtime::MAX_MESSAGE_ENV;
 use mpikit::tasks::{Queue, TaskError};

@@ -17,6 +17,7 @@ mod common;
 
 use mpikit::buffers::Element;
 use mpikit::mpi::topology::Rank;
+use mpikit::mpi::traits::*;
 use mpikit::ndarray::{Array1, Array2};
 use mpikit::num_complex::{Complex32, Complex64};
 use mpikit::prelude::*;
@@ -290,7 +291,7 @@ fn empty_buffers<T: Element>(world: &World) -> Result<(), Error> {
     // Immediate.
     assert!(world.immediate_allreduce_array(&e, op)?.wait()?.is_empty());
     assert!(world
-        .immediate_broadcast_array_into(0, Vec::<T>::new())?
+        .immediate_broadcast_array_owned(0, Vec::<T>::new())?
         .wait()?
         .is_empty());
     assert!(none_or_empty(world.immediate_gather_rows(0, &e)?.wait()?));
@@ -305,23 +306,23 @@ fn empty_buffers<T: Element>(world: &World) -> Result<(), Error> {
         .wait()?
         .is_empty());
     let (x, y) = world
-        .immediate_allreduce_array_into(Vec::<T>::new(), Vec::<T>::new(), op)?
+        .immediate_allreduce_array_owned(Vec::<T>::new(), Vec::<T>::new(), op)?
         .wait()?;
     assert!(x.is_empty() && y.is_empty());
     let (_, root_out) = world
-        .immediate_gather_array_into(0, Vec::<T>::new(), is_root.then(Vec::<T>::new))?
+        .immediate_gather_array_owned(0, Vec::<T>::new(), is_root.then(Vec::<T>::new))?
         .wait()?;
     assert!(none_or_empty(root_out));
     let (_, got) = world
-        .immediate_scatter_array_into(0, is_root.then(Vec::<T>::new), Vec::<T>::new())?
+        .immediate_scatter_array_owned(0, is_root.then(Vec::<T>::new), Vec::<T>::new())?
         .wait()?;
     assert!(got.is_empty());
     let (_, got) = world
-        .immediate_allgather_array_into(Vec::<T>::new(), Vec::<T>::new())?
+        .immediate_allgather_array_owned(Vec::<T>::new(), Vec::<T>::new())?
         .wait()?;
     assert!(got.is_empty());
     let (_, got) = world
-        .immediate_alltoall_array_into(Vec::<T>::new(), Vec::<T>::new())?
+        .immediate_alltoall_array_owned(Vec::<T>::new(), Vec::<T>::new())?
         .wait()?;
     assert!(got.is_empty());
     assert!(none_or_empty(

@@ -7,6 +7,7 @@
 mod common;
 
 use mpikit::cli_support::tree_traffic;
+use mpikit::mpi::traits::*;
 use mpikit::prelude::*;
 use mpikit::runtime::MAX_MESSAGE_ENV;
 use mpikit::{Error, World};

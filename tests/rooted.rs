@@ -173,28 +173,28 @@ impl Checks<'_> {
             "passed None",
         );
         self.same_err(
-            "immediate_scatter_array_into",
-            w.immediate_scatter_array_into(root, None::<Vec<i64>>, vec![0i64; 2])
+            "immediate_scatter_array_owned",
+            w.immediate_scatter_array_owned(root, None::<Vec<i64>>, vec![0i64; 2])
                 .map(|p| p.wait()),
             "passed None",
         );
         let short = self.is_root().then(|| vec![0i64; 2 * size + 1]);
         self.same_err(
-            "immediate_scatter_array_into",
-            w.immediate_scatter_array_into(root, short, vec![0i64; 2])
+            "immediate_scatter_array_owned",
+            w.immediate_scatter_array_owned(root, short, vec![0i64; 2])
                 .map(|p| p.wait()),
             "are needed",
         );
         self.same_err(
-            "immediate_gather_array_into",
-            w.immediate_gather_array_into(root, vec![1i64; 2], None::<Vec<i64>>)
+            "immediate_gather_array_owned",
+            w.immediate_gather_array_owned(root, vec![1i64; 2], None::<Vec<i64>>)
                 .map(|p| p.wait()),
             "passed None",
         );
         // With the root's buffers: rank r sends [r, -r].
         let local = vec![self.rank as i64, -(self.rank as i64)];
         let recv = self.is_root().then(|| vec![0i64; 2 * size]);
-        let (_, got) = w.immediate_gather_array_into(root, local, recv)?.wait()?;
+        let (_, got) = w.immediate_gather_array_owned(root, local, recv)?.wait()?;
         if let Some(got) = got {
             let want: Vec<i64> = (0..size as i64).flat_map(|r| [r, -r]).collect();
             assert_eq!(got, want);

@@ -10,6 +10,7 @@ mod common;
 use std::time::Duration;
 
 use common::{have_mpirun, mpirun_with, Job};
+use mpikit::mpi::traits::*;
 use mpikit::prelude::*;
 use mpikit::{Pool, ReduceOp};
 

@@ -14,6 +14,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use mpikit::mpi::traits::*;
 use mpikit::prelude::*;
 use mpikit::{Error, World};
 

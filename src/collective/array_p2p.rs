@@ -178,7 +178,7 @@ pub trait ArrayMessages: Communicator {
     /// Posts a receive into `buf`, an owned `Vec` or `Array` (`MPI_Irecv`), and returns at
     /// once; [`Pending::wait`] hands back the buffer and the message's status. A message longer
     /// than one piece must fill `buf` exactly (its pieces are posted at once).
-    fn immediate_receive_array_into<R>(
+    fn immediate_receive_array_owned<R>(
         &self,
         source: Option<Rank>,
         tag: Option<Tag>,

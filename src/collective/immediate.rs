@@ -19,7 +19,7 @@ use crate::collective::buffer::{Buffer, BufferMut};
 use crate::collective::large::fits;
 use crate::collective::op::ReduceOp;
 use crate::collective::pending::Pending;
-use crate::collective::reduce::reduce_scatter_plan;
+use crate::collective::reduce::{immediate_allreduce, immediate_broadcast, reduce_scatter_plan};
 use crate::collective::shape::{
     agree_lengths, agree_root, agree_rows, agree_same_shape, check_root, RootInput,
 };
@@ -203,7 +203,7 @@ pub trait ImmediateCollectives: Communicator {
     /// mpikit::run(|world| {
     ///     let (mut x, mut total) = (vec![1.0f64; 1 << 20], vec![0.0f64; 1 << 20]);
     ///     for _ in 0..10 {
-    ///         let pending = world.immediate_allreduce_array_into(x, total, ReduceOp::Sum)?;
+    ///         let pending = world.immediate_allreduce_array_owned(x, total, ReduceOp::Sum)?;
     ///         // ... compute while the reduction runs ...
     ///         (x, total) = pending.wait()?;
     ///     }
@@ -211,7 +211,7 @@ pub trait ImmediateCollectives: Communicator {
     ///     Ok::<(), mpikit::Error>(())
     /// });
     /// ```
-    fn immediate_allreduce_array_into<B, R>(
+    fn immediate_allreduce_array_owned<B, R>(
         &self,
         local: B,
         out: R,
@@ -221,7 +221,7 @@ pub trait ImmediateCollectives: Communicator {
         B: Buffer<Owned = B> + 'static,
         R: BufferMut<Elem = B::Elem, Owned = R> + 'static,
     {
-        let what = "immediate_allreduce_array_into";
+        let what = "immediate_allreduce_array_owned";
         let op = op.for_type::<B::Elem>(what)?;
         let ok = local.buffer_len() == out.buffer_len();
         agree_lengths(self, local.buffer_len(), ok, what)?;
@@ -232,13 +232,33 @@ pub trait ImmediateCollectives: Communicator {
         Ok(started.into_pending((local, out), copy))
     }
 
+    /// Starts an element-wise allreduce (`MPI_Iallreduce`) and returns at once; the result
+    /// comes from [`Pending::wait`]. Shapes are checked (blocking, a few bytes) before it starts.
+    fn immediate_allreduce_array<B>(&self, local: &B, op: ReduceOp) -> Result<Pending<B::Owned>>
+    where
+        B: Buffer + ?Sized,
+    {
+        immediate_allreduce(self, local, op)
+    }
+
+    /// Starts a broadcast of `buf` from `root` into `buf` on every other rank (`MPI_Ibcast`)
+    /// and returns at once; [`Pending::wait`] hands the buffer back. `buf` is an owned `Vec`
+    /// or `Array` of the same length on every rank (checked across ranks, blocking, in debug
+    /// builds and under `MPIKIT_CHECK=1`): this call cannot exchange shapes without blocking.
+    fn immediate_broadcast_array_owned<B>(&self, root: Rank, buf: B) -> Result<Pending<B>>
+    where
+        B: BufferMut<Owned = B> + 'static,
+    {
+        immediate_broadcast(self, root, buf)
+    }
+
     /// Starts a gather of equal blocks into the root's `recv` (`MPI_Igather(sendbuf,
     /// recvbuf)`, mpi4py's `Igather`): block r of `recv` comes from rank r. Buffers are owned
     /// `Vec`s or `Array`s, handed back by [`Pending::wait`]; the root passes `Some(recv)`
     /// holding `size` times `local`'s length (else the same `Err` on every rank, agreed by a
     /// small blocking broadcast before the gather starts). Lengths are compared across ranks
     /// in debug builds and under `MPIKIT_CHECK=1`.
-    fn immediate_gather_array_into<B, R>(
+    fn immediate_gather_array_owned<B, R>(
         &self,
         root: Rank,
         local: B,
@@ -248,7 +268,7 @@ pub trait ImmediateCollectives: Communicator {
         B: Buffer<Owned = B> + 'static,
         R: BufferMut<Elem = B::Elem, Owned = R> + 'static,
     {
-        let what = "immediate_gather_array_into";
+        let what = "immediate_gather_array_owned";
         check_root(self, root)?;
         let n = local.buffer_len();
         let is_root = self.rank() == root;
@@ -272,7 +292,7 @@ pub trait ImmediateCollectives: Communicator {
     /// handed back by [`Pending::wait`]; the root passes `Some(send)` holding `size` times
     /// `recv`'s length (else the same `Err` on every rank, agreed by a small blocking
     /// broadcast before the scatter starts).
-    fn immediate_scatter_array_into<B, R>(
+    fn immediate_scatter_array_owned<B, R>(
         &self,
         root: Rank,
         send: Option<B>,
@@ -282,7 +302,7 @@ pub trait ImmediateCollectives: Communicator {
         B: Buffer<Owned = B> + 'static,
         R: BufferMut<Elem = B::Elem, Owned = R> + 'static,
     {
-        let what = "immediate_scatter_array_into";
+        let what = "immediate_scatter_array_owned";
         check_root(self, root)?;
         let n = recv.buffer_len();
         let is_root = self.rank() == root;
@@ -308,12 +328,12 @@ pub trait ImmediateCollectives: Communicator {
     /// mpi4py's `Iallgather`): block r of `recv` comes from rank r; `recv` holds `size` times
     /// `local`'s length (else a panic, which aborts the job). Buffers are owned and handed
     /// back by [`Pending::wait`].
-    fn immediate_allgather_array_into<B, R>(&self, local: B, recv: R) -> Result<Pending<(B, R)>>
+    fn immediate_allgather_array_owned<B, R>(&self, local: B, recv: R) -> Result<Pending<(B, R)>>
     where
         B: Buffer<Owned = B> + 'static,
         R: BufferMut<Elem = B::Elem, Owned = R> + 'static,
     {
-        let what = "immediate_allgather_array_into";
+        let what = "immediate_allgather_array_owned";
         let (n, size) = (local.buffer_len(), self.size() as usize);
         let ok = recv.buffer_len() == n * size;
         agree_lengths(self, n, ok, what)?;
@@ -328,12 +348,12 @@ pub trait ImmediateCollectives: Communicator {
     /// `Ialltoall`): block r of `local` goes to rank r, block r of `recv` comes from rank r.
     /// `local` and `recv` have the same length, a multiple of `size` (else a panic, which
     /// aborts the job). Buffers are owned and handed back by [`Pending::wait`].
-    fn immediate_alltoall_array_into<B, R>(&self, local: B, recv: R) -> Result<Pending<(B, R)>>
+    fn immediate_alltoall_array_owned<B, R>(&self, local: B, recv: R) -> Result<Pending<(B, R)>>
     where
         B: Buffer<Owned = B> + 'static,
         R: BufferMut<Elem = B::Elem, Owned = R> + 'static,
     {
-        let what = "immediate_alltoall_array_into";
+        let what = "immediate_alltoall_array_owned";
         let (n, size) = (local.buffer_len(), self.size() as usize);
         let ok = recv.buffer_len() == n && n % size == 0;
         agree_lengths(self, n, ok, what)?;

@@ -42,6 +42,7 @@ const MISSING: u64 = u64::MAX - 2;
 /// # Examples
 /// ```no_run
 /// use std::collections::BTreeMap;
+/// use mpikit::mpi::traits::*; // rsmpi's rank() and size() on a communicator
 /// use mpikit::prelude::*;
 /// mpikit::run(|world| {
 ///     let comm = world.comm();

@@ -50,13 +50,13 @@ pub trait SendReceive: Communicator {
         R: DeserializeOwned,
     {
         Ok(self
-            .send_receive_object_with_tags(value, dest, 0, source, 0)?
+            .send_receive_object_tagged(value, dest, 0, source, 0)?
             .map(|(v, _)| v))
     }
 
     /// [`send_receive_object`](Self::send_receive_object) with the tags given, and the
     /// status of what arrived.
-    fn send_receive_object_with_tags<T, R>(
+    fn send_receive_object_tagged<T, R>(
         &self,
         value: &T,
         dest: Rank,

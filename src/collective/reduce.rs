@@ -214,72 +214,6 @@ pub trait ArrayReductions: Communicator {
     {
         allreduce_loc(self, local, ReduceOp::Min, "allreduce_minloc")
     }
-
-    /// Starts an element-wise allreduce (`MPI_Iallreduce`) and returns at once; the result
-    /// comes from [`Pending::wait`]. Shapes are checked (blocking, a few bytes) before it starts.
-    fn immediate_allreduce_array<B>(&self, local: &B, op: ReduceOp) -> Result<Pending<B::Owned>>
-    where
-        B: Buffer + ?Sized,
-    {
-        let op = op.for_type::<B::Elem>("immediate_allreduce_array")?;
-        let shape = local.buffer_shape();
-        agree_same_shape(self, &shape, "immediate_allreduce_array")?;
-        let send: Vec<B::Elem> = local.contiguous().into_owned();
-        let mut recv = B::from_parts(&shape, zeroed_vec(send.len()));
-        let out = recv.contiguous_mut().expect("fresh buffers are contiguous");
-        let requests = start_each(large::pieces::<B::Elem>(send.len()), |r, req| {
-            // SAFETY: both buffers are heap allocations owned by the returned Pending, which
-            // waits for the requests before it gives them up.
-            unsafe {
-                raw::iallreduce(
-                    send_ptr(&send[r.clone()]),
-                    recv_ptr(&mut out[r.clone()]),
-                    r.len() as i32,
-                    B::Elem::equivalent_datatype().as_raw(),
-                    op.as_raw(),
-                    self.as_raw(),
-                    req,
-                );
-            }
-        });
-        Ok(Pending::new(requests, recv, Some(Box::new(send))))
-    }
-
-    /// Starts a broadcast of `buf` from `root` into `buf` on every other rank (`MPI_Ibcast`)
-    /// and returns at once; [`Pending::wait`] hands the buffer back. `buf` is an owned `Vec`
-    /// or `Array` of the same length on every rank (checked across ranks, blocking, in debug
-    /// builds and under `MPIKIT_CHECK=1`): this call cannot exchange shapes without blocking.
-    fn immediate_broadcast_array_into<B>(&self, root: Rank, mut buf: B) -> Result<Pending<B>>
-    where
-        B: BufferMut<Owned = B> + 'static,
-    {
-        check_root(self, root)?;
-        agree_lengths(
-            self,
-            buf.buffer_len(),
-            true,
-            "immediate_broadcast_array_into",
-        )?;
-        if buf.contiguous_mut().is_none() {
-            buf = B::from_parts(&buf.buffer_shape(), buf.contiguous().into_owned());
-        }
-        let data = buf.contiguous_mut().expect("standard layout is contiguous");
-        let requests = start_each(large::pieces::<B::Elem>(data.len()), |r, req| {
-            // SAFETY: the buffer's heap storage is owned by the returned Pending, which waits
-            // for the requests before it gives it up.
-            unsafe {
-                raw::ibcast(
-                    recv_ptr(&mut data[r.clone()]),
-                    r.len() as i32,
-                    B::Elem::equivalent_datatype().as_raw(),
-                    root,
-                    self.as_raw(),
-                    req,
-                );
-            }
-        });
-        Ok(Pending::new(requests, buf, None))
-    }
 }
 
 impl<C: Communicator + ?Sized> ArrayReductions for C {}
@@ -416,4 +350,72 @@ where
     large::allreduce(comm, &holds, &mut ranks, SystemOperation::min());
     drop(extreme);
     Ok((best, ranks))
+}
+
+/// The body of [`immediate_allreduce_array`](crate::requests::ImmediateCollectives::immediate_allreduce_array).
+pub(crate) fn immediate_allreduce<C, B>(
+    comm: &C,
+    local: &B,
+    op: ReduceOp,
+) -> Result<Pending<B::Owned>>
+where
+    C: Communicator + ?Sized,
+    B: Buffer + ?Sized,
+{
+    let op = op.for_type::<B::Elem>("immediate_allreduce_array")?;
+    let shape = local.buffer_shape();
+    agree_same_shape(comm, &shape, "immediate_allreduce_array")?;
+    let send: Vec<B::Elem> = local.contiguous().into_owned();
+    let mut recv = B::from_parts(&shape, zeroed_vec(send.len()));
+    let out = recv.contiguous_mut().expect("fresh buffers are contiguous");
+    let requests = start_each(large::pieces::<B::Elem>(send.len()), |r, req| {
+        // SAFETY: both buffers are heap allocations owned by the returned Pending, which
+        // waits for the requests before it gives them up.
+        unsafe {
+            raw::iallreduce(
+                send_ptr(&send[r.clone()]),
+                recv_ptr(&mut out[r.clone()]),
+                r.len() as i32,
+                B::Elem::equivalent_datatype().as_raw(),
+                op.as_raw(),
+                comm.as_raw(),
+                req,
+            );
+        }
+    });
+    Ok(Pending::new(requests, recv, Some(Box::new(send))))
+}
+
+/// The body of [`immediate_broadcast_array_owned`](crate::requests::ImmediateCollectives::immediate_broadcast_array_owned).
+pub(crate) fn immediate_broadcast<C, B>(comm: &C, root: Rank, mut buf: B) -> Result<Pending<B>>
+where
+    C: Communicator + ?Sized,
+    B: BufferMut<Owned = B> + 'static,
+{
+    check_root(comm, root)?;
+    agree_lengths(
+        comm,
+        buf.buffer_len(),
+        true,
+        "immediate_broadcast_array_owned",
+    )?;
+    if buf.contiguous_mut().is_none() {
+        buf = B::from_parts(&buf.buffer_shape(), buf.contiguous().into_owned());
+    }
+    let data = buf.contiguous_mut().expect("standard layout is contiguous");
+    let requests = start_each(large::pieces::<B::Elem>(data.len()), |r, req| {
+        // SAFETY: the buffer's heap storage is owned by the returned Pending, which waits
+        // for the requests before it gives it up.
+        unsafe {
+            raw::ibcast(
+                recv_ptr(&mut data[r.clone()]),
+                r.len() as i32,
+                B::Elem::equivalent_datatype().as_raw(),
+                root,
+                comm.as_raw(),
+                req,
+            );
+        }
+    });
+    Ok(Pending::new(requests, buf, None))
 }

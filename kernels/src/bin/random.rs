@@ -10,6 +10,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use mpikit::mpi::traits::*;
 use mpikit::ndarray::Ix1;
 use mpikit::prelude::*;
 use mpikit::{DistArray, Error, Grid, ReduceOp, World};

@@ -119,7 +119,7 @@ pub fn run(
                     }),
                     ("immediate", &mut || {
                         let (s, r) = owned.take().expect("handed back");
-                        let pending = comm.immediate_allreduce_array_into(s, r, op).unwrap();
+                        let pending = comm.immediate_allreduce_array_owned(s, r, op).unwrap();
                         owned = Some(pending.wait().unwrap());
                     }),
                 ],
@@ -154,7 +154,7 @@ pub fn run(
                     }),
                     ("immediate-into", &mut || {
                         let (s, r) = owned.take().expect("handed back");
-                        let pending = comm.immediate_allgather_array_into(s, r).unwrap();
+                        let pending = comm.immediate_allgather_array_owned(s, r).unwrap();
                         owned = Some(pending.wait().unwrap());
                     }),
                 ],

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use mpikit::io::{FileLayout, ReadMode};
+use mpikit::mpi::traits::*;
 use mpikit::prelude::*;
 use mpikit::stats::Op;
 

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use mpikit::prelude::*;
+use mpikit::mpi::traits::*;
 
 /// Rank 0's output file in the making: written to a temporary file beside it, renamed over
 /// it when complete, removed if the run fails.

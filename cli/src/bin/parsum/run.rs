@@ -1,7 +1,7 @@
 //! A reduction run: generated data (verified against closed forms) or a data file. This is
 //! the orchestration: the flags checked into one [`Job`], its phases, then the report.
 
-use mpikit::prelude::*;
+use mpikit::mpi::traits::*;
 use mpikit::runtime::PhaseTimer;
 use mpikit::World;
 
