@@ -29,6 +29,9 @@
 //! });
 //! ```
 
-pub use crate::data::input::{summarize_file, write_npy, Axis, FilePasses, ReadMode};
-pub use crate::data::npy::{ByteOrder, Dtype, FileLayout};
+pub use crate::data::dtype::{ByteOrder, Dtype};
+pub use crate::data::npy::FileLayout;
+pub use crate::data::passes::FilePasses;
 pub use crate::data::source::{DataFile, ReadAt};
+pub use crate::data::summarize::{summarize_file, Axis, ReadMode};
+pub use crate::data::write::write_npy;

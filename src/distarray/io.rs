@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use crate::collective::element::Element;
 use crate::collective::object::ObjectCollectives;
 use crate::data::alloc::zeroed_vec;
-use crate::data::input::IO_BYTES;
+use crate::data::summarize::IO_BYTES;
 use crate::distarray::array::{shaped, DistArray};
 use crate::distarray::grid::Grid;
 use crate::error::{Error, Result};

@@ -30,14 +30,17 @@ pub(crate) mod array;
 pub(crate) mod copy;
 pub(crate) mod grid;
 pub(crate) mod halo;
+pub(crate) mod index;
 pub(crate) mod io;
 pub(crate) mod ops;
 pub(crate) mod plan;
 pub(crate) mod redistribute;
 pub(crate) mod state;
 pub(crate) mod stencil;
+pub(crate) mod stencil_kernel;
 
 pub use array::DistArray;
 pub use grid::Grid;
 pub use state::{Boundary, Halo};
-pub use stencil::{Neighbourhood, Stencil, StencilElement};
+pub use stencil::{Neighbourhood, Stencil};
+pub use stencil_kernel::StencilElement;

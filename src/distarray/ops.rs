@@ -16,7 +16,8 @@ use crate::stats::histogram::Histogram;
 use crate::stats::kernels::{Partial, Real, Stat};
 use crate::stats::order::{median, quantiles, QuantileMethod};
 use crate::stats::radix::InMemory;
-use crate::stats::summary::{summarize_floats, NanPolicy, Op, Spec};
+use crate::stats::spec::{NanPolicy, Op, Spec};
+use crate::stats::summary::summarize_floats;
 
 impl<T: Element, D: Dimension> DistArray<T, D> {
     /// `f` of every element, into a new array of the same decomposition; on the threads, no

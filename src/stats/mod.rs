@@ -28,6 +28,7 @@ pub(crate) mod histogram;
 pub mod kernels;
 pub(crate) mod order;
 pub(crate) mod radix;
+pub(crate) mod spec;
 pub(crate) mod summary;
 pub(crate) mod value;
 
@@ -36,5 +37,6 @@ pub use histogram::Histogram;
 pub use kernels::{Partial, Real, Stat};
 pub use order::{histogram, median, quantiles, QuantileMethod};
 pub use radix::{InMemory, Passes};
-pub use summary::{summarize_floats, FloatSummary, IntSummary, NanPolicy, Op, Spec, Summary};
+pub use spec::{NanPolicy, Op, Spec};
+pub use summary::{summarize_floats, FloatSummary, IntSummary, Summary};
 pub use value::{Stats, Value};

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::runtime::world::Comm;
 use crate::stats::histogram::Histogram;
 use crate::stats::radix::{first_pass, select, Passes};
-use crate::stats::summary::NanPolicy;
+use crate::stats::spec::NanPolicy;
 
 /// How a quantile between two data points is chosen (numpy's `method=`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -2,11 +2,7 @@
 //! through small I/O buffers (positioned reads on a shared file system), or rank 0 reads
 //! and scatters piece by piece (a node-local file). No rank holds more than its threads'
 //! I/O buffers, so files larger than memory work.
-
-use std::fs::File;
 use std::ops::Range;
-use std::os::unix::fs::FileExt;
-use std::path::Path;
 
 use crate::data::source::{DataFile, ReadAt};
 
@@ -16,11 +12,13 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::collective::large;
-use crate::data::npy::{decode_floats, decode_ints, ByteOrder, Dtype, FileLayout};
+use crate::data::dtype::Dtype;
+use crate::data::npy::{decode_floats, decode_ints, FileLayout};
 use crate::data::partition::Partition;
 use crate::error::{Error, Result};
 use crate::runtime::progress::Progress;
-use crate::stats::summary::{Spec, Summary};
+use crate::stats::spec::Spec;
+use crate::stats::summary::Summary;
 
 /// Bytes per I/O buffer (one per thread; rank 0 in [`ReadMode::Root`] holds one per rank).
 pub const IO_BYTES: usize = 1 << 20;
@@ -47,7 +45,7 @@ pub enum Axis {
 /// How a layout's elements group into the summaries. A complex element counts as two
 /// floats, its real and imaginary parts, each with its own summary: groups 2k and 2k + 1.
 #[derive(Clone, Copy, Debug)]
-struct Grouping {
+pub(crate) struct Grouping {
     /// Elements per partition unit (a C-order row when reducing columns, else 1).
     unit: u64,
     /// Number of summaries.
@@ -60,7 +58,7 @@ struct Grouping {
 }
 
 impl Grouping {
-    fn new(layout: &FileLayout, axis: Axis) -> Result<Grouping> {
+    pub(crate) fn new(layout: &FileLayout, axis: Axis) -> Result<Grouping> {
         let parts = if layout.dtype.is_complex() { 2 } else { 1 };
         match axis {
             Axis::All => Ok(Grouping {
@@ -114,7 +112,7 @@ impl Grouping {
     }
 
     /// This rank's element range.
-    fn slice(&self, layout: &FileLayout, size: usize, rank: usize) -> Range<u64> {
+    pub(crate) fn slice(&self, layout: &FileLayout, size: usize, rank: usize) -> Range<u64> {
         let units = Partition::new((layout.len / self.unit) as usize, size).range(rank);
         units.start as u64 * self.unit..units.end as u64 * self.unit
     }
@@ -411,305 +409,5 @@ fn scatter_rounds<C: Communicator + ?Sized>(
     match problem {
         Some(e) => Err(e),
         None => Ok(sums),
-    }
-}
-
-/// This rank's slice of a data file, read again for each pass of an order statistic
-/// ([`quantiles`](crate::stats::quantiles), [`median`](crate::stats::median),
-/// [`histogram`](crate::stats::histogram)): every rank reads its own slice with positioned reads
-/// on its threads, each value as an `f64`.
-pub struct FilePasses<'a> {
-    file: Box<dyn ReadAt + 'a>,
-    layout: &'a FileLayout,
-    range: Range<u64>,
-    pool: &'a rayon::ThreadPool,
-}
-
-impl<'a> FilePasses<'a> {
-    /// Opens `file` (a path, or a [`DataFile`] with a reader of its own; laid out as
-    /// `layout`, the same on every rank) for this rank's slice; an error opening it is
-    /// agreed on by every rank. Complex data has no order: refused.
-    pub fn open<A: Comm + ?Sized>(
-        comm: &A,
-        file: impl Into<DataFile<'a>>,
-        layout: &'a FileLayout,
-        pool: &'a rayon::ThreadPool,
-    ) -> Result<FilePasses<'a>> {
-        let comm = comm.as_comm();
-        let g = Grouping::new(layout, Axis::All)?;
-        let range = g.slice(layout, comm.size() as usize, comm.rank() as usize);
-        let source: DataFile<'a> = file.into();
-        let file = if layout.dtype.is_complex() {
-            Err(Error::input(format!(
-                "{}: complex values have no order (no median, quantile or histogram)",
-                source.name()
-            )))
-        } else {
-            source.open()
-        };
-        let file = crate::runtime::agree::agree_on(comm, file)?;
-        Ok(FilePasses {
-            file,
-            layout,
-            range,
-            pool,
-        })
-    }
-}
-
-impl FilePasses<'_> {
-    /// Elements `i..i + n` of the file as `f64`s in `floats` (native `f64` data is read
-    /// straight into them; other types through `bytes` and, for integers, `ints`).
-    fn read_floats(
-        &self,
-        i: u64,
-        n: u64,
-        bytes: &mut Vec<u8>,
-        floats: &mut Vec<f64>,
-        ints: &mut Vec<i128>,
-    ) -> std::io::Result<()> {
-        let layout = self.layout;
-        let size = layout.dtype.size() as u64;
-        if layout.dtype == Dtype::F64 && layout.order == ByteOrder::native() {
-            floats.resize(n as usize, 0.0);
-            // SAFETY: the f64s' bytes, as a byte slice of the same length; every bit
-            // pattern is a valid f64.
-            let raw = unsafe {
-                std::slice::from_raw_parts_mut(floats.as_mut_ptr().cast::<u8>(), floats.len() * 8)
-            };
-            return self.file.read_exact_at(raw, layout.offset + i * size);
-        }
-        bytes.resize((n * size) as usize, 0);
-        self.file.read_exact_at(bytes, layout.offset + i * size)?;
-        if layout.dtype.is_float() {
-            decode_floats(layout.dtype, layout.order, bytes, floats);
-        } else {
-            decode_ints(layout.dtype, layout.order, bytes, ints);
-            floats.clear();
-            floats.extend(ints.iter().map(|&v| v as f64));
-        }
-        Ok(())
-    }
-}
-
-impl crate::stats::radix::Passes for FilePasses<'_> {
-    fn pass<T: Send>(
-        &self,
-        init: &(dyn Fn() -> T + Sync),
-        fold: &(dyn Fn(&mut T, &[f64]) + Sync),
-        merge: &(dyn Fn(T, T) -> T + Sync),
-    ) -> Result<T> {
-        let size = self.layout.dtype.size() as u64;
-        let block = (IO_BYTES as u64 / size).max(1);
-        let len = (self.range.end - self.range.start) as usize;
-        let tasks = Partition::new(len, self.pool.current_num_threads().max(1) * 4);
-        let parts: Vec<std::io::Result<T>> = self.pool.install(|| {
-            (0..tasks.parts())
-                .into_par_iter()
-                .map(|t| {
-                    let r = tasks.range(t);
-                    let (mut i, end) = (
-                        self.range.start + r.start as u64,
-                        self.range.start + r.end as u64,
-                    );
-                    let mut acc = init();
-                    let (mut bytes, mut floats, mut ints) = (Vec::new(), Vec::new(), Vec::new());
-                    while i < end {
-                        let n = block.min(end - i);
-                        self.read_floats(i, n, &mut bytes, &mut floats, &mut ints)?;
-                        fold(&mut acc, &floats);
-                        i += n;
-                    }
-                    Ok(acc)
-                })
-                .collect()
-        });
-        let mut total = init();
-        for p in parts {
-            total = merge(
-                total,
-                p.map_err(|e| Error::input(format!("reading the file: {e}")))?,
-            );
-        }
-        Ok(total)
-    }
-
-    /// Runs of 64 values from up to 2048 places spread evenly over this rank's slice.
-    fn sample(&self, want: usize) -> Result<Vec<f64>> {
-        let len = self.range.end - self.range.start;
-        let run = 64u64.min(len.max(1));
-        let places = (want as u64 / run).clamp(1, 2048).min(len.div_ceil(run));
-        let mut out = Vec::with_capacity((places * run) as usize);
-        let (mut bytes, mut floats, mut ints) = (Vec::new(), Vec::new(), Vec::new());
-        for p in 0..places {
-            let at = self.range.start + p * len / places;
-            let n = run.min(self.range.end - at);
-            self.read_floats(at, n, &mut bytes, &mut floats, &mut ints)
-                .map_err(|e| Error::input(format!("reading the file: {e}")))?;
-            out.extend_from_slice(&floats);
-        }
-        Ok(out)
-    }
-}
-
-/// Writes an `.npy` file of `len` elements of `dtype` in parallel: rank 0 creates a
-/// temporary file with the header and the full size, every rank writes its slice of the
-/// values `value(i)` (as `f64`, converted to `dtype`) with positioned writes, and rank 0
-/// renames it to `path` once every rank has succeeded. On any failure the temporary file is
-/// removed and every rank returns the same error.
-pub fn write_npy<A: Comm + ?Sized>(
-    comm: &A,
-    path: &Path,
-    (dtype, order): (Dtype, ByteOrder),
-    len: u64,
-    value: &(dyn Fn(u64) -> f64 + Sync),
-    pool: &rayon::ThreadPool,
-) -> Result<()> {
-    let header = FileLayout::npy_header(dtype, order, len)?;
-    let start = header.len() as u64;
-    let create = |tmp: &Path| -> std::io::Result<()> {
-        let f = File::create(tmp)?;
-        f.write_all_at(&header, 0)?;
-        f.set_len(start + len * dtype.size() as u64)
-    };
-    let fill = |tmp: &Path, mine: Range<u64>| {
-        write_values_at(tmp, start, (dtype, order), mine, value, pool)
-    };
-    write_file_with(comm, path, &create, &fill, len, false)
-}
-
-/// Writes a file atomically across ranks: rank 0 runs `create` on a temporary file beside
-/// `path`, then every rank runs `fill` on it for its own block of `0..len` (all at once, or
-/// one rank after the other with `one_at_a_time`, for a library that cannot share a file
-/// being written), and rank 0 renames it to `path` once every rank has succeeded. Every
-/// step's outcome is agreed on; on any failure the temporary file is removed and every rank
-/// returns the same error, so no partial file is left at `path`.
-pub fn write_file_with<A: Comm + ?Sized>(
-    comm: &A,
-    path: &Path,
-    create: &(dyn Fn(&Path) -> std::io::Result<()> + Sync),
-    fill: &(dyn Fn(&Path, Range<u64>) -> std::io::Result<()> + Sync),
-    len: u64,
-    one_at_a_time: bool,
-) -> Result<()> {
-    let comm = comm.as_comm();
-    let rank = comm.rank();
-    let name = path.display();
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    // Rank 0's pid names the temporary file on every rank.
-    let pid = crate::collective::object::ObjectCollectives::broadcast_object(
-        comm,
-        0,
-        (rank == 0).then_some(&std::process::id()),
-    )?;
-    let tmp = path.with_file_name(format!(".{file_name}.tmp-{pid}"));
-    let created = if rank == 0 {
-        if file_name.is_empty() || path.is_dir() {
-            Err(std::io::Error::other("not a file name"))
-        } else {
-            create(&tmp)
-        }
-        .map_err(|e| Error::input(format!("--out {name}: {e}")))
-    } else {
-        Ok(())
-    };
-    let agreed = crate::runtime::agree::agree_on(comm, created);
-    if agreed.is_err() && rank == 0 {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    agreed?;
-    let mine = Partition::new(len as usize, comm.size() as usize).range(rank as usize);
-    let mine = mine.start as u64..mine.end as u64;
-    let write = || fill(&tmp, mine.clone()).map_err(|e| Error::input(format!("--out {name}: {e}")));
-    let written = if one_at_a_time {
-        // Each agreement is also the turn's barrier.
-        (0..comm.size()).try_for_each(|r| {
-            let mine = if r == rank { write() } else { Ok(()) };
-            crate::runtime::agree::agree_on(comm, mine)
-        })
-    } else {
-        crate::runtime::agree::agree_on(comm, write())
-    };
-    let done = written.and_then(|()| {
-        let renamed = if rank == 0 {
-            std::fs::rename(&tmp, path).map_err(|e| Error::input(format!("--out {name}: {e}")))
-        } else {
-            Ok(())
-        };
-        crate::runtime::agree::agree_on(comm, renamed)
-    });
-    if done.is_err() && rank == 0 {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    done
-}
-
-/// Writes the values `value(i)` for `i` in `range` (as `f64`, converted to `dtype` in
-/// `order`) into the existing file at `path`, element `i` at byte `start + i * size`, with
-/// positioned writes on the threads of `pool`, then syncs the file.
-pub fn write_values_at(
-    path: &Path,
-    start: u64,
-    (dtype, order): (Dtype, ByteOrder),
-    range: Range<u64>,
-    value: &(dyn Fn(u64) -> f64 + Sync),
-    pool: &rayon::ThreadPool,
-) -> std::io::Result<()> {
-    let width = dtype.size() as u64;
-    let f = File::options().write(true).open(path)?;
-    let chunk = (IO_BYTES as u64 / width).max(1);
-    let blocks: Vec<Range<u64>> = range
-        .clone()
-        .step_by(chunk as usize)
-        .map(|a| a..(a + chunk).min(range.end))
-        .collect();
-    pool.install(|| {
-        blocks.par_iter().try_for_each(|r| {
-            let mut bytes = Vec::with_capacity(((r.end - r.start) * width) as usize);
-            for i in r.clone() {
-                encode(dtype, order, value(i), &mut bytes);
-            }
-            f.write_all_at(&bytes, start + r.start * width)
-        })
-    })?;
-    f.sync_all()
-}
-
-/// Appends `v` as `dtype` in `order` (integers: `v` is whole; out-of-range values wrap
-/// modulo 2^bits; bool: `v` odd; complex: `v` + 0i).
-fn encode(dtype: Dtype, order: ByteOrder, v: f64, out: &mut Vec<u8>) {
-    macro_rules! put {
-        ($x:expr) => {
-            if order == ByteOrder::Big {
-                out.extend($x.to_be_bytes())
-            } else {
-                out.extend($x.to_le_bytes())
-            }
-        };
-    }
-    match dtype {
-        Dtype::F64 => put!(v),
-        Dtype::F32 => put!(v as f32),
-        Dtype::F16 => put!(half::f16::from_f64(v)),
-        Dtype::I64 => put!(v as i128 as i64),
-        Dtype::I32 => put!(v as i128 as i32),
-        Dtype::I16 => put!(v as i128 as i16),
-        Dtype::I8 => out.push(v as i128 as i8 as u8),
-        Dtype::U64 => put!(v as i128 as u64),
-        Dtype::U32 => put!(v as i128 as u32),
-        Dtype::U16 => put!(v as i128 as u16),
-        Dtype::U8 => out.push(v as i128 as u8),
-        Dtype::Bool => out.push(u8::from(v as i128 % 2 != 0)),
-        Dtype::C64 => {
-            put!(v as f32);
-            put!(0f32);
-        }
-        Dtype::C128 => {
-            put!(v);
-            put!(0f64);
-        }
     }
 }
