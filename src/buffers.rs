@@ -29,7 +29,7 @@ pub use crate::collective::array::ArrayCollectives;
 pub use crate::collective::array_p2p::ArrayMessages;
 pub use crate::collective::buffer::{Buffer, BufferMut};
 pub use crate::collective::element::Element;
-pub use crate::collective::in_place::InPlaceCollectives;
+pub use crate::collective::in_place::{in_place as mpi_in_place, InPlaceCollectives};
 pub use crate::collective::op::{reduce_local_into, ReduceOp};
 pub use crate::collective::reduce::ArrayReductions;
 pub use crate::collective::requests::BufferStatus;

@@ -6,7 +6,10 @@
 //! [`ByteOrder`]); [`summarize_file`] reduces a file without holding it; [`FilePasses`]
 //! reads it again for exact medians and quantiles
 //! ([`stats::median`](crate::stats::median)); [`write_npy`] writes a file whose values come
-//! from their global index. Every read error is agreed across ranks. DistArray has its own
+//! from their global index; [`write_file_with`] writes any format atomically across ranks
+//! (a temporary file, filled by every rank, renamed once all succeeded), and
+//! [`write_values_at`] fills a rank's part of it. Every read and write error is agreed
+//! across ranks. DistArray has its own
 //! [`write_npy`](crate::DistArray::write_npy) and `read_npy`.
 //!
 //! ```no_run
@@ -30,8 +33,9 @@
 //! ```
 
 pub use crate::data::dtype::{ByteOrder, Dtype};
-pub use crate::data::npy::FileLayout;
+pub use crate::data::npy::{open as open_file, FileLayout};
+pub use crate::data::npz::is_zip;
 pub use crate::data::passes::FilePasses;
 pub use crate::data::source::{DataFile, ReadAt};
-pub use crate::data::summarize::{summarize_file, Axis, ReadMode};
-pub use crate::data::write::write_npy;
+pub use crate::data::summarize::{summarize_file, Axis, ReadMode, IO_BYTES};
+pub use crate::data::write::{write_file_with, write_npy, write_values_at};

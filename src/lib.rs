@@ -119,23 +119,6 @@ pub use num_complex;
 /// rayon, re-exported: the thread pools that [`World::pool`] and the kernels use.
 pub use rayon;
 
-/// Helpers for mpikit's own programs (parsum, mpikit-bench): not part of the library's API,
-/// and free to change.
-#[doc(hidden)]
-pub mod cli_support {
-    pub use crate::collective::in_place::in_place as mpi_in_place;
-    pub use crate::collective::large::INTERNAL_TAG;
-    pub use crate::collective::tree::tree_traffic;
-    pub use crate::data::input::{write_file_with, write_values_at, IO_BYTES};
-    pub use crate::data::npy::open as open_data_file;
-    pub use crate::data::npy::{decode_floats, decode_ints};
-    pub use crate::data::npz::is_zip;
-    pub use crate::data::partition::{mpi_count, mpi_counts};
-    pub use crate::runtime::launcher::{launcher_mismatch, launcher_rank_and_size};
-    pub use crate::runtime::memory::human_bytes;
-    pub use crate::runtime::progress::stderr_is_terminal;
-}
-
 /// mpikit's traits, and only those: `use mpikit::prelude::*;` brings every mpikit method
 /// into scope on any communicator and on [`World`], and clashes with nothing of rsmpi's.
 /// rsmpi's own traits (`comm.rank()` on a split communicator, `barrier()`, rsmpi's

@@ -6,8 +6,8 @@
 
 mod common;
 
-use mpikit::cli_support::tree_traffic;
 use mpikit::mpi::traits::*;
+use mpikit::objects::tree_traffic;
 use mpikit::prelude::*;
 use mpikit::runtime::MAX_MESSAGE_ENV;
 use mpikit::{Error, World};

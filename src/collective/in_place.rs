@@ -22,7 +22,14 @@ use crate::error::{Error, Result};
 use crate::raw;
 
 /// `MPI_IN_PLACE`, which mpi.h defines as a macro that bindgen cannot see: `(void *) 1` in
-/// Open MPI, `(void *) -1` in MPICH and the MPIs derived from it.
+/// Open MPI, `(void *) -1` in MPICH and the MPIs derived from it. mpikit's in-place calls
+/// ([`InPlaceCollectives`]) use it; a program making its own `mpikit::mpi::ffi` calls can too.
+///
+/// # Examples
+/// ```no_run
+/// let in_place = mpikit::buffers::mpi_in_place();
+/// assert!(!in_place.is_null());
+/// ```
 pub fn in_place() -> *mut c_void {
     if is_open_mpi() {
         1 as *mut c_void

@@ -60,8 +60,22 @@ const TAG: i32 = 1;
 static SENT: AtomicU64 = AtomicU64::new(0);
 static RECEIVED: AtomicU64 = AtomicU64::new(0);
 
-/// Bytes this process has sent and received in tree reductions so far (payload and 16-byte
-/// headers), for tests and benchmarks.
+/// Bytes this process has sent and received in the object reductions and scans so far
+/// (`reduce_objects`, `allreduce_objects`, `scan_objects`, `exscan_objects`: payload and
+/// 16-byte headers), for checking what a reduction costs.
+///
+/// # Examples
+/// ```no_run
+/// use mpikit::objects::tree_traffic;
+/// use mpikit::prelude::*;
+/// mpikit::run(|world| {
+///     let (sent, _) = tree_traffic();
+///     world.allreduce_objects(vec![1.0f64; 1000], |a, b| a.iter().zip(&b).map(|(x, y)| x + y).collect())?;
+///     // About log2(size) messages of 8 KB from this rank.
+///     println!("sent {} bytes", tree_traffic().0 - sent);
+///     Ok::<(), mpikit::Error>(())
+/// });
+/// ```
 pub fn tree_traffic() -> (u64, u64) {
     (
         SENT.load(Ordering::Relaxed),

@@ -32,12 +32,6 @@ pub(crate) mod source;
 pub(crate) mod summarize;
 pub(crate) mod write;
 
-/// The writers' former path, which `cli_support` (lib.rs) still names.
-pub(crate) mod input {
-    pub use super::summarize::IO_BYTES;
-    pub use super::write::{write_file_with, write_values_at};
-}
-
 pub use alloc::{advise_huge_pages, par_arange, par_from_fn, zeroed_vec, HUGE_PAGE_THRESHOLD};
 pub use partition::{Blocks, Partition, RowPartition};
 pub use random::Random;

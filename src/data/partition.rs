@@ -7,9 +7,6 @@
 use std::ops::Range;
 
 use mpi::topology::Communicator;
-use mpi::Count;
-
-use crate::error::{Error, Result};
 
 /// A balanced block partition of `len` items into `parts` contiguous parts.
 ///
@@ -218,22 +215,6 @@ pub trait Blocks: Communicator {
 
 impl<C: Communicator + ?Sized> Blocks for C {}
 
-/// Converts an element count to an MPI count, or says which message is too large.
-///
-/// # Examples
-/// ```
-/// assert_eq!(mpikit::cli_support::mpi_count(5, "demo").unwrap(), 5);
-/// assert!(mpikit::cli_support::mpi_count(1 << 31, "demo").is_err());
-/// ```
-pub fn mpi_count(count: usize, what: &'static str) -> Result<Count> {
-    Count::try_from(count).map_err(|_| Error::CountOverflow { what, count })
-}
-
-/// Converts counts or displacements to MPI counts; fails if any does not fit.
-pub fn mpi_counts(counts: &[usize], what: &'static str) -> Result<Vec<Count>> {
-    counts.iter().map(|&c| mpi_count(c, what)).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,13 +282,5 @@ mod tests {
             }
         }
         assert_eq!(RowPartition::new(&[], 3).element_counts(), vec![1, 0, 0]);
-    }
-
-    #[test]
-    fn mpi_count_boundary() {
-        assert_eq!(mpi_count(i32::MAX as usize, "x").unwrap(), i32::MAX);
-        let err = mpi_count(i32::MAX as usize + 1, "scatter").unwrap_err();
-        assert!(err.to_string().contains("scatter"), "{err}");
-        assert!(mpi_counts(&[1, 2, 1 << 33], "v").is_err());
     }
 }

@@ -43,7 +43,8 @@ pub(crate) mod world;
 
 pub use crate::collective::large::{max_message_bytes, MAX_MESSAGE_ENV};
 pub use agree::agree;
-pub use memory::{available_memory, check_memory};
+pub use launcher::{launcher_mismatch, launcher_rank_and_size};
+pub use memory::{available_memory, check_memory, human_bytes};
 pub use panic::install_panic_hook;
 pub use progress::Progress;
 pub use report::{MemorySummary, PhaseSummary, PhaseTimer};

@@ -77,7 +77,7 @@ pub fn run(
                         // SAFETY: MPI_IN_PLACE and a live buffer, as MPI_Allreduce takes them.
                         unsafe {
                             mpikit::mpi::ffi::MPI_Allreduce(
-                                mpikit::cli_support::mpi_in_place(),
+                                mpikit::buffers::mpi_in_place(),
                                 raw_buf.as_mut_ptr().cast(),
                                 n as i32,
                                 mpikit::mpi::raw::AsRaw::as_raw(&f64::equivalent_datatype()),

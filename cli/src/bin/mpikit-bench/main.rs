@@ -288,9 +288,9 @@ fn run<P: Payload>(
         _ => unreachable!("checked names"),
     };
     let object_bytes = (bench == "allreduce").then(|| {
-        let before = mpikit::cli_support::tree_traffic();
+        let before = mpikit::objects::tree_traffic();
         comm.allreduce_objects(blob.clone(), |a, _| a).unwrap();
-        let after = mpikit::cli_support::tree_traffic();
+        let after = mpikit::objects::tree_traffic();
         let mine = (after.0 - before.0 + after.1 - before.1) as f64;
         comm.allreduce_scalar(mine, ReduceOp::Max)
             .expect("allreduce of one f64")

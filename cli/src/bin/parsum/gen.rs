@@ -64,7 +64,7 @@ pub fn run(world: &World, args: &GenArgs) -> Result<(), mpikit::Error> {
             let fill = |tmp: &Path, mine| h5::fill(tmp, args.dtype, mine, &*value, &target, pool);
             // A chunked dataset is written through HDF5, one rank at a time.
             let through_library = args.chunk.is_some() || args.deflate.is_some();
-            mpikit::cli_support::write_file_with(
+            mpikit::io::write_file_with(
                 world.comm(),
                 out,
                 &create,

@@ -49,7 +49,7 @@ impl Source {
             "raw"
         } else if member.is_some()
             || file.extension().is_some_and(|e| e == "npz")
-            || mpikit::cli_support::is_zip(&file)
+            || mpikit::io::is_zip(&file)
         {
             "npz"
         } else {

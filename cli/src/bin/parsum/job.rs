@@ -99,7 +99,7 @@ impl<'a> Job<'a> {
             progress: match args.progress {
                 WhenArg::Always => true,
                 WhenArg::Never => false,
-                WhenArg::Auto => mpikit::cli_support::stderr_is_terminal(),
+                WhenArg::Auto => std::io::IsTerminal::is_terminal(&std::io::stderr()),
             },
             dog: args
                 .timeout

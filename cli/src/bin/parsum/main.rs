@@ -90,7 +90,7 @@ fn print_once(rank: i32, msg: &str) {
 /// Leaves the job with `code` after an error on rank 0; other ranks wait a moment, since
 /// the launcher may end everything at the first failed process before rank 0 has spoken.
 fn fail_early(code: u8) -> ExitCode {
-    let rank = mpikit::cli_support::launcher_rank_and_size().map_or(0, |(r, _)| r);
+    let rank = mpikit::runtime::launcher_rank_and_size().map_or(0, |(r, _)| r);
     if rank != 0 {
         std::thread::sleep(Duration::from_millis(300));
     }
@@ -101,14 +101,14 @@ fn main() -> ExitCode {
     let world = match World::init() {
         Ok(w) => w,
         Err(e) => {
-            let rank = mpikit::cli_support::launcher_rank_and_size().map_or(0, |(r, _)| r);
+            let rank = mpikit::runtime::launcher_rank_and_size().map_or(0, |(r, _)| r);
             print_once(rank, &format!("parsum: {e}"));
             return fail_early(2);
         }
     };
     // A binary launched by another MPI's launcher runs as N separate 1-rank jobs.
-    if let Some(launched) = mpikit::cli_support::launcher_mismatch(world.size()) {
-        let rank = mpikit::cli_support::launcher_rank_and_size().map_or(0, |(r, _)| r);
+    if let Some(launched) = mpikit::runtime::launcher_mismatch(world.size()) {
+        let rank = mpikit::runtime::launcher_rank_and_size().map_or(0, |(r, _)| r);
         print_once(
             rank,
             &format!(

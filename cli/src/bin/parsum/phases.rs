@@ -63,7 +63,7 @@ impl Job<'_> {
         };
         let what = format!(
             "--len {n} ({} of f64{})",
-            mpikit::cli_support::human_bytes(n.saturating_mul(8)),
+            mpikit::runtime::human_bytes(n.saturating_mul(8)),
             if self.args.mode == Mode::Scatter {
                 ", all on rank 0 before the scatter"
             } else {

@@ -67,7 +67,7 @@ pub enum Access {
 /// (not HDF5, truncated, no such dataset, a group, a type that is not a number) is one line.
 pub fn open(path: &Path, name: Option<&str>) -> mpikit::Result<Opened> {
     let what = path.display().to_string();
-    let (plain, file_size) = mpikit::cli_support::open_data_file(path)?;
+    let (plain, file_size) = mpikit::io::open_file(path)?;
     let file = hdf5::File::open(path).map_err(|e| {
         mpikit::Error::input(if signed(&plain) {
             format!(

@@ -106,18 +106,11 @@ pub fn fill(
             .map_err(io)?
             .offset()
             .ok_or_else(|| std::io::Error::other("the dataset has no space in the file"))?;
-        return mpikit::cli_support::write_values_at(
-            tmp,
-            offset,
-            (dtype, order),
-            range,
-            value,
-            pool,
-        );
+        return mpikit::io::write_values_at(tmp, offset, (dtype, order), range, value, pool);
     }
     let file = hdf5::File::open_rw(tmp).map_err(io)?;
     let ds = file.dataset(target.dataset).map_err(io)?;
-    let step = (mpikit::cli_support::IO_BYTES / dtype.size()) as u64;
+    let step = (mpikit::io::IO_BYTES / dtype.size()) as u64;
     let mut a = range.start;
     while a < range.end {
         let b = (a + step).min(range.end);
