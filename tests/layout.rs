@@ -159,3 +159,27 @@ fn mpi_ffi_is_named_only_in_the_raw_module() {
         "mpi::ffi named outside src/raw/: {offenders:?}"
     );
 }
+
+#[test]
+fn no_source_file_over_500_lines() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in ["src", "cli/src", "kernels/src"] {
+        rust_files(&root.join(dir), &mut files);
+    }
+    assert!(files.len() > 80, "found only {} files", files.len());
+    let long: Vec<String> = files
+        .iter()
+        .filter_map(|f| {
+            let lines = std::fs::read_to_string(f)
+                .expect("readable")
+                .lines()
+                .count();
+            (lines > 500).then(|| format!("{} ({lines} lines)", f.display()))
+        })
+        .collect();
+    assert!(
+        long.is_empty(),
+        "files over 500 lines (split them by job): {long:?}"
+    );
+}

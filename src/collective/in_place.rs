@@ -23,7 +23,7 @@ use crate::raw;
 
 /// `MPI_IN_PLACE`, which mpi.h defines as a macro that bindgen cannot see: `(void *) 1` in
 /// Open MPI, `(void *) -1` in MPICH and the MPIs derived from it. mpikit's in-place calls
-/// ([`InPlaceCollectives`]) use it; a program making its own `mpikit::mpi::ffi` calls can too.
+/// ([`InPlaceCollectives`]) use it; a program making its own raw MPI calls through `mpikit::mpi` can too.
 ///
 /// # Examples
 /// ```no_run
