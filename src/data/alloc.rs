@@ -12,6 +12,13 @@ use crate::runtime::threads::for_each_part_mut;
 pub const HUGE_PAGE_THRESHOLD: usize = 4 << 20;
 
 /// Asks for transparent huge pages on the whole 2 MiB pages inside `buf` (Linux only).
+///
+/// # Examples
+/// ```
+/// let v = mpikit::data::zeroed_vec::<f64>(1 << 20);
+/// mpikit::data::advise_huge_pages(&v); // a hint: the values are unchanged
+/// assert!(v.iter().all(|&x| x == 0.0));
+/// ```
 pub fn advise_huge_pages<T>(buf: &[T]) {
     let bytes = std::mem::size_of_val(buf);
     if bytes < HUGE_PAGE_THRESHOLD {
@@ -40,6 +47,13 @@ pub fn advise_huge_pages<T>(buf: &[T]) {
 /// A zero-filled vector of `len` elements whose pages are not yet touched, advised for huge
 /// pages. Zeroed memory for these types comes straight from the kernel (`calloc`), so the
 /// first write is the first touch.
+///
+/// # Examples
+/// ```
+/// let v: Vec<u32> = mpikit::data::zeroed_vec(1000);
+/// assert_eq!(v.len(), 1000);
+/// assert!(v.iter().all(|&x| x == 0));
+/// ```
 pub fn zeroed_vec<T: Copy + Default>(len: usize) -> Vec<T> {
     let v = vec![T::default(); len];
     advise_huge_pages(&v);

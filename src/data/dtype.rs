@@ -62,6 +62,12 @@ impl Dtype {
     ];
 
     /// Bytes per element.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::io::Dtype;
+    /// assert_eq!((Dtype::F64.size(), Dtype::C128.size(), Dtype::Bool.size()), (8, 16, 1));
+    /// ```
     pub fn size(self) -> usize {
         match self {
             Dtype::C128 => 16,
@@ -73,6 +79,11 @@ impl Dtype {
     }
 
     /// The short name: `f64`, `f32`, `f16`, `i64`, ..., `u8`, `bool`, `c64`, `c128`.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(mpikit::io::Dtype::I16.name(), "i16");
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Dtype::F64 => "f64",
@@ -93,6 +104,12 @@ impl Dtype {
     }
 
     /// Decoded as floating point (real or complex parts), else as exact integers.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::io::Dtype;
+    /// assert!(Dtype::F16.is_float() && !Dtype::U8.is_float());
+    /// ```
     pub fn is_float(self) -> bool {
         matches!(
             self,
@@ -101,11 +118,23 @@ impl Dtype {
     }
 
     /// A complex type (two floats per element: the real part, then the imaginary part).
+    ///
+    /// # Examples
+    /// ```
+    /// assert!(mpikit::io::Dtype::C64.is_complex());
+    /// ```
     pub fn is_complex(self) -> bool {
         matches!(self, Dtype::C64 | Dtype::C128)
     }
 
     /// numpy's type string, e.g. `<f8`, `>i4`, `|u1`, `|b1`, `<c16`.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::io::{ByteOrder, Dtype};
+    /// assert_eq!(Dtype::F64.descr(ByteOrder::Little), "<f8");
+    /// assert_eq!(Dtype::I32.descr(ByteOrder::Big), ">i4");
+    /// ```
     pub fn descr(self, order: ByteOrder) -> String {
         let (c, n) = match self {
             Dtype::F64 => ('f', 8),
@@ -129,6 +158,15 @@ impl Dtype {
 
     /// Parses a name (`f64`, `i16`, `bool`, `c128`, ...) or a numpy type string (`<f8`,
     /// `>u4`, `u1`, `=i8`, `|b1`, `<c16`).
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::io::{ByteOrder, Dtype};
+    /// assert_eq!(Dtype::parse("<f4")?, (Dtype::F32, ByteOrder::Little));
+    /// assert_eq!(Dtype::parse("u16")?.0, Dtype::U16);
+    /// assert!(Dtype::parse("f128").is_err());
+    /// # Ok::<(), mpikit::Error>(())
+    /// ```
     pub fn parse(s: &str) -> Result<(Dtype, ByteOrder)> {
         let bad = || {
             Error::input(format!(
@@ -213,6 +251,12 @@ pub enum ByteOrder {
 
 impl ByteOrder {
     /// This machine's order.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::io::ByteOrder;
+    /// assert_eq!(ByteOrder::native(), if cfg!(target_endian = "big") { ByteOrder::Big } else { ByteOrder::Little });
+    /// ```
     pub fn native() -> ByteOrder {
         if cfg!(target_endian = "big") {
             ByteOrder::Big

@@ -59,6 +59,17 @@ const MAGIC: &[u8] = b"\x93NUMPY";
 
 /// Opens the regular file at `path` for reading, with its size; a directory, FIFO, device
 /// or socket is refused with one line before anything is opened (a FIFO would block).
+///
+/// # Examples
+/// ```
+/// let path = std::env::temp_dir().join("mpikit-doc-open.bin");
+/// std::fs::write(&path, [0u8; 16]).unwrap();
+/// let (_file, size) = mpikit::io::open_file(&path)?;
+/// assert_eq!(size, 16);
+/// assert!(mpikit::io::open_file(&std::env::temp_dir()).is_err()); // a directory: one clear line
+/// # std::fs::remove_file(&path).unwrap();
+/// # Ok::<(), mpikit::Error>(())
+/// ```
 pub fn open(path: &Path) -> Result<(File, u64)> {
     let name = path.display();
     let meta = std::fs::metadata(path).map_err(|e| Error::input(format!("{name}: {e}")))?;
@@ -89,6 +100,19 @@ pub fn open(path: &Path) -> Result<(File, u64)> {
 
 impl FileLayout {
     /// Reads and checks the header of the `.npy` file at `path`.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::io::{ByteOrder, Dtype, FileLayout};
+    /// let path = std::env::temp_dir().join("mpikit-doc-layout.npy");
+    /// let mut bytes = FileLayout::npy_header(Dtype::F32, ByteOrder::Little, 3)?;
+    /// bytes.extend([1.0f32, 2.0, 3.0].iter().flat_map(|x| x.to_le_bytes()));
+    /// std::fs::write(&path, bytes).unwrap();
+    /// let layout = FileLayout::npy(&path)?;
+    /// assert_eq!((layout.dtype, layout.len, layout.shape.clone()), (Dtype::F32, 3, vec![3]));
+    /// # std::fs::remove_file(&path).unwrap();
+    /// # Ok::<(), mpikit::Error>(())
+    /// ```
     pub fn npy(path: &Path) -> Result<FileLayout> {
         let (mut file, size) = open(path)?;
         FileLayout::npy_from(&mut file, &path.display().to_string(), size)
@@ -161,6 +185,17 @@ impl FileLayout {
     }
 
     /// The layout of a raw binary file of `dtype` values starting at byte `offset`.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::io::{ByteOrder, Dtype, FileLayout};
+    /// let path = std::env::temp_dir().join("mpikit-doc-layout.raw");
+    /// std::fs::write(&path, [0u8; 4 + 8 * 10]).unwrap(); // a 4-byte header, then 10 f64s
+    /// let layout = FileLayout::raw(&path, Dtype::F64, ByteOrder::Little, 4)?;
+    /// assert_eq!((layout.len, layout.offset), (10, 4));
+    /// # std::fs::remove_file(&path).unwrap();
+    /// # Ok::<(), mpikit::Error>(())
+    /// ```
     pub fn raw(path: &Path, dtype: Dtype, order: ByteOrder, offset: u64) -> Result<FileLayout> {
         let name = path.display();
         let (_, size) = open(path)?;
@@ -192,6 +227,14 @@ impl FileLayout {
     }
 
     /// The header bytes of a C-order `.npy` file of `len` elements of `dtype` in `order`.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::io::{ByteOrder, Dtype, FileLayout};
+    /// let header = FileLayout::npy_header(Dtype::I16, ByteOrder::Little, 100)?;
+    /// assert!(header.starts_with(b"\x93NUMPY") && header.len() % 64 == 0);
+    /// # Ok::<(), mpikit::Error>(())
+    /// ```
     pub fn npy_header(dtype: Dtype, order: ByteOrder, len: u64) -> Result<Vec<u8>> {
         let descr = dtype.descr(order);
         let header = |len| -> std::io::Result<Vec<u8>> {

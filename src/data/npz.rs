@@ -11,6 +11,14 @@ use crate::error::{Error, Result};
 
 /// Whether `path` is a regular file that starts like a zip archive (`PK\x03\x04`, or an
 /// empty archive's `PK\x05\x06`).
+///
+/// # Examples
+/// ```
+/// let path = std::env::temp_dir().join("mpikit-doc-zip.npz");
+/// std::fs::write(&path, b"PK\x05\x06").unwrap();
+/// assert!(mpikit::io::is_zip(&path));
+/// # std::fs::remove_file(&path).unwrap();
+/// ```
 pub fn is_zip(path: &Path) -> bool {
     // Only regular files are opened: opening a FIFO would block.
     if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {

@@ -30,27 +30,56 @@ impl Partition {
     ///
     /// # Panics
     /// If `parts` is zero.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::data::Partition;
+    /// // 10 items over 4 parts: the first 10 % 4 parts get one more.
+    /// let p = Partition::new(10, 4);
+    /// assert_eq!(p.counts(), vec![3, 3, 2, 2]);
+    /// ```
     pub fn new(len: usize, parts: usize) -> Partition {
         assert!(parts > 0, "a partition needs at least one part");
         Partition { len, parts }
     }
 
     /// The number of items partitioned.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(mpikit::data::Partition::new(10, 4).len(), 10);
+    /// ```
     pub fn len(&self) -> usize {
         self.len
     }
 
     /// Whether there are no items at all.
+    ///
+    /// # Examples
+    /// ```
+    /// assert!(mpikit::data::Partition::new(0, 4).is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// The number of parts.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(mpikit::data::Partition::new(10, 4).parts(), 4);
+    /// ```
     pub fn parts(&self) -> usize {
         self.parts
     }
 
     /// Number of items in `part`.
+    ///
+    /// # Examples
+    /// ```
+    /// let p = mpikit::data::Partition::new(10, 4);
+    /// assert_eq!((p.count(0), p.count(3)), (3, 2));
+    /// ```
     pub fn count(&self, part: usize) -> usize {
         assert!(
             part < self.parts,
@@ -61,6 +90,12 @@ impl Partition {
     }
 
     /// Index of the first item of `part`.
+    ///
+    /// # Examples
+    /// ```
+    /// let p = mpikit::data::Partition::new(10, 4);
+    /// assert_eq!((p.displ(0), p.displ(1), p.displ(3)), (0, 3, 8));
+    /// ```
     pub fn displ(&self, part: usize) -> usize {
         assert!(
             part < self.parts,
@@ -71,17 +106,34 @@ impl Partition {
     }
 
     /// The items of `part`, as a range of indices.
+    ///
+    /// # Examples
+    /// ```
+    /// let p = mpikit::data::Partition::new(10, 4);
+    /// assert_eq!(p.range(1), 3..6);
+    /// assert_eq!(p.range(3), 8..10);
+    /// ```
     pub fn range(&self, part: usize) -> Range<usize> {
         let start = self.displ(part);
         start..start + self.count(part)
     }
 
     /// Counts of every part, in order.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(mpikit::data::Partition::new(7, 3).counts(), vec![3, 2, 2]);
+    /// ```
     pub fn counts(&self) -> Vec<usize> {
         (0..self.parts).map(|p| self.count(p)).collect()
     }
 
     /// First indices of every part, in order.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(mpikit::data::Partition::new(7, 3).displs(), vec![0, 3, 5]);
+    /// ```
     pub fn displs(&self) -> Vec<usize> {
         (0..self.parts).map(|p| self.displ(p)).collect()
     }
@@ -90,6 +142,12 @@ impl Partition {
     ///
     /// # Panics
     /// If `index >= len`.
+    ///
+    /// # Examples
+    /// ```
+    /// let p = mpikit::data::Partition::new(10, 4);
+    /// assert_eq!((p.owner(0), p.owner(5), p.owner(9)), (0, 1, 3));
+    /// ```
     pub fn owner(&self, index: usize) -> usize {
         assert!(
             index < self.len,
@@ -142,16 +200,33 @@ impl RowPartition {
     }
 
     /// The partition of the rows.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::data::RowPartition;
+    /// let p = RowPartition::new(&[5, 3], 2);
+    /// assert_eq!(p.rows().counts(), vec![3, 2]);
+    /// ```
     pub fn rows(&self) -> &Partition {
         &self.rows
     }
 
     /// Elements in one row (product of all axes but the first).
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(mpikit::data::RowPartition::new(&[5, 3], 2).row_len(), 3);
+    /// ```
     pub fn row_len(&self) -> usize {
         self.shape[1..].iter().product()
     }
 
     /// Shape of `part`'s block: its row count, then the other axes unchanged.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(mpikit::data::RowPartition::new(&[5, 3], 2).shape_of(1), vec![2, 3]);
+    /// ```
     pub fn shape_of(&self, part: usize) -> Vec<usize> {
         let mut s = self.shape.clone();
         s[0] = self.rows.count(part);
@@ -159,12 +234,22 @@ impl RowPartition {
     }
 
     /// Element counts of every part.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(mpikit::data::RowPartition::new(&[5, 3], 2).element_counts(), vec![9, 6]);
+    /// ```
     pub fn element_counts(&self) -> Vec<usize> {
         let row = self.row_len();
         self.rows.counts().into_iter().map(|c| c * row).collect()
     }
 
     /// Element displacements of every part.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(mpikit::data::RowPartition::new(&[5, 3], 2).element_displs(), vec![0, 9]);
+    /// ```
     pub fn element_displs(&self) -> Vec<usize> {
         let row = self.row_len();
         self.rows.displs().into_iter().map(|d| d * row).collect()
@@ -188,26 +273,77 @@ impl RowPartition {
 /// ```
 pub trait Blocks: Communicator {
     /// This rank's number as a part number.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     assert_eq!(world.comm().rank_index(), world.rank() as usize);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn rank_index(&self) -> usize {
         self.rank() as usize
     }
 
     /// The number of ranks as a part count.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     assert_eq!(world.comm().size_count(), world.size() as usize);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn size_count(&self) -> usize {
         self.size() as usize
     }
 
     /// `len` items split over the ranks in balanced blocks.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     let p = world.comm().partition(100);
+    ///     assert_eq!(p.range(world.rank() as usize), world.block(100));
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn partition(&self, len: usize) -> Partition {
         Partition::new(len, self.size_count())
     }
 
     /// This rank's block of `0..len` in [`partition(len)`](Self::partition).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     // This rank's share of 0..1000, in rank order, sizes differing by at most one.
+    ///     let mine = world.block(1000);
+    ///     let x: Vec<f64> = mine.map(|i| i as f64).collect();
+    ///     assert!(x.len() >= 1000 / world.size() as usize);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn block(&self, len: usize) -> Range<usize> {
         self.partition(len).range(self.rank_index())
     }
 
     /// The rows of an array of `shape` split over the ranks.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     let p = world.comm().row_partition(&[100, 3]);
+    ///     let mine = p.shape_of(world.rank() as usize);
+    ///     assert_eq!(mine[1], 3);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn row_partition(&self, shape: &[usize]) -> RowPartition {
         RowPartition::new(shape, self.size_count())
     }

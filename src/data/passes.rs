@@ -31,6 +31,22 @@ impl<'a> FilePasses<'a> {
     /// Opens `file` (a path, or a [`DataFile`] with a reader of its own; laid out as
     /// `layout`, the same on every rank) for this rank's slice; an error opening it is
     /// agreed on by every rank. Complex data has no order: refused.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::io::{FileLayout, FilePasses};
+    /// use mpikit::stats::{quantiles, NanPolicy, QuantileMethod};
+    /// use std::path::Path;
+    /// mpikit::run(|world| {
+    ///     let path = Path::new("values.npy");
+    ///     let layout = FileLayout::npy(path)?;
+    ///     // Each rank reads its own slice, as often as the selection needs.
+    ///     let data = FilePasses::open(world, path, &layout, world.pool())?;
+    ///     let q = quantiles(world, &data, &[0.25, 0.75], QuantileMethod::Linear, NanPolicy::Propagate)?;
+    ///     println!("{q:?}");
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn open<A: Comm + ?Sized>(
         comm: &A,
         file: impl Into<DataFile<'a>>,

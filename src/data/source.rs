@@ -36,6 +36,24 @@ use crate::error::{Error, Result};
 /// ```
 pub trait ReadAt: Sync {
     /// Fills `buf` with the bytes that start at `offset`; an error if there are fewer.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::io::ReadAt;
+    /// // Any source of bytes by offset: here a buffer in memory.
+    /// struct Bytes(Vec<u8>);
+    /// impl ReadAt for Bytes {
+    ///     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    ///         let at = offset as usize;
+    ///         let src = self.0.get(at..at + buf.len()).ok_or(std::io::ErrorKind::UnexpectedEof)?;
+    ///         buf.copy_from_slice(src);
+    ///         Ok(())
+    ///     }
+    /// }
+    /// let mut two = [0u8; 2];
+    /// Bytes(vec![1, 2, 3, 4]).read_exact_at(&mut two, 1).unwrap();
+    /// assert_eq!(two, [2, 3]);
+    /// ```
     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()>;
 }
 
@@ -76,6 +94,25 @@ pub struct DataFile<'a> {
 
 impl<'a> DataFile<'a> {
     /// A file named `name` (in messages), opened on a rank by `open`.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::io::{DataFile, ReadAt};
+    /// use std::sync::Arc;
+    /// // A file whose bytes come from a reader of one's own (a decoder, an archive member, ...).
+    /// let bytes: Arc<Vec<u8>> = Arc::new(vec![0; 64]);
+    /// let file = DataFile::with("in-memory", move || {
+    ///     struct Mem(Arc<Vec<u8>>);
+    ///     impl ReadAt for Mem {
+    ///         fn read_exact_at(&self, buf: &mut [u8], at: u64) -> std::io::Result<()> {
+    ///             buf.copy_from_slice(&self.0[at as usize..at as usize + buf.len()]);
+    ///             Ok(())
+    ///         }
+    ///     }
+    ///     Ok(Box::new(Mem(bytes.clone())) as Box<dyn ReadAt>)
+    /// });
+    /// assert_eq!(file.name(), "in-memory");
+    /// ```
     pub fn with(
         name: impl Into<String>,
         open: impl Fn() -> std::io::Result<Box<dyn ReadAt + 'a>> + Sync + 'a,
@@ -87,6 +124,12 @@ impl<'a> DataFile<'a> {
     }
 
     /// The plain file at `path`, read with positioned reads.
+    ///
+    /// # Examples
+    /// ```
+    /// let file = mpikit::io::DataFile::path(std::path::Path::new("data.npy"));
+    /// assert_eq!(file.name(), "data.npy");
+    /// ```
     pub fn path(path: &Path) -> DataFile<'a> {
         let owned: PathBuf = path.to_path_buf();
         DataFile::with(path.display().to_string(), move || {
@@ -95,6 +138,11 @@ impl<'a> DataFile<'a> {
     }
 
     /// The name given for messages.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(mpikit::io::DataFile::path("x.raw".as_ref()).name(), "x.raw");
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }

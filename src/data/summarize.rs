@@ -266,6 +266,27 @@ fn summarize_range(
 /// described by `layout`, the same on every rank) over all ranks of `comm`: each rank gets
 /// the summaries of its own slice, one per group (one, or one per column), still to be
 /// combined. Read errors are agreed on by every rank.
+///
+/// # Examples
+/// ```no_run
+/// use mpikit::io::{summarize_file, Axis, FileLayout, ReadMode};
+/// use mpikit::stats::{Op, Spec};
+/// use std::path::Path;
+/// mpikit::run(|world| {
+///     let path = Path::new("matrix.npy"); // a 2-D array
+///     let layout = FileLayout::npy(path)?;
+///     let spec = Spec::new(Op::Max);
+///     // One summary per column, of this rank's rows; combined across ranks below.
+///     let mine = summarize_file(world, path, &layout, &spec, Axis::Columns, ReadMode::Parallel, world.pool(), false)?;
+///     for (column, s) in mine.iter().enumerate() {
+///         let max = s.combine(world)?.result(&spec)?;
+///         if world.is_root() {
+///             println!("column {column}: max {max}");
+///         }
+///     }
+///     Ok::<(), mpikit::Error>(())
+/// });
+/// ```
 #[allow(clippy::too_many_arguments)]
 pub fn summarize_file<'f, A: Comm + ?Sized>(
     comm: &A,

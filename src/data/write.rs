@@ -23,6 +23,17 @@ use crate::runtime::world::Comm;
 /// values `value(i)` (as `f64`, converted to `dtype`) with positioned writes, and rank 0
 /// renames it to `path` once every rank has succeeded. On any failure the temporary file is
 /// removed and every rank returns the same error.
+///
+/// # Examples
+/// ```no_run
+/// use mpikit::io::{write_npy, ByteOrder, Dtype};
+/// mpikit::run(|world| {
+///     // 10^6 float32 values, value i = sin(i), each rank writing its own block.
+///     let f = |i: u64| (i as f64).sin();
+///     write_npy(world, "sines.npy".as_ref(), (Dtype::F32, ByteOrder::Little), 1_000_000, &f, world.pool())?;
+///     Ok::<(), mpikit::Error>(())
+/// });
+/// ```
 pub fn write_npy<A: Comm + ?Sized>(
     comm: &A,
     path: &Path,
@@ -50,6 +61,23 @@ pub fn write_npy<A: Comm + ?Sized>(
 /// being written), and rank 0 renames it to `path` once every rank has succeeded. Every
 /// step's outcome is agreed on; on any failure the temporary file is removed and every rank
 /// returns the same error, so no partial file is left at `path`.
+///
+/// # Examples
+/// ```no_run
+/// use mpikit::io::{write_file_with, write_values_at, ByteOrder, Dtype};
+/// mpikit::run(|world| {
+///     let path = std::path::Path::new("ramp.f64");
+///     let n = 1000;
+///     // Rank 0 creates the file; every rank fills its block; renamed into place once all succeeded.
+///     let pool = world.pool();
+///     let create = |tmp: &std::path::Path| std::fs::File::create(tmp)?.set_len(8 * n);
+///     let fill = |tmp: &std::path::Path, block: std::ops::Range<u64>| {
+///         write_values_at(tmp, 0, (Dtype::F64, ByteOrder::Little), block, &|i| i as f64, pool)
+///     };
+///     write_file_with(world, path, &create, &fill, n, false)?;
+///     Ok::<(), mpikit::Error>(())
+/// });
+/// ```
 pub fn write_file_with<A: Comm + ?Sized>(
     comm: &A,
     path: &Path,
@@ -116,6 +144,19 @@ pub fn write_file_with<A: Comm + ?Sized>(
 /// Writes the values `value(i)` for `i` in `range` (as `f64`, converted to `dtype` in
 /// `order`) into the existing file at `path`, element `i` at byte `start + i * size`, with
 /// positioned writes on the threads of `pool`, then syncs the file.
+///
+/// # Examples
+/// ```
+/// use mpikit::io::{write_values_at, ByteOrder, Dtype};
+/// let pool = mpikit::rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+/// let path = std::env::temp_dir().join("mpikit-doc-values.i16");
+/// std::fs::write(&path, [0u8; 20]).unwrap();
+/// // Elements 2..6 as little-endian i16, value i = 10 i.
+/// write_values_at(&path, 0, (Dtype::I16, ByteOrder::Little), 2..6, &|i| 10.0 * i as f64, &pool).unwrap();
+/// let bytes = std::fs::read(&path).unwrap();
+/// assert_eq!(i16::from_le_bytes([bytes[4], bytes[5]]), 20);
+/// # std::fs::remove_file(&path).unwrap();
+/// ```
 pub fn write_values_at(
     path: &Path,
     start: u64,

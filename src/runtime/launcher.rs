@@ -6,6 +6,16 @@
 ///
 /// Useful before MPI is initialised (to print an early error once) and to notice a launcher
 /// from another MPI, whose processes each start as rank 0 of 1.
+///
+/// # Examples
+/// ```
+/// // Outside mpirun/srun nothing says which rank this is.
+/// if std::env::var_os("OMPI_COMM_WORLD_RANK").is_none() && std::env::var_os("PMI_RANK").is_none()
+///     && std::env::var_os("PMIX_RANK").is_none() && std::env::var_os("SLURM_PROCID").is_none()
+/// {
+///     assert_eq!(mpikit::runtime::launcher_rank_and_size(), None);
+/// }
+/// ```
 pub fn launcher_rank_and_size() -> Option<(i32, i32)> {
     let get = |name: &str| std::env::var(name).ok()?.trim().parse::<i32>().ok();
     [
@@ -23,6 +33,16 @@ pub fn launcher_rank_and_size() -> Option<(i32, i32)> {
 /// rank 0 of 1). Reads only what `mpirun`/`mpiexec` set for each process
 /// (`OMPI_COMM_WORLD_SIZE`, `PMI_SIZE`), not Slurm's job-wide variables, which a batch
 /// script running a 1-rank program also has.
+///
+/// # Examples
+/// ```no_run
+/// mpikit::run(|world| {
+///     if let Some(launched) = mpikit::runtime::launcher_mismatch(world.size()) {
+///         eprintln!("started by another MPI's launcher ({launched} processes, each rank 0 of 1)");
+///     }
+///     Ok::<(), mpikit::Error>(())
+/// });
+/// ```
 pub fn launcher_mismatch(size: i32) -> Option<i32> {
     let get = |name: &str| std::env::var(name).ok()?.trim().parse::<i32>().ok();
     let launched = get("OMPI_COMM_WORLD_SIZE").or_else(|| get("PMI_SIZE"))?;

@@ -79,6 +79,13 @@ fn cgroup_room() -> Option<u64> {
 }
 
 /// `bytes` as a short figure: `812 MB`, `40.0 GB`, `8.0 TB`.
+///
+/// # Examples
+/// ```
+/// use mpikit::runtime::human_bytes;
+/// assert_eq!(human_bytes(812_000_000), "812 MB");
+/// assert_eq!(human_bytes(40_000_000_000), "40.0 GB");
+/// ```
 pub fn human_bytes(bytes: u64) -> String {
     let b = bytes as f64;
     match bytes {

@@ -40,6 +40,12 @@ pub(crate) fn catch_panic<R>(f: impl FnOnce() -> R) -> Result<R, String> {
 /// waiting forever for the dead one. Outside MPI (before init, after finalize) it prints the
 /// same line and aborts the process. `World::init` installs it; calling it again does
 /// nothing.
+///
+/// # Examples
+/// ```no_run
+/// // World::init and mpikit::run install it; a program of its own may call it first thing.
+/// mpikit::runtime::install_panic_hook();
+/// ```
 pub fn install_panic_hook() {
     if HOOK_INSTALLED.swap(true, Ordering::SeqCst) {
         return;

@@ -29,6 +29,14 @@ struct Shared {
 
 impl Progress {
     /// Starts reporting progress towards `total` bytes.
+    ///
+    /// # Examples
+    /// ```
+    /// let progress = mpikit::runtime::Progress::start("reading", 1 << 20);
+    /// progress.add(1 << 19);
+    /// progress.add(1 << 19);
+    /// progress.finish(); // a last line when stderr is a terminal
+    /// ```
     pub fn start(label: &str, total: u64) -> Progress {
         let shared = Arc::new(Shared {
             done: AtomicU64::new(0),
@@ -44,11 +52,25 @@ impl Progress {
     }
 
     /// Records `bytes` more done.
+    ///
+    /// # Examples
+    /// ```
+    /// let progress = mpikit::runtime::Progress::start("writing", 100);
+    /// for _ in 0..10 {
+    ///     progress.add(10);
+    /// }
+    /// progress.finish();
+    /// ```
     pub fn add(&self, bytes: u64) {
         self.shared.done.fetch_add(bytes, Ordering::Relaxed);
     }
 
     /// Stops reporting (and clears the line on a terminal).
+    ///
+    /// # Examples
+    /// ```
+    /// mpikit::runtime::Progress::start("nothing", 0).finish();
+    /// ```
     pub fn finish(mut self) {
         self.stop();
     }

@@ -35,11 +35,26 @@ pub struct PhaseTimer {
 
 impl PhaseTimer {
     /// An empty timer.
+    ///
+    /// # Examples
+    /// ```
+    /// let mut timer = mpikit::runtime::PhaseTimer::new();
+    /// let n = timer.time("count", || (0..1000).count());
+    /// assert_eq!((n, timer.phases().len()), (1000, 1));
+    /// ```
     pub fn new() -> PhaseTimer {
         PhaseTimer::default()
     }
 
     /// Runs `f`, records its wall time under `name`, and returns its result.
+    ///
+    /// # Examples
+    /// ```
+    /// let mut timer = mpikit::runtime::PhaseTimer::new();
+    /// let sum: u64 = timer.time("sum", || (1..=100).sum());
+    /// assert_eq!(sum, 5050);
+    /// assert!(timer.get("sum").is_some());
+    /// ```
     pub fn time<R>(&mut self, name: &'static str, f: impl FnOnce() -> R) -> R {
         let start = mpi::time();
         let out = f();
@@ -48,6 +63,13 @@ impl PhaseTimer {
     }
 
     /// Records `seconds` under `name`, adding to the phase if it exists.
+    ///
+    /// # Examples
+    /// ```
+    /// let mut timer = mpikit::runtime::PhaseTimer::new();
+    /// timer.record("read", 1.5);
+    /// assert_eq!(timer.get("read"), Some(1.5));
+    /// ```
     pub fn record(&mut self, name: &'static str, seconds: f64) {
         match self.phases.iter_mut().find(|(n, _)| *n == name) {
             Some((_, s)) => *s += seconds,
@@ -56,11 +78,26 @@ impl PhaseTimer {
     }
 
     /// The phases recorded on this rank, in order.
+    ///
+    /// # Examples
+    /// ```
+    /// let mut timer = mpikit::runtime::PhaseTimer::new();
+    /// timer.record("read", 1.0);
+    /// timer.record("reduce", 0.5);
+    /// assert_eq!(timer.phases(), &[("read", 1.0), ("reduce", 0.5)]);
+    /// ```
     pub fn phases(&self) -> &[(&'static str, f64)] {
         &self.phases
     }
 
     /// Seconds recorded under `name` on this rank.
+    ///
+    /// # Examples
+    /// ```
+    /// let mut timer = mpikit::runtime::PhaseTimer::new();
+    /// timer.record("read", 2.0);
+    /// assert_eq!((timer.get("read"), timer.get("write")), (Some(2.0), None));
+    /// ```
     pub fn get(&self, name: &str) -> Option<f64> {
         self.phases
             .iter()
@@ -70,6 +107,20 @@ impl PhaseTimer {
 
     /// Min, mean and max of every phase over the ranks of `comm` (three reductions in all).
     /// Collective: every rank must call it; every rank gets the summary.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::runtime::{report, PhaseTimer};
+    /// mpikit::run(|world| {
+    ///     let mut timer = PhaseTimer::new();
+    ///     timer.time("work", || std::thread::sleep(std::time::Duration::from_millis(10)));
+    ///     let phases = timer.summarize(world)?; // min, mean and max over the ranks
+    ///     if world.is_root() {
+    ///         print!("{}", report::table(&phases));
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn summarize<A: Comm + ?Sized>(&self, comm: &A) -> Result<Vec<PhaseSummary>> {
         let comm = comm.as_comm();
         let local: Vec<f64> = self.phases.iter().map(|&(_, s)| s).collect();
@@ -135,6 +186,14 @@ pub fn table(phases: &[PhaseSummary]) -> String {
 
 /// This process's peak resident memory in bytes (`VmHWM` in `/proc/self/status`), where
 /// the OS reports it (Linux).
+///
+/// # Examples
+/// ```
+/// let v = vec![1u8; 10 << 20];
+/// if let Some(peak) = mpikit::runtime::report::peak_rss_bytes() {
+///     assert!(peak >= v.len() as u64);
+/// }
+/// ```
 pub fn peak_rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
@@ -157,6 +216,18 @@ pub struct MemorySummary {
 
 impl MemorySummary {
     /// Gathers every rank's [`peak_rss_bytes`] so far (collective: one allgather).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::runtime::MemorySummary;
+    /// mpikit::run(|world| {
+    ///     let memory = MemorySummary::gather(world)?;
+    ///     if world.is_root() {
+    ///         print!("{}", memory.line());
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn gather<A: Comm + ?Sized>(comm: &A) -> Result<MemorySummary> {
         let comm = comm.as_comm();
         let mine = peak_rss_bytes().unwrap_or(0);
@@ -171,6 +242,16 @@ impl MemorySummary {
     }
 
     /// One table line in MiB.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::runtime::MemorySummary;
+    /// mpikit::run(|world| {
+    ///     let line = MemorySummary::gather(world)?.line();
+    ///     assert!(line.ends_with('\n'));
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn line(&self) -> String {
         let mib = |b: f64| b / (1 << 20) as f64;
         format!(

@@ -64,6 +64,13 @@ where
 /// one thread per rank (nothing but the main thread runs, and Open MPI 4.1 then spends about
 /// 80 ns less per message than at `Funneled`, measured with PRK Synch_p2p), else
 /// [`Threading::Funneled`]: compute threads in each rank, MPI from the main thread.
+///
+/// # Examples
+/// ```
+/// use mpikit::mpi::Threading;
+/// let level = mpikit::runtime::default_threading();
+/// assert!(level == Threading::Single || level == Threading::Funneled);
+/// ```
 pub fn default_threading() -> Threading {
     match crate::runtime::world::threads_from_env() {
         Ok(Some(1)) => Threading::Single,
@@ -124,6 +131,17 @@ impl World {
     ///
     /// [`run`] calls this for an `Err`; programs that use [`World::init`] may call it
     /// themselves wherever one rank cannot go on.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::World;
+    /// let world = World::init()?;
+    /// if std::env::args().count() > 3 {
+    ///     // Ends every rank with this line, instead of leaving the others waiting.
+    ///     world.abort(&"too many arguments");
+    /// }
+    /// # Ok::<(), mpikit::Error>(())
+    /// ```
     pub fn abort(&self, error: &dyn Display) -> ! {
         say_line(&format!("rank {}: error: {error}", self.rank()));
         if self.failures_within(true, Some(ERROR_GRACE)).is_some() {

@@ -37,6 +37,20 @@ impl Watchdog {
     /// Starts the clock. When `limit` passes first, this rank prints
     /// `PROGRAM: rank R: time limit of S s reached in phase P (in it for T s); aborting the job`
     /// and calls `MPI_Abort` with [`WATCHDOG_EXIT`].
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::runtime::Watchdog;
+    /// use std::time::Duration;
+    /// mpikit::run(|world| {
+    ///     // Past 10 minutes, every rank says which phase it was in and the job ends.
+    ///     let watchdog = Watchdog::start(Duration::from_secs(600), "my-program");
+    ///     watchdog.phase("solve");
+    ///     // ... the work ...
+    ///     watchdog.disarm();
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn start(limit: Duration, program: &'static str) -> Watchdog {
         let shared = Arc::new(Shared {
             phase: Mutex::new(("start", Instant::now())),
@@ -80,11 +94,27 @@ impl Watchdog {
     }
 
     /// Records the phase this rank enters (for the message if the limit is reached).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use std::time::Duration;
+    /// let watchdog = mpikit::runtime::Watchdog::start(Duration::from_secs(60), "demo");
+    /// watchdog.phase("read");
+    /// watchdog.phase("reduce");
+    /// watchdog.disarm();
+    /// ```
     pub fn phase(&self, name: &'static str) {
         *self.shared.phase.lock().unwrap_or_else(|e| e.into_inner()) = (name, Instant::now());
     }
 
     /// Stops the watchdog: the job finished in time.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use std::time::Duration;
+    /// let watchdog = mpikit::runtime::Watchdog::start(Duration::from_secs(60), "demo");
+    /// watchdog.disarm(); // done in time: nothing happens at the limit
+    /// ```
     pub fn disarm(&self) {
         self.shared.done.store(true, Ordering::Release);
     }

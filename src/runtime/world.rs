@@ -66,6 +66,15 @@ pub struct World {
 impl World {
     /// Initialises MPI with [`Threading::Funneled`] (threads compute, the main thread
     /// communicates), the level the rest of the crate needs.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::World;
+    /// // What mpikit::run does for you: MPI starts here and ends when `world` is dropped.
+    /// let world = World::init()?;
+    /// println!("rank {} of {}", world.rank(), world.size());
+    /// # Ok::<(), mpikit::Error>(())
+    /// ```
     pub fn init() -> Result<World> {
         World::init_with_threading(Threading::Funneled)
     }
@@ -76,6 +85,15 @@ impl World {
     /// default threads per rank: `MPIKIT_THREADS` if set, otherwise
     /// `max(1, cores on the node / ranks on the node)`, capped by the CPUs this rank may run
     /// on (so a rank that the launcher bound to one core gets one thread).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::mpi::Threading;
+    /// use mpikit::World;
+    /// let world = World::init_with_threading(Threading::Single)?;
+    /// assert_eq!(world.threading(), Threading::Single);
+    /// # Ok::<(), mpikit::Error>(())
+    /// ```
     pub fn init_with_threading(requested: Threading) -> Result<World> {
         // Settings are checked before MPI starts: a bad value fails every process the same
         // way, with nothing to finalise.
@@ -146,57 +164,152 @@ impl World {
     }
 
     /// Bytes of the buffer attached for buffered sends (0 if none).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// mpikit::run(|world| {
+    ///     world.attach_send_buffer(1 << 20)?;
+    ///     assert_eq!(world.send_buffer_size(), 1 << 20);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn send_buffer_size(&self) -> usize {
         crate::collective::message::send_buffer()
     }
 
     /// The world communicator: every rank of the job.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::mpi::traits::*;
+    /// mpikit::run(|world| {
+    ///     // rsmpi's communicator, for rsmpi's own calls.
+    ///     let comm = world.comm();
+    ///     assert_eq!(comm.rank(), world.rank());
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn comm(&self) -> &SimpleCommunicator {
         &self.comm
     }
 
     /// This rank's number in the world communicator.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// mpikit::run(|world| {
+    ///     assert!((0..world.size()).contains(&world.rank()));
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn rank(&self) -> i32 {
         self.comm.rank()
     }
 
     /// The number of ranks in the job.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// mpikit::run(|world| {
+    ///     println!("{} ranks", world.size());
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn size(&self) -> i32 {
         self.comm.size()
     }
 
     /// Whether this is rank 0, the rank that prints reports.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// mpikit::run(|world| {
+    ///     if world.is_root() {
+    ///         println!("only rank 0 prints");
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn is_root(&self) -> bool {
         self.rank() == 0
     }
 
     /// The threading level the MPI library provided.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// mpikit::run(|world| {
+    ///     println!("MPI threading level: {:?}", world.threading());
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn threading(&self) -> Threading {
         self.threading
     }
 
     /// The name of the node this rank runs on (`MPI_Get_processor_name`).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// mpikit::run(|world| {
+    ///     println!("rank {} runs on {}", world.rank(), world.processor_name());
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn processor_name(&self) -> &str {
         &self.processor_name
     }
 
     /// The ranks on this node (a shared-memory split of the world).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::mpi::traits::*;
+    /// mpikit::run(|world| {
+    ///     assert_eq!(world.node_comm().size(), world.local_size());
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn node_comm(&self) -> &SimpleCommunicator {
         &self.node
     }
 
     /// This rank's number among the ranks of its node.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// mpikit::run(|world| {
+    ///     assert!(world.local_rank() < world.local_size());
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn local_rank(&self) -> i32 {
         self.node.rank()
     }
 
     /// The number of ranks on this node.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// mpikit::run(|world| {
+    ///     println!("{} ranks on this node", world.local_size());
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn local_size(&self) -> i32 {
         self.node.size()
     }
 
     /// The number of compute threads for this rank: [`set_threads`](Self::set_threads), or
     /// `MPIKIT_THREADS`, or `max(1, cores on the node / ranks on the node)`.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// mpikit::run(|world| {
+    ///     assert_eq!(world.pool().current_num_threads(), world.threads());
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn threads(&self) -> usize {
         self.threads.load(Ordering::Relaxed)
     }
@@ -243,6 +356,17 @@ impl World {
     ///
     /// # Panics
     /// If the operating system cannot start the threads.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::rayon::prelude::*;
+    /// mpikit::run(|world| {
+    ///     // This rank's threads: a rayon pool of world.threads() threads.
+    ///     let s: u64 = world.pool().install(|| (0..1_000_000u64).into_par_iter().sum());
+    ///     assert_eq!(s, 499_999_500_000);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn pool(&self) -> &rayon::ThreadPool {
         self.shared_pool()
     }
@@ -318,6 +442,21 @@ pub trait Comm {
     type Communicator: Communicator + ?Sized;
 
     /// The communicator.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// use mpikit::runtime::Comm;
+    /// // A function that takes any communicator, or the World.
+    /// fn ranks(comm: &impl Comm) -> i32 {
+    ///     use mpikit::mpi::traits::*;
+    ///     comm.as_comm().size()
+    /// }
+    /// mpikit::run(|world| {
+    ///     assert_eq!(ranks(world), ranks(world.comm()));
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn as_comm(&self) -> &Self::Communicator;
 
     /// The thread pool that arrays made on this communicator compute on, if it has one (a

@@ -68,6 +68,16 @@ impl Default for ExactSum {
 
 impl ExactSum {
     /// An empty sum (zero).
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::stats::ExactSum;
+    /// let mut s = ExactSum::new();
+    /// for x in [1e100, 1.0, -1e100] {
+    ///     s.add(x);
+    /// }
+    /// assert_eq!(s.value(), 1.0); // a plain f64 sum gives 0.0
+    /// ```
     pub fn new() -> ExactSum {
         ExactSum {
             digits: vec![0; DIGITS],
@@ -81,11 +91,26 @@ impl ExactSum {
     }
 
     /// Adds one value exactly.
+    ///
+    /// # Examples
+    /// ```
+    /// let mut s = mpikit::stats::ExactSum::new();
+    /// s.add(0.1);
+    /// s.add(0.2);
+    /// assert_eq!(s.value(), 0.30000000000000004); // the correctly rounded 0.1 + 0.2
+    /// ```
     pub fn add(&mut self, x: f64) {
         self.add_scalar(x);
     }
 
     /// Adds every value of `x` exactly.
+    ///
+    /// # Examples
+    /// ```
+    /// let mut s = mpikit::stats::ExactSum::new();
+    /// s.add_slice(&[1e16, 1.0, 1.0, -1e16]);
+    /// assert_eq!(s.value(), 2.0);
+    /// ```
     pub fn add_slice(&mut self, x: &[f64]) {
         let mut buf = [0.0f64; BLOCK];
         for block in x.chunks(BLOCK) {
@@ -95,6 +120,13 @@ impl ExactSum {
 
     /// Adds every square `x²` of `x` exactly (each square split into `h + l` with a fused
     /// multiply-add; exact unless a square overflows to infinity or falls below 2^-1022).
+    ///
+    /// # Examples
+    /// ```
+    /// let mut s = mpikit::stats::ExactSum::new();
+    /// s.add_squares(&[1.0, 2.0, 3.0]);
+    /// assert_eq!(s.value(), 14.0);
+    /// ```
     pub fn add_squares(&mut self, x: &[f64]) {
         let mut hi = [0.0f64; BLOCK];
         let mut lo = [0.0f64; BLOCK];
@@ -108,6 +140,16 @@ impl ExactSum {
     }
 
     /// Adds `other`, which may hold values from anywhere (the sum does not depend on order).
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::stats::ExactSum;
+    /// let (mut a, mut b) = (ExactSum::new(), ExactSum::new());
+    /// a.add(1e100);
+    /// b.add_slice(&[1.0, -1e100]);
+    /// a.merge(&b);
+    /// assert_eq!(a.value(), 1.0);
+    /// ```
     pub fn merge(&mut self, other: &ExactSum) {
         self.normalize();
         let mut other = other.clone();
@@ -123,6 +165,13 @@ impl ExactSum {
 
     /// The sum rounded once to the nearest `f64` (ties to even): `NaN` if a NaN was added
     /// or both infinities were, `±inf` if one was or the exact sum is beyond `f64::MAX`.
+    ///
+    /// # Examples
+    /// ```
+    /// let mut s = mpikit::stats::ExactSum::new();
+    /// s.add_slice(&[0.5, 0.25]);
+    /// assert_eq!(s.value(), 0.75);
+    /// ```
     pub fn value(&self) -> f64 {
         if self.nan > 0 || (self.pos_inf > 0 && self.neg_inf > 0) {
             return f64::NAN;
@@ -150,6 +199,15 @@ impl ExactSum {
 
     /// The digits in canonical form, for an integer `MPI_SUM` across ranks
     /// ([`ExactSum::from_digits`] reads the sum back).
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::stats::ExactSum;
+    /// let mut s = ExactSum::new();
+    /// s.add(3.5);
+    /// // The digits travel between ranks (an allgather of i64s) and rebuild the same sum.
+    /// assert_eq!(ExactSum::from_digits(&s.to_digits()).value(), 3.5);
+    /// ```
     pub fn to_digits(&self) -> Vec<i64> {
         let mut d = self.digits.clone();
         carry(&mut d);
@@ -162,6 +220,14 @@ impl ExactSum {
 
     /// The sum of accumulators whose [`to_digits`](ExactSum::to_digits) were added
     /// element-wise (fewer than 2^31 of them).
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::stats::ExactSum;
+    /// let mut s = ExactSum::new();
+    /// s.add(-2.25);
+    /// assert_eq!(ExactSum::from_digits(&s.to_digits()).value(), -2.25);
+    /// ```
     pub fn from_digits(sum: &[i64]) -> ExactSum {
         assert_eq!(sum.len(), Self::DIGITS_LEN, "ExactSum::from_digits length");
         ExactSum {

@@ -42,6 +42,15 @@ impl Histogram {
     /// widens the range to `[low - 0.5, high + 0.5]`.
     ///
     /// Fails if `bins` is zero, a bound is not finite, or `low > high`.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::stats::Histogram;
+    /// let h = Histogram::new(4, 0.0, 4.0)?;
+    /// assert_eq!(h.edges(), &[0.0, 1.0, 2.0, 3.0, 4.0]);
+    /// assert!(Histogram::new(0, 0.0, 1.0).is_err());
+    /// # Ok::<(), mpikit::Error>(())
+    /// ```
     pub fn new(bins: usize, low: f64, high: f64) -> Result<Histogram> {
         if bins == 0 {
             return Err(Error::input("a histogram needs at least one bin"));
@@ -68,21 +77,52 @@ impl Histogram {
     }
 
     /// The `bins + 1` bin edges.
+    ///
+    /// # Examples
+    /// ```
+    /// let h = mpikit::stats::Histogram::new(2, 0.0, 1.0)?;
+    /// assert_eq!(h.edges(), &[0.0, 0.5, 1.0]);
+    /// # Ok::<(), mpikit::Error>(())
+    /// ```
     pub fn edges(&self) -> &[f64] {
         &self.edges
     }
 
     /// The count in each bin.
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = mpikit::rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    /// let mut h = mpikit::stats::Histogram::new(4, 0.0, 4.0)?;
+    /// h.add(&[0.5, 1.5, 1.7, 4.0], &pool);
+    /// assert_eq!(h.counts(), &[1, 2, 0, 1]); // the last bin holds its right edge, as numpy's
+    /// # Ok::<(), mpikit::Error>(())
+    /// ```
     pub fn counts(&self) -> &[u64] {
         &self.counts
     }
 
     /// The number of bins.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(mpikit::stats::Histogram::new(10, 0.0, 1.0)?.bins(), 10);
+    /// # Ok::<(), mpikit::Error>(())
+    /// ```
     pub fn bins(&self) -> usize {
         self.counts.len()
     }
 
     /// Counts every value of `data`, split into blocks over the threads of `pool`.
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = mpikit::rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    /// let mut h = mpikit::stats::Histogram::new(2, 0.0, 2.0)?;
+    /// h.add(&[0.1f32, 0.2, 1.5, 9.0], &pool); // 9.0 is outside the range: not counted
+    /// assert_eq!(h.counts(), &[2, 1]);
+    /// # Ok::<(), mpikit::Error>(())
+    /// ```
     pub fn add<T: Real>(&mut self, data: &[T], pool: &rayon::ThreadPool) {
         let parts: Vec<Vec<u64>> = map_parts(pool, data.len(), |r| {
             let mut counts = vec![0u64; self.bins()];
@@ -100,6 +140,18 @@ impl Histogram {
     ///
     /// # Panics
     /// If the edges differ.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::stats::Histogram;
+    /// let pool = mpikit::rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    /// let (mut a, mut b) = (Histogram::new(2, 0.0, 2.0)?, Histogram::new(2, 0.0, 2.0)?);
+    /// a.add(&[0.5], &pool);
+    /// b.add(&[1.5, 1.6], &pool);
+    /// a.merge(&b);
+    /// assert_eq!(a.counts(), &[1, 2]);
+    /// # Ok::<(), mpikit::Error>(())
+    /// ```
     pub fn merge(&mut self, other: &Histogram) {
         assert_eq!(self.edges, other.edges, "histograms with different bins");
         for (c, o) in self.counts.iter_mut().zip(&other.counts) {
@@ -109,6 +161,18 @@ impl Histogram {
 
     /// Every rank's counts added together, on every rank (one `MPI_Allreduce`). Fails on
     /// every rank if the ranks' bins differ.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::stats::Histogram;
+    /// mpikit::run(|world| {
+    ///     let mut h = Histogram::new(10, 0.0, 1.0)?;
+    ///     h.add(&[0.05, 0.95], world.pool());
+    ///     let total = h.combine(world)?; // every rank's counts, on every rank
+    ///     assert_eq!(total.counts()[0], world.size() as u64);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn combine<A: Comm + ?Sized>(&self, comm: &A) -> Result<Histogram> {
         let comm = comm.as_comm();
         let first = [self.edges[0], *self.edges.last().expect("bins + 1 edges")];
@@ -128,6 +192,13 @@ impl Histogram {
 
     /// The bin of `x`, or `None` outside `[low, high]` (NaN included): numpy's index from
     /// the scaled offset, then corrected by one against the edges, as numpy corrects it.
+    ///
+    /// # Examples
+    /// ```
+    /// let h = mpikit::stats::Histogram::new(4, 0.0, 4.0)?;
+    /// assert_eq!((h.bin_of(0.0), h.bin_of(3.5), h.bin_of(4.0), h.bin_of(5.0)), (Some(0), Some(3), Some(3), None));
+    /// # Ok::<(), mpikit::Error>(())
+    /// ```
     #[inline]
     pub fn bin_of(&self, x: f64) -> Option<usize> {
         let bins = self.bins();

@@ -78,6 +78,11 @@ impl Stat {
     pub const ALL: [Stat; 5] = [Stat::Sum, Stat::SumSq, Stat::Min, Stat::Max, Stat::Mean];
 
     /// The flag spelling: `sum`, `sumsq`, `min`, `max`, `mean`.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(mpikit::stats::Stat::SumSq.name(), "sumsq");
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Stat::Sum => "sum",
@@ -158,6 +163,18 @@ impl Partial {
 
     /// Combines every rank's partial into the final statistic with one MPI reduction
     /// (`MPI_Allreduce`); every rank gets the result.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// use mpikit::stats::{Partial, Stat};
+    /// mpikit::run(|world| {
+    ///     let x: Vec<f64> = world.block(1000).map(|i| i as f64).collect();
+    ///     let max = Partial::local(Stat::Max, &x, world.pool()).combine(world)?;
+    ///     assert_eq!(max, 999.0);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn combine<A: Comm + ?Sized>(self, comm: &A) -> Result<f64> {
         let comm = comm.as_comm();
         match self.stat {

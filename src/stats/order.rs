@@ -120,6 +120,18 @@ fn round_half_even(x: f64) -> f64 {
 
 /// numpy's `median` (`nanmedian` with [`NanPolicy::Skip`]): the middle value, or the mean of
 /// the two middle values, of every rank's data, exactly. See [`quantiles`].
+///
+/// # Examples
+/// ```no_run
+/// use mpikit::prelude::*;
+/// use mpikit::stats::{median, InMemory, NanPolicy};
+/// mpikit::run(|world| {
+///     let x: Vec<f64> = world.block(101).map(|i| i as f64).collect();
+///     let m = median(world, &InMemory { data: &x, pool: world.pool() }, NanPolicy::Propagate)?;
+///     assert_eq!(m, 50.0);
+///     Ok::<(), mpikit::Error>(())
+/// });
+/// ```
 pub fn median<A: Comm + ?Sized, P: Passes>(comm: &A, data: &P, nan: NanPolicy) -> Result<f64> {
     let comm = comm.as_comm();
     let (n, nans, how) = start(comm, data, &[0.5])?;

@@ -17,6 +17,18 @@ use crate::error::Result;
 pub trait Passes: Sync {
     /// One pass: `fold` every chunk into an accumulator made by `init`; the accumulators
     /// merged with `merge`. An `Err` (a read error) is this rank's alone.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::stats::{InMemory, Passes};
+    /// let pool = mpikit::rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    /// let x: Vec<f64> = (0..1000).map(|i| i as f64).collect();
+    /// let data = InMemory { data: &x, pool: &pool };
+    /// // A pass that counts the values below 100.
+    /// let below = data.pass(&|| 0u64, &|n, chunk| *n += chunk.iter().filter(|&&v| v < 100.0).count() as u64, &|a, b| a + b)?;
+    /// assert_eq!(below, 100);
+    /// # Ok::<(), mpikit::Error>(())
+    /// ```
     fn pass<A: Send>(
         &self,
         init: &(dyn Fn() -> A + Sync),
@@ -27,6 +39,16 @@ pub trait Passes: Sync {
     /// About `want` of this rank's values, spread evenly over its data (a few values from
     /// each of many places), to guess where quantiles lie; results never depend on it. By
     /// default none, so the selection makes its radix passes.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::stats::{InMemory, Passes};
+    /// let pool = mpikit::rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    /// let x: Vec<f64> = (0..1000).map(|i| i as f64).collect();
+    /// let s = InMemory { data: &x, pool: &pool }.sample(10)?;
+    /// assert_eq!(s.len(), 10);
+    /// # Ok::<(), mpikit::Error>(())
+    /// ```
     fn sample(&self, want: usize) -> Result<Vec<f64>> {
         let _ = want;
         Ok(Vec::new())

@@ -31,6 +31,11 @@ pub enum Op {
 
 impl Op {
     /// The flag spelling.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(mpikit::stats::Op::Std.name(), "std");
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Op::Sum => "sum",
@@ -84,6 +89,15 @@ pub struct Spec {
 
 impl Spec {
     /// `op` with NaN propagation and plain sums.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::stats::{NanPolicy, Op, Spec};
+    /// let spec = Spec::new(Op::Mean);
+    /// assert_eq!((spec.nan, spec.reproducible), (NanPolicy::Propagate, false));
+    /// let nanmean = Spec { nan: NanPolicy::Skip, ..spec };
+    /// assert_eq!(nanmean.op, Op::Mean);
+    /// ```
     pub fn new(op: Op) -> Spec {
         Spec {
             op,

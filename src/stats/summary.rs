@@ -336,16 +336,46 @@ impl IntSummary {
 
 impl Summary {
     /// An empty summary for floating-point data.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::stats::{Op, Spec, Summary, Value};
+    /// let spec = Spec::new(Op::Mean);
+    /// let mut s = Summary::floats(&spec);
+    /// s.push_floats(&spec, &[1.0, 2.0, 3.0], &mut Vec::new());
+    /// assert_eq!(s.result(&spec)?, Value::Float(2.0));
+    /// # Ok::<(), mpikit::Error>(())
+    /// ```
     pub fn floats(spec: &Spec) -> Summary {
         Summary::Float(FloatSummary::new(spec))
     }
 
     /// An empty summary for integer data.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::stats::{Op, Spec, Summary, Value};
+    /// let spec = Spec::new(Op::Sum);
+    /// let mut s = Summary::ints();
+    /// s.push_ints(&spec, &[i64::MAX as i128, i64::MAX as i128]);
+    /// assert_eq!(s.result(&spec)?, Value::Int(2 * i64::MAX as i128)); // exact, no overflow
+    /// # Ok::<(), mpikit::Error>(())
+    /// ```
     pub fn ints() -> Summary {
         Summary::Int(IntSummary::new())
     }
 
     /// Adds the next block of floating-point values; `scratch` is reused between calls.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::stats::{NanPolicy, Op, Spec, Summary, Value};
+    /// let spec = Spec { nan: NanPolicy::Skip, ..Spec::new(Op::Max) };
+    /// let mut s = Summary::floats(&spec);
+    /// s.push_floats(&spec, &[1.0, f64::NAN, 7.0], &mut Vec::new());
+    /// assert_eq!(s.result(&spec)?, Value::Float(7.0)); // numpy's nanmax
+    /// # Ok::<(), mpikit::Error>(())
+    /// ```
     pub fn push_floats(&mut self, spec: &Spec, x: &[f64], scratch: &mut Vec<f64>) {
         match self {
             Summary::Float(s) => s.push(spec, x, scratch),
@@ -354,6 +384,16 @@ impl Summary {
     }
 
     /// Adds the next block of integer values.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::stats::{Op, Spec, Summary, Value};
+    /// let spec = Spec::new(Op::Min);
+    /// let mut s = Summary::ints();
+    /// s.push_ints(&spec, &[5, -3, 2]);
+    /// assert_eq!(s.result(&spec)?, Value::Int(-3));
+    /// # Ok::<(), mpikit::Error>(())
+    /// ```
     pub fn push_ints(&mut self, spec: &Spec, x: &[i128]) {
         match self {
             Summary::Int(s) => s.push(spec, x),
@@ -362,6 +402,18 @@ impl Summary {
     }
 
     /// Appends the summary of the values that follow this one's.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::stats::{Op, Spec, Summary, Value};
+    /// let spec = Spec::new(Op::Var);
+    /// let (mut a, mut b) = (Summary::floats(&spec), Summary::floats(&spec));
+    /// a.push_floats(&spec, &[1.0, 2.0], &mut Vec::new());
+    /// b.push_floats(&spec, &[3.0, 4.0], &mut Vec::new());
+    /// a.merge(&b);
+    /// assert_eq!(a.result(&spec)?, Value::Float(1.25)); // numpy's var([1, 2, 3, 4])
+    /// # Ok::<(), mpikit::Error>(())
+    /// ```
     pub fn merge(&mut self, later: &Summary) {
         match (self, later) {
             (Summary::Float(a), Summary::Float(b)) => a.merge(b),
@@ -371,6 +423,19 @@ impl Summary {
     }
 
     /// Merges every rank's summary in rank order; every rank gets the same total.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// use mpikit::stats::{summarize_floats, Op, Spec};
+    /// mpikit::run(|world| {
+    ///     let spec = Spec::new(Op::Std);
+    ///     let x: Vec<f64> = world.block(1000).map(|i| i as f64).collect();
+    ///     let total = summarize_floats(&spec, &x, world.pool()).combine(world)?;
+    ///     println!("std = {}", total.result(&spec)?);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn combine<A: Comm + ?Sized>(&self, comm: &A) -> Result<Summary> {
         let comm = comm.as_comm();
         let all = comm.allgather_objects(self)?;
@@ -383,6 +448,16 @@ impl Summary {
     }
 
     /// The statistic (an `Err` if an exact integer sum of squares overflowed).
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::stats::{Op, Spec, Summary, Value};
+    /// let spec = Spec::new(Op::Count);
+    /// let mut s = Summary::floats(&spec);
+    /// s.push_floats(&spec, &[1.0, 2.0], &mut Vec::new());
+    /// assert_eq!(s.result(&spec)?, Value::Int(2));
+    /// # Ok::<(), mpikit::Error>(())
+    /// ```
     pub fn result(&self, spec: &Spec) -> Result<Value> {
         match self {
             Summary::Float(s) => Ok(s.result(spec)),

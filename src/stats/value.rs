@@ -48,6 +48,13 @@ pub struct Stats {
 
 impl Value {
     /// The value as an `f64` (rounded for large integers; `NaN` for stats).
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::stats::Value;
+    /// assert_eq!(Value::Int(3).to_f64(), 3.0);
+    /// assert_eq!(Value::Float(0.5).to_f64(), 0.5);
+    /// ```
     pub fn to_f64(&self) -> f64 {
         match self {
             Value::Float(v) => *v,
