@@ -275,7 +275,7 @@ impl FileLayout {
 
 /// Decodes `bytes` of float `dtype` in `order` into `f64`s — `out` is resized. Complex
 /// values become their parts, interleaved: real, imaginary, real, ...
-pub fn decode_floats(dtype: Dtype, order: ByteOrder, bytes: &[u8], out: &mut Vec<f64>) {
+pub(crate) fn decode_floats(dtype: Dtype, order: ByteOrder, bytes: &[u8], out: &mut Vec<f64>) {
     let swap = order != ByteOrder::native();
     out.clear();
     match dtype {
@@ -300,7 +300,7 @@ pub fn decode_floats(dtype: Dtype, order: ByteOrder, bytes: &[u8], out: &mut Vec
 
 /// Decodes `bytes` of integer (or bool) `dtype` in `order` into `i128`s — `out` is resized.
 /// A bool byte other than 0 counts as true (1).
-pub fn decode_ints(dtype: Dtype, order: ByteOrder, bytes: &[u8], out: &mut Vec<i128>) {
+pub(crate) fn decode_ints(dtype: Dtype, order: ByteOrder, bytes: &[u8], out: &mut Vec<i128>) {
     let big = order == ByteOrder::Big;
     macro_rules! ints {
         ($t:ty, $n:expr) => {

@@ -187,6 +187,14 @@ pub struct RowPartition {
 impl RowPartition {
     /// Partitions the rows of an array of `shape` into `parts` parts.
     /// A 0-dimensional shape is treated as one row of one element.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::data::RowPartition;
+    /// // A 5 x 3 array by rows over 2 parts: 3 rows, then 2.
+    /// let p = RowPartition::new(&[5, 3], 2);
+    /// assert_eq!((p.shape_of(0), p.shape_of(1)), (vec![3, 3], vec![2, 3]));
+    /// ```
     pub fn new(shape: &[usize], parts: usize) -> RowPartition {
         let shape = if shape.is_empty() {
             vec![1]

@@ -91,7 +91,7 @@ impl Drop for Progress {
 }
 
 /// Whether progress is wanted by default: stderr is a terminal.
-pub fn stderr_is_terminal() -> bool {
+pub(crate) fn stderr_is_terminal() -> bool {
     std::io::stderr().is_terminal()
 }
 

@@ -34,6 +34,12 @@ pub trait Real:
     /// Identity of `max`.
     const NEG_INFINITY: Self;
     /// Widening conversion used for the cross-rank combination.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::stats::Real;
+    /// assert_eq!(1.5f32.to_f64(), 1.5);
+    /// ```
     fn to_f64(self) -> f64;
 }
 
