@@ -12,6 +12,7 @@
 
 use mpikit::data::Random;
 use mpikit::ndarray::Ix2;
+use mpikit::stats::NanPolicy;
 use mpikit::{DistArray, Grid};
 
 fn main() {
@@ -28,7 +29,7 @@ fn main() {
         let grid = Grid::balanced(&[rows, cols], world.size() as usize, &[0, 1])?;
         let dims = grid.dims().to_vec();
         let x = DistArray::<f64, Ix2>::random(world, grid, seed)?.map(|u| u * u);
-        let h = x.histogram(bins, 0.0, 1.0)?;
+        let h = x.histogram(bins, Some((0.0, 1.0)), NanPolicy::Propagate)?;
         // Serially, on every rank: the same values by flat index, each value's bin by
         // binary search (bin i holds edges[i] <= v < edges[i + 1]; the last one also v == 1).
         let rng = Random::new(seed);

@@ -3,7 +3,7 @@
 //! written in parallel, and any source of bytes through [`ReadAt`] / [`DataFile`].
 //!
 //! [`FileLayout`] says where the values are and how they are stored ([`Dtype`],
-//! [`ByteOrder`]); [`summarize_file`] reduces a file without holding it; [`FilePasses`]
+//! [`ByteOrder`]); [`FileSummary`] reduces a file without holding it; [`FilePasses`]
 //! reads it again for exact medians and quantiles
 //! ([`stats::median`](crate::stats::median)); [`write_npy`] writes a file whose values come
 //! from their global index; [`write_file_with`] writes any format atomically across ranks
@@ -13,8 +13,8 @@
 //! [`write_npy`](crate::DistArray::write_npy) and `read_npy`.
 //!
 //! ```no_run
-//! use mpikit::io::{summarize_file, write_npy, Axis, ByteOrder, Dtype, FileLayout, ReadMode};
-//! use mpikit::stats::{Op, Spec};
+//! use mpikit::io::{write_npy, ByteOrder, Dtype, FileLayout, FileSummary};
+//! use mpikit::stats::{Stat, Spec};
 //! use std::path::Path;
 //!
 //! mpikit::run(|world| {
@@ -22,8 +22,8 @@
 //!     // 1000 values, value i = i, written by every rank's threads.
 //!     write_npy(world, path, (Dtype::F64, ByteOrder::Little), 1000, &|i| i as f64, world.pool())?;
 //!     let layout = FileLayout::npy(path)?;
-//!     let spec = Spec::new(Op::Mean);
-//!     let mine = summarize_file(world, path, &layout, &spec, Axis::All, ReadMode::Parallel, world.pool(), false)?;
+//!     let spec = Spec::new(Stat::Mean);
+//!     let mine = FileSummary::new(path, &layout, spec).run(world, world.pool())?;
 //!     let mean = mine[0].combine(world)?.result(&spec)?;
 //!     if world.is_root() {
 //!         println!("mean = {mean}");
@@ -37,5 +37,5 @@ pub use crate::data::npy::{open as open_file, FileLayout};
 pub use crate::data::npz::is_zip;
 pub use crate::data::passes::FilePasses;
 pub use crate::data::source::{DataFile, ReadAt};
-pub use crate::data::summarize::{summarize_file, Axis, ReadMode, IO_BYTES};
+pub use crate::data::summarize::{Axis, FileSummary, ReadMode, IO_BYTES};
 pub use crate::data::write::{write_file_with, write_npy, write_values_at};

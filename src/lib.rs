@@ -15,7 +15,7 @@
 //!         // Each rank builds its own block of 0..n and reduces it with its threads.
 //!         let n = 1_000_000;
 //!         let x: Vec<f64> = world.block(n).map(|i| i as f64).collect();
-//!         let total = Partial::local(Stat::Sum, &x, world.pool()).combine(world)?;
+//!         let total = Partial::local(Stat::Sum, &x, world.pool())?.combine(world)?;
 //!         if world.is_root() {
 //!             println!("sum = {total}");
 //!         }

@@ -238,7 +238,7 @@ fn world_is_a_communicator(world: &World, rank: usize, size: usize) -> Result<()
         assert_eq!(world.threads(), t.parse::<usize>().unwrap());
     }
     let x: Vec<f64> = world.block(1001).map(|i| i as f64).collect();
-    let total = Partial::local(Stat::Sum, &x, world.pool()).combine(world)?;
+    let total = Partial::local(Stat::Sum, &x, world.pool())?.combine(world)?;
     assert_eq!(total, 1000.0 * 1001.0 / 2.0);
     let ok = agree(world, Ok::<usize, Error>(rank))?;
     assert_eq!(ok, rank);
@@ -328,7 +328,7 @@ fn random_and_histograms(world: &World, rank: usize, size: usize) -> Result<(), 
         all, serial,
         "the same values on {size} ranks as in one process"
     );
-    let mut h = Histogram::new(16, -2.5, 2.5)?;
+    let mut h = Histogram::new(16, (-2.5, 2.5))?;
     h.add(&x, world.pool());
     let h = h.combine(world)?;
     // The serial count, by the edges alone.
@@ -348,15 +348,12 @@ fn random_and_histograms(world: &World, rank: usize, size: usize) -> Result<(), 
         serial.iter().filter(|v| v.abs() <= 2.5).count() as u64
     );
     // Ranks with different bins fail together.
-    let lopsided = Histogram::new(
-        4,
-        0.0,
-        if rank == size - 1 && size > 1 {
-            2.0
-        } else {
-            1.0
-        },
-    )?;
+    let high = if rank == size - 1 && size > 1 {
+        2.0
+    } else {
+        1.0
+    };
+    let lopsided = Histogram::new(4, (0.0, high))?;
     assert_eq!(lopsided.combine(world).is_err(), size > 1);
     Ok(())
 }

@@ -175,7 +175,7 @@ fn basics_2d(world: &World, grid: Grid) -> Result<(), Error> {
         let mx = whole.fold_axis(ax, f64::NEG_INFINITY, |&m, &x| m.max(x));
         assert_eq!(a.max_axis(axis)?.into_dyn(), mx, "max along {axis}");
     }
-    let h = a.histogram(4, 0.0, 2000.0)?;
+    let h = a.histogram(4, Some((0.0, 2000.0)), NanPolicy::Propagate)?;
     let mut counts = [0u64; 4];
     for &x in whole.iter().filter(|&&x| x <= 2000.0) {
         counts[((x / 500.0) as usize).min(3)] += 1;

@@ -1,4 +1,4 @@
-//! Where a data file's bytes come from. The readers ([`summarize_file`](crate::io::summarize_file),
+//! Where a data file's bytes come from. The readers ([`FileSummary`](crate::io::FileSummary),
 //! [`FilePasses`](crate::io::FilePasses)) ask for bytes at positions; a plain file answers with
 //! positioned reads (`pread`), and a format whose values are not laid out plainly in the
 //! file (an HDF5 chunked or compressed dataset, say) answers through its own library,
@@ -68,21 +68,19 @@ type Opener<'a> = dyn Fn() -> std::io::Result<Box<dyn ReadAt + 'a>> + Sync + 'a;
 
 /// A data file as the readers see it: a name for messages, and how a rank opens it (a
 /// plain file by default; [`DataFile::with`] for a reader of one's own). A `&Path` converts
-/// into one, so `summarize_file(world, path, ...)` reads a plain file.
+/// into one, so `FileSummary::new(path, ...)` reads a plain file.
 ///
 /// # Examples
 /// ```no_run
-/// use mpikit::io::{DataFile, FileLayout, ReadMode};
+/// use mpikit::io::{DataFile, FileLayout, FileSummary};
+/// use mpikit::stats::{Spec, Stat};
 ///
 /// mpikit::run(|world| {
 ///     let path = std::path::Path::new("x.npy");
 ///     let layout = FileLayout::npy(path)?;
 ///     // The same as passing `path`: every rank opens the file itself.
 ///     let file = DataFile::with("x.npy", || Ok(Box::new(std::fs::File::open(path)?)));
-///     let spec = mpikit::stats::Spec { op: mpikit::stats::Op::Sum, nan: mpikit::stats::NanPolicy::Propagate, reproducible: false };
-///     let parts = mpikit::io::summarize_file(
-///         world, file, &layout, &spec, mpikit::io::Axis::All, ReadMode::Parallel, world.pool(), false,
-///     )?;
+///     let parts = FileSummary::new(file, &layout, Spec::new(Stat::Sum)).run(world, world.pool())?;
 ///     println!("{} summaries", parts.len());
 ///     Ok::<(), mpikit::Error>(())
 /// });

@@ -18,7 +18,7 @@ use crate::data::partition::Partition;
 use crate::error::{Error, Result};
 use crate::runtime::progress::Progress;
 use crate::stats::spec::Spec;
-use crate::stats::summary::Summary;
+use crate::stats::summary::{FloatSummary, IntSummary, Summary};
 
 /// Bytes per I/O buffer (one per thread; rank 0 in [`ReadMode::Root`] holds one per rank).
 pub const IO_BYTES: usize = 1 << 20;
@@ -103,9 +103,9 @@ impl Grouping {
         (0..self.groups)
             .map(|_| {
                 if layout.dtype.is_float() {
-                    Summary::floats(spec)
+                    Summary::from(FloatSummary::new(spec))
                 } else {
-                    Summary::ints()
+                    Summary::from(IntSummary::new())
                 }
             })
             .collect()
@@ -164,7 +164,7 @@ fn push_block(
                     s.column_ints.clear();
                     s.column_ints.extend(s.ints.iter().skip(c).step_by(cols));
                 }
-                push(sum, spec, float, &s.column, &s.column_ints, &mut s.skip);
+                push(sum, spec, &s.column, &s.column_ints, &mut s.skip);
             }
         }
         None => {
@@ -182,8 +182,8 @@ fn push_block(
                     s.imag.clear();
                     s.imag.extend(run.iter().skip(1).step_by(2));
                     let (re, im) = sums[2 * col as usize..].split_at_mut(1);
-                    push(&mut re[0], spec, true, &s.column, &[], &mut s.skip);
-                    push(&mut im[0], spec, true, &s.imag, &[], &mut s.skip);
+                    push(&mut re[0], spec, &s.column, &[], &mut s.skip);
+                    push(&mut im[0], spec, &s.imag, &[], &mut s.skip);
                     i = end;
                     continue;
                 }
@@ -192,25 +192,27 @@ fn push_block(
                 } else {
                     (&s.floats[..0], &s.ints[r])
                 };
-                push(&mut sums[col as usize], spec, float, f, k, &mut s.skip);
+                push(&mut sums[col as usize], spec, f, k, &mut s.skip);
                 i = end;
             }
         }
     }
 }
 
-fn push(sum: &mut Summary, spec: &Spec, float: bool, f: &[f64], k: &[i128], skip: &mut Vec<f64>) {
-    if float {
-        sum.push_floats(spec, f, skip);
-    } else {
-        sum.push_ints(spec, k);
+/// The block's values into a group's summary: floats into a float summary, integers into
+/// an integer one (`empty` made each group's summary of the layout's kind).
+fn push(sum: &mut Summary, spec: &Spec, f: &[f64], k: &[i128], skip: &mut Vec<f64>) {
+    match sum {
+        Summary::Float(s) => s.push(spec, f, skip),
+        Summary::Int(s) => s.push(spec, k),
     }
 }
 
-fn merge_all(into: &mut [Summary], later: &[Summary]) {
+fn merge_all(into: &mut [Summary], later: &[Summary]) -> Result<()> {
     for (a, b) in into.iter_mut().zip(later) {
-        a.merge(b);
+        a.merge(b)?;
     }
+    Ok(())
 }
 
 /// Reads elements `range` of the file with positioned reads on the threads of `pool` and
@@ -257,27 +259,32 @@ fn summarize_range(
     });
     let mut total = g.empty(layout, spec);
     for p in parts {
-        merge_all(&mut total, &p?);
+        merge_all(&mut total, &p?).map_err(std::io::Error::other)?;
     }
     Ok(total)
 }
 
-/// Summarises the data file `file` (a path, or a [`DataFile`] with a reader of its own;
-/// described by `layout`, the same on every rank) over all ranks of `comm`: each rank gets
-/// the summaries of its own slice, one per group (one, or one per column), still to be
-/// combined. Read errors are agreed on by every rank.
+/// A data file summarised across ranks: the file (a path, or a [`DataFile`] with a reader of
+/// its own), its [`FileLayout`] (the same on every rank) and what to compute ([`Spec`]);
+/// optionally by column ([`axis`](FileSummary::axis)), read by rank 0 alone
+/// ([`mode`](FileSummary::mode)), with progress lines ([`progress`](FileSummary::progress)).
+/// [`run`](FileSummary::run) gives each rank the summaries of its own slice, one per group,
+/// still to be combined. Read errors are agreed on by every rank.
 ///
 /// # Examples
 /// ```no_run
-/// use mpikit::io::{summarize_file, Axis, FileLayout, ReadMode};
-/// use mpikit::stats::{Op, Spec};
+/// use mpikit::io::{Axis, FileLayout, FileSummary, ReadMode};
+/// use mpikit::stats::{Spec, Stat};
 /// use std::path::Path;
 /// mpikit::run(|world| {
 ///     let path = Path::new("matrix.npy"); // a 2-D array
 ///     let layout = FileLayout::npy(path)?;
-///     let spec = Spec::new(Op::Max);
+///     let spec = Spec::new(Stat::Max);
 ///     // One summary per column, of this rank's rows; combined across ranks below.
-///     let mine = summarize_file(world, path, &layout, &spec, Axis::Columns, ReadMode::Parallel, world.pool(), false)?;
+///     let mine = FileSummary::new(path, &layout, spec)
+///         .axis(Axis::Columns)
+///         .mode(ReadMode::Parallel)
+///         .run(world, world.pool())?;
 ///     for (column, s) in mine.iter().enumerate() {
 ///         let max = s.combine(world)?.result(&spec)?;
 ///         if world.is_root() {
@@ -287,10 +294,119 @@ fn summarize_range(
 ///     Ok::<(), mpikit::Error>(())
 /// });
 /// ```
+pub struct FileSummary<'f> {
+    file: DataFile<'f>,
+    layout: &'f FileLayout,
+    spec: Spec,
+    axis: Axis,
+    mode: ReadMode,
+    progress: bool,
+}
+
+impl<'f> FileSummary<'f> {
+    /// `spec` of every element of `file`, read by every rank in parallel, without progress
+    /// lines.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::io::{FileLayout, FileSummary};
+    /// use mpikit::stats::{Spec, Stat};
+    /// mpikit::run(|world| {
+    ///     let layout = FileLayout::npy("x.npy".as_ref())?;
+    ///     let spec = Spec::new(Stat::Mean);
+    ///     let mine = FileSummary::new(std::path::Path::new("x.npy"), &layout, spec).run(world, world.pool())?;
+    ///     println!("mean {}", mine[0].combine(world)?.result(&spec)?);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
+    pub fn new(file: impl Into<DataFile<'f>>, layout: &'f FileLayout, spec: Spec) -> Self {
+        FileSummary {
+            file: file.into(),
+            layout,
+            spec,
+            axis: Axis::All,
+            mode: ReadMode::Parallel,
+            progress: false,
+        }
+    }
+
+    /// What the statistic runs over: every element ([`Axis::All`], the default) or each
+    /// column of a 2-D array ([`Axis::Columns`]).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # use mpikit::io::{Axis, FileLayout, FileSummary};
+    /// # use mpikit::stats::{Spec, Stat};
+    /// # let layout = FileLayout::npy("m.npy".as_ref()).unwrap();
+    /// let by_column = FileSummary::new(std::path::Path::new("m.npy"), &layout, Spec::new(Stat::Sum)).axis(Axis::Columns);
+    /// ```
+    pub fn axis(mut self, axis: Axis) -> Self {
+        self.axis = axis;
+        self
+    }
+
+    /// Who reads: every rank its own slice ([`ReadMode::Parallel`], the default: the file is
+    /// on a shared file system) or rank 0 for all ([`ReadMode::Root`]).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # use mpikit::io::{FileLayout, FileSummary, ReadMode};
+    /// # use mpikit::stats::{Spec, Stat};
+    /// # let layout = FileLayout::npy("x.npy".as_ref()).unwrap();
+    /// let from_root = FileSummary::new(std::path::Path::new("x.npy"), &layout, Spec::new(Stat::Sum)).mode(ReadMode::Root);
+    /// ```
+    pub fn mode(mut self, mode: ReadMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Whether rank 0 prints progress lines (rate and ETA) on stderr while reading.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # use mpikit::io::{FileLayout, FileSummary};
+    /// # use mpikit::stats::{Spec, Stat};
+    /// # let layout = FileLayout::npy("x.npy".as_ref()).unwrap();
+    /// let loud = FileSummary::new(std::path::Path::new("x.npy"), &layout, Spec::new(Stat::Sum)).progress(true);
+    /// ```
+    pub fn progress(mut self, on: bool) -> Self {
+        self.progress = on;
+        self
+    }
+
+    /// Reads and summarises this rank's part (every rank calls it): one [`Summary`] per
+    /// group, of this rank's slice, to be combined with [`Summary::combine`].
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::io::{FileLayout, FileSummary};
+    /// use mpikit::stats::{Spec, Stat};
+    /// mpikit::run(|world| {
+    ///     let layout = FileLayout::npy("x.npy".as_ref())?;
+    ///     let spec = Spec::new(Stat::Count);
+    ///     let mine = FileSummary::new(std::path::Path::new("x.npy"), &layout, spec).run(world, world.pool())?;
+    ///     assert_eq!(mine.len(), 1);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
+    pub fn run<A: Comm + ?Sized>(self, comm: &A, pool: &rayon::ThreadPool) -> Result<Vec<Summary>> {
+        summarize_file(
+            comm,
+            self.file,
+            self.layout,
+            &self.spec,
+            self.axis,
+            self.mode,
+            pool,
+            self.progress,
+        )
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
-pub fn summarize_file<'f, A: Comm + ?Sized>(
+fn summarize_file<A: Comm + ?Sized>(
     comm: &A,
-    file: impl Into<DataFile<'f>>,
+    source: DataFile<'_>,
     layout: &FileLayout,
     spec: &Spec,
     axis: Axis,
@@ -301,7 +417,6 @@ pub fn summarize_file<'f, A: Comm + ?Sized>(
     let comm = comm.as_comm();
     let g = Grouping::new(layout, axis)?;
     let (rank, size) = (comm.rank() as usize, comm.size() as usize);
-    let source: DataFile = file.into();
     let name = source.name();
     let bytes_of = |r: &Range<u64>| (r.end - r.start) * layout.dtype.size() as u64;
     let result = match mode {
@@ -424,7 +539,7 @@ fn scatter_rounds<C: Communicator + ?Sized>(
                 .collect()
         });
         for p in &parts {
-            merge_all(&mut sums, p);
+            merge_all(&mut sums, p)?;
         }
     }
     match problem {

@@ -13,10 +13,10 @@ use crate::error::{Error, Result};
 use crate::runtime::threads::{map_parts, parallel};
 use crate::stats::exact::ExactSum;
 use crate::stats::histogram::Histogram;
-use crate::stats::kernels::{Partial, Real, Stat};
-use crate::stats::order::{median, quantiles, QuantileMethod};
+use crate::stats::kernels::{Partial, Real};
+use crate::stats::order::{histogram, median, quantiles, QuantileMethod};
 use crate::stats::radix::InMemory;
-use crate::stats::spec::{NanPolicy, Op, Spec};
+use crate::stats::spec::{NanPolicy, Spec, Stat};
 use crate::stats::summary::summarize_floats;
 
 impl<T: Element, D: Dimension> DistArray<T, D> {
@@ -95,7 +95,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
 
 impl<T: Element + Real, D: Dimension> DistArray<T, D> {
     fn stat(&self, stat: Stat) -> Result<f64> {
-        Partial::local(stat, &self.local_elements(), &self.pool).combine(&*self.comm)
+        Partial::local(stat, &self.local_elements(), &self.pool)?.combine(&*self.comm)
     }
 
     /// Σ x over every element (every rank gets it).
@@ -156,15 +156,15 @@ impl<T: Element + Real, D: Dimension> DistArray<T, D> {
     /// The population variance Σ(x − mean)²/n (numpy's `var`), by the Welford merge of
     /// `stats::summary`, across ranks in rank order.
     pub fn var(&self) -> Result<f64> {
-        self.summary(Op::Var)
+        self.summary(Stat::Var)
     }
 
     /// √var (numpy's `std`).
     pub fn std(&self) -> Result<f64> {
-        self.summary(Op::Std)
+        self.summary(Stat::Std)
     }
 
-    fn summary(&self, op: Op) -> Result<f64> {
+    fn summary(&self, op: Stat) -> Result<f64> {
         let spec = Spec::new(op);
         let x: Vec<f64> = self.local_elements().iter().map(|v| v.to_f64()).collect();
         let s = summarize_floats(&spec, &x, &self.pool).combine(&*self.comm)?;
@@ -225,17 +225,27 @@ impl<T: Element + Real, D: Dimension> DistArray<T, D> {
                 keep => keep,
             }))
     }
-
-    /// numpy's histogram of every element (`bins` equal bins over `[low, high]`), the same
-    /// on every rank.
-    pub fn histogram(&self, bins: usize, low: f64, high: f64) -> Result<Histogram> {
-        let mut h = Histogram::new(bins, low, high)?;
-        h.add(&self.local_elements(), &self.pool);
-        h.combine(&*self.comm)
-    }
 }
 
 impl<D: Dimension> DistArray<f64, D> {
+    /// numpy's `histogram(a, bins, range)` of every element, the same on every rank: `bins`
+    /// equal bins over `range = (low, high)`, or over the data's min and max when `range` is
+    /// `None`; NaNs are not counted (see [`stats::histogram`](crate::stats::histogram), which
+    /// this is over the blocks).
+    pub fn histogram(
+        &self,
+        bins: usize,
+        range: Option<(f64, f64)>,
+        nan: NanPolicy,
+    ) -> Result<Histogram> {
+        let x = self.local_elements();
+        let data = InMemory {
+            data: &x,
+            pool: &self.pool,
+        };
+        histogram(&*self.comm, &data, bins, range, nan)
+    }
+
     /// numpy's `median` of every element (`NaN` if any is NaN; `nanmedian` with
     /// [`NanPolicy::Skip`]), exactly and without gathering the blocks: a distributed radix
     /// selection over the blocks (see [`quantiles`](crate::stats::quantiles)).

@@ -22,7 +22,7 @@ use crate::stats::kernels::Real;
 ///     let rng = Random::new(1);
 ///     let mine = world.block(1_000_000);
 ///     let x: Vec<f64> = mine.map(|i| rng.normal(i as u64)).collect();
-///     let mut h = Histogram::new(64, -4.0, 4.0)?;
+///     let mut h = Histogram::new(64, (-4.0, 4.0))?;
 ///     h.add(&x, world.pool());                  // this rank's block, with its threads
 ///     let h = h.combine(world)?;                // every rank's counts, on every rank
 ///     if world.is_root() {
@@ -38,20 +38,24 @@ pub struct Histogram {
 }
 
 impl Histogram {
-    /// An empty histogram of `bins` bins over `[low, high]`. As numpy does, `low == high`
-    /// widens the range to `[low - 0.5, high + 0.5]`.
+    /// An empty histogram of `bins` bins over `range = (low, high)`. As numpy does,
+    /// `low == high` widens the range to `[low - 0.5, high + 0.5]`. The same `bins, range`
+    /// as [`stats::histogram`](crate::stats::histogram) and
+    /// [`DistArray::histogram`](crate::DistArray::histogram), where the range may be left to
+    /// the data.
     ///
     /// Fails if `bins` is zero, a bound is not finite, or `low > high`.
     ///
     /// # Examples
     /// ```
     /// use mpikit::stats::Histogram;
-    /// let h = Histogram::new(4, 0.0, 4.0)?;
+    /// let h = Histogram::new(4, (0.0, 4.0))?;
     /// assert_eq!(h.edges(), &[0.0, 1.0, 2.0, 3.0, 4.0]);
-    /// assert!(Histogram::new(0, 0.0, 1.0).is_err());
+    /// assert!(Histogram::new(0, (0.0, 1.0)).is_err());
     /// # Ok::<(), mpikit::Error>(())
     /// ```
-    pub fn new(bins: usize, low: f64, high: f64) -> Result<Histogram> {
+    pub fn new(bins: usize, range: (f64, f64)) -> Result<Histogram> {
+        let (low, high) = range;
         if bins == 0 {
             return Err(Error::input("a histogram needs at least one bin"));
         }
@@ -80,7 +84,7 @@ impl Histogram {
     ///
     /// # Examples
     /// ```
-    /// let h = mpikit::stats::Histogram::new(2, 0.0, 1.0)?;
+    /// let h = mpikit::stats::Histogram::new(2, (0.0, 1.0))?;
     /// assert_eq!(h.edges(), &[0.0, 0.5, 1.0]);
     /// # Ok::<(), mpikit::Error>(())
     /// ```
@@ -93,7 +97,7 @@ impl Histogram {
     /// # Examples
     /// ```
     /// let pool = mpikit::rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-    /// let mut h = mpikit::stats::Histogram::new(4, 0.0, 4.0)?;
+    /// let mut h = mpikit::stats::Histogram::new(4, (0.0, 4.0))?;
     /// h.add(&[0.5, 1.5, 1.7, 4.0], &pool);
     /// assert_eq!(h.counts(), &[1, 2, 0, 1]); // the last bin holds its right edge, as numpy's
     /// # Ok::<(), mpikit::Error>(())
@@ -106,7 +110,7 @@ impl Histogram {
     ///
     /// # Examples
     /// ```
-    /// assert_eq!(mpikit::stats::Histogram::new(10, 0.0, 1.0)?.bins(), 10);
+    /// assert_eq!(mpikit::stats::Histogram::new(10, (0.0, 1.0))?.bins(), 10);
     /// # Ok::<(), mpikit::Error>(())
     /// ```
     pub fn bins(&self) -> usize {
@@ -118,7 +122,7 @@ impl Histogram {
     /// # Examples
     /// ```
     /// let pool = mpikit::rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
-    /// let mut h = mpikit::stats::Histogram::new(2, 0.0, 2.0)?;
+    /// let mut h = mpikit::stats::Histogram::new(2, (0.0, 2.0))?;
     /// h.add(&[0.1f32, 0.2, 1.5, 9.0], &pool); // 9.0 is outside the range: not counted
     /// assert_eq!(h.counts(), &[2, 1]);
     /// # Ok::<(), mpikit::Error>(())
@@ -145,7 +149,7 @@ impl Histogram {
     /// ```
     /// use mpikit::stats::Histogram;
     /// let pool = mpikit::rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-    /// let (mut a, mut b) = (Histogram::new(2, 0.0, 2.0)?, Histogram::new(2, 0.0, 2.0)?);
+    /// let (mut a, mut b) = (Histogram::new(2, (0.0, 2.0))?, Histogram::new(2, (0.0, 2.0))?);
     /// a.add(&[0.5], &pool);
     /// b.add(&[1.5, 1.6], &pool);
     /// a.merge(&b);
@@ -166,7 +170,7 @@ impl Histogram {
     /// ```no_run
     /// use mpikit::stats::Histogram;
     /// mpikit::run(|world| {
-    ///     let mut h = Histogram::new(10, 0.0, 1.0)?;
+    ///     let mut h = Histogram::new(10, (0.0, 1.0))?;
     ///     h.add(&[0.05, 0.95], world.pool());
     ///     let total = h.combine(world)?; // every rank's counts, on every rank
     ///     assert_eq!(total.counts()[0], world.size() as u64);
@@ -195,7 +199,7 @@ impl Histogram {
     ///
     /// # Examples
     /// ```
-    /// let h = mpikit::stats::Histogram::new(4, 0.0, 4.0)?;
+    /// let h = mpikit::stats::Histogram::new(4, (0.0, 4.0))?;
     /// assert_eq!((h.bin_of(0.0), h.bin_of(3.5), h.bin_of(4.0), h.bin_of(5.0)), (Some(0), Some(3), Some(3), None));
     /// # Ok::<(), mpikit::Error>(())
     /// ```
@@ -297,7 +301,7 @@ mod tests {
 
     #[test]
     fn numpy_rules_on_edges_and_outside() {
-        let h = Histogram::new(4, 0.0, 1.0).unwrap();
+        let h = Histogram::new(4, (0.0, 1.0)).unwrap();
         assert_eq!(h.edges(), &[0.0, 0.25, 0.5, 0.75, 1.0]);
         let x = [
             0.0,
@@ -320,7 +324,7 @@ mod tests {
         // Ranges whose edges are not exact in binary: the scaled index is off by one near
         // edges, and the correction must put every value where the edges say.
         for &(lo, hi, bins) in &[(0.1, 0.7, 3usize), (-1e-3, 2.9, 7), (1e6, 1e6 + 1.0, 10)] {
-            let h = Histogram::new(bins, lo, hi).unwrap();
+            let h = Histogram::new(bins, (lo, hi)).unwrap();
             let mut probes: Vec<f64> = Vec::new();
             for &e in h.edges() {
                 let mut below = e;
@@ -348,7 +352,7 @@ mod tests {
             .map(|i| ((i * 7919) % 1000) as f64 / 10.0)
             .collect();
         let serial = {
-            let h = Histogram::new(13, 0.0, 100.0).unwrap();
+            let h = Histogram::new(13, (0.0, 100.0)).unwrap();
             let mut c = vec![0u64; 13];
             for &v in &x {
                 if let Some(i) = by_edges(h.edges(), v) {
@@ -358,7 +362,7 @@ mod tests {
             c
         };
         for t in [1, 2, 3] {
-            let mut h = Histogram::new(13, 0.0, 100.0).unwrap();
+            let mut h = Histogram::new(13, (0.0, 100.0)).unwrap();
             h.add(&x, &pool(t));
             assert_eq!(h.counts(), &serial[..]);
         }
@@ -366,10 +370,10 @@ mod tests {
 
     #[test]
     fn bad_bins_and_ranges() {
-        assert!(Histogram::new(0, 0.0, 1.0).is_err());
-        assert!(Histogram::new(3, 1.0, 0.0).is_err());
-        assert!(Histogram::new(3, 0.0, f64::INFINITY).is_err());
-        let h = Histogram::new(2, 5.0, 5.0).unwrap();
+        assert!(Histogram::new(0, (0.0, 1.0)).is_err());
+        assert!(Histogram::new(3, (1.0, 0.0)).is_err());
+        assert!(Histogram::new(3, (0.0, f64::INFINITY)).is_err());
+        let h = Histogram::new(2, (5.0, 5.0)).unwrap();
         assert_eq!(h.edges(), &[4.5, 5.0, 5.5]);
     }
 }

@@ -6,17 +6,15 @@
 //! vectorise). The chunk is split into a fixed number of blocks per thread; block results
 //! are combined in block order, so a given chunk and thread count always gives the same bits.
 
-use std::fmt;
-use std::str::FromStr;
-
 use crate::runtime::world::Comm;
 use mpi::collective::CommunicatorCollectives;
-use serde::Serialize;
+use mpi::topology::Communicator;
 
 use crate::collective::element::Element;
 use crate::collective::reduce::ReduceOp;
 use crate::error::{Error, Result};
 use crate::runtime::threads::map_parts;
+use crate::stats::spec::Stat;
 
 /// Independent accumulators per kernel.
 pub const LANES: usize = 16;
@@ -63,92 +61,58 @@ impl Real for f32 {
     }
 }
 
-/// A statistic of a distributed array.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Stat {
-    /// Σ x
-    Sum,
-    /// Σ x²
-    SumSq,
-    /// min x (`+inf` for no data)
-    Min,
-    /// max x (`-inf` for no data)
-    Max,
-    /// Σ x / n (`NaN` for no data)
-    Mean,
-}
-
-impl Stat {
-    /// Every statistic, in a fixed order.
-    pub const ALL: [Stat; 5] = [Stat::Sum, Stat::SumSq, Stat::Min, Stat::Max, Stat::Mean];
-
-    /// The flag spelling: `sum`, `sumsq`, `min`, `max`, `mean`.
-    ///
-    /// # Examples
-    /// ```
-    /// assert_eq!(mpikit::stats::Stat::SumSq.name(), "sumsq");
-    /// ```
-    pub fn name(self) -> &'static str {
-        match self {
-            Stat::Sum => "sum",
-            Stat::SumSq => "sumsq",
-            Stat::Min => "min",
-            Stat::Max => "max",
-            Stat::Mean => "mean",
-        }
-    }
-}
-
-impl fmt::Display for Stat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Stat {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Stat> {
-        Stat::ALL
-            .into_iter()
-            .find(|op| op.name() == s)
-            .ok_or_else(|| {
-                Error::input(format!(
-                    "unknown op {s:?} (expected sum, sumsq, min, max or mean)"
-                ))
-            })
-    }
-}
-
-/// One rank's contribution to a statistic: its partial value and how many items it saw.
+/// One rank's contribution to a one-value statistic: its partial value and how many items it
+/// saw, computed on the rank's threads with the vectorised kernels and combined across ranks
+/// in one reduction. Every [`Stat`] but [`Stat::Stats`] (several values: a
+/// [`Summary`](crate::stats::Summary)).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Partial {
     /// The statistic.
     pub stat: Stat,
-    /// The partial value (a sum for `Mean`).
+    /// The partial value: the sum for `Mean`, the mean for `Var` and `Std`.
     pub value: f64,
     /// Items seen.
     pub count: u64,
+    /// Σ (x − mean)² of this rank's items, for `Var` and `Std`.
+    m2: f64,
 }
 
 impl Partial {
-    /// Computes this rank's partial statistic of `data` on the threads of `pool`.
+    /// Computes this rank's partial statistic of `data` on the threads of `pool`; an `Err`
+    /// for [`Stat::Stats`], which has several values.
     ///
     /// # Examples
     /// ```
     /// use mpikit::stats::{Partial, Stat};
-    /// let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    /// let pool = mpikit::rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
     /// let x: Vec<f64> = (0..1000).map(|i| i as f64).collect();
-    /// let p = Partial::local(Stat::SumSq, &x, &pool);
+    /// let p = Partial::local(Stat::SumSq, &x, &pool)?;
     /// assert_eq!(p.value, 332_833_500.0);
     /// assert_eq!(p.count, 1000);
+    /// assert!(Partial::local(Stat::Stats, &x, &pool).is_err());
+    /// # Ok::<(), mpikit::Error>(())
     /// ```
-    pub fn local<T: Real>(stat: Stat, data: &[T], pool: &rayon::ThreadPool) -> Partial {
+    pub fn local<T: Real>(stat: Stat, data: &[T], pool: &rayon::ThreadPool) -> Result<Partial> {
+        let count = data.len() as u64;
         let kernel: fn(&[T]) -> T = match stat {
-            Stat::Sum | Stat::Mean => sum,
+            Stat::Sum | Stat::Mean | Stat::Var | Stat::Std => sum,
             Stat::SumSq => sum_sq,
             Stat::Min => min,
             Stat::Max => max,
+            Stat::Count => {
+                return Ok(Partial {
+                    stat,
+                    value: count as f64,
+                    count,
+                    m2: 0.0,
+                })
+            }
+            Stat::Stats => {
+                return Err(Error::input(
+                    "Partial computes one value; Stat::Stats has several: use \
+                     stats::summarize_floats and Summary::combine",
+                ))
+            }
         };
         let combine = |a: T, b: T| match stat {
             Stat::Min => pick(a, b, |x, y| x < y),
@@ -159,16 +123,41 @@ impl Partial {
         let value = partials
             .into_iter()
             .reduce(combine)
-            .unwrap_or(identity(stat));
-        Partial {
-            stat,
-            value: value.to_f64(),
-            count: data.len() as u64,
+            .unwrap_or(identity(stat))
+            .to_f64();
+        if matches!(stat, Stat::Var | Stat::Std) {
+            // Two passes: the mean, then the squared deviations from it (no cancellation).
+            let mean = if count == 0 {
+                0.0
+            } else {
+                value / count as f64
+            };
+            let m2 = map_parts(pool, data.len(), |r| {
+                data[r]
+                    .iter()
+                    .map(|&x| (x.to_f64() - mean).powi(2))
+                    .sum::<f64>()
+            })
+            .into_iter()
+            .sum();
+            return Ok(Partial {
+                stat,
+                value: mean,
+                count,
+                m2,
+            });
         }
+        Ok(Partial {
+            stat,
+            value,
+            count,
+            m2: 0.0,
+        })
     }
 
-    /// Combines every rank's partial into the final statistic with one MPI reduction
-    /// (`MPI_Allreduce`); every rank gets the result.
+    /// Combines every rank's partial into the final statistic (`MPI_Allreduce`; for `Var`
+    /// and `Std`, each rank's count, mean and squared deviations merged in rank order);
+    /// every rank gets the result.
     ///
     /// # Examples
     /// ```no_run
@@ -176,8 +165,9 @@ impl Partial {
     /// use mpikit::stats::{Partial, Stat};
     /// mpikit::run(|world| {
     ///     let x: Vec<f64> = world.block(1000).map(|i| i as f64).collect();
-    ///     let max = Partial::local(Stat::Max, &x, world.pool()).combine(world)?;
-    ///     assert_eq!(max, 999.0);
+    ///     let max = Partial::local(Stat::Max, &x, world.pool())?.combine(world)?;
+    ///     let var = Partial::local(Stat::Var, &x, world.pool())?.combine(world)?;
+    ///     assert_eq!((max, var), (999.0, 83_333.25));
     ///     Ok::<(), mpikit::Error>(())
     /// });
     /// ```
@@ -191,6 +181,30 @@ impl Partial {
                 let mut recv = [0.0f64; 2];
                 comm.all_reduce_into(&send[..], &mut recv[..], ReduceOp::Sum.system());
                 Ok(recv[0] / recv[1])
+            }
+            Stat::Var | Stat::Std => {
+                let mine = [self.count as f64, self.value, self.m2];
+                let mut all = vec![0.0f64; 3 * comm.size() as usize];
+                comm.all_gather_into(&mine[..], &mut all[..]);
+                // Chan et al.'s pairwise merge, in rank order: the same bits on every rank.
+                let (mut n, mut mean, mut m2) = (0.0f64, 0.0f64, 0.0f64);
+                for r in all.chunks_exact(3) {
+                    let (nb, mb, m2b) = (r[0], r[1], r[2]);
+                    if nb == 0.0 {
+                        continue;
+                    }
+                    let total = n + nb;
+                    let delta = mb - mean;
+                    mean += delta * nb / total;
+                    m2 += m2b + delta * delta * n * nb / total;
+                    n = total;
+                }
+                let var = m2 / n;
+                Ok(if self.stat == Stat::Std {
+                    var.sqrt()
+                } else {
+                    var
+                })
             }
             stat => {
                 let op = match stat {
@@ -353,11 +367,11 @@ mod tests {
             assert_eq!(max(&x), hi);
             for t in 1..=3 {
                 let p = pool(t);
-                assert_eq!(Partial::local(Stat::Sum, &x, &p).value, s as f64);
-                assert_eq!(Partial::local(Stat::SumSq, &x, &p).value, q as f64);
-                assert_eq!(Partial::local(Stat::Min, &x, &p).value, lo);
-                assert_eq!(Partial::local(Stat::Max, &x, &p).value, hi);
-                assert_eq!(Partial::local(Stat::Mean, &x, &p).count, n as u64);
+                assert_eq!(Partial::local(Stat::Sum, &x, &p).unwrap().value, s as f64);
+                assert_eq!(Partial::local(Stat::SumSq, &x, &p).unwrap().value, q as f64);
+                assert_eq!(Partial::local(Stat::Min, &x, &p).unwrap().value, lo);
+                assert_eq!(Partial::local(Stat::Max, &x, &p).unwrap().value, hi);
+                assert_eq!(Partial::local(Stat::Mean, &x, &p).unwrap().count, n as u64);
             }
         }
     }
@@ -397,14 +411,5 @@ mod tests {
         assert_eq!(sum(&x), 4950.0);
         assert_eq!(max(&x), 99.0);
         assert_eq!(min(&x[10..]), 10.0);
-    }
-
-    #[test]
-    fn stat_names_round_trip() {
-        for s in Stat::ALL {
-            assert_eq!(s.name().parse::<Stat>().unwrap(), s);
-        }
-        let err = "median".parse::<Stat>().unwrap_err().to_string();
-        assert!(err.contains("median"), "{err}");
     }
 }

@@ -12,7 +12,7 @@
 //! mpikit::run(|world| {
 //!     let x: Vec<f64> = world.block(1_000_001).map(|i| i as f64).collect();
 //!     // One pass with the threads, one reduction across ranks.
-//!     let mean = Partial::local(Stat::Mean, &x, world.pool()).combine(world)?;
+//!     let mean = Partial::local(Stat::Mean, &x, world.pool())?.combine(world)?;
 //!     // The exact median over every rank, without gathering the values.
 //!     let data = InMemory { data: &x, pool: world.pool() };
 //!     let med = median(world, &data, NanPolicy::Propagate)?;
@@ -34,9 +34,9 @@ pub(crate) mod value;
 
 pub use exact::ExactSum;
 pub use histogram::Histogram;
-pub use kernels::{Partial, Real, Stat};
+pub use kernels::{Partial, Real};
 pub use order::{histogram, median, quantiles, QuantileMethod};
 pub use radix::{InMemory, Passes};
-pub use spec::{NanPolicy, Op, Spec};
+pub use spec::{NanPolicy, Spec, Stat};
 pub use summary::{summarize_floats, FloatSummary, IntSummary, Summary};
 pub use value::{Stats, Value};

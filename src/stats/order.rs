@@ -245,7 +245,7 @@ pub fn histogram<A: Comm + ?Sized, P: Passes>(
             (lo, hi)
         }
     };
-    let empty = Histogram::new(bins, low, high)?;
+    let empty = Histogram::new(bins, (low, high))?;
     let mine = data.pass(
         &|| vec![0u64; bins],
         &|acc: &mut Vec<u64>, x: &[f64]| empty.count_into(x, acc),

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::runtime::threads::map_parts;
 use crate::stats::exact::ExactSum;
 use crate::stats::kernels;
-use crate::stats::spec::{NanPolicy, Op, Spec};
+use crate::stats::spec::{NanPolicy, Spec, Stat};
 use crate::stats::value::{Stats, Value};
 
 /// A partial result: what a run of consecutive values contributes.
@@ -89,7 +89,19 @@ fn sum_sq_dev(x: &[f64], m: f64) -> f64 {
 }
 
 impl FloatSummary {
-    fn new(spec: &Spec) -> FloatSummary {
+    /// An empty summary of floating-point values, for `spec` (an exact sum is kept when it
+    /// asks for reproducible sums).
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::stats::{FloatSummary, Spec, Stat, Summary, Value};
+    /// let spec = Spec::new(Stat::Mean);
+    /// let mut s = FloatSummary::new(&spec);
+    /// s.push(&spec, &[1.0, 2.0, 3.0], &mut Vec::new());
+    /// assert_eq!(Summary::from(s).result(&spec)?, Value::Float(2.0));
+    /// # Ok::<(), mpikit::Error>(())
+    /// ```
+    pub fn new(spec: &Spec) -> FloatSummary {
         FloatSummary {
             count: 0,
             nan: 0,
@@ -103,8 +115,19 @@ impl FloatSummary {
         }
     }
 
-    fn push(&mut self, spec: &Spec, x: &[f64], scratch: &mut Vec<f64>) {
-        let op = spec.op;
+    /// Adds the next block of values; `scratch` is reused between calls.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::stats::{FloatSummary, NanPolicy, Spec, Stat, Summary, Value};
+    /// let spec = Spec { nan: NanPolicy::Skip, ..Spec::new(Stat::Max) };
+    /// let mut s = FloatSummary::new(&spec);
+    /// s.push(&spec, &[1.0, f64::NAN, 7.0], &mut Vec::new());
+    /// assert_eq!(Summary::from(s).result(&spec)?, Value::Float(7.0)); // numpy's nanmax
+    /// # Ok::<(), mpikit::Error>(())
+    /// ```
+    pub fn push(&mut self, spec: &Spec, x: &[f64], scratch: &mut Vec<f64>) {
+        let op = spec.stat;
         let check = spec.nan == NanPolicy::Skip || op.extremes();
         let nan = if check {
             kernels::count_nan(x) as u64
@@ -129,9 +152,9 @@ impl FloatSummary {
         }
         let n = x.len() as u64;
         match op {
-            Op::Count => {}
-            Op::Sum | Op::Mean | Op::Stats | Op::Var | Op::Std => {
-                let exact = matches!(op, Op::Sum | Op::Mean | Op::Stats)
+            Stat::Count => {}
+            Stat::Sum | Stat::Mean | Stat::Stats | Stat::Var | Stat::Std => {
+                let exact = matches!(op, Stat::Sum | Stat::Mean | Stat::Stats)
                     .then_some(self.exact.as_mut())
                     .flatten();
                 let plain = match exact {
@@ -153,11 +176,11 @@ impl FloatSummary {
                         merge_moments(self.count, self.mean, self.m2, n, mb, m2b);
                 }
             }
-            Op::Sumsq => match &mut self.exact {
+            Stat::SumSq => match &mut self.exact {
                 Some(e) => e.add_squares(x),
                 None => self.sumsq += kernels::sum_sq(x),
             },
-            Op::Min | Op::Max => {}
+            Stat::Min | Stat::Max => {}
         }
         if op.extremes() {
             self.min = self.min.min(kernels::min(x));
@@ -166,7 +189,20 @@ impl FloatSummary {
         self.count += n;
     }
 
-    fn merge(&mut self, b: &FloatSummary) {
+    /// Appends the summary of the values that follow this one's.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::stats::{FloatSummary, Spec, Stat, Summary, Value};
+    /// let spec = Spec::new(Stat::Var);
+    /// let (mut a, mut b) = (FloatSummary::new(&spec), FloatSummary::new(&spec));
+    /// a.push(&spec, &[1.0, 2.0], &mut Vec::new());
+    /// b.push(&spec, &[3.0, 4.0], &mut Vec::new());
+    /// a.merge(&b);
+    /// assert_eq!(Summary::from(a).result(&spec)?, Value::Float(1.25)); // numpy's var([1, 2, 3, 4])
+    /// # Ok::<(), mpikit::Error>(())
+    /// ```
+    pub fn merge(&mut self, b: &FloatSummary) {
         (self.mean, self.m2) = merge_moments(self.count, self.mean, self.m2, b.count, b.mean, b.m2);
         self.count += b.count;
         self.nan += b.nan;
@@ -184,7 +220,7 @@ impl FloatSummary {
         let f = |v: f64| Value::Float(if propagate { f64::NAN } else { v });
         let count = self.count;
         let sum = match &self.exact {
-            Some(e) if spec.op != Op::Sumsq => e.value(),
+            Some(e) if spec.stat != Stat::SumSq => e.value(),
             _ => self.sum,
         };
         let mean = if count == 0 {
@@ -197,19 +233,19 @@ impl FloatSummary {
         } else {
             self.m2 / count as f64
         };
-        match spec.op {
-            Op::Sum => f(sum),
-            Op::Sumsq => f(match &self.exact {
+        match spec.stat {
+            Stat::Sum => f(sum),
+            Stat::SumSq => f(match &self.exact {
                 Some(e) => e.value(),
                 None => self.sumsq,
             }),
-            Op::Min => f(self.min),
-            Op::Max => f(self.max),
-            Op::Mean => f(mean),
-            Op::Var => f(var),
-            Op::Std => f(var.sqrt()),
-            Op::Count => Value::Int(i128::from(count)),
-            Op::Stats => Value::Stats(Box::new(Stats {
+            Stat::Min => f(self.min),
+            Stat::Max => f(self.max),
+            Stat::Mean => f(mean),
+            Stat::Var => f(var),
+            Stat::Std => f(var.sqrt()),
+            Stat::Count => Value::Int(i128::from(count)),
+            Stat::Stats => Value::Stats(Box::new(Stats {
                 count,
                 sum: f(sum),
                 mean: f(mean),
@@ -222,7 +258,18 @@ impl FloatSummary {
 }
 
 impl IntSummary {
-    fn new() -> IntSummary {
+    /// An empty summary of integer values, summed exactly.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::stats::{IntSummary, Spec, Stat, Summary, Value};
+    /// let spec = Spec::new(Stat::Sum);
+    /// let mut s = IntSummary::new();
+    /// s.push(&spec, &[i64::MAX as i128, i64::MAX as i128]);
+    /// assert_eq!(Summary::from(s).result(&spec)?, Value::Int(2 * i64::MAX as i128)); // exact
+    /// # Ok::<(), mpikit::Error>(())
+    /// ```
+    pub fn new() -> IntSummary {
         IntSummary {
             count: 0,
             sum: 0,
@@ -235,16 +282,27 @@ impl IntSummary {
         }
     }
 
-    fn push(&mut self, spec: &Spec, x: &[i128]) {
+    /// Adds the next block of values.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::stats::{IntSummary, Spec, Stat, Summary, Value};
+    /// let spec = Spec::new(Stat::Min);
+    /// let mut s = IntSummary::new();
+    /// s.push(&spec, &[5, -3, 2]);
+    /// assert_eq!(Summary::from(s).result(&spec)?, Value::Int(-3));
+    /// # Ok::<(), mpikit::Error>(())
+    /// ```
+    pub fn push(&mut self, spec: &Spec, x: &[i128]) {
         if x.is_empty() {
             return;
         }
         let n = x.len() as u64;
-        let op = spec.op;
+        let op = spec.stat;
         // |x| < 2^64 and n < 2^63, so the sum cannot leave i128.
         let sum: i128 = x.iter().sum();
         self.sum += sum;
-        if op == Op::Sumsq {
+        if op == Stat::SumSq {
             for &v in x {
                 let sq = v.unsigned_abs() * v.unsigned_abs();
                 match self.sumsq.checked_add(sq) {
@@ -271,7 +329,20 @@ impl IntSummary {
         self.count += n;
     }
 
-    fn merge(&mut self, b: &IntSummary) {
+    /// Appends the summary of the values that follow this one's.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::stats::{IntSummary, Spec, Stat, Summary, Value};
+    /// let spec = Spec::new(Stat::Count);
+    /// let (mut a, mut b) = (IntSummary::new(), IntSummary::new());
+    /// a.push(&spec, &[1, 2]);
+    /// b.push(&spec, &[3]);
+    /// a.merge(&b);
+    /// assert_eq!(Summary::from(a).result(&spec)?, Value::Int(3));
+    /// # Ok::<(), mpikit::Error>(())
+    /// ```
+    pub fn merge(&mut self, b: &IntSummary) {
         (self.mean, self.m2) = merge_moments(self.count, self.mean, self.m2, b.count, b.mean, b.m2);
         self.count += b.count;
         self.sum += b.sum;
@@ -307,22 +378,22 @@ impl IntSummary {
         } else {
             Value::Int(self.max)
         };
-        Ok(match spec.op {
-            Op::Sum => Value::Int(self.sum),
-            Op::Sumsq if self.overflow => {
+        Ok(match spec.stat {
+            Stat::Sum => Value::Int(self.sum),
+            Stat::SumSq if self.overflow => {
                 return Err(Error::input(
                     "the sum of squares does not fit in 128 bits (an exact integer); \
                      convert the data to f64 for an approximate sum",
                 ))
             }
-            Op::Sumsq => Value::UInt(self.sumsq),
-            Op::Min => min,
-            Op::Max => max,
-            Op::Mean => Value::Float(mean),
-            Op::Var => Value::Float(std * std),
-            Op::Std => Value::Float(std),
-            Op::Count => Value::Int(i128::from(count)),
-            Op::Stats => Value::Stats(Box::new(Stats {
+            Stat::SumSq => Value::UInt(self.sumsq),
+            Stat::Min => min,
+            Stat::Max => max,
+            Stat::Mean => Value::Float(mean),
+            Stat::Var => Value::Float(std * std),
+            Stat::Std => Value::Float(std),
+            Stat::Count => Value::Int(i128::from(count)),
+            Stat::Stats => Value::Stats(Box::new(Stats {
                 count,
                 sum: Value::Int(self.sum),
                 mean: Value::Float(mean),
@@ -334,92 +405,50 @@ impl IntSummary {
     }
 }
 
+impl Default for IntSummary {
+    fn default() -> Self {
+        IntSummary::new()
+    }
+}
+
+impl From<FloatSummary> for Summary {
+    fn from(s: FloatSummary) -> Summary {
+        Summary::Float(s)
+    }
+}
+
+impl From<IntSummary> for Summary {
+    fn from(s: IntSummary) -> Summary {
+        Summary::Int(s)
+    }
+}
+
 impl Summary {
-    /// An empty summary for floating-point data.
+    /// Appends the summary of the values that follow this one's; an `Err` if one summarises
+    /// floating-point values and the other integers.
     ///
     /// # Examples
     /// ```
-    /// use mpikit::stats::{Op, Spec, Summary, Value};
-    /// let spec = Spec::new(Op::Mean);
-    /// let mut s = Summary::floats(&spec);
-    /// s.push_floats(&spec, &[1.0, 2.0, 3.0], &mut Vec::new());
-    /// assert_eq!(s.result(&spec)?, Value::Float(2.0));
-    /// # Ok::<(), mpikit::Error>(())
-    /// ```
-    pub fn floats(spec: &Spec) -> Summary {
-        Summary::Float(FloatSummary::new(spec))
-    }
-
-    /// An empty summary for integer data.
-    ///
-    /// # Examples
-    /// ```
-    /// use mpikit::stats::{Op, Spec, Summary, Value};
-    /// let spec = Spec::new(Op::Sum);
-    /// let mut s = Summary::ints();
-    /// s.push_ints(&spec, &[i64::MAX as i128, i64::MAX as i128]);
-    /// assert_eq!(s.result(&spec)?, Value::Int(2 * i64::MAX as i128)); // exact, no overflow
-    /// # Ok::<(), mpikit::Error>(())
-    /// ```
-    pub fn ints() -> Summary {
-        Summary::Int(IntSummary::new())
-    }
-
-    /// Adds the next block of floating-point values; `scratch` is reused between calls.
-    ///
-    /// # Examples
-    /// ```
-    /// use mpikit::stats::{NanPolicy, Op, Spec, Summary, Value};
-    /// let spec = Spec { nan: NanPolicy::Skip, ..Spec::new(Op::Max) };
-    /// let mut s = Summary::floats(&spec);
-    /// s.push_floats(&spec, &[1.0, f64::NAN, 7.0], &mut Vec::new());
-    /// assert_eq!(s.result(&spec)?, Value::Float(7.0)); // numpy's nanmax
-    /// # Ok::<(), mpikit::Error>(())
-    /// ```
-    pub fn push_floats(&mut self, spec: &Spec, x: &[f64], scratch: &mut Vec<f64>) {
-        match self {
-            Summary::Float(s) => s.push(spec, x, scratch),
-            Summary::Int(_) => panic!("push_floats on an integer summary"),
-        }
-    }
-
-    /// Adds the next block of integer values.
-    ///
-    /// # Examples
-    /// ```
-    /// use mpikit::stats::{Op, Spec, Summary, Value};
-    /// let spec = Spec::new(Op::Min);
-    /// let mut s = Summary::ints();
-    /// s.push_ints(&spec, &[5, -3, 2]);
-    /// assert_eq!(s.result(&spec)?, Value::Int(-3));
-    /// # Ok::<(), mpikit::Error>(())
-    /// ```
-    pub fn push_ints(&mut self, spec: &Spec, x: &[i128]) {
-        match self {
-            Summary::Int(s) => s.push(spec, x),
-            Summary::Float(_) => panic!("push_ints on a floating-point summary"),
-        }
-    }
-
-    /// Appends the summary of the values that follow this one's.
-    ///
-    /// # Examples
-    /// ```
-    /// use mpikit::stats::{Op, Spec, Summary, Value};
-    /// let spec = Spec::new(Op::Var);
-    /// let (mut a, mut b) = (Summary::floats(&spec), Summary::floats(&spec));
-    /// a.push_floats(&spec, &[1.0, 2.0], &mut Vec::new());
-    /// b.push_floats(&spec, &[3.0, 4.0], &mut Vec::new());
-    /// a.merge(&b);
+    /// use mpikit::stats::{summarize_floats, IntSummary, Spec, Stat, Summary, Value};
+    /// let spec = Spec::new(Stat::Var);
+    /// let pool = mpikit::rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    /// let mut a = summarize_floats(&spec, &[1.0, 2.0], &pool);
+    /// a.merge(&summarize_floats(&spec, &[3.0, 4.0], &pool))?;
     /// assert_eq!(a.result(&spec)?, Value::Float(1.25)); // numpy's var([1, 2, 3, 4])
+    /// assert!(a.merge(&Summary::from(IntSummary::new())).is_err());
     /// # Ok::<(), mpikit::Error>(())
     /// ```
-    pub fn merge(&mut self, later: &Summary) {
+    pub fn merge(&mut self, later: &Summary) -> Result<()> {
         match (self, later) {
             (Summary::Float(a), Summary::Float(b)) => a.merge(b),
             (Summary::Int(a), Summary::Int(b)) => a.merge(b),
-            _ => panic!("merging summaries of different element types"),
+            _ => {
+                return Err(Error::input(
+                    "merging a summary of floating-point values with one of integers",
+                ))
+            }
         }
+        Ok(())
     }
 
     /// Merges every rank's summary in rank order; every rank gets the same total.
@@ -427,9 +456,9 @@ impl Summary {
     /// # Examples
     /// ```no_run
     /// use mpikit::prelude::*;
-    /// use mpikit::stats::{summarize_floats, Op, Spec};
+    /// use mpikit::stats::{summarize_floats, Stat, Spec};
     /// mpikit::run(|world| {
-    ///     let spec = Spec::new(Op::Std);
+    ///     let spec = Spec::new(Stat::Std);
     ///     let x: Vec<f64> = world.block(1000).map(|i| i as f64).collect();
     ///     let total = summarize_floats(&spec, &x, world.pool()).combine(world)?;
     ///     println!("std = {}", total.result(&spec)?);
@@ -442,7 +471,8 @@ impl Summary {
         let mut it = all.into_iter();
         let mut total = it.next().expect("a communicator has a rank");
         for s in it {
-            total.merge(&s);
+            // Every rank merges the same summaries in the same order: the same Ok or Err.
+            total.merge(&s)?;
         }
         Ok(total)
     }
@@ -451,11 +481,11 @@ impl Summary {
     ///
     /// # Examples
     /// ```
-    /// use mpikit::stats::{Op, Spec, Summary, Value};
-    /// let spec = Spec::new(Op::Count);
-    /// let mut s = Summary::floats(&spec);
-    /// s.push_floats(&spec, &[1.0, 2.0], &mut Vec::new());
-    /// assert_eq!(s.result(&spec)?, Value::Int(2));
+    /// use mpikit::stats::{FloatSummary, Spec, Stat, Summary, Value};
+    /// let spec = Spec::new(Stat::Count);
+    /// let mut s = FloatSummary::new(&spec);
+    /// s.push(&spec, &[1.0, 2.0], &mut Vec::new());
+    /// assert_eq!(Summary::from(s).result(&spec)?, Value::Int(2));
     /// # Ok::<(), mpikit::Error>(())
     /// ```
     pub fn result(&self, spec: &Spec) -> Result<Value> {
@@ -471,28 +501,28 @@ impl Summary {
 ///
 /// # Examples
 /// ```
-/// use mpikit::stats::{summarize_floats, Op, Spec, Value};
+/// use mpikit::stats::{summarize_floats, Stat, Spec, Value};
 /// let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
 /// let x: Vec<f64> = (0..1000).map(|i| i as f64).collect();
-/// let s = summarize_floats(&Spec::new(Op::Var), &x, &pool);
-/// let Value::Float(var) = s.result(&Spec::new(Op::Var)).unwrap() else { panic!() };
+/// let s = summarize_floats(&Spec::new(Stat::Var), &x, &pool);
+/// let Value::Float(var) = s.result(&Spec::new(Stat::Var)).unwrap() else { panic!() };
 /// assert!((var - (1000.0f64 * 1000.0 - 1.0) / 12.0).abs() < 1e-9);
 /// ```
 pub fn summarize_floats(spec: &Spec, x: &[f64], pool: &rayon::ThreadPool) -> Summary {
     const BLOCK: usize = 8192;
-    let parts: Vec<Summary> = map_parts(pool, x.len(), |r| {
-        let mut s = Summary::floats(spec);
+    let parts: Vec<FloatSummary> = map_parts(pool, x.len(), |r| {
+        let mut s = FloatSummary::new(spec);
         let mut scratch = Vec::new();
         for block in x[r].chunks(BLOCK) {
-            s.push_floats(spec, block, &mut scratch);
+            s.push(spec, block, &mut scratch);
         }
         s
     });
-    let mut total = Summary::floats(spec);
+    let mut total = FloatSummary::new(spec);
     for p in &parts {
         total.merge(p);
     }
-    total
+    Summary::Float(total)
 }
 
 #[cfg(test)]

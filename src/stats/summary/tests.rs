@@ -22,7 +22,7 @@ fn welford_merge_matches_two_pass() {
     let mean = x.iter().sum::<f64>() / n;
     let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
     for t in [1, 2, 3] {
-        let spec = Spec::new(Op::Var);
+        let spec = Spec::new(Stat::Var);
         let got = float(summarize_floats(&spec, &x, &pool(t)).result(&spec).unwrap());
         assert!((got - var).abs() <= 1e-9 * var, "{got} vs {var}");
     }
@@ -32,12 +32,12 @@ fn welford_merge_matches_two_pass() {
 fn nan_policies() {
     let x = [1.0, f64::NAN, 3.0];
     let p = pool(1);
-    for op in [Op::Sum, Op::Min, Op::Max, Op::Mean, Op::Std] {
+    for op in [Stat::Sum, Stat::Min, Stat::Max, Stat::Mean, Stat::Std] {
         let spec = Spec::new(op);
         assert!(float(summarize_floats(&spec, &x, &p).result(&spec).unwrap()).is_nan());
     }
     let skip = |op| Spec {
-        op,
+        stat: op,
         nan: NanPolicy::Skip,
         reproducible: false,
     };
@@ -46,12 +46,12 @@ fn nan_policies() {
             .result(&skip(op))
             .unwrap()
     };
-    assert_eq!(r(Op::Sum), Value::Float(4.0));
-    assert_eq!(r(Op::Min), Value::Float(1.0));
-    assert_eq!(r(Op::Max), Value::Float(3.0));
-    assert_eq!(r(Op::Count), Value::Int(2));
-    assert_eq!(r(Op::Var), Value::Float(1.0));
-    let spec = Spec::new(Op::Count);
+    assert_eq!(r(Stat::Sum), Value::Float(4.0));
+    assert_eq!(r(Stat::Min), Value::Float(1.0));
+    assert_eq!(r(Stat::Max), Value::Float(3.0));
+    assert_eq!(r(Stat::Count), Value::Int(2));
+    assert_eq!(r(Stat::Var), Value::Float(1.0));
+    let spec = Spec::new(Stat::Count);
     assert_eq!(
         summarize_floats(&spec, &x, &p).result(&spec).unwrap(),
         Value::Int(3)
@@ -61,21 +61,21 @@ fn nan_policies() {
 #[test]
 fn integer_sums_are_exact_and_overflow_is_reported() {
     let x: Vec<i128> = vec![u64::MAX as i128; 1000];
-    let mut s = Summary::ints();
-    s.push_ints(&Spec::new(Op::Sum), &x);
+    let mut s = IntSummary::new();
+    s.push(&Spec::new(Stat::Sum), &x);
     assert_eq!(
-        s.result(&Spec::new(Op::Sum)).unwrap(),
+        Summary::from(s).result(&Spec::new(Stat::Sum)).unwrap(),
         Value::Int(1000 * u64::MAX as i128)
     );
-    let spec = Spec::new(Op::Sumsq);
-    let mut s = Summary::ints();
-    s.push_ints(&spec, &x[..1]);
+    let spec = Spec::new(Stat::SumSq);
+    let mut s = IntSummary::new();
+    s.push(&spec, &x[..1]);
     assert_eq!(
-        s.result(&spec).unwrap(),
+        Summary::from(s.clone()).result(&spec).unwrap(),
         Value::UInt(u64::MAX as u128 * u64::MAX as u128)
     );
-    s.push_ints(&spec, &x);
-    assert!(s.result(&spec).is_err());
+    s.push(&spec, &x);
+    assert!(Summary::from(s).result(&spec).is_err());
 }
 
 #[test]

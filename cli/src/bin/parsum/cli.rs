@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use mpikit::io::{ByteOrder, Dtype, ReadMode};
-use mpikit::stats::{NanPolicy, Op};
+use mpikit::stats::{NanPolicy, Stat};
 use serde::Serialize;
 
 /// Largest accepted --len: the closed forms stay exact in 128-bit integers, and every x_i is
@@ -89,7 +89,7 @@ pub struct RunArgs {
 
     /// Statistic to compute (stats = count, sum, mean, std, min, max in one pass; median,
     /// quantile and histogram are exact, as numpy's, in a few passes over the data)
-    #[arg(long, value_enum, default_value_t = OpArg::Sumsq)]
+    #[arg(long, value_enum, default_value_t = OpArg::Stat(Stat::SumSq))]
     pub op: OpArg,
 
     /// --op quantile: the quantiles, each in [0, 1] (numpy's q), e.g. 0.01,0.5,0.99
@@ -270,26 +270,36 @@ impl Phase {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+/// What `--op` asks for: one of the library's one-pass statistics ([`Stat`], the same list
+/// and spellings), or an order statistic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OpArg {
-    Sum,
-    Sumsq,
-    Min,
-    Max,
-    Mean,
-    Var,
-    Std,
-    Count,
-    Stats,
+    /// sum, sumsq, min, max, mean, var, std, count or stats.
+    Stat(Stat),
     Median,
     Quantile,
     Histogram,
 }
 
 impl OpArg {
+    const ALL: [OpArg; 12] = [
+        OpArg::Stat(Stat::Sum),
+        OpArg::Stat(Stat::SumSq),
+        OpArg::Stat(Stat::Min),
+        OpArg::Stat(Stat::Max),
+        OpArg::Stat(Stat::Mean),
+        OpArg::Stat(Stat::Var),
+        OpArg::Stat(Stat::Std),
+        OpArg::Stat(Stat::Count),
+        OpArg::Stat(Stat::Stats),
+        OpArg::Median,
+        OpArg::Quantile,
+        OpArg::Histogram,
+    ];
+
     /// An order statistic (median, quantile, histogram), not a one-pass summary.
     pub fn is_order(self) -> bool {
-        matches!(self, OpArg::Median | OpArg::Quantile | OpArg::Histogram)
+        !matches!(self, OpArg::Stat(_))
     }
 
     /// The flag's spelling.
@@ -298,8 +308,18 @@ impl OpArg {
             OpArg::Median => "median",
             OpArg::Quantile => "quantile",
             OpArg::Histogram => "histogram",
-            op => Op::from(op).name(),
+            OpArg::Stat(stat) => stat.name(),
         }
+    }
+}
+
+impl ValueEnum for OpArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        &OpArg::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.name()))
     }
 }
 
@@ -326,19 +346,11 @@ impl From<MethodArg> for mpikit::stats::QuantileMethod {
 }
 
 /// The one-pass summary of an op; order statistics take none (their summary is a count).
-impl From<OpArg> for Op {
-    fn from(op: OpArg) -> Op {
+impl From<OpArg> for Stat {
+    fn from(op: OpArg) -> Stat {
         match op {
-            OpArg::Sum => Op::Sum,
-            OpArg::Sumsq => Op::Sumsq,
-            OpArg::Min => Op::Min,
-            OpArg::Max => Op::Max,
-            OpArg::Mean => Op::Mean,
-            OpArg::Var => Op::Var,
-            OpArg::Std => Op::Std,
-            OpArg::Count => Op::Count,
-            OpArg::Stats => Op::Stats,
-            OpArg::Median | OpArg::Quantile | OpArg::Histogram => Op::Count,
+            OpArg::Stat(stat) => stat,
+            OpArg::Median | OpArg::Quantile | OpArg::Histogram => Stat::Count,
         }
     }
 }

@@ -1,9 +1,9 @@
 //! The closed forms of the generated data (x_i = i), and how far a result may stray from them.
 
-use mpikit::stats::{Op, Spec, Value};
+use mpikit::stats::{Spec, Stat, Value};
 
 /// The closed form for x_i = i, i in 0..n.
-pub fn expected(op: Op, n: u64) -> Value {
+pub fn expected(op: Stat, n: u64) -> Value {
     let n128 = u128::from(n);
     let f = |v: f64| Value::Float(v);
     let sum = n128 * n128.saturating_sub(1) / 2;
@@ -13,26 +13,26 @@ pub fn expected(op: Op, n: u64) -> Value {
         ((n128 * n128 - 1) as f64) / 12.0
     };
     match (op, n) {
-        (Op::Min, 0) => f(f64::INFINITY),
-        (Op::Max, 0) => f(f64::NEG_INFINITY),
-        (Op::Mean, 0) => f(f64::NAN),
-        (Op::Sum, _) => f(sum as f64),
-        (Op::Sumsq, _) => {
+        (Stat::Min, 0) => f(f64::INFINITY),
+        (Stat::Max, 0) => f(f64::NEG_INFINITY),
+        (Stat::Mean, 0) => f(f64::NAN),
+        (Stat::Sum, _) => f(sum as f64),
+        (Stat::SumSq, _) => {
             f((n128.saturating_sub(1) * n128 * (2 * n128).saturating_sub(1) / 6) as f64)
         }
-        (Op::Min, _) => f(0.0),
-        (Op::Max, _) => f((n - 1) as f64),
-        (Op::Mean, _) => f((n - 1) as f64 / 2.0),
-        (Op::Var, _) => f(var),
-        (Op::Std, _) => f(var.sqrt()),
-        (Op::Count, _) => Value::Int(i128::from(n)),
-        (Op::Stats, _) => Value::Stats(Box::new(mpikit::stats::Stats {
+        (Stat::Min, _) => f(0.0),
+        (Stat::Max, _) => f((n - 1) as f64),
+        (Stat::Mean, _) => f((n - 1) as f64 / 2.0),
+        (Stat::Var, _) => f(var),
+        (Stat::Std, _) => f(var.sqrt()),
+        (Stat::Count, _) => Value::Int(i128::from(n)),
+        (Stat::Stats, _) => Value::Stats(Box::new(mpikit::stats::Stats {
             count: n,
             sum: f(sum as f64),
-            mean: expected(Op::Mean, n),
+            mean: expected(Stat::Mean, n),
             std: f(var.sqrt()),
-            min: expected(Op::Min, n),
-            max: expected(Op::Max, n),
+            min: expected(Stat::Min, n),
+            max: expected(Stat::Max, n),
         })),
     }
 }
@@ -68,9 +68,9 @@ pub fn value_error(result: &Value, expected: &Value) -> f64 {
 }
 
 pub fn tolerance(spec: &Spec, n: u64) -> f64 {
-    match spec.op {
-        Op::Min | Op::Max | Op::Count => 0.0,
-        Op::Sum | Op::Sumsq if spec.reproducible => 0.0,
+    match spec.stat {
+        Stat::Min | Stat::Max | Stat::Count => 0.0,
+        Stat::Sum | Stat::SumSq if spec.reproducible => 0.0,
         _ => (n as f64 + 2.0) * f64::EPSILON,
     }
 }

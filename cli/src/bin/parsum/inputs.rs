@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use mpikit::io::{FileLayout, ReadMode};
 use mpikit::mpi::traits::*;
 use mpikit::prelude::*;
-use mpikit::stats::Op;
+use mpikit::stats::Stat;
 
 use crate::cli::{NanArg, RunArgs};
 use crate::h5::{self, Access};
@@ -84,8 +84,8 @@ pub fn open_layout<C: Communicator>(
     };
     let check = |(l, access): (FileLayout, Access)| -> Result<(FileLayout, Access), mpikit::Error> {
         if l.dtype.is_complex() {
-            let op: Op = args.op.into();
-            if !matches!(op, Op::Sum | Op::Mean | Op::Count) {
+            let op: Stat = args.op.into();
+            if !matches!(op, Stat::Sum | Stat::Mean | Stat::Count) {
                 return Err(mpikit::Error::input(format!(
                     "{}: --op {} of complex data ({}): parsum computes sum, mean and count of \
                      complex values (complex numbers have no order)",

@@ -89,7 +89,7 @@ impl<'a> Job<'a> {
         Ok(Job {
             args,
             spec: Spec {
-                op: args.op.into(),
+                stat: args.op.into(),
                 nan: args.nan.into(),
                 reproducible: args.reproducible,
             },

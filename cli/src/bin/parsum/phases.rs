@@ -156,16 +156,11 @@ impl Job<'_> {
             (Vec::new(), Some(v))
         } else {
             let s = timer.time("compute", || {
-                mpikit::io::summarize_file(
-                    world,
-                    file(),
-                    &layout,
-                    &self.spec,
-                    axis,
-                    read,
-                    self.pool,
-                    self.progress,
-                )
+                mpikit::io::FileSummary::new(file(), &layout, self.spec)
+                    .axis(axis)
+                    .mode(read)
+                    .progress(self.progress)
+                    .run(world, self.pool)
             })?;
             (s, None)
         };
@@ -219,7 +214,7 @@ pub fn combine(world: &World, summaries: Vec<Summary>) -> Result<Vec<Summary>, m
     let mut total = it.next().expect("a communicator has a rank");
     for later in it {
         for (a, b) in total.iter_mut().zip(&later) {
-            a.merge(b);
+            a.merge(b)?;
         }
     }
     Ok(total)

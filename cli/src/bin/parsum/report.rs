@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use mpikit::io::{ByteOrder, Dtype, ReadMode};
 use mpikit::prelude::*;
 use mpikit::runtime::{MemorySummary, PhaseSummary, PhaseTimer};
-use mpikit::stats::{Op, Summary, Value};
+use mpikit::stats::{Stat, Summary, Value};
 use mpikit::{ReduceOp, World};
 use serde::Serialize;
 
@@ -102,8 +102,8 @@ impl Job<'_> {
             // Summaries 2k and 2k + 1 are element k's real and imaginary parts.
             values = values
                 .chunks_exact(2)
-                .map(|p| match spec.op {
-                    Op::Count => p[0].clone(),
+                .map(|p| match spec.stat {
+                    Stat::Count => p[0].clone(),
                     _ => Value::Complex(p[0].to_f64(), p[1].to_f64()),
                 })
                 .collect();
@@ -129,7 +129,7 @@ impl Job<'_> {
             // checked by the tests, not here.
             OpArg::Median => generated.then(|| Value::Float((data.len - 1) as f64 / 2.0)),
             op if op.is_order() => None,
-            _ => generated.then(|| expected(spec.op, data.len)),
+            _ => generated.then(|| expected(spec.stat, data.len)),
         };
         let err = expected.as_ref().map(|e| value_error(&values[0], e));
         let tol = expected.as_ref().map(|_| match self.args.op {
