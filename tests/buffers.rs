@@ -240,6 +240,21 @@ fn world_is_a_communicator(world: &World, rank: usize, size: usize) -> Result<()
     let x: Vec<f64> = world.block(1001).map(|i| i as f64).collect();
     let total = Partial::local(Stat::Sum, &x, world.pool())?.combine(world)?;
     assert_eq!(total, 1000.0 * 1001.0 / 2.0);
+    // Var, Std and Count from per-rank partials, against a two-pass computation here; also
+    // with blocks that are empty on some ranks (3 values over up to 8 ranks).
+    for n in [1001usize, 3] {
+        let x: Vec<f64> = world.block(n).map(|i| (i as f64).sqrt() + 0.25).collect();
+        let all: Vec<f64> = (0..n).map(|i| (i as f64).sqrt() + 0.25).collect();
+        let mean = all.iter().sum::<f64>() / n as f64;
+        let var = all.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64;
+        let got = Partial::local(Stat::Var, &x, world.pool())?.combine(world)?;
+        assert!((got - var).abs() <= 1e-12 * var, "var of {n}: {got} vs {var}");
+        let std = Partial::local(Stat::Std, &x, world.pool())?.combine(world)?;
+        assert!((std - var.sqrt()).abs() <= 1e-12 * var.sqrt(), "std of {n}");
+        let count = Partial::local(Stat::Count, &x, world.pool())?.combine(world)?;
+        assert_eq!(count, n as f64);
+    }
+    assert!(Partial::local(Stat::Stats, &x, world.pool()).is_err());
     let ok = agree(world, Ok::<usize, Error>(rank))?;
     assert_eq!(ok, rank);
     let failed = agree(
