@@ -248,7 +248,10 @@ fn world_is_a_communicator(world: &World, rank: usize, size: usize) -> Result<()
         let mean = all.iter().sum::<f64>() / n as f64;
         let var = all.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64;
         let got = Partial::local(Stat::Var, &x, world.pool())?.combine(world)?;
-        assert!((got - var).abs() <= 1e-12 * var, "var of {n}: {got} vs {var}");
+        assert!(
+            (got - var).abs() <= 1e-12 * var,
+            "var of {n}: {got} vs {var}"
+        );
         let std = Partial::local(Stat::Std, &x, world.pool())?.combine(world)?;
         assert!((std - var.sqrt()).abs() <= 1e-12 * var.sqrt(), "std of {n}");
         let count = Partial::local(Stat::Count, &x, world.pool())?.combine(world)?;
