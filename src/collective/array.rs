@@ -68,6 +68,17 @@ pub trait ArrayCollectives: Communicator {
     /// mpi4py's `Bcast`): no shapes travel and nothing is allocated, the fastest way to send
     /// the same data again and again. Every rank must pass a buffer of the root's length
     /// (checked in debug builds and under `MPIKIT_CHECK=1`).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     let mut params = if world.is_root() { vec![0.5f64, 2.0, 8.0] } else { vec![0.0; 3] };
+    ///     world.broadcast_array_into(0, &mut params)?;
+    ///     assert_eq!(params, vec![0.5, 2.0, 8.0]);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn broadcast_array_into<B>(&self, root: Rank, buf: &mut B) -> Result<()>
     where
         B: BufferMut + ?Sized,
@@ -80,6 +91,18 @@ pub trait ArrayCollectives: Communicator {
 
     /// Sends the root's buffer, shape and all, to every rank (`MPI_Bcast`). `data` is `Some`
     /// on the root and ignored elsewhere; every rank gets an owned copy.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// use mpikit::ndarray::{array, Array2};
+    /// mpikit::run(|world| {
+    ///     let grid = world.is_root().then(|| array![[1.0, 2.0], [3.0, 4.0]]);
+    ///     let grid: Array2<f64> = world.broadcast_array(0, grid.as_ref())?;
+    ///     assert_eq!(grid, array![[1.0, 2.0], [3.0, 4.0]]);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn broadcast_array<B>(&self, root: Rank, data: Option<&B>) -> Result<B::Owned>
     where
         B: Buffer + ?Sized,
@@ -101,6 +124,18 @@ pub trait ArrayCollectives: Communicator {
     /// Splits the root's buffer by rows into balanced blocks, one per rank, in rank order
     /// (`MPI_Scatterv`; the first `rows % size` ranks get one row more). `data` is `Some` on
     /// the root and ignored elsewhere.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     let all: Option<Vec<u32>> = world.is_root().then(|| (0..100).collect());
+    ///     let mine: Vec<u32> = world.scatter_rows(0, all.as_ref())?;
+    ///     // This rank's balanced block of 0..100.
+    ///     assert_eq!(mine, world.block(100).map(|i| i as u32).collect::<Vec<_>>());
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn scatter_rows<B>(&self, root: Rank, data: Option<&B>) -> Result<B::Owned>
     where
         B: Buffer + ?Sized,
@@ -112,6 +147,19 @@ pub trait ArrayCollectives: Communicator {
     /// (`MPI_Scatterv`). `rows` is read on the root only; `None` means balanced blocks. On
     /// every rank the call fails if the root's counts do not have one entry per rank or do not
     /// add up to the buffer's rows.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     let n = world.size_count();
+    ///     let rows: Vec<usize> = (1..=n).collect(); // rank r gets r + 1 rows
+    ///     let data = world.is_root().then(|| vec![7i64; n * (n + 1) / 2]);
+    ///     let mine: Vec<i64> = world.scatterv_rows(0, data.as_ref(), Some(&rows[..]))?;
+    ///     assert_eq!(mine, vec![7; world.rank_index() + 1]);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn scatterv_rows<B>(
         &self,
         root: Rank,
@@ -136,6 +184,20 @@ pub trait ArrayCollectives: Communicator {
     /// on every rank (one 24-byte broadcast): `None` or a wrong length there is the same
     /// `Err` everywhere. `recv` lengths are compared across ranks in debug builds and under
     /// `MPIKIT_CHECK=1`; otherwise lengths that differ between ranks are a programming error.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     let n = world.size_count() as u64;
+    ///     let send = world.is_root().then(|| (0..3 * n).collect::<Vec<u64>>());
+    ///     let mut mine = [0u64; 3];
+    ///     world.scatter_array_into(0, send.as_ref(), &mut mine)?;
+    ///     let r = world.rank() as u64;
+    ///     assert_eq!(mine, [3 * r, 3 * r + 1, 3 * r + 2]);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn scatter_array_into<B, R>(&self, root: Rank, send: Option<&B>, recv: &mut R) -> Result<()>
     where
         B: Buffer + ?Sized,
@@ -161,6 +223,20 @@ pub trait ArrayCollectives: Communicator {
     /// (one 24-byte broadcast). `local` lengths are compared across ranks in debug builds and
     /// under `MPIKIT_CHECK=1`; otherwise lengths that differ between ranks are a programming
     /// error.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     let n = world.size_count();
+    ///     let mut all = world.is_root().then(|| vec![0i32; 2 * n]);
+    ///     world.gather_array_into(0, &[world.rank(); 2], all.as_mut())?;
+    ///     if let Some(all) = all {
+    ///         assert_eq!(all[2 * n - 1], world.size() - 1); // block r came from rank r
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn gather_array_into<B, R>(&self, root: Rank, local: &B, recv: Option<&mut R>) -> Result<()>
     where
         B: Buffer + ?Sized,
@@ -187,6 +263,19 @@ pub trait ArrayCollectives: Communicator {
     /// Concatenates every rank's rows on the root, in rank order (`MPI_Gatherv`). Returns
     /// `Some(buffer)` on the root, `None` elsewhere. Blocks may have any number of rows
     /// (zero too); the other axes must agree on all ranks.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// use mpikit::ndarray::Array2;
+    /// mpikit::run(|world| {
+    ///     let mine = Array2::<f64>::from_elem((2, 3), world.rank() as f64);
+    ///     if let Some(all) = world.gather_rows(0, &mine)? {
+    ///         assert_eq!(all.shape(), &[2 * world.size_count(), 3]);
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn gather_rows<B>(&self, root: Rank, local: &B) -> Result<Option<B::Owned>>
     where
         B: Buffer + ?Sized,
@@ -206,6 +295,17 @@ pub trait ArrayCollectives: Communicator {
 
     /// Like [`gather_rows`](Self::gather_rows), but every rank gets the whole buffer
     /// (`MPI_Allgatherv`).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     let all: Vec<i32> = world.allgather_rows(&[world.rank(); 2])?;
+    ///     assert_eq!(all.len(), 2 * world.size_count());
+    ///     assert_eq!(all[2 * world.rank_index()], world.rank());
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn allgather_rows<B>(&self, local: &B) -> Result<B::Owned>
     where
         B: Buffer + ?Sized,
@@ -221,6 +321,21 @@ pub trait ArrayCollectives: Communicator {
     /// `send_rows[r]` rows to rank `r`, in rank order, and gets back the blocks every rank sent
     /// it, stacked in rank order. Fails on every rank if any rank's `send_rows` does not have
     /// one entry per rank or does not add up to its rows, or if the other axes disagree.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     let n = world.size_count();
+    ///     // r + 1 rows to rank r, each holding this rank's number.
+    ///     let send_rows: Vec<usize> = (1..=n).collect();
+    ///     let mine = vec![world.rank(); n * (n + 1) / 2];
+    ///     let got: Vec<i32> = world.alltoallv_rows(&mine, &send_rows)?;
+    ///     // Every rank sent this one rank_index() + 1 rows.
+    ///     assert_eq!(got.len(), n * (world.rank_index() + 1));
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn alltoallv_rows<B>(&self, local: &B, send_rows: &[usize]) -> Result<B::Owned>
     where
         B: Buffer + ?Sized,
@@ -235,6 +350,19 @@ pub trait ArrayCollectives: Communicator {
 
     /// [`alltoallv_rows`](Self::alltoallv_rows) with this rank's rows split into balanced
     /// blocks, one per rank (mpi4py's `Alltoall` when the rows divide evenly).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     let (n, me) = (world.size_count(), world.rank_index());
+    ///     let mine: Vec<usize> = (0..n).map(|r| 100 * me + r).collect();
+    ///     let got: Vec<usize> = world.alltoall_rows(&mine)?;
+    ///     // Row r came from rank r, which sent "100 r + my rank".
+    ///     assert_eq!(got, (0..n).map(|r| 100 * r + me).collect::<Vec<_>>());
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn alltoall_rows<B>(&self, local: &B) -> Result<B::Owned>
     where
         B: Buffer + ?Sized,
@@ -297,6 +425,22 @@ pub trait ArrayCollectives: Communicator {
     /// must be rank `r`'s `recv_counts` entry for it. The blocks travel as point-to-point
     /// messages on the communicator's private duplicate, all in flight at once, so any size
     /// works with no agreement first; nothing is allocated.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     // Rank r gets r + 1 elements from every rank: both sides know the counts.
+    ///     let (n, me) = (world.size_count(), world.rank_index());
+    ///     let send_counts: Vec<usize> = (1..=n).collect();
+    ///     let recv_counts = vec![me + 1; n];
+    ///     let local = vec![me as u32; n * (n + 1) / 2];
+    ///     let mut recv = vec![0u32; n * (me + 1)];
+    ///     world.alltoallv_array_into(&local, &send_counts, &mut recv, &recv_counts)?;
+    ///     assert_eq!(recv[recv.len() - 1], n as u32 - 1);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn alltoallv_array_into<B, R>(
         &self,
         local: &B,

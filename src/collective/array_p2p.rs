@@ -77,12 +77,47 @@ enum Mode {
 /// ```
 pub trait ArrayMessages: Communicator {
     /// Sends `buf` to `dest` with `tag` (`MPI_Send`); returns once the buffer may be reused.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     match world.rank() {
+    ///         0 if world.size() > 1 => world.send_array(1, 7, &[1.0f64, 2.0, 3.0])?,
+    ///         1 => {
+    ///             let mut buf = [0.0f64; 3];
+    ///             let status = world.receive_array_into(Some(0), Some(7), &mut buf)?;
+    ///             assert_eq!((buf, status.count), ([1.0, 2.0, 3.0], 3));
+    ///         }
+    ///         _ => {}
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn send_array<B: Buffer + ?Sized>(&self, dest: Rank, tag: Tag, buf: &B) -> Result<()> {
         send(self, dest, tag, buf, Mode::Standard)
     }
 
     /// Sends `buf` and returns only once the receiver has started receiving it
     /// (`MPI_Ssend`).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     match world.rank() {
+    ///         // Returns once rank 1 has started receiving.
+    ///         0 if world.size() > 1 => world.synchronous_send_array(1, 0, &vec![5u16; 4])?,
+    ///         1 => {
+    ///             let mut buf = vec![0u16; 4];
+    ///             world.receive_array_into(Some(0), Some(0), &mut buf)?;
+    ///             assert_eq!(buf, vec![5; 4]);
+    ///         }
+    ///         _ => {}
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn synchronous_send_array<B: Buffer + ?Sized>(
         &self,
         dest: Rank,
@@ -94,6 +129,25 @@ pub trait ArrayMessages: Communicator {
 
     /// Receives a message into `buf` (`MPI_Recv`): its source, tag and element count. The
     /// message may be shorter than `buf` (the rest is left as it was).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     match world.rank() {
+    ///         0 => {
+    ///             // Rank r sends r elements; the buffer has room for up to 100.
+    ///             let mut buf = vec![0i64; 100];
+    ///             for _ in 1..world.size() {
+    ///                 let status = world.receive_array_into(None, Some(3), &mut buf)?;
+    ///                 assert_eq!(status.count, status.source as usize);
+    ///             }
+    ///         }
+    ///         r => world.send_array(0, 3, &vec![r as i64; r as usize])?,
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn receive_array_into<R: BufferMut + ?Sized>(
         &self,
         source: Option<Rank>,
@@ -154,6 +208,27 @@ pub trait ArrayMessages: Communicator {
 
     /// Starts sending `buf`, an owned `Vec` or `Array` (`MPI_Isend`); [`Pending::wait`] hands
     /// it back once it may be reused.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     match world.rank() {
+    ///         0 if world.size() > 1 => {
+    ///             let sending = world.immediate_send_array(1, 0, vec![1u8, 2, 3])?;
+    ///             // ... work while the message travels ...
+    ///             let buf = sending.wait()?; // the Vec, back for reuse
+    ///             assert_eq!(buf, vec![1, 2, 3]);
+    ///         }
+    ///         1 => {
+    ///             let mut buf = [0u8; 3];
+    ///             world.receive_array_into(Some(0), Some(0), &mut buf)?;
+    ///         }
+    ///         _ => {}
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn immediate_send_array<B>(&self, dest: Rank, tag: Tag, buf: B) -> Result<Pending<B>>
     where
         B: Buffer<Owned = B> + 'static,
@@ -163,6 +238,27 @@ pub trait ArrayMessages: Communicator {
 
     /// Starts a synchronous send (`MPI_Issend`): it completes once the receiver has started
     /// receiving.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     match world.rank() {
+    ///         0 if world.size() > 1 => {
+    ///             let sending = world.immediate_synchronous_send_array(1, 0, vec![0.5f32; 8])?;
+    ///             // ... work until rank 1 has started receiving ...
+    ///             let _buf = sending.wait()?;
+    ///         }
+    ///         1 => {
+    ///             let mut buf = vec![0.0f32; 8];
+    ///             world.receive_array_into(Some(0), Some(0), &mut buf)?;
+    ///             assert_eq!(buf, vec![0.5; 8]);
+    ///         }
+    ///         _ => {}
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn immediate_synchronous_send_array<B>(
         &self,
         dest: Rank,
@@ -178,6 +274,24 @@ pub trait ArrayMessages: Communicator {
     /// Posts a receive into `buf`, an owned `Vec` or `Array` (`MPI_Irecv`), and returns at
     /// once; [`Pending::wait`] hands back the buffer and the message's status. A message longer
     /// than one piece must fill `buf` exactly (its pieces are posted at once).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     match world.rank() {
+    ///         0 if world.size() > 1 => world.send_array(1, 4, &[5u32; 8])?,
+    ///         1 => {
+    ///             let receiving = world.immediate_receive_array_owned(Some(0), Some(4), vec![0u32; 8])?;
+    ///             // ... work while the message arrives ...
+    ///             let (buf, status) = receiving.wait()?;
+    ///             assert_eq!((buf, status.count), (vec![5; 8], 8));
+    ///         }
+    ///         _ => {}
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn immediate_receive_array_owned<R>(
         &self,
         source: Option<Rank>,

@@ -37,18 +37,53 @@ pub trait Buffer {
     type Owned: BufferMut<Elem = Self::Elem, Owned = Self::Owned>;
 
     /// The shape: `[len]` for slices and `Vec`s.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::buffers::Buffer;
+    /// use mpikit::ndarray::Array2;
+    /// assert_eq!(vec![1u8, 2, 3].buffer_shape(), vec![3]);
+    /// assert_eq!(Array2::<f64>::zeros((2, 5)).buffer_shape(), vec![2, 5]);
+    /// ```
     fn buffer_shape(&self) -> Vec<usize>;
 
     /// The number of elements.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::buffers::Buffer;
+    /// use mpikit::ndarray::Array2;
+    /// assert_eq!([1.0f32; 4].buffer_len(), 4);
+    /// assert_eq!(Array2::<i32>::zeros((3, 2)).buffer_len(), 6);
+    /// ```
     fn buffer_len(&self) -> usize;
 
     /// The elements in standard order: borrowed when they already are, else copied.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::buffers::Buffer;
+    /// use mpikit::ndarray::array;
+    /// let a = array![[1, 2], [3, 4]];
+    /// assert_eq!(&*a.contiguous(), &[1, 2, 3, 4]); // borrowed: already in standard order
+    /// assert_eq!(&*a.t().contiguous(), &[1, 3, 2, 4]); // a transposed view: copied
+    /// ```
     fn contiguous(&self) -> Cow<'_, [Self::Elem]>;
 
     /// A new owned buffer of `shape` holding `data` (`data.len()` is the shape's product).
     ///
     /// # Panics
     /// If `shape` does not fit the buffer kind (two axes for a `Vec`, three for an `Array2`).
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::buffers::Buffer;
+    /// use mpikit::ndarray::Array2;
+    /// let a = <Array2<f64> as Buffer>::from_parts(&[2, 3], vec![0.0; 6]);
+    /// assert_eq!(a.shape(), &[2, 3]);
+    /// let v = <Vec<u8> as Buffer>::from_parts(&[2], vec![7, 8]);
+    /// assert_eq!(v, vec![7, 8]);
+    /// ```
     fn from_parts(shape: &[usize], data: Vec<Self::Elem>) -> Self::Owned;
 }
 
@@ -56,9 +91,28 @@ pub trait Buffer {
 /// or a mutable ndarray array or view.
 pub trait BufferMut: Buffer {
     /// The elements as one mutable slice, when they lie contiguous in standard order.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::buffers::BufferMut;
+    /// use mpikit::ndarray::Array2;
+    /// let mut a = Array2::<u16>::zeros((2, 2));
+    /// a.contiguous_mut().expect("standard layout").fill(1);
+    /// assert_eq!(a.sum(), 4);
+    /// assert!(a.view_mut().reversed_axes().contiguous_mut().is_none()); // transposed
+    /// ```
     fn contiguous_mut(&mut self) -> Option<&mut [Self::Elem]>;
 
     /// Overwrites the elements, in standard order, with `data` (of the same length).
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::buffers::BufferMut;
+    /// use mpikit::ndarray::{array, Array2};
+    /// let mut a = Array2::<i32>::zeros((2, 2));
+    /// a.view_mut().reversed_axes().assign_from(&[1, 2, 3, 4]); // in the view's order
+    /// assert_eq!(a, array![[1, 3], [2, 4]]);
+    /// ```
     fn assign_from(&mut self, data: &[Self::Elem]);
 }
 

@@ -32,6 +32,19 @@ mod sealed {
 /// Reductions follow MPI's rules for each type: sums and products of complex numbers, logical
 /// operations of `bool`s, no bitwise operation of floats. A [`ReduceOp`](crate::ReduceOp)
 /// that the type does not support is an `Err` (on every rank alike), not an MPI abort.
+///
+/// # Examples
+/// ```
+/// use mpikit::buffers::Element;
+/// use mpikit::num_complex::Complex;
+/// use mpikit::ReduceOp;
+/// // A helper generic over every element type a buffer collective moves.
+/// fn summable<T: Element>() -> bool {
+///     ReduceOp::Sum.supports::<T>()
+/// }
+/// assert!(summable::<f64>() && summable::<usize>() && summable::<Complex<f32>>());
+/// assert!(!summable::<bool>()); // bools take the logical operations only
+/// ```
 pub trait Element:
     Equivalence + Copy + Default + PartialEq + Send + Sync + 'static + sealed::Sealed
 {

@@ -89,12 +89,36 @@ pub trait ImmediateCollectives: Communicator {
     /// Starts a barrier (`MPI_Ibarrier`): [`Pending::wait`] returns once every rank has
     /// started it. (rsmpi's own `immediate_barrier` returns a request that panics if dropped
     /// unfinished; this one waits.)
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     let barrier = world.immediate_barrier_pending()?;
+    ///     // ... work while the other ranks arrive ...
+    ///     barrier.wait()?; // every rank has started the barrier
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn immediate_barrier_pending(&self) -> Result<Pending<()>> {
         Ok(started::barrier(self).into_pending((), ()))
     }
 
     /// Starts [`gather_rows`](crate::buffers::ArrayCollectives::gather_rows) (`MPI_Igatherv`): the
     /// root gets `Some(every rank's rows, stacked in rank order)`, the others `None`.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     let gathering = world.immediate_gather_rows(0, &[world.rank(); 3])?;
+    ///     // ... work while the rows travel ...
+    ///     if let Some(all) = gathering.wait()? {
+    ///         assert_eq!(all.len(), 3 * world.size_count());
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn immediate_gather_rows<B>(&self, root: Rank, local: &B) -> Result<Pending<Option<B::Owned>>>
     where
         B: Buffer + ?Sized,
@@ -109,6 +133,17 @@ pub trait ImmediateCollectives: Communicator {
 
     /// Starts [`allgather_rows`](crate::buffers::ArrayCollectives::allgather_rows)
     /// (`MPI_Iallgatherv`): every rank gets every rank's rows, stacked in rank order.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     let gathering = world.immediate_allgather_rows(&[world.rank()])?;
+    ///     let all: Vec<i32> = gathering.wait()?;
+    ///     assert_eq!(all, (0..world.size()).collect::<Vec<_>>());
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn immediate_allgather_rows<B>(&self, local: &B) -> Result<Pending<B::Owned>>
     where
         B: Buffer + ?Sized,
@@ -122,6 +157,18 @@ pub trait ImmediateCollectives: Communicator {
 
     /// Starts [`scatter_rows`](crate::buffers::ArrayCollectives::scatter_rows) (`MPI_Iscatterv`):
     /// balanced blocks of the root's rows, one per rank. `data` is read on the root only.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     let all = world.is_root().then(|| (0..10u64).collect::<Vec<_>>());
+    ///     let scattering = world.immediate_scatter_rows(0, all.as_ref())?;
+    ///     let mine: Vec<u64> = scattering.wait()?;
+    ///     assert_eq!(mine, world.block(10).map(|i| i as u64).collect::<Vec<_>>());
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn immediate_scatter_rows<B>(&self, root: Rank, data: Option<&B>) -> Result<Pending<B::Owned>>
     where
         B: Buffer + ?Sized,
@@ -132,6 +179,21 @@ pub trait ImmediateCollectives: Communicator {
     /// Starts [`scatterv_rows`](crate::buffers::ArrayCollectives::scatterv_rows) (`MPI_Iscatterv`):
     /// `rows[r]` of the root's rows to rank `r` (`rows` is read on the root; `None` means
     /// balanced blocks).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     // All 6 rows to the last rank, none to the others.
+    ///     let n = world.size_count();
+    ///     let mut rows = vec![0; n];
+    ///     rows[n - 1] = 6;
+    ///     let data = world.is_root().then(|| vec![1.5f32; 6]);
+    ///     let mine: Vec<f32> = world.immediate_scatterv_rows(0, data.as_ref(), Some(&rows[..]))?.wait()?;
+    ///     assert_eq!(mine.len(), rows[world.rank_index()]);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn immediate_scatterv_rows<B>(
         &self,
         root: Rank,
@@ -154,6 +216,17 @@ pub trait ImmediateCollectives: Communicator {
 
     /// Starts [`alltoall_rows`](crate::buffers::ArrayCollectives::alltoall_rows): this rank's rows in
     /// balanced blocks, one to each rank.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     let mine = vec![world.rank(); world.size_count()]; // one row for each rank
+    ///     let got: Vec<i32> = world.immediate_alltoall_rows(&mine)?.wait()?;
+    ///     assert_eq!(got, (0..world.size()).collect::<Vec<_>>()); // row r from rank r
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn immediate_alltoall_rows<B>(&self, local: &B) -> Result<Pending<B::Owned>>
     where
         B: Buffer + ?Sized,
@@ -166,6 +239,20 @@ pub trait ImmediateCollectives: Communicator {
     /// Starts [`alltoallv_rows`](crate::buffers::ArrayCollectives::alltoallv_rows)
     /// (`MPI_Ialltoallv`): this rank's next `send_rows[r]` rows go to rank `r`; the result
     /// stacks what every rank sent here, in rank order.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     // Two rows to rank 0, none to the others.
+    ///     let n = world.size_count();
+    ///     let mut send_rows = vec![0; n];
+    ///     send_rows[0] = 2;
+    ///     let got: Vec<u8> = world.immediate_alltoallv_rows(&[1u8, 2], &send_rows)?.wait()?;
+    ///     assert_eq!(got.len(), if world.is_root() { 2 * n } else { 0 });
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn immediate_alltoallv_rows<B>(
         &self,
         local: &B,
@@ -234,6 +321,18 @@ pub trait ImmediateCollectives: Communicator {
 
     /// Starts an element-wise allreduce (`MPI_Iallreduce`) and returns at once; the result
     /// comes from [`Pending::wait`]. Shapes are checked (blocking, a few bytes) before it starts.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// use mpikit::ReduceOp;
+    /// mpikit::run(|world| {
+    ///     let summing = world.immediate_allreduce_array(&[1u64; 4], ReduceOp::Sum)?;
+    ///     // ... work while the reduction runs ...
+    ///     assert_eq!(summing.wait()?, vec![world.size() as u64; 4]);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn immediate_allreduce_array<B>(&self, local: &B, op: ReduceOp) -> Result<Pending<B::Owned>>
     where
         B: Buffer + ?Sized,
@@ -245,6 +344,19 @@ pub trait ImmediateCollectives: Communicator {
     /// and returns at once; [`Pending::wait`] hands the buffer back. `buf` is an owned `Vec`
     /// or `Array` of the same length on every rank (checked across ranks, blocking, in debug
     /// builds and under `MPIKIT_CHECK=1`): this call cannot exchange shapes without blocking.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     let buf = if world.is_root() { vec![3.0f64; 5] } else { vec![0.0; 5] };
+    ///     let broadcasting = world.immediate_broadcast_array_owned(0, buf)?;
+    ///     // ... work while the data travels ...
+    ///     let buf = broadcasting.wait()?;
+    ///     assert_eq!(buf, vec![3.0; 5]);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn immediate_broadcast_array_owned<B>(&self, root: Rank, buf: B) -> Result<Pending<B>>
     where
         B: BufferMut<Owned = B> + 'static,
@@ -258,6 +370,20 @@ pub trait ImmediateCollectives: Communicator {
     /// holding `size` times `local`'s length (else the same `Err` on every rank, agreed by a
     /// small blocking broadcast before the gather starts). Lengths are compared across ranks
     /// in debug builds and under `MPIKIT_CHECK=1`.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     let recv = world.is_root().then(|| vec![0i32; world.size_count()]);
+    ///     let gathering = world.immediate_gather_array_owned(0, vec![world.rank()], recv)?;
+    ///     let (_local, recv) = gathering.wait()?;
+    ///     if let Some(all) = recv {
+    ///         assert_eq!(all, (0..world.size()).collect::<Vec<_>>());
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn immediate_gather_array_owned<B, R>(
         &self,
         root: Rank,
@@ -292,6 +418,19 @@ pub trait ImmediateCollectives: Communicator {
     /// handed back by [`Pending::wait`]; the root passes `Some(send)` holding `size` times
     /// `recv`'s length (else the same `Err` on every rank, agreed by a small blocking
     /// broadcast before the scatter starts).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     let n = world.size_count() as u32;
+    ///     let send = world.is_root().then(|| (0..2 * n).collect::<Vec<u32>>());
+    ///     let (_send, mine) = world.immediate_scatter_array_owned(0, send, vec![0u32; 2])?.wait()?;
+    ///     let r = 2 * world.rank() as u32;
+    ///     assert_eq!(mine, vec![r, r + 1]);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn immediate_scatter_array_owned<B, R>(
         &self,
         root: Rank,
@@ -328,6 +467,18 @@ pub trait ImmediateCollectives: Communicator {
     /// mpi4py's `Iallgather`): block r of `recv` comes from rank r; `recv` holds `size` times
     /// `local`'s length (else a panic, which aborts the job). Buffers are owned and handed
     /// back by [`Pending::wait`].
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     let n = world.size_count();
+    ///     let gathering = world.immediate_allgather_array_owned(vec![world.rank(); 2], vec![0i32; 2 * n])?;
+    ///     let (_mine, all) = gathering.wait()?;
+    ///     assert_eq!(all[2 * n - 1], world.size() - 1); // block r came from rank r
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn immediate_allgather_array_owned<B, R>(&self, local: B, recv: R) -> Result<Pending<(B, R)>>
     where
         B: Buffer<Owned = B> + 'static,
@@ -348,6 +499,18 @@ pub trait ImmediateCollectives: Communicator {
     /// `Ialltoall`): block r of `local` goes to rank r, block r of `recv` comes from rank r.
     /// `local` and `recv` have the same length, a multiple of `size` (else a panic, which
     /// aborts the job). Buffers are owned and handed back by [`Pending::wait`].
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     let (n, me) = (world.size_count(), world.rank_index());
+    ///     let out: Vec<usize> = (0..n).map(|r| 100 * me + r).collect();
+    ///     let (_out, back) = world.immediate_alltoall_array_owned(out, vec![0usize; n])?.wait()?;
+    ///     assert_eq!(back[0], me); // rank 0 sent "100 * 0 + my rank"
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn immediate_alltoall_array_owned<B, R>(&self, local: B, recv: R) -> Result<Pending<(B, R)>>
     where
         B: Buffer<Owned = B> + 'static,
@@ -371,6 +534,19 @@ pub trait ImmediateCollectives: Communicator {
 
     /// Starts [`reduce_array`](crate::buffers::ArrayReductions::reduce_array) (`MPI_Ireduce`): the
     /// root gets `Some(element-wise reduction)`, the others `None`.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// use mpikit::ReduceOp;
+    /// mpikit::run(|world| {
+    ///     let reducing = world.immediate_reduce_array(0, &[world.rank(), 1], ReduceOp::Max)?;
+    ///     if let Some(max) = reducing.wait()? {
+    ///         assert_eq!(max, vec![world.size() - 1, 1]);
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn immediate_reduce_array<B>(
         &self,
         root: Rank,
@@ -395,6 +571,19 @@ pub trait ImmediateCollectives: Communicator {
 
     /// Starts [`reduce_scatter_rows`](crate::buffers::ArrayReductions::reduce_scatter_rows)
     /// (`MPI_Ireduce_scatter`): the reduction, split by rows in balanced blocks.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// use mpikit::ReduceOp;
+    /// mpikit::run(|world| {
+    ///     let n = world.size_count();
+    ///     let ones = vec![1u32; 3 * n];
+    ///     let mine: Vec<u32> = world.immediate_reduce_scatter_rows(&ones, ReduceOp::Sum)?.wait()?;
+    ///     assert_eq!(mine, vec![n as u32; 3]); // 3 rows of the sum each
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn immediate_reduce_scatter_rows<B>(&self, local: &B, op: ReduceOp) -> Result<Pending<B::Owned>>
     where
         B: Buffer + ?Sized,
@@ -407,6 +596,20 @@ pub trait ImmediateCollectives: Communicator {
     /// Starts [`reduce_scatterv_rows`](crate::buffers::ArrayReductions::reduce_scatterv_rows)
     /// (`MPI_Ireduce_scatter` with per-rank counts): rank `r` gets `rows[r]` rows of the
     /// reduction. Every rank passes the same `rows`.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// use mpikit::ReduceOp;
+    /// mpikit::run(|world| {
+    ///     // Every row of the sum to rank 0.
+    ///     let mut rows = vec![0; world.size_count()];
+    ///     rows[0] = 4;
+    ///     let mine: Vec<f64> = world.immediate_reduce_scatterv_rows(&[1.0; 4], &rows, ReduceOp::Sum)?.wait()?;
+    ///     assert_eq!(mine.len(), rows[world.rank_index()]);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn immediate_reduce_scatterv_rows<B>(
         &self,
         local: &B,
@@ -428,6 +631,17 @@ pub trait ImmediateCollectives: Communicator {
 
     /// Starts [`scan_array`](crate::buffers::ArrayReductions::scan_array) (`MPI_Iscan`): rank r gets
     /// `x0 op x1 op ... op xr`.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// use mpikit::ReduceOp;
+    /// mpikit::run(|world| {
+    ///     let upto: Vec<u64> = world.immediate_scan_array(&[1u64], ReduceOp::Sum)?.wait()?;
+    ///     assert_eq!(upto, vec![world.rank() as u64 + 1]);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn immediate_scan_array<B>(&self, local: &B, op: ReduceOp) -> Result<Pending<B::Owned>>
     where
         B: Buffer + ?Sized,
@@ -445,6 +659,17 @@ pub trait ImmediateCollectives: Communicator {
 
     /// Starts [`exscan_array`](crate::buffers::ArrayReductions::exscan_array) (`MPI_Iexscan`): rank
     /// r > 0 gets `Some(x0 op ... op x(r-1))`, rank 0 gets `None`.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// use mpikit::ReduceOp;
+    /// mpikit::run(|world| {
+    ///     let before = world.immediate_exscan_array(&[1u64], ReduceOp::Sum)?.wait()?;
+    ///     assert_eq!(before, (world.rank() > 0).then(|| vec![world.rank() as u64]));
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn immediate_exscan_array<B>(
         &self,
         local: &B,

@@ -71,6 +71,18 @@ fn is_open_mpi() -> bool {
 pub trait InPlaceCollectives: Communicator {
     /// Element-wise reduction of every rank's `buf` into `buf` on every rank (`MPI_Allreduce`
     /// with `MPI_IN_PLACE`).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// use mpikit::ReduceOp;
+    /// mpikit::run(|world| {
+    ///     let mut x = vec![world.rank() as f64, 1.0];
+    ///     world.allreduce_array_in_place(&mut x, ReduceOp::Sum)?;
+    ///     assert_eq!(x[1], world.size() as f64);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn allreduce_array_in_place<B>(&self, buf: &mut B, op: ReduceOp) -> Result<()>
     where
         B: BufferMut + ?Sized,
@@ -99,6 +111,20 @@ pub trait InPlaceCollectives: Communicator {
 
     /// Element-wise reduction onto the root: the root's `buf` becomes the result; the other
     /// ranks' buffers are only read (`MPI_Reduce` with `MPI_IN_PLACE` on the root).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// use mpikit::ReduceOp;
+    /// mpikit::run(|world| {
+    ///     let mut x = [world.rank(), 1];
+    ///     world.reduce_array_in_place(0, &mut x, ReduceOp::Max)?;
+    ///     if world.is_root() {
+    ///         assert_eq!(x, [world.size() - 1, 1]);
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn reduce_array_in_place<B>(&self, root: Rank, buf: &mut B, op: ReduceOp) -> Result<()>
     where
         B: BufferMut + ?Sized,
@@ -201,6 +227,18 @@ pub trait InPlaceCollectives: Communicator {
 
     /// Inclusive prefix reduction in place (`MPI_Scan`): rank r's `buf` becomes
     /// `x0 op ... op xr`.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// use mpikit::ReduceOp;
+    /// mpikit::run(|world| {
+    ///     let mut x = vec![1u32; 2];
+    ///     world.scan_array_in_place(&mut x, ReduceOp::Sum)?;
+    ///     assert_eq!(x, vec![world.rank() as u32 + 1; 2]);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn scan_array_in_place<B>(&self, buf: &mut B, op: ReduceOp) -> Result<()>
     where
         B: BufferMut + ?Sized,
@@ -211,6 +249,21 @@ pub trait InPlaceCollectives: Communicator {
     /// Exclusive prefix reduction in place (`MPI_Exscan`): rank r > 0's `buf` becomes
     /// `x0 op ... op x(r-1)`; rank 0's is left unspecified, as MPI leaves it. Returns whether
     /// this rank's buffer holds a result (`false` on rank 0).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// use mpikit::ReduceOp;
+    /// mpikit::run(|world| {
+    ///     let mut x = [1u32];
+    ///     let has_result = world.exscan_array_in_place(&mut x, ReduceOp::Sum)?;
+    ///     assert_eq!(has_result, world.rank() > 0);
+    ///     if has_result {
+    ///         assert_eq!(x, [world.rank() as u32]);
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn exscan_array_in_place<B>(&self, buf: &mut B, op: ReduceOp) -> Result<bool>
     where
         B: BufferMut + ?Sized,
@@ -220,6 +273,18 @@ pub trait InPlaceCollectives: Communicator {
 
     /// Every rank's block, in rank order, into every rank's `buf` (`MPI_Allgather` with
     /// `MPI_IN_PLACE`): rank r's own block `r` is sent, the others are overwritten.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     let mut all = vec![0i32; world.size_count()];
+    ///     all[world.rank_index()] = 10 * world.rank(); // this rank's block
+    ///     world.allgather_array_in_place(&mut all)?;
+    ///     assert_eq!(all, (0..world.size()).map(|r| 10 * r).collect::<Vec<_>>());
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn allgather_array_in_place<B>(&self, buf: &mut B) -> Result<()>
     where
         B: BufferMut + ?Sized,
@@ -252,6 +317,21 @@ pub trait InPlaceCollectives: Communicator {
     /// Every rank's block onto the root, in rank order (`MPI_Gather` with `MPI_IN_PLACE`):
     /// the root's `buf` holds `size` blocks, its own already in place; every other rank's
     /// `buf` is its one block.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     let n = world.size_count() as u64;
+    ///     // The root holds one block per rank (its own, 0, in place); the others one block.
+    ///     let mut buf = if world.is_root() { vec![0u64; n as usize] } else { vec![world.rank() as u64] };
+    ///     world.gather_array_in_place(0, &mut buf)?;
+    ///     if world.is_root() {
+    ///         assert_eq!(buf, (0..n).collect::<Vec<_>>());
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn gather_array_in_place<B>(&self, root: Rank, buf: &mut B) -> Result<()>
     where
         B: BufferMut + ?Sized,
@@ -262,6 +342,18 @@ pub trait InPlaceCollectives: Communicator {
     /// The root's blocks out to the ranks (`MPI_Scatter` with `MPI_IN_PLACE`): the root's
     /// `buf` holds `size` blocks and keeps its own; every other rank's `buf` receives its
     /// one block.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     let n = world.size_count() as u64;
+    ///     let mut buf: Vec<u64> = if world.is_root() { (0..n).collect() } else { vec![0] };
+    ///     world.scatter_array_in_place(0, &mut buf)?;
+    ///     assert_eq!(buf[0], world.rank() as u64); // the root's own block is its first
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn scatter_array_in_place<B>(&self, root: Rank, buf: &mut B) -> Result<()>
     where
         B: BufferMut + ?Sized,
@@ -271,6 +363,18 @@ pub trait InPlaceCollectives: Communicator {
 
     /// Personalised all-to-all in place (`MPI_Alltoall` with `MPI_IN_PLACE`): block `r` of
     /// this rank's `buf` goes to rank `r`, and is replaced by the block rank `r` sent here.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     let (n, me) = (world.size_count(), world.rank_index());
+    ///     let mut buf: Vec<usize> = (0..n).map(|r| 100 * me + r).collect();
+    ///     world.alltoall_array_in_place(&mut buf)?;
+    ///     assert_eq!(buf, (0..n).map(|r| 100 * r + me).collect::<Vec<_>>());
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn alltoall_array_in_place<B>(&self, buf: &mut B) -> Result<()>
     where
         B: BufferMut + ?Sized,

@@ -66,12 +66,48 @@ const MISSING: u64 = u64::MAX - 2;
 pub trait ObjectCollectives: Communicator {
     /// Sends `value` to `dest` with `tag` (mpi4py's `send`); returns once the bytes are
     /// handed to MPI. A send to [`PROC_NULL`](crate::p2p::PROC_NULL) does nothing.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     match world.rank() {
+    ///         0 if world.size() > 1 => world.send_object(1, 0, &("steps", 10u32))?,
+    ///         1 => {
+    ///             let ((name, n), status) = world.receive_object::<(String, u32)>(Some(0), Some(0))?;
+    ///             assert_eq!((name.as_str(), n, status.source), ("steps", 10, 0));
+    ///         }
+    ///         _ => {}
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn send_object<T: Serialize + ?Sized>(&self, dest: Rank, tag: Tag, value: &T) -> Result<()> {
         send_object_to(self, dest, tag, value, SendMode::Standard)
     }
 
     /// Starts sending `value` (mpi4py's `isend`) and returns at once; the encoded bytes are
     /// owned by the returned handle until [`Pending::wait`](crate::requests::Pending::wait).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     match world.rank() {
+    ///         0 if world.size() > 1 => {
+    ///             let sending = world.immediate_send_object(1, 2, &vec![1.5f64; 1000])?;
+    ///             // ... work while the object travels ...
+    ///             sending.wait()?;
+    ///         }
+    ///         1 => {
+    ///             let (v, _) = world.receive_object::<Vec<f64>>(Some(0), Some(2))?;
+    ///             assert_eq!(v, vec![1.5; 1000]);
+    ///         }
+    ///         _ => {}
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn immediate_send_object<T: Serialize + ?Sized>(
         &self,
         dest: Rank,
@@ -83,6 +119,23 @@ pub trait ObjectCollectives: Communicator {
 
     /// Receives one object (mpi4py's `recv`). `None` for `source` or `tag` matches any
     /// sender or any tag; the status says which it was.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     if world.is_root() {
+    ///         // One message from every other rank, in whatever order they arrive.
+    ///         for _ in 1..world.size() {
+    ///             let (text, status) = world.receive_object::<String>(None, Some(9))?;
+    ///             assert_eq!(text, format!("hi from {}", status.source));
+    ///         }
+    ///     } else {
+    ///         world.send_object(0, 9, &format!("hi from {}", world.rank()))?;
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn receive_object<T: DeserializeOwned>(
         &self,
         source: Option<Rank>,
@@ -94,6 +147,17 @@ pub trait ObjectCollectives: Communicator {
     /// Sends the root's value to every rank (mpi4py's `bcast`). `value` is `Some` on the
     /// root (`None` there is the same `Err` on every rank) and ignored elsewhere; every rank gets its own value (the root a clone, made
     /// after the encoded bytes are freed, so the root holds at most two copies at a time).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     let config = world.is_root().then(|| ("run-1".to_string(), 0.25f64));
+    ///     let (name, dt) = world.broadcast_object(0, config.as_ref())?;
+    ///     assert_eq!((name.as_str(), dt), ("run-1", 0.25));
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn broadcast_object<T: Serialize + DeserializeOwned + Clone>(
         &self,
         root: Rank,
@@ -140,6 +204,17 @@ pub trait ObjectCollectives: Communicator {
     /// Hands item r of the root's `values` (a `Vec`, slice or array) to rank r (mpi4py's
     /// `scatter`). `values` is `Some` on the root, with one item per rank (else every rank
     /// gets the same `Err`), and ignored elsewhere.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     let jobs = world.is_root().then(|| (0..world.size()).map(|r| format!("job {r}")).collect::<Vec<_>>());
+    ///     let mine: String = world.scatter_objects(0, jobs.as_ref())?;
+    ///     assert_eq!(mine, format!("job {}", world.rank()));
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn scatter_objects<T, V>(&self, root: Rank, values: Option<&V>) -> Result<T>
     where
         T: Serialize + DeserializeOwned,
@@ -196,6 +271,19 @@ pub trait ObjectCollectives: Communicator {
 
     /// Collects every rank's value on the root, in rank order (mpi4py's `gather`): `Some` on
     /// the root, `None` elsewhere.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     let names = world.gather_objects(0, &format!("rank {}", world.rank()))?;
+    ///     if let Some(names) = names {
+    ///         assert_eq!(names.len(), world.size_count());
+    ///         assert_eq!(names[0], "rank 0");
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn gather_objects<T: Serialize + DeserializeOwned>(
         &self,
         root: Rank,
@@ -218,6 +306,17 @@ pub trait ObjectCollectives: Communicator {
     }
 
     /// Every rank's value on every rank, in rank order (mpi4py's `allgather`).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     let hosts: Vec<String> = world.allgather_objects(&format!("node-{}", world.rank()))?;
+    ///     assert_eq!(hosts.len(), world.size_count());
+    ///     assert_eq!(hosts[0], "node-0");
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn allgather_objects<T: Serialize + DeserializeOwned>(&self, value: &T) -> Result<Vec<T>> {
         let (bytes, counts) = encode_and_share_counts(self, value)?;
         let mut all = scratch::filled(counts.iter().sum());
@@ -230,6 +329,17 @@ pub trait ObjectCollectives: Communicator {
 
     /// Sends `values[r]` to rank r and returns what each rank sent this one, in rank order
     /// (mpi4py's `alltoall`). Every rank must give one item per rank.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     let notes: Vec<String> = (0..world.size()).map(|r| format!("{} to {r}", world.rank())).collect();
+    ///     let got = world.alltoall_objects(&notes)?;
+    ///     assert_eq!(got[0], format!("0 to {}", world.rank())); // item r came from rank r
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn alltoall_objects<T: Serialize + DeserializeOwned>(&self, values: &[T]) -> Result<Vec<T>> {
         let size = self.size() as usize;
         let mut send_counts = vec![FAILED; size];
@@ -268,6 +378,19 @@ pub trait ObjectCollectives: Communicator {
     /// lower ranks on the left, in ⌈log2 P⌉ rounds (one more when the root is not rank 0);
     /// each rank sends its running value once and receives at most ⌈log2 P⌉, holding O(1)
     /// values. A value that fails to encode or decode is the same `Err` on every rank.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     // Every rank's word, concatenated in rank order on rank 0.
+    ///     let joined = world.reduce_objects(0, format!("r{}", world.rank()), |a, b| a + &b)?;
+    ///     if let Some(joined) = joined {
+    ///         assert_eq!(joined, (0..world.size()).map(|r| format!("r{r}")).collect::<String>());
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn reduce_objects<T, F>(&self, root: Rank, value: T, op: F) -> Result<Option<T>>
     where
         T: Serialize + DeserializeOwned,
@@ -281,6 +404,19 @@ pub trait ObjectCollectives: Communicator {
     /// `allreduce`), by recursive doubling: ⌈log2 P⌉ rounds, each rank sending and receiving
     /// at most 2·m·⌈log2 P⌉ bytes in all for an m-byte value; every rank computes the same
     /// fold in rank order.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// use std::collections::BTreeSet;
+    /// mpikit::run(|world| {
+    ///     // The union of every rank's set, on every rank.
+    ///     let mine = BTreeSet::from([world.rank() % 3]);
+    ///     let all = world.allreduce_objects(mine, |mut a, b| { a.extend(b); a })?;
+    ///     assert_eq!(all.len(), world.size_count().min(3));
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn allreduce_objects<T, F>(&self, value: T, op: F) -> Result<T>
     where
         T: Serialize + DeserializeOwned,
@@ -291,6 +427,16 @@ pub trait ObjectCollectives: Communicator {
 
     /// Inclusive prefix: rank r gets `x0 op x1 op ... op xr` (mpi4py's `scan`), by recursive
     /// doubling in ⌈log2 P⌉ rounds (plus a small agreement on errors).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     let upto = world.scan_objects(vec![world.rank()], |mut a, b| { a.extend(b); a })?;
+    ///     assert_eq!(upto, (0..=world.rank()).collect::<Vec<_>>());
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn scan_objects<T, F>(&self, value: T, op: F) -> Result<T>
     where
         T: Serialize + DeserializeOwned + Clone,
@@ -301,6 +447,16 @@ pub trait ObjectCollectives: Communicator {
 
     /// Exclusive prefix: rank r > 0 gets `Some(x0 op ... op x(r-1))`, rank 0 `None`
     /// (mpi4py's `exscan`); as [`scan_objects`](Self::scan_objects).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     let before = world.exscan_objects(vec![world.rank()], |mut a, b| { a.extend(b); a })?;
+    ///     assert_eq!(before, (world.rank() > 0).then(|| (0..world.rank()).collect::<Vec<_>>()));
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn exscan_objects<T, F>(&self, value: T, op: F) -> Result<Option<T>>
     where
         T: Serialize + DeserializeOwned + Clone,

@@ -41,6 +41,19 @@ pub enum ReduceOp {
 
 impl ReduceOp {
     /// The rsmpi operation.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::mpi::traits::*; // rsmpi's collectives
+    /// use mpikit::ReduceOp;
+    /// mpikit::run(|world| {
+    ///     // rsmpi's own calls take the rsmpi operation.
+    ///     let mut total = 0u64;
+    ///     world.comm().all_reduce_into(&1u64, &mut total, ReduceOp::Sum.system());
+    ///     assert_eq!(total, world.size() as u64);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn system(self) -> SystemOperation {
         match self {
             ReduceOp::Sum => SystemOperation::sum(),

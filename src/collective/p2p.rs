@@ -44,6 +44,19 @@ pub trait SendReceive: Communicator {
     /// Sends `value` to `dest` and receives an object from `source` (tag 0 both ways);
     /// `None` when `source` is [`PROC_NULL`]. Objects of any size, in pieces past
     /// [`max_message_bytes`](crate::runtime::max_message_bytes).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     // A ring: pass a greeting right, get the left neighbour's.
+    ///     let (me, n) = (world.rank(), world.size());
+    ///     let (right, left) = ((me + 1) % n, (me + n - 1) % n);
+    ///     let got: Option<String> = world.send_receive_object(&format!("from {me}"), right, left)?;
+    ///     assert_eq!(got, Some(format!("from {left}")));
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn send_receive_object<T, R>(&self, value: &T, dest: Rank, source: Rank) -> Result<Option<R>>
     where
         T: Serialize + ?Sized,
@@ -56,6 +69,19 @@ pub trait SendReceive: Communicator {
 
     /// [`send_receive_object`](Self::send_receive_object) with the tags given, and the
     /// status of what arrived.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     let (me, n) = (world.rank(), world.size());
+    ///     let (right, left) = ((me + 1) % n, (me + n - 1) % n);
+    ///     let got = world.send_receive_object_tagged::<_, Vec<u8>>(&vec![me as u8; 3], right, 5, left, 5)?;
+    ///     let (bytes, status) = got.expect("left is a rank, not PROC_NULL");
+    ///     assert_eq!((bytes, status.source, status.tag), (vec![left as u8; 3], left, 5));
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn send_receive_object_tagged<T, R>(
         &self,
         value: &T,
@@ -85,6 +111,23 @@ pub trait SendReceive: Communicator {
     /// Sends `send` to `dest` and receives into `recv` from `source` (`MPI_Sendrecv`, tag
     /// 0): `recv` must be as long as what `source` sends. With `source` [`PROC_NULL`], `recv`
     /// is left as it was. Buffers of any size, in pieces.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// use mpikit::p2p::PROC_NULL;
+    /// mpikit::run(|world| {
+    ///     // Halo exchange along a chain: my last cell goes right, the left's last cell into `halo`.
+    ///     let (me, n) = (world.rank(), world.size());
+    ///     let right = if me + 1 < n { me + 1 } else { PROC_NULL };
+    ///     let left = if me > 0 { me - 1 } else { PROC_NULL };
+    ///     let cells = [me as f64; 4];
+    ///     let mut halo = [f64::NAN]; // stays NaN on rank 0
+    ///     world.send_receive_into(&cells[3..], right, &mut halo, left)?;
+    ///     assert_eq!(halo[0].is_nan(), me == 0);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn send_receive_into<B, R>(
         &self,
         send: &B,
@@ -139,6 +182,19 @@ pub trait SendReceive: Communicator {
 
     /// Sends `buf` to `dest` and replaces it with what `source` sends (`MPI_Sendrecv_replace`,
     /// tag 0), which must be as long. With `source` [`PROC_NULL`], `buf` is left as it was.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     // Rotate blocks around a ring: each rank ends up with its left neighbour's.
+    ///     let (me, n) = (world.rank(), world.size());
+    ///     let mut block = vec![me; 8];
+    ///     world.send_receive_replace_into(&mut block, (me + 1) % n, (me + n - 1) % n)?;
+    ///     assert_eq!(block, vec![(me + n - 1) % n; 8]);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn send_receive_replace_into<B>(&self, buf: &mut B, dest: Rank, source: Rank) -> Result<()>
     where
         B: BufferMut + ?Sized,

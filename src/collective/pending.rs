@@ -142,6 +142,20 @@ impl<A> Pending<A> {
 
     /// Blocks until the operation completes and returns its result; an `Err` if
     /// [`test`](Pending::test) already handed the result out.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// use mpikit::ReduceOp;
+    /// mpikit::run(|world| {
+    ///     let pending = world.immediate_allreduce_array(&[world.rank() as u64; 3], ReduceOp::Sum)?;
+    ///     // ... compute while the reduction runs ...
+    ///     let total = pending.wait()?;
+    ///     let n = world.size() as u64;
+    ///     assert_eq!(total, vec![n * (n - 1) / 2; 3]);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn wait(mut self) -> Result<A> {
         self.wait_all();
         self.value
@@ -159,6 +173,23 @@ impl<A> Pending<A> {
     /// Makes progress without blocking (`MPI_Testall`): `Ok(Some(result))` the one time the
     /// operation is found complete, `Ok(None)` while it is in flight (and after its result
     /// was taken).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// use mpikit::ReduceOp;
+    /// mpikit::run(|world| {
+    ///     let mut pending = world.immediate_allreduce_array(&[1u32], ReduceOp::Sum)?;
+    ///     let total = loop {
+    ///         if let Some(total) = pending.test()? {
+    ///             break total;
+    ///         }
+    ///         // ... a slice of other work ...
+    ///     };
+    ///     assert_eq!(total, vec![world.size() as u32]);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn test(&mut self) -> Result<Option<A>> {
         Ok(self.take_if_complete())
     }

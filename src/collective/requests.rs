@@ -27,6 +27,24 @@ use crate::raw;
 use crate::runtime::backoff::Backoff;
 
 /// What a probe found for a buffer message: sender, tag and element count.
+///
+/// # Examples
+/// ```no_run
+/// use mpikit::prelude::*;
+/// use mpikit::buffers::BufferStatus;
+/// mpikit::run(|world| {
+///     match world.rank() {
+///         0 if world.size() > 1 => world.send_array(1, 5, &[1u8, 2])?,
+///         1 => {
+///             let mut buf = [0u8; 10];
+///             let status = world.receive_array_into(None, None, &mut buf)?;
+///             assert_eq!(status, BufferStatus { source: 0, tag: 5, count: 2 });
+///         }
+///         _ => {}
+///     }
+///     Ok::<(), mpikit::Error>(())
+/// });
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BufferStatus {
     /// The sender's rank.
@@ -44,6 +62,25 @@ pub trait Completion {
     type Output;
 
     /// Makes progress without blocking; `Some(result)` the one time the request completes.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// use mpikit::requests::Completion;
+    /// use mpikit::ReduceOp;
+    /// mpikit::run(|world| {
+    ///     let mut summing = world.immediate_allreduce_array(&[1u32], ReduceOp::Sum)?;
+    ///     // Poll by hand; a RequestSet does this for many requests at once.
+    ///     let total = loop {
+    ///         if let Some(result) = summing.try_complete() {
+    ///             break result?;
+    ///         }
+    ///         // ... a slice of other work ...
+    ///     };
+    ///     assert_eq!(total, vec![world.size() as u32]);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn try_complete(&mut self) -> Option<Result<Self::Output>>;
 }
 
@@ -75,6 +112,24 @@ pub struct Receiving<'a, C: Communicator + ?Sized, T> {
 
 impl<C: Communicator + ?Sized, T: DeserializeOwned> Receiving<'_, C, T> {
     /// Blocks until the object arrives (without spinning a core) and returns it.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     match world.rank() {
+    ///         0 if world.size() > 1 => world.send_object(1, 8, "ping")?,
+    ///         1 => {
+    ///             let receiving = world.immediate_receive_object::<String>(Some(0), Some(8))?;
+    ///             // ... work while the message is on its way ...
+    ///             let (text, status) = receiving.wait()?;
+    ///             assert_eq!((text.as_str(), status.source), ("ping", 0));
+    ///         }
+    ///         _ => {}
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn wait(mut self) -> Result<(T, ObjectStatus)> {
         let mut pause = Backoff::default();
         loop {
@@ -87,6 +142,28 @@ impl<C: Communicator + ?Sized, T: DeserializeOwned> Receiving<'_, C, T> {
 
     /// Makes progress without blocking: `Ok(Some(object))` the one time the object is found
     /// arrived (received then), `Ok(None)` while it has not (and after it was taken).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     match world.rank() {
+    ///         0 if world.size() > 1 => world.send_object(1, 0, &42u64)?,
+    ///         1 => {
+    ///             let mut receiving = world.immediate_receive_object::<u64>(Some(0), None)?;
+    ///             let (value, _status) = loop {
+    ///                 if let Some(got) = receiving.test()? {
+    ///                     break got;
+    ///                 }
+    ///                 // ... a slice of other work ...
+    ///             };
+    ///             assert_eq!(value, 42);
+    ///         }
+    ///         _ => {}
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn test(&mut self) -> Result<Option<(T, ObjectStatus)>> {
         self.try_complete().transpose()
     }
@@ -95,6 +172,17 @@ impl<C: Communicator + ?Sized, T: DeserializeOwned> Receiving<'_, C, T> {
     /// cancelled before a message matched it (a message that arrives later is left for
     /// another receive); `Some` with the object when a message had already matched it, so
     /// nothing is lost.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     // A receive that nothing will match, given up.
+    ///     let receiving = world.immediate_receive_object::<String>(Some(world.rank()), Some(99))?;
+    ///     assert!(receiving.cancel()?.is_none());
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn cancel(mut self) -> Result<Option<(T, ObjectStatus)>> {
         self.done = true;
         match self.cancel_posted() {
@@ -230,6 +318,24 @@ fn check_source<C: Communicator + ?Sized>(
 pub trait ObjectMessages: Communicator {
     /// Starts receiving an object (mpi4py's `irecv`) and returns at once; the value comes
     /// from [`Receiving::wait`] or [`Receiving::test`], or through a [`RequestSet`].
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     match world.rank() {
+    ///         0 if world.size() > 1 => {
+    ///             let receiving = world.immediate_receive_object::<Vec<f64>>(Some(1), Some(3))?;
+    ///             // ... work while the object arrives ...
+    ///             let (v, status) = receiving.wait()?;
+    ///             assert_eq!((v.len(), status.source), (10, 1));
+    ///         }
+    ///         1 => world.send_object(0, 3, &vec![0.5f64; 10])?,
+    ///         _ => {}
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn immediate_receive_object<T: DeserializeOwned>(
         &self,
         source: Option<Rank>,
@@ -264,6 +370,23 @@ pub trait ObjectMessages: Communicator {
     /// Waits for an object message without receiving it (mpi4py's `probe`): its source,
     /// tag and encoded size in bytes (for an object larger than
     /// [`max_message_bytes`](crate::runtime::max_message_bytes), the size of its first piece).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     if world.is_root() {
+    ///         for _ in 1..world.size() {
+    ///             let status = world.probe_object(None, Some(4))?; // who sent, how many bytes
+    ///             let (v, _) = world.receive_object::<Vec<u8>>(Some(status.source), Some(4))?;
+    ///             assert_eq!(v.len(), status.source as usize);
+    ///         }
+    ///     } else {
+    ///         world.send_object(0, 4, &vec![0u8; world.rank() as usize])?;
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn probe_object(&self, source: Option<Rank>, tag: Option<Tag>) -> Result<ObjectStatus> {
         let mut pause = Backoff::default();
         loop {
@@ -276,6 +399,28 @@ pub trait ObjectMessages: Communicator {
 
     /// [`probe_object`](Self::probe_object) without waiting (mpi4py's `iprobe`): `None`
     /// when no matching message has arrived.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     match world.rank() {
+    ///         0 if world.size() > 1 => world.send_object(1, 6, &1.5f64)?,
+    ///         1 => {
+    ///             let status = loop {
+    ///                 if let Some(status) = world.immediate_probe_object(Some(0), Some(6))? {
+    ///                     break status;
+    ///                 }
+    ///                 // ... other work while nothing has arrived ...
+    ///             };
+    ///             let (x, _) = world.receive_object::<f64>(Some(status.source), Some(status.tag))?;
+    ///             assert_eq!(x, 1.5);
+    ///         }
+    ///         _ => {}
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn immediate_probe_object(
         &self,
         source: Option<Rank>,
@@ -291,6 +436,25 @@ pub trait ObjectMessages: Communicator {
 
     /// Waits for a buffer message of `T` elements without receiving it (mpi4py's `Probe` with
     /// a status): its source, tag and element count.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     match world.rank() {
+    ///         0 if world.size() > 1 => world.send_array(1, 2, &[7u32; 5])?,
+    ///         1 => {
+    ///             // Size the buffer to the message.
+    ///             let status = world.probe_buffer::<u32>(Some(0), Some(2))?;
+    ///             let mut buf = vec![0u32; status.count];
+    ///             world.receive_array_into(Some(0), Some(2), &mut buf)?;
+    ///             assert_eq!(buf, vec![7; 5]);
+    ///         }
+    ///         _ => {}
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn probe_buffer<T: Element>(
         &self,
         source: Option<Rank>,
@@ -307,6 +471,29 @@ pub trait ObjectMessages: Communicator {
 
     /// [`probe_buffer`](Self::probe_buffer) without waiting: `None` when nothing matching
     /// has arrived.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     match world.rank() {
+    ///         0 if world.size() > 1 => world.send_array(1, 0, &[1.0f32; 3])?,
+    ///         1 => {
+    ///             let status = loop {
+    ///                 if let Some(status) = world.immediate_probe_buffer::<f32>(None, None)? {
+    ///                     break status;
+    ///                 }
+    ///                 // ... other work while nothing has arrived ...
+    ///             };
+    ///             let mut buf = vec![0.0f32; status.count];
+    ///             world.receive_array_into(Some(status.source), Some(status.tag), &mut buf)?;
+    ///             assert_eq!(buf, vec![1.0; 3]);
+    ///         }
+    ///         _ => {}
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn immediate_probe_buffer<T: Element>(
         &self,
         source: Option<Rank>,
@@ -322,6 +509,23 @@ pub trait ObjectMessages: Communicator {
 
     /// Sends `value` and returns only once the receiver has started receiving it (mpi4py's
     /// `ssend`, `MPI_Ssend`). A send to [`PROC_NULL`] does nothing.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     match world.rank() {
+    ///         // Returns once rank 1 has started receiving.
+    ///         0 if world.size() > 1 => world.synchronous_send_object(1, 0, &vec![1, 2, 3])?,
+    ///         1 => {
+    ///             let (v, _) = world.receive_object::<Vec<i32>>(Some(0), Some(0))?;
+    ///             assert_eq!(v, vec![1, 2, 3]);
+    ///         }
+    ///         _ => {}
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn synchronous_send_object<T: Serialize + ?Sized>(
         &self,
         dest: Rank,
@@ -363,6 +567,26 @@ pub trait ObjectMessages: Communicator {
 
     /// Starts a synchronous send (mpi4py's `issend`): the handle completes once the receiver
     /// has matched the message.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// mpikit::run(|world| {
+    ///     match world.rank() {
+    ///         0 if world.size() > 1 => {
+    ///             let sending = world.immediate_synchronous_send_object(1, 0, "done")?;
+    ///             // ... work until rank 1 has matched the message ...
+    ///             sending.wait()?;
+    ///         }
+    ///         1 => {
+    ///             let (text, _) = world.receive_object::<String>(Some(0), Some(0))?;
+    ///             assert_eq!(text, "done");
+    ///         }
+    ///         _ => {}
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     fn immediate_synchronous_send_object<T: Serialize + ?Sized>(
         &self,
         dest: Rank,
@@ -395,11 +619,44 @@ impl<R: Completion> Default for RequestSet<R> {
 
 impl<R: Completion> RequestSet<R> {
     /// An empty set.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// use mpikit::requests::{Pending, RequestSet};
+    /// mpikit::run(|world| {
+    ///     let mut set: RequestSet<Pending<()>> = RequestSet::new();
+    ///     assert!(set.is_empty());
+    ///     set.push(world.immediate_barrier_pending()?);
+    ///     for (_index, result) in set.wait_all() {
+    ///         result?;
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Adds a request; returns its index.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// use mpikit::requests::RequestSet;
+    /// use mpikit::ReduceOp;
+    /// mpikit::run(|world| {
+    ///     let mut set = RequestSet::new();
+    ///     let sum = set.push(world.immediate_allreduce_array(&[1u32], ReduceOp::Sum)?);
+    ///     let max = set.push(world.immediate_allreduce_array(&[world.rank() as u32], ReduceOp::Max)?);
+    ///     assert_eq!((sum, max), (0, 1)); // indices in the order of push
+    ///     let n = world.size() as u32;
+    ///     for (index, result) in set.wait_all() {
+    ///         assert_eq!(result?, vec![if index == sum { n } else { n - 1 }]);
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn push(&mut self, request: R) -> usize {
         self.requests.push(Some(request));
         self.open += 1;
@@ -407,22 +664,87 @@ impl<R: Completion> RequestSet<R> {
     }
 
     /// Requests not yet completed.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// use mpikit::requests::RequestSet;
+    /// mpikit::run(|world| {
+    ///     let mut set = RequestSet::new();
+    ///     for _ in 0..3 {
+    ///         set.push(world.immediate_barrier_pending()?);
+    ///     }
+    ///     assert_eq!(set.remaining(), 3);
+    ///     while let Some((_index, result)) = set.wait_any() {
+    ///         result?;
+    ///     }
+    ///     assert_eq!(set.remaining(), 0);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn remaining(&self) -> usize {
         self.open
     }
 
     /// Requests ever added.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// use mpikit::requests::RequestSet;
+    /// mpikit::run(|world| {
+    ///     let mut set = RequestSet::new();
+    ///     set.push(world.immediate_barrier_pending()?);
+    ///     for (_index, result) in set.wait_all() {
+    ///         result?;
+    ///     }
+    ///     assert_eq!((set.len(), set.remaining()), (1, 0)); // completed requests still count
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn len(&self) -> usize {
         self.requests.len()
     }
 
     /// Whether no request was ever added.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// use mpikit::requests::{Pending, RequestSet};
+    /// mpikit::run(|world| {
+    ///     let mut set = RequestSet::<Pending<()>>::new();
+    ///     assert!(set.is_empty());
+    ///     set.push(world.immediate_barrier_pending()?);
+    ///     assert!(!set.is_empty());
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.requests.is_empty()
     }
 
     /// One request that has completed, if any, with its index (mpi4py's `testany`); `None`
     /// also when none remain.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// use mpikit::requests::RequestSet;
+    /// use mpikit::ReduceOp;
+    /// mpikit::run(|world| {
+    ///     let mut set = RequestSet::new();
+    ///     set.push(world.immediate_allreduce_array(&[1u64], ReduceOp::Sum)?);
+    ///     let (index, total) = loop {
+    ///         if let Some(done) = set.test_any() {
+    ///             break done;
+    ///         }
+    ///         // ... a slice of other work ...
+    ///     };
+    ///     assert_eq!((index, total?), (0, vec![world.size() as u64]));
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn test_any(&mut self) -> Option<(usize, Result<R::Output>)> {
         for (i, slot) in self.requests.iter_mut().enumerate() {
             if let Some(result) = slot.as_mut().and_then(Completion::try_complete) {
@@ -436,6 +758,24 @@ impl<R: Completion> RequestSet<R> {
 
     /// Waits for one request to complete and returns its index and result (mpi4py's
     /// `waitany`); `None` once every request has been handed out.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// use mpikit::requests::RequestSet;
+    /// use mpikit::ReduceOp;
+    /// mpikit::run(|world| {
+    ///     let mut set = RequestSet::new();
+    ///     set.push(world.immediate_allreduce_array(&[1u64], ReduceOp::Sum)?);
+    ///     set.push(world.immediate_allreduce_array(&[1u64], ReduceOp::Max)?);
+    ///     // Each result as soon as it is ready, with its index.
+    ///     while let Some((index, result)) = set.wait_any() {
+    ///         let expected = if index == 0 { world.size() as u64 } else { 1 };
+    ///         assert_eq!(result?, vec![expected]);
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn wait_any(&mut self) -> Option<(usize, Result<R::Output>)> {
         let mut pause = Backoff::default();
         while self.open > 0 {
@@ -448,6 +788,26 @@ impl<R: Completion> RequestSet<R> {
     }
 
     /// Every request that has completed now, possibly none (mpi4py's `testsome`).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// use mpikit::requests::RequestSet;
+    /// use mpikit::ReduceOp;
+    /// mpikit::run(|world| {
+    ///     let mut set = RequestSet::new();
+    ///     for k in 0..4u64 {
+    ///         set.push(world.immediate_allreduce_array(&[k], ReduceOp::Max)?);
+    ///     }
+    ///     while set.remaining() > 0 {
+    ///         for (index, result) in set.test_some() {
+    ///             assert_eq!(result?, vec![index as u64]);
+    ///         }
+    ///         // ... a slice of other work ...
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn test_some(&mut self) -> Vec<(usize, Result<R::Output>)> {
         let mut done = Vec::new();
         for (i, slot) in self.requests.iter_mut().enumerate() {
@@ -462,6 +822,28 @@ impl<R: Completion> RequestSet<R> {
 
     /// Waits until at least one request completes and returns all that have (mpi4py's
     /// `waitsome`); empty once none remain.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// use mpikit::requests::RequestSet;
+    /// use mpikit::ReduceOp;
+    /// mpikit::run(|world| {
+    ///     let mut set = RequestSet::new();
+    ///     for k in 0..4u64 {
+    ///         set.push(world.immediate_allreduce_array(&[k], ReduceOp::Max)?);
+    ///     }
+    ///     let mut done = 0;
+    ///     while set.remaining() > 0 {
+    ///         for (index, result) in set.wait_some() {
+    ///             assert_eq!(result?, vec![index as u64]);
+    ///             done += 1;
+    ///         }
+    ///     }
+    ///     assert_eq!(done, 4);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn wait_some(&mut self) -> Vec<(usize, Result<R::Output>)> {
         let mut pause = Backoff::default();
         while self.open > 0 {
@@ -476,6 +858,24 @@ impl<R: Completion> RequestSet<R> {
 
     /// Waits for every remaining request; their results in index order (mpi4py's
     /// `waitall`).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// use mpikit::requests::RequestSet;
+    /// use mpikit::ReduceOp;
+    /// mpikit::run(|world| {
+    ///     let mut set = RequestSet::new();
+    ///     for k in 0..3u64 {
+    ///         set.push(world.immediate_allreduce_array(&[k], ReduceOp::Sum)?);
+    ///     }
+    ///     let n = world.size() as u64;
+    ///     for (index, result) in set.wait_all() {
+    ///         assert_eq!(result?, vec![index as u64 * n]);
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn wait_all(&mut self) -> Vec<(usize, Result<R::Output>)> {
         let mut all = Vec::with_capacity(self.open);
         while self.open > 0 {
@@ -487,6 +887,24 @@ impl<R: Completion> RequestSet<R> {
 
     /// Progresses every request without blocking, appending those that complete now to
     /// `completed`; `true` once none remain (mpi4py's `testall`).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::prelude::*;
+    /// use mpikit::requests::RequestSet;
+    /// mpikit::run(|world| {
+    ///     let mut set = RequestSet::new();
+    ///     for _ in 0..3 {
+    ///         set.push(world.immediate_barrier_pending()?);
+    ///     }
+    ///     let mut completed = Vec::new();
+    ///     while !set.test_all(&mut completed) {
+    ///         // ... a slice of other work ...
+    ///     }
+    ///     assert_eq!(completed.len(), 3);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn test_all(&mut self, completed: &mut Vec<(usize, Result<R::Output>)>) -> bool {
         completed.extend(self.test_some());
         self.open == 0
