@@ -33,9 +33,10 @@
 //! ```
 
 pub use crate::data::dtype::{ByteOrder, Dtype};
+pub use crate::data::file_summary::FileSummary;
 pub use crate::data::npy::{open as open_file, FileLayout};
 pub use crate::data::npz::is_zip;
 pub use crate::data::passes::FilePasses;
 pub use crate::data::source::{DataFile, ReadAt};
-pub use crate::data::summarize::{Axis, FileSummary, ReadMode, IO_BYTES};
+pub use crate::data::summarize::{Axis, ReadMode, IO_BYTES};
 pub use crate::data::write::{write_file_with, write_npy, write_values_at};

@@ -129,9 +129,9 @@ pub mod prelude {
     pub use crate::collective::immediate::ImmediateCollectives;
     pub use crate::collective::in_place::InPlaceCollectives;
     pub use crate::collective::object::ObjectCollectives;
+    pub use crate::collective::object_messages::ObjectMessages;
     pub use crate::collective::p2p::SendReceive;
     pub use crate::collective::reduce::ArrayReductions;
-    pub use crate::collective::requests::ObjectMessages;
     pub use crate::data::partition::Blocks;
     pub use crate::runtime::world::Comm;
 }

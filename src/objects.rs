@@ -31,5 +31,5 @@
 pub use crate::collective::codec::ObjectStatus;
 pub use crate::collective::message::FIRST_BYTES;
 pub use crate::collective::object::ObjectCollectives;
-pub use crate::collective::requests::ObjectMessages;
+pub use crate::collective::object_messages::ObjectMessages;
 pub use crate::collective::tree::tree_traffic;

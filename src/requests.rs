@@ -24,4 +24,6 @@
 
 pub use crate::collective::immediate::ImmediateCollectives;
 pub use crate::collective::pending::Pending;
-pub use crate::collective::requests::{Completion, Receiving, RequestSet};
+pub use crate::collective::receiving::Receiving;
+pub use crate::collective::request_set::Completion;
+pub use crate::collective::request_set::RequestSet;

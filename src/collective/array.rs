@@ -29,8 +29,9 @@ use mpi::topology::{Communicator, Rank};
 use crate::collective::address::{nonempty, nonempty_mut};
 use crate::collective::buffer::{with_contiguous_mut, Buffer, BufferMut};
 use crate::collective::large;
+use crate::collective::plans::{alltoall_plan, scatter_plan};
 use crate::collective::shape::{
-    agree_lengths, agree_root, agree_rows, agree_rows_if, broadcast_shape, check_root, RootInput,
+    agree_lengths, agree_root, agree_rows, broadcast_shape, check_root, RootInput,
 };
 use crate::data::alloc::zeroed_vec;
 use crate::data::partition::Partition;
@@ -476,65 +477,3 @@ pub trait ArrayCollectives: Communicator {
 }
 
 impl<C: Communicator + ?Sized> ArrayCollectives for C {}
-
-/// What a scatter by rows agrees on before any data moves: this rank's block shape and every
-/// rank's element count. The same `Err` on every rank if the root passes no data, or if its
-/// `rows` (balanced blocks when `None`) does not have one entry per rank adding up to its
-/// rows.
-pub(crate) fn scatter_plan<C, B>(
-    comm: &C,
-    root: Rank,
-    data: Option<&B>,
-    rows: Option<&[usize]>,
-    what: &'static str,
-) -> Result<(Vec<usize>, Vec<usize>)>
-where
-    C: Communicator + ?Sized,
-    B: Buffer + ?Sized,
-{
-    check_root(comm, root)?;
-    let size = comm.size() as usize;
-    let mut counts = vec![0u64; size];
-    let mut ok = false;
-    let root_shape = data
-        .filter(|_| comm.rank() == root)
-        .map(|d| d.buffer_shape());
-    if let Some(shape) = &root_shape {
-        let n = shape.first().copied().unwrap_or(0);
-        let given = rows.map_or_else(|| Partition::new(n, size).counts(), <[usize]>::to_vec);
-        ok = !shape.is_empty() && given.len() == size && given.iter().sum::<usize>() == n;
-        if ok {
-            counts = given.iter().map(|&c| c as u64).collect();
-        }
-    }
-    let shape = broadcast_shape(comm, root, root_shape.as_deref(), ok, &mut counts, what)?;
-    let row_len: usize = shape[1..].iter().product();
-    let elems = counts.iter().map(|&c| c as usize * row_len).collect();
-    let mut mine = shape;
-    mine[0] = counts[comm.rank() as usize] as usize;
-    Ok((mine, elems))
-}
-
-/// What a personalised all-to-all by rows agrees on before any data moves: the shape of the
-/// result and the element counts sent to and received from each rank. The same `Err` on
-/// every rank if any rank's `send_rows` is wrong or the other axes disagree.
-pub(crate) fn alltoall_plan<C: Communicator + ?Sized>(
-    comm: &C,
-    local_shape: &[usize],
-    send_rows: &[usize],
-    what: &'static str,
-) -> Result<(Vec<usize>, Vec<usize>, Vec<usize>)> {
-    let size = comm.size() as usize;
-    let rows = local_shape.first().copied().unwrap_or(0);
-    let ok = send_rows.len() == size && send_rows.iter().sum::<usize>() == rows;
-    let (total, _) = agree_rows_if(comm, local_shape, ok, what)?;
-    let row_len: usize = total[1..].iter().product();
-    let sent: Vec<u64> = send_rows.iter().map(|&r| r as u64).collect();
-    let mut got = vec![0u64; size];
-    comm.all_to_all_into(&sent[..], &mut got[..]);
-    let send_counts = send_rows.iter().map(|&r| r * row_len).collect();
-    let recv_counts = got.iter().map(|&r| r as usize * row_len).collect();
-    let mut shape = total;
-    shape[0] = got.iter().sum::<u64>() as usize;
-    Ok((shape, send_counts, recv_counts))
-}

@@ -19,10 +19,10 @@ use mpi::Tag;
 
 use crate::collective::address::{recv_ptr, send_ptr};
 use crate::collective::buffer::{with_contiguous_mut, Buffer, BufferMut};
-use crate::collective::immediate::send_view;
+use crate::collective::immediate_start::send_view;
 use crate::collective::large::max_elems;
+use crate::collective::object_messages::BufferStatus;
 use crate::collective::pending::{start_each, Pending};
-use crate::collective::requests::BufferStatus;
 use crate::collective::shape::check_peer;
 use crate::error::Result;
 use crate::raw;

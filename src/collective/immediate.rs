@@ -1,90 +1,22 @@
-//! Non-blocking buffer collectives (mpi4py's `Ibarrier`, `Igatherv`, `Iscatterv`,
-//! `Iallgatherv`, `Ialltoallv`, `Ireduce`, `Ireduce_scatter`, `Iscan`, `Iexscan`): each
-//! starts the operation and returns a [`Pending`] that owns the buffers until it completes.
-//! Non-blocking allreduce and broadcast are in [`ArrayReductions`](crate::buffers::ArrayReductions).
-//!
-//! Shapes and counts are agreed first (blocking, a few bytes: the same checks and the same
-//! `Err` on every rank as the blocking calls); then the data moves while the caller computes.
-//! Every rank must start the same non-blocking collectives in the same order, as MPI
-//! requires; they may be waited for in any order.
+//! Non-blocking buffer collectives (mpi4py's `Ibarrier`, `Igatherv`, `Iallreduce`, ...):
+//! the trait and its documentation; what each method does is in `immediate_start.rs`.
 
-use std::borrow::Cow;
-
-use mpi::collective::{CommunicatorCollectives, SystemOperation};
-use mpi::raw::AsRaw;
 use mpi::topology::{Communicator, Rank};
 
-use crate::collective::array::{alltoall_plan, scatter_plan};
 use crate::collective::buffer::{Buffer, BufferMut};
-use crate::collective::large::fits;
+use crate::collective::immediate_start as start;
 use crate::collective::op::ReduceOp;
 use crate::collective::pending::Pending;
-use crate::collective::reduce::{immediate_allreduce, immediate_broadcast, reduce_scatter_plan};
-use crate::collective::shape::{
-    agree_lengths, agree_root, agree_rows, agree_same_shape, check_root, RootInput,
-};
-use crate::collective::started::{self, Reduction};
-use crate::data::alloc::zeroed_vec;
+use crate::collective::started;
 use crate::data::partition::RowPartition;
 use crate::error::Result;
-
-/// The elements MPI reads from an owned, heap-backed `local` (a `Vec` or `Array`, which a
-/// `Pending` will hold: moving it leaves the elements where they are), and the copy to keep
-/// alongside when they are not in standard order.
-pub(crate) fn send_view<B: Buffer + ?Sized>(
-    local: &B,
-) -> (Option<Vec<B::Elem>>, &'static [B::Elem]) {
-    let (copy, ptr, len) = match local.contiguous() {
-        Cow::Borrowed(s) => (None, s.as_ptr(), s.len()),
-        Cow::Owned(v) => {
-            let (ptr, len) = (v.as_ptr(), v.len());
-            (Some(v), ptr, len)
-        }
-    };
-    // SAFETY: the elements live on the heap of `local` or of `copy`, both of which the
-    // caller moves into the Pending, which keeps them until MPI is done; nothing writes them.
-    (copy, unsafe { std::slice::from_raw_parts(ptr, len) })
-}
-
-/// An owned, heap-backed `out` in standard layout (copied once if it is not) and the
-/// elements MPI writes, for a `Pending` to hold.
-fn recv_view<R: BufferMut<Owned = R>>(mut out: R) -> (R, &'static mut [R::Elem]) {
-    if out.contiguous_mut().is_none() {
-        out = R::from_parts(&out.buffer_shape(), out.contiguous().into_owned());
-    }
-    let slice = out.contiguous_mut().expect("standard layout is contiguous");
-    let (ptr, len) = (slice.as_mut_ptr(), slice.len());
-    // SAFETY: the elements live on `out`'s heap, which stays put when `out` moves into the
-    // Pending; only MPI writes them until it completes.
-    (out, unsafe { std::slice::from_raw_parts_mut(ptr, len) })
-}
-
-/// A fresh owned buffer of `shape` and its elements as one slice.
-fn fresh<B: Buffer + ?Sized>(shape: &[usize]) -> B::Owned {
-    B::from_parts(shape, zeroed_vec(shape.iter().product()))
-}
 
 /// Non-blocking gathers, scatters, all-to-alls, reductions, scans and a barrier on buffers
 /// (slices, `Vec`s, ndarray arrays), for any rsmpi communicator and for
 /// [`World`](crate::World). Each returns a [`Pending`] whose [`wait`](Pending::wait) gives
 /// the result the blocking call of the same name (without `immediate_`) returns; several may
 /// be in flight at once, and a [`RequestSet`](crate::requests::RequestSet) waits for any of them.
-///
-/// # Examples
-/// ```no_run
-/// use mpikit::prelude::*;
-/// use mpikit::ReduceOp;
-/// mpikit::run(|world| {
-///     let mine = vec![world.rank() as u64; 4];
-///     let gathering = world.immediate_allgather_rows(&mine)?;
-///     let scanning = world.immediate_scan_array(&mine, ReduceOp::Sum)?;
-///     // ... compute while both are in flight ...
-///     let all: Vec<u64> = gathering.wait()?;
-///     let prefix: Vec<u64> = scanning.wait()?;
-///     assert_eq!(all.len(), 4 * world.size() as usize);
-///     Ok::<(), mpikit::Error>(())
-/// });
-/// ```
+/// Each method has its example; the [`requests`](crate::requests) page shows one in context.
 pub trait ImmediateCollectives: Communicator {
     /// Starts a barrier (`MPI_Ibarrier`): [`Pending::wait`] returns once every rank has
     /// started it. (rsmpi's own `immediate_barrier` returns a request that panics if dropped
@@ -123,12 +55,7 @@ pub trait ImmediateCollectives: Communicator {
     where
         B: Buffer + ?Sized,
     {
-        check_root(self, root)?;
-        let (total, counts) = agree_rows(self, &local.buffer_shape(), "immediate_gather_rows")?;
-        let send = local.contiguous().into_owned();
-        let mut value = (self.rank() == root).then(|| fresh::<B>(&total));
-        let out = value.as_mut().map(|v| v.contiguous_mut().expect("fresh"));
-        Ok(started::gatherv(self, root, &send, &counts, out).into_pending(value, send))
+        start::immediate_gather_rows(self, root, local)
     }
 
     /// Starts [`allgather_rows`](crate::buffers::ArrayCollectives::allgather_rows)
@@ -148,11 +75,7 @@ pub trait ImmediateCollectives: Communicator {
     where
         B: Buffer + ?Sized,
     {
-        let (total, counts) = agree_rows(self, &local.buffer_shape(), "immediate_allgather_rows")?;
-        let send = local.contiguous().into_owned();
-        let mut value = fresh::<B>(&total);
-        let out = value.contiguous_mut().expect("fresh");
-        Ok(started::allgatherv(self, &send, &counts, out).into_pending(value, send))
+        start::immediate_allgather_rows(self, local)
     }
 
     /// Starts [`scatter_rows`](crate::buffers::ArrayCollectives::scatter_rows) (`MPI_Iscatterv`):
@@ -203,15 +126,7 @@ pub trait ImmediateCollectives: Communicator {
     where
         B: Buffer + ?Sized,
     {
-        let (mine, counts) = scatter_plan(self, root, data, rows, "immediate_scatterv_rows")?;
-        // The root has data: scatter_plan failed everywhere otherwise.
-        let send = data
-            .filter(|_| self.rank() == root)
-            .map(|d| d.contiguous().into_owned());
-        let mut value = fresh::<B>(&mine);
-        let out = value.contiguous_mut().expect("fresh");
-        let started = started::scatterv(self, root, send.as_deref(), &counts, out);
-        Ok(started.into_pending(value, send))
+        start::immediate_scatterv_rows(self, root, data, rows)
     }
 
     /// Starts [`alltoall_rows`](crate::buffers::ArrayCollectives::alltoall_rows): this rank's rows in
@@ -261,19 +176,7 @@ pub trait ImmediateCollectives: Communicator {
     where
         B: Buffer + ?Sized,
     {
-        let what = "immediate_alltoallv_rows";
-        let (shape, send_counts, recv_counts) =
-            alltoall_plan(self, &local.buffer_shape(), send_rows, what)?;
-        let local_fits =
-            fits::<B::Elem>(&send_counts).is_some() && fits::<B::Elem>(&recv_counts).is_some();
-        let mut all_fit = 0u8;
-        self.all_reduce_into(&u8::from(local_fits), &mut all_fit, SystemOperation::min());
-        let send = local.contiguous().into_owned();
-        let mut value = fresh::<B>(&shape);
-        let out = value.contiguous_mut().expect("fresh");
-        let started =
-            started::alltoallv(self, &send, &send_counts, out, &recv_counts, all_fit == 1);
-        Ok(started.into_pending(value, send))
+        start::immediate_alltoallv_rows(self, local, send_rows)
     }
 
     /// Starts an element-wise allreduce of `local` into `out` (`MPI_Iallreduce(sendbuf,
@@ -308,15 +211,7 @@ pub trait ImmediateCollectives: Communicator {
         B: Buffer<Owned = B> + 'static,
         R: BufferMut<Elem = B::Elem, Owned = R> + 'static,
     {
-        let what = "immediate_allreduce_array_owned";
-        let op = op.for_type::<B::Elem>(what)?;
-        let ok = local.buffer_len() == out.buffer_len();
-        agree_lengths(self, local.buffer_len(), ok, what)?;
-        assert!(ok, "mpikit: {what}: `out` must have `local`'s length");
-        let (copy, send) = send_view(&local);
-        let (out, dest) = recv_view(out);
-        let started = started::reduction(self, Reduction::All, send, Some(dest), op.as_raw());
-        Ok(started.into_pending((local, out), copy))
+        start::immediate_allreduce_array_owned(self, local, out, op)
     }
 
     /// Starts an element-wise allreduce (`MPI_Iallreduce`) and returns at once; the result
@@ -337,7 +232,7 @@ pub trait ImmediateCollectives: Communicator {
     where
         B: Buffer + ?Sized,
     {
-        immediate_allreduce(self, local, op)
+        start::immediate_allreduce(self, local, op)
     }
 
     /// Starts a broadcast of `buf` from `root` into `buf` on every other rank (`MPI_Ibcast`)
@@ -361,7 +256,7 @@ pub trait ImmediateCollectives: Communicator {
     where
         B: BufferMut<Owned = B> + 'static,
     {
-        immediate_broadcast(self, root, buf)
+        start::immediate_broadcast(self, root, buf)
     }
 
     /// Starts a gather of equal blocks into the root's `recv` (`MPI_Igather(sendbuf,
@@ -394,23 +289,7 @@ pub trait ImmediateCollectives: Communicator {
         B: Buffer<Owned = B> + 'static,
         R: BufferMut<Elem = B::Elem, Owned = R> + 'static,
     {
-        let what = "immediate_gather_array_owned";
-        check_root(self, root)?;
-        let n = local.buffer_len();
-        let is_root = self.rank() == root;
-        let have = recv.as_ref().filter(|_| is_root).map(|r| r.buffer_len());
-        let input = RootInput::of(have, n * self.size() as usize);
-        agree_root(self, root, input, what)?;
-        agree_lengths(self, n, true, what)?;
-        let counts = vec![n; self.size() as usize];
-        let (copy, send) = send_view(&local);
-        // A buffer given off the root is handed back untouched.
-        let (recv, dest) = match recv.map(recv_view) {
-            Some((r, d)) if is_root => (Some(r), Some(d)),
-            other => (other.map(|(r, _)| r), None),
-        };
-        let started = started::gatherv(self, root, send, &counts, dest);
-        Ok(started.into_pending((local, recv), copy))
+        start::immediate_gather_array_owned(self, root, local, recv)
     }
 
     /// Starts a scatter of equal blocks of the root's `send` (`MPI_Iscatter(sendbuf,
@@ -441,26 +320,7 @@ pub trait ImmediateCollectives: Communicator {
         B: Buffer<Owned = B> + 'static,
         R: BufferMut<Elem = B::Elem, Owned = R> + 'static,
     {
-        let what = "immediate_scatter_array_owned";
-        check_root(self, root)?;
-        let n = recv.buffer_len();
-        let is_root = self.rank() == root;
-        let have = send.as_ref().filter(|_| is_root).map(|s| s.buffer_len());
-        let input = RootInput::of(have, n * self.size() as usize);
-        agree_root(self, root, input, what)?;
-        agree_lengths(self, n, true, what)?;
-        let counts = vec![n; self.size() as usize];
-        // A buffer given off the root is handed back untouched.
-        let (copy, from) = match &send {
-            Some(s) if is_root => {
-                let (c, f) = send_view(s);
-                (c, Some(f))
-            }
-            _ => (None, None),
-        };
-        let (recv, dest) = recv_view(recv);
-        let started = started::scatterv(self, root, from, &counts, dest);
-        Ok(started.into_pending((send, recv), copy))
+        start::immediate_scatter_array_owned(self, root, send, recv)
     }
 
     /// Starts an allgather of equal blocks into `recv` (`MPI_Iallgather(sendbuf, recvbuf)`,
@@ -484,15 +344,7 @@ pub trait ImmediateCollectives: Communicator {
         B: Buffer<Owned = B> + 'static,
         R: BufferMut<Elem = B::Elem, Owned = R> + 'static,
     {
-        let what = "immediate_allgather_array_owned";
-        let (n, size) = (local.buffer_len(), self.size() as usize);
-        let ok = recv.buffer_len() == n * size;
-        agree_lengths(self, n, ok, what)?;
-        assert!(ok, "mpikit: {what}: recv must hold size x local elements");
-        let (copy, send) = send_view(&local);
-        let (recv, dest) = recv_view(recv);
-        let started = started::allgatherv(self, send, &vec![n; size], dest);
-        Ok(started.into_pending((local, recv), copy))
+        start::immediate_allgather_array_owned(self, local, recv)
     }
 
     /// Starts an all-to-all of equal blocks (`MPI_Ialltoall(sendbuf, recvbuf)`, mpi4py's
@@ -516,20 +368,7 @@ pub trait ImmediateCollectives: Communicator {
         B: Buffer<Owned = B> + 'static,
         R: BufferMut<Elem = B::Elem, Owned = R> + 'static,
     {
-        let what = "immediate_alltoall_array_owned";
-        let (n, size) = (local.buffer_len(), self.size() as usize);
-        let ok = recv.buffer_len() == n && n % size == 0;
-        agree_lengths(self, n, ok, what)?;
-        assert!(
-            ok,
-            "mpikit: {what}: local and recv need the same length, a multiple of size"
-        );
-        let counts = vec![n / size; size];
-        let all_fit = fits::<B::Elem>(&counts).is_some(); // the same on every rank
-        let (copy, send) = send_view(&local);
-        let (recv, dest) = recv_view(recv);
-        let started = started::alltoallv(self, send, &counts, dest, &counts, all_fit);
-        Ok(started.into_pending((local, recv), copy))
+        start::immediate_alltoall_array_owned(self, local, recv)
     }
 
     /// Starts [`reduce_array`](crate::buffers::ArrayReductions::reduce_array) (`MPI_Ireduce`): the
@@ -556,17 +395,7 @@ pub trait ImmediateCollectives: Communicator {
     where
         B: Buffer + ?Sized,
     {
-        check_root(self, root)?;
-        let what = "immediate_reduce_array";
-        let op = op.for_type::<B::Elem>(what)?;
-        let shape = local.buffer_shape();
-        agree_same_shape(self, &shape, what)?;
-        let send = local.contiguous().into_owned();
-        let mut value = (self.rank() == root).then(|| fresh::<B>(&shape));
-        let out = value.as_mut().map(|v| v.contiguous_mut().expect("fresh"));
-        let kind = Reduction::Reduce(root);
-        let started = started::reduction(self, kind, &send, out, op.as_raw());
-        Ok(started.into_pending(value, send))
+        start::immediate_reduce_array(self, root, local, op)
     }
 
     /// Starts [`reduce_scatter_rows`](crate::buffers::ArrayReductions::reduce_scatter_rows)
@@ -619,14 +448,7 @@ pub trait ImmediateCollectives: Communicator {
     where
         B: Buffer + ?Sized,
     {
-        let what = "immediate_reduce_scatterv_rows";
-        let op = op.for_type::<B::Elem>(what)?;
-        let (counts, mine) = reduce_scatter_plan(self, &local.buffer_shape(), rows, what)?;
-        let send = local.contiguous().into_owned();
-        let mut value = fresh::<B>(&mine);
-        let out = value.contiguous_mut().expect("fresh");
-        let started = started::reduce_scatterv(self, &send, &counts, out, op.as_raw());
-        Ok(started.into_pending(value, send))
+        start::immediate_reduce_scatterv_rows(self, local, rows, op)
     }
 
     /// Starts [`scan_array`](crate::buffers::ArrayReductions::scan_array) (`MPI_Iscan`): rank r gets
@@ -646,15 +468,7 @@ pub trait ImmediateCollectives: Communicator {
     where
         B: Buffer + ?Sized,
     {
-        let what = "immediate_scan_array";
-        let op = op.for_type::<B::Elem>(what)?;
-        let shape = local.buffer_shape();
-        agree_same_shape(self, &shape, what)?;
-        let send = local.contiguous().into_owned();
-        let mut value = fresh::<B>(&shape);
-        let out = value.contiguous_mut().expect("fresh");
-        let started = started::reduction(self, Reduction::Scan, &send, Some(out), op.as_raw());
-        Ok(started.into_pending(value, send))
+        start::immediate_scan_array(self, local, op)
     }
 
     /// Starts [`exscan_array`](crate::buffers::ArrayReductions::exscan_array) (`MPI_Iexscan`): rank
@@ -678,22 +492,7 @@ pub trait ImmediateCollectives: Communicator {
     where
         B: Buffer + ?Sized,
     {
-        let what = "immediate_exscan_array";
-        let op = op.for_type::<B::Elem>(what)?;
-        let shape = local.buffer_shape();
-        agree_same_shape(self, &shape, what)?;
-        let send = local.contiguous().into_owned();
-        if self.rank() == 0 {
-            // MPI may write into rank 0's buffer (its contents are undefined): a scratch one.
-            let mut scratch = zeroed_vec::<B::Elem>(send.len());
-            let kind = Reduction::Exscan;
-            let started = started::reduction(self, kind, &send, Some(&mut scratch), op.as_raw());
-            return Ok(started.into_pending(None, (send, scratch)));
-        }
-        let mut value = fresh::<B>(&shape);
-        let out = value.contiguous_mut().expect("fresh");
-        let started = started::reduction(self, Reduction::Exscan, &send, Some(out), op.as_raw());
-        Ok(started.into_pending(Some(value), send))
+        start::immediate_exscan_array(self, local, op)
     }
 }
 

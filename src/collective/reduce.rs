@@ -8,38 +8,21 @@
 //! [`max_message_bytes`](crate::runtime::max_message_bytes)). Shapes must agree on all ranks; a
 //! mismatch is the same `Err` on every rank.
 
-use mpi::collective::{CommunicatorCollectives, Operation, Root, SystemOperation, UserOperation};
-use mpi::datatype::{DynBuffer, DynBufferMut, Equivalence};
-use mpi::raw::AsRaw;
+use mpi::collective::{CommunicatorCollectives, Root};
 use mpi::topology::{Communicator, Rank};
 
-use crate::collective::address::{recv_ptr, send_ptr};
 use crate::collective::buffer::{with_contiguous_mut, Buffer, BufferMut};
 use crate::collective::element::Element;
 use crate::collective::large;
 pub use crate::collective::op::ReduceOp;
-use crate::collective::pending::{start_each, Pending};
-use crate::collective::shape::{agree_lengths, agree_same_shape, check_root};
+use crate::collective::plans::reduce_scatter_plan;
+use crate::collective::reduce_ops::{
+    allreduce_loc, allreduce_with_op, reduce_with_op, scan_with_op, user_op,
+};
+use crate::collective::shape::{agree_lengths, check_root};
 use crate::data::alloc::zeroed_vec;
 use crate::data::partition::RowPartition;
-use crate::error::{Error, Result};
-use crate::raw;
-
-/// An element-wise closure as an MPI user operation, applied in rank order: the result is
-/// `f(f(x0, x1), x2)...`, so an associative but non-commutative `f` is fine.
-fn user_op<'a, T: Element, F: Fn(T, T) -> T + Sync + 'a>(f: F) -> UserOperation<'a> {
-    UserOperation::associative(move |lower: DynBuffer, acc: DynBufferMut| {
-        let lower = lower
-            .downcast::<T>()
-            .expect("mpikit: user operation on another type");
-        let acc = acc
-            .downcast::<T>()
-            .expect("mpikit: user operation on another type");
-        for (a, &l) in acc.iter_mut().zip(lower) {
-            *a = f(l, *a);
-        }
-    })
-}
+use crate::error::Result;
 
 /// Reductions on scalars and buffers (slices, `Vec`s, ndarray arrays), for any rsmpi
 /// communicator and for [`World`](crate::World).
@@ -382,205 +365,3 @@ pub trait ArrayReductions: Communicator {
 }
 
 impl<C: Communicator + ?Sized> ArrayReductions for C {}
-
-/// What a reduce-scatter by rows agrees on before any data moves: the element count of each
-/// rank's block of the result and this rank's block shape. The same `Err` on every rank
-/// unless every rank passes the same shape and the same `rows`, one entry per rank, adding
-/// up to the rows.
-pub(crate) fn reduce_scatter_plan<C: Communicator + ?Sized>(
-    comm: &C,
-    shape: &[usize],
-    rows: &[usize],
-    what: &'static str,
-) -> Result<(Vec<usize>, Vec<usize>)> {
-    agree_same_shape(comm, shape, what)?;
-    if shape.is_empty() {
-        return Err(Error::Shape(format!(
-            "{what}: arrays need at least one axis"
-        )));
-    }
-    // Rank 0's counts, checked by every rank against its own.
-    let size = comm.size() as usize;
-    let mut theirs: Vec<u64> = rows.iter().map(|&r| r as u64).collect();
-    theirs.resize(size, u64::MAX);
-    comm.process_at_rank(0).broadcast_into(&mut theirs[..]);
-    let mine_ok = rows.len() == size
-        && rows.iter().zip(&theirs).all(|(&a, &b)| a as u64 == b)
-        && rows.iter().sum::<usize>() == shape[0];
-    let mut all_ok = 0u8;
-    comm.all_reduce_into(&u8::from(mine_ok), &mut all_ok, SystemOperation::min());
-    if all_ok == 0 {
-        return Err(Error::Shape(format!(
-            "{what}: every rank must give the same {size} row counts adding up to the {} rows",
-            shape[0]
-        )));
-    }
-    let row_len: usize = shape[1..].iter().product();
-    let counts = rows.iter().map(|&r| r * row_len).collect();
-    let mut mine = shape.to_vec();
-    mine[0] = rows[comm.rank() as usize];
-    Ok((counts, mine))
-}
-
-fn reduce_with_op<C, B, O>(comm: &C, root: Rank, local: &B, op: O) -> Result<Option<B::Owned>>
-where
-    C: Communicator + ?Sized,
-    B: Buffer + ?Sized,
-    O: Operation + Copy,
-{
-    check_root(comm, root)?;
-    let shape = local.buffer_shape();
-    agree_same_shape(comm, &shape, "reduce_array")?;
-    let send = local.contiguous();
-    if comm.rank() == root {
-        let mut recv = zeroed_vec(send.len());
-        large::reduce(comm, root, &send, Some(&mut recv), op);
-        Ok(Some(B::from_parts(&shape, recv)))
-    } else {
-        large::reduce(comm, root, &send, None, op);
-        Ok(None)
-    }
-}
-
-fn allreduce_with_op<C, B, O>(comm: &C, local: &B, op: O) -> Result<B::Owned>
-where
-    C: Communicator + ?Sized,
-    B: Buffer + ?Sized,
-    O: Operation + Copy,
-{
-    let shape = local.buffer_shape();
-    agree_same_shape(comm, &shape, "allreduce_array")?;
-    let send = local.contiguous();
-    let mut recv = zeroed_vec(send.len());
-    large::allreduce(comm, &send, &mut recv, op);
-    Ok(B::from_parts(&shape, recv))
-}
-
-fn scan_with_op<C, B>(
-    comm: &C,
-    local: &B,
-    op: ReduceOp,
-    exclusive: bool,
-) -> Result<Option<B::Owned>>
-where
-    C: Communicator + ?Sized,
-    B: Buffer + ?Sized,
-{
-    let what = if exclusive {
-        "exscan_array"
-    } else {
-        "scan_array"
-    };
-    let op = op.for_type::<B::Elem>(what)?;
-    let shape = local.buffer_shape();
-    agree_same_shape(comm, &shape, what)?;
-    let send = local.contiguous();
-    let mut recv = zeroed_vec(send.len());
-    large::scan(comm, &send, &mut recv, op, exclusive);
-    let has_value = !exclusive || comm.rank() > 0;
-    Ok(has_value.then(|| B::from_parts(&shape, recv)))
-}
-
-/// MAXLOC / MINLOC in two reductions: the extreme values, then the lowest rank whose value
-/// equals each (NaN matching NaN).
-fn allreduce_loc<C, B>(
-    comm: &C,
-    local: &B,
-    op: ReduceOp,
-    what: &str,
-) -> Result<(B::Owned, Vec<Rank>)>
-where
-    C: Communicator + ?Sized,
-    B: Buffer + ?Sized,
-{
-    let system = op.for_type::<B::Elem>(what)?;
-    let best = allreduce_with_op(comm, local, system)?;
-    let me = comm.rank();
-    let mine = local.contiguous();
-    let extreme = best.contiguous();
-    #[allow(clippy::eq_op)]
-    let holds: Vec<Rank> = mine
-        .iter()
-        .zip(extreme.iter())
-        .map(|(x, b)| {
-            let nan_both = x != x && b != b;
-            if x == b || nan_both {
-                me
-            } else {
-                Rank::MAX
-            }
-        })
-        .collect();
-    let mut ranks = vec![0 as Rank; holds.len()];
-    large::allreduce(comm, &holds, &mut ranks, SystemOperation::min());
-    drop(extreme);
-    Ok((best, ranks))
-}
-
-/// The body of [`immediate_allreduce_array`](crate::requests::ImmediateCollectives::immediate_allreduce_array).
-pub(crate) fn immediate_allreduce<C, B>(
-    comm: &C,
-    local: &B,
-    op: ReduceOp,
-) -> Result<Pending<B::Owned>>
-where
-    C: Communicator + ?Sized,
-    B: Buffer + ?Sized,
-{
-    let op = op.for_type::<B::Elem>("immediate_allreduce_array")?;
-    let shape = local.buffer_shape();
-    agree_same_shape(comm, &shape, "immediate_allreduce_array")?;
-    let send: Vec<B::Elem> = local.contiguous().into_owned();
-    let mut recv = B::from_parts(&shape, zeroed_vec(send.len()));
-    let out = recv.contiguous_mut().expect("fresh buffers are contiguous");
-    let requests = start_each(large::pieces::<B::Elem>(send.len()), |r, req| {
-        // SAFETY: both buffers are heap allocations owned by the returned Pending, which
-        // waits for the requests before it gives them up.
-        unsafe {
-            raw::iallreduce(
-                send_ptr(&send[r.clone()]),
-                recv_ptr(&mut out[r.clone()]),
-                r.len() as i32,
-                B::Elem::equivalent_datatype().as_raw(),
-                op.as_raw(),
-                comm.as_raw(),
-                req,
-            );
-        }
-    });
-    Ok(Pending::new(requests, recv, Some(Box::new(send))))
-}
-
-/// The body of [`immediate_broadcast_array_owned`](crate::requests::ImmediateCollectives::immediate_broadcast_array_owned).
-pub(crate) fn immediate_broadcast<C, B>(comm: &C, root: Rank, mut buf: B) -> Result<Pending<B>>
-where
-    C: Communicator + ?Sized,
-    B: BufferMut<Owned = B> + 'static,
-{
-    check_root(comm, root)?;
-    agree_lengths(
-        comm,
-        buf.buffer_len(),
-        true,
-        "immediate_broadcast_array_owned",
-    )?;
-    if buf.contiguous_mut().is_none() {
-        buf = B::from_parts(&buf.buffer_shape(), buf.contiguous().into_owned());
-    }
-    let data = buf.contiguous_mut().expect("standard layout is contiguous");
-    let requests = start_each(large::pieces::<B::Elem>(data.len()), |r, req| {
-        // SAFETY: the buffer's heap storage is owned by the returned Pending, which waits
-        // for the requests before it gives it up.
-        unsafe {
-            raw::ibcast(
-                recv_ptr(&mut data[r.clone()]),
-                r.len() as i32,
-                B::Elem::equivalent_datatype().as_raw(),
-                root,
-                comm.as_raw(),
-                req,
-            );
-        }
-    });
-    Ok(Pending::new(requests, buf, None))
-}

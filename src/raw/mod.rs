@@ -16,6 +16,9 @@ pub(crate) use collective::*;
 pub(crate) use comm::*;
 pub(crate) use p2p::*;
 
+pub(crate) use std::ffi::c_void;
+use std::sync::OnceLock;
+
 pub(crate) use mpi::ffi::{MPI_Comm, MPI_Datatype, MPI_Group, MPI_Op, MPI_Request, MPI_Status};
 
 /// `MPI_PROC_NULL`, a compile-time constant of the MPI library.
@@ -76,3 +79,30 @@ handle!(
     /// `MPI_STATUSES_IGNORE`: a status array pointer MPI does not write.
     statuses_ignore: *mut MPI_Status = RSMPI_STATUSES_IGNORE
 );
+
+/// `MPI_IN_PLACE`, which mpi.h defines as a macro that bindgen cannot see: `(void *) 1` in
+/// Open MPI, `(void *) -1` in MPICH and the MPIs derived from it. mpikit's in-place calls
+/// ([`InPlaceCollectives`](crate::buffers::InPlaceCollectives)) use it; a program making its own raw MPI calls through `mpikit::mpi` can too.
+///
+/// # Examples
+/// ```no_run
+/// let in_place = mpikit::buffers::mpi_in_place();
+/// assert!(!in_place.is_null());
+/// ```
+pub fn in_place() -> *mut c_void {
+    if is_open_mpi() {
+        1 as *mut c_void
+    } else {
+        usize::MAX as *mut c_void
+    }
+}
+
+/// Whether the MPI library is Open MPI (else MPICH or one derived from it).
+pub(crate) fn is_open_mpi() -> bool {
+    static OPEN_MPI: OnceLock<bool> = OnceLock::new();
+    *OPEN_MPI.get_or_init(|| {
+        mpi::environment::library_version()
+            .unwrap_or_default()
+            .contains("Open MPI")
+    })
+}
