@@ -214,6 +214,16 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
 
     /// `f(global index)` at every element, computed by the threads (each writes the pages it
     /// fills first). The same array for any number of ranks and threads.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{ndarray::Ix2, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let a = DistArray::<f64, Ix2>::from_fn(world, Grid::rows(&[100, 10], world.size() as usize), |i| (10 * i[0] + i[1]) as f64)?;
+    ///     assert_eq!(a.sum()?, 499_500.0); // element (i, j) is 10 i + j on any number of ranks
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn from_fn<F>(comm: &(impl Comm + ?Sized), grid: Grid, f: F) -> Result<DistArray<T, D>>
     where
         F: Fn(&[usize]) -> T + Sync,
@@ -225,6 +235,18 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
 
     /// Takes each rank's `local` block as its part of the array laid out by `grid`. The same
     /// `Err` on every rank if any block's shape is not the grid's block for that rank.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{ndarray::Array2, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let grid = Grid::rows(&[100, 10], world.size() as usize);
+    ///     let rows = grid.block_shape(world.rank() as usize)[0]; // this rank's share of the rows
+    ///     let a = DistArray::from_local(world, grid, Array2::<f64>::ones((rows, 10)))?;
+    ///     assert_eq!(a.sum()?, 1000.0);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn from_local(
         comm: &(impl Comm + ?Sized),
         grid: Grid,
@@ -266,6 +288,17 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     /// grid's blocks and sends each rank its own: the root holds one packed block at a time
     /// beyond its array. A root that passes `None`, or an array of another shape, is the same
     /// `Err` on every rank.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{ndarray::Array2, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let whole = world.is_root().then(|| Array2::from_shape_fn((4, 3), |(i, j)| (3 * i + j) as f64));
+    ///     let a = DistArray::scatter(world, Grid::rows(&[4, 3], world.size() as usize), 0, whole.as_ref())?;
+    ///     assert_eq!(a.sum()?, 66.0); // np.arange(12).reshape(4, 3), read on rank 0 only
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn scatter(
         comm: &(impl Comm + ?Sized),
         grid: Grid,
@@ -345,6 +378,17 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     }
 
     /// This rank's block (without ghost cells), to write.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{ndarray::Ix2, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let mut a = DistArray::<f64, Ix2>::zeros(world, Grid::rows(&[100, 10], world.size() as usize))?;
+    ///     a.local_mut().fill(1.0); // this rank's block, as an ndarray view
+    ///     assert_eq!(a.sum()?, 1000.0);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn local_mut(&mut self) -> ArrayViewMut<'_, T, D> {
         let g = self.ghosts.clone();
         self.data.slice_each_axis_mut(|ax| {
@@ -358,6 +402,16 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     }
 
     /// The local index of global index `global` if this rank owns it.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{ndarray::Ix2, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let a = DistArray::<f64, Ix2>::zeros(world, Grid::rows(&[100, 10], world.size() as usize))?;
+    ///     assert_eq!(a.local_index(&[0, 3]), world.is_root().then(|| vec![0, 3])); // row 0 is rank 0's
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn local_index(&self, global: &[usize]) -> Option<Vec<usize>> {
         match self.grid.owner(global) {
             Some((r, local)) if r == self.rank => Some(local),

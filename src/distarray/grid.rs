@@ -38,6 +38,15 @@ impl Grid {
     ///
     /// # Panics
     /// If `shape` is empty or `ranks` is zero.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::Grid;
+    /// // 10 rows over 4 ranks: 3, 3, 2 and 2 rows, all 7 columns each.
+    /// let grid = Grid::rows(&[10, 7], 4);
+    /// assert_eq!(grid.dims(), &[4, 1]);
+    /// assert_eq!(grid.counts(0), &[3, 3, 2, 2]);
+    /// ```
     pub fn rows(shape: &[usize], ranks: usize) -> Grid {
         assert!(
             !shape.is_empty() && ranks > 0,
@@ -51,6 +60,17 @@ impl Grid {
     /// `ranks` spread over `axes` as evenly as `MPI_Dims_create` spreads them (the prime
     /// factors handed out largest first to the axis with the fewest ranks; more ranks on the
     /// earlier axes), balanced blocks along each.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::Grid;
+    /// // 12 ranks over all three axes, as MPI_Dims_create(12, 3) spreads them.
+    /// let cube = Grid::balanced(&[100, 100, 100], 12, &[0, 1, 2]).unwrap();
+    /// assert_eq!(cube.dims(), &[3, 2, 2]);
+    /// // Axis 0 left whole.
+    /// let pencils = Grid::balanced(&[100, 100, 100], 12, &[1, 2]).unwrap();
+    /// assert_eq!(pencils.dims(), &[1, 4, 3]);
+    /// ```
     pub fn balanced(shape: &[usize], ranks: usize, axes: &[usize]) -> Result<Grid> {
         if ranks == 0 || axes.is_empty() || axes.iter().any(|&a| a >= shape.len()) {
             return Err(Error::Shape(format!(
@@ -79,6 +99,15 @@ impl Grid {
     }
 
     /// `dims[a]` ranks along axis `a` (one entry per axis, each at least 1), balanced blocks.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::Grid;
+    /// let grid = Grid::with_dims(&[10, 7], &[2, 3]).unwrap();
+    /// assert_eq!(grid.ranks(), 6);
+    /// assert_eq!(grid.counts(1), &[3, 2, 2]);
+    /// assert!(Grid::with_dims(&[10, 7], &[2]).is_err()); // one entry per axis
+    /// ```
     pub fn with_dims(shape: &[usize], dims: &[usize]) -> Result<Grid> {
         if shape.is_empty() || dims.len() != shape.len() || dims.contains(&0) {
             return Err(Error::Shape(format!(
@@ -95,6 +124,16 @@ impl Grid {
 
     /// Irregular blocks: `counts[a]` lists the block lengths along axis `a` (as many as
     /// ranks along that axis, adding up to the axis length; zeros allowed).
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::Grid;
+    /// // Rows 0, 9 and 1 over three ranks: rank 0's block is empty.
+    /// let grid = Grid::with_counts(&[10, 7], vec![vec![0, 9, 1], vec![7]]).unwrap();
+    /// assert_eq!(grid.block_shape(0), vec![0, 7]);
+    /// assert_eq!(grid.block_offset(2), vec![9, 0]);
+    /// assert!(Grid::with_counts(&[10], vec![vec![4, 4]]).is_err()); // 8 rows, not 10
+    /// ```
     pub fn with_counts(shape: &[usize], counts: Vec<Vec<usize>>) -> Result<Grid> {
         let ok = !shape.is_empty()
             && counts.len() == shape.len()
@@ -116,26 +155,62 @@ impl Grid {
     }
 
     /// The global shape.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::Grid;
+    /// assert_eq!(Grid::rows(&[10, 7], 4).shape(), &[10, 7]);
+    /// ```
     pub fn shape(&self) -> &[usize] {
         &self.shape
     }
 
     /// Ranks along each axis.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::Grid;
+    /// let grid = Grid::balanced(&[10, 7], 6, &[0, 1]).unwrap();
+    /// assert_eq!(grid.dims(), &[3, 2]);
+    /// ```
     pub fn dims(&self) -> &[usize] {
         &self.dims
     }
 
     /// Block lengths along axis `axis`.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::Grid;
+    /// let grid = Grid::with_dims(&[10, 7], &[3, 2]).unwrap();
+    /// assert_eq!(grid.counts(0), &[4, 3, 3]);
+    /// assert_eq!(grid.counts(1), &[4, 3]);
+    /// ```
     pub fn counts(&self, axis: usize) -> &[usize] {
         &self.counts[axis]
     }
 
     /// How many ranks the grid needs: the product of [`dims`](Self::dims).
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::Grid;
+    /// assert_eq!(Grid::with_dims(&[10, 7], &[3, 2]).unwrap().ranks(), 6);
+    /// ```
     pub fn ranks(&self) -> usize {
         self.dims.iter().product()
     }
 
     /// The grid coordinates of `rank` (row-major, the last axis fastest).
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::Grid;
+    /// // A 3 x 2 grid: ranks 0 1 / 2 3 / 4 5.
+    /// let grid = Grid::with_dims(&[10, 7], &[3, 2]).unwrap();
+    /// assert_eq!(grid.coords(1), vec![0, 1]);
+    /// assert_eq!(grid.coords(4), vec![2, 0]);
+    /// ```
     pub fn coords(&self, rank: usize) -> Vec<usize> {
         let mut rest = rank;
         let mut coords = vec![0; self.dims.len()];
@@ -147,6 +222,15 @@ impl Grid {
     }
 
     /// The rank at grid coordinates `coords`.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::Grid;
+    /// let grid = Grid::with_dims(&[10, 7], &[3, 2]).unwrap();
+    /// assert_eq!(grid.rank_of(&[1, 0]), 2);
+    /// // The inverse of `coords`.
+    /// assert!((0..grid.ranks()).all(|r| grid.rank_of(&grid.coords(r)) == r));
+    /// ```
     pub fn rank_of(&self, coords: &[usize]) -> usize {
         coords
             .iter()
@@ -155,6 +239,14 @@ impl Grid {
     }
 
     /// The shape of `rank`'s block.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::Grid;
+    /// let grid = Grid::with_dims(&[10, 7], &[3, 2]).unwrap();
+    /// assert_eq!(grid.block_shape(0), vec![4, 4]);
+    /// assert_eq!(grid.block_shape(5), vec![3, 3]);
+    /// ```
     pub fn block_shape(&self, rank: usize) -> Vec<usize> {
         let coords = self.coords(rank);
         (0..self.dims.len())
@@ -163,6 +255,14 @@ impl Grid {
     }
 
     /// The global index of the first element of `rank`'s block.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::Grid;
+    /// let grid = Grid::with_dims(&[10, 7], &[3, 2]).unwrap();
+    /// assert_eq!(grid.block_offset(0), vec![0, 0]);
+    /// assert_eq!(grid.block_offset(3), vec![4, 4]);
+    /// ```
     pub fn block_offset(&self, rank: usize) -> Vec<usize> {
         let coords = self.coords(rank);
         (0..self.dims.len())
@@ -172,6 +272,15 @@ impl Grid {
 
     /// The rank owning global `index` and the index inside its block, or `None` outside the
     /// shape.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::Grid;
+    /// let grid = Grid::with_dims(&[10, 7], &[3, 2]).unwrap();
+    /// // Element (5, 5) is element (1, 1) of rank 3's block, which starts at (4, 4).
+    /// assert_eq!(grid.owner(&[5, 5]), Some((3, vec![1, 1])));
+    /// assert_eq!(grid.owner(&[10, 0]), None);
+    /// ```
     pub fn owner(&self, index: &[usize]) -> Option<(usize, Vec<usize>)> {
         if index.len() != self.shape.len() || index.iter().zip(&self.shape).any(|(i, n)| i >= n) {
             return None;

@@ -25,6 +25,17 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     /// every rank if the halo does not fit the array: one entry per axis, and blocks along
     /// each split axis at least as long as the widths (a neighbour's ghosts come from one
     /// block), one element longer for `Reflect`.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{distarray::Halo, ndarray::Ix2, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let mut a = DistArray::<f64, Ix2>::from_fn(world, Grid::rows(&[100, 10], world.size() as usize), |i| i[0] as f64)?;
+    ///     a.set_halo(Halo::new(2, 1))?; // one ghost cell each side of both axes
+    ///     assert_eq!((a.ghosts(), a.padded().ncols()), (&[[1, 1], [1, 1]][..], 12));
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn set_halo(&mut self, halo: Halo<T>) -> Result<()> {
         self.finish_halos()?;
         let ndim = self.grid.shape().len();
@@ -157,6 +168,19 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
 
     /// Exchanges the ghost cells (blocking): [`begin_halos`](Self::begin_halos) then
     /// [`finish_halos`](Self::finish_halos). Nothing for an array without a halo.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{distarray::{Boundary, Halo}, ndarray::Ix2, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let mut a = DistArray::<f64, Ix2>::from_fn(world, Grid::rows(&[100, 10], world.size() as usize), |i| i[0] as f64)?;
+    ///     a.set_halo(Halo::new(2, 1).boundary(0, Boundary::Periodic))?;
+    ///     a.exchange_halos()?;
+    ///     // The ghost row before the block holds the row before it (row 99 before row 0).
+    ///     assert_eq!(a.padded()[[0, 1]], ((a.offset()[0] + 99) % 100) as f64);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn exchange_halos(&mut self) -> Result<()> {
         self.begin_halos()?;
         self.finish_halos()
@@ -167,6 +191,20 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     /// [`interior`](Self::interior)) while they travel. The block may be read and written
     /// meanwhile (MPI only touches the halo's own buffers). With corners on, only the first
     /// axis starts here; the others follow in `finish_halos`.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{distarray::Halo, ndarray::{s, Ix2}, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let mut a = DistArray::<f64, Ix2>::from_fn(world, Grid::rows(&[100, 10], world.size() as usize), |i| i[0] as f64)?;
+    ///     a.set_halo(Halo::new(2, 1))?;
+    ///     a.begin_halos()?;
+    ///     let inner = a.interior(1); // while the ghost rows travel, work on the points that need none
+    ///     println!("{}", a.local().slice(s![inner[0].clone(), inner[1].clone()]).sum());
+    ///     a.finish_halos()?;
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn begin_halos(&mut self) -> Result<()> {
         self.finish_halos()?;
         let Some(mut state) = self.halo.take() else {
@@ -193,6 +231,19 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     /// Completes the exchange begun by [`begin_halos`](Self::begin_halos): waits for the
     /// messages, fills the ghosts (and the global edges by their boundary rule), then runs
     /// the remaining axes when corners are on. Nothing if no exchange is in flight.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{distarray::Halo, ndarray::Ix2, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let mut a = DistArray::<f64, Ix2>::from_fn(world, Grid::rows(&[100, 10], world.size() as usize), |i| i[0] as f64)?;
+    ///     a.set_halo(Halo::new(2, 1))?;
+    ///     a.begin_halos()?;
+    ///     a.finish_halos()?; // now the ghost row before a block holds the row before it
+    ///     assert!(a.offset()[0] == 0 || a.padded()[[0, 1]] == (a.offset()[0] - 1) as f64);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn finish_halos(&mut self) -> Result<()> {
         let Some(mut state) = self.halo.take() else {
             return Ok(());
@@ -345,6 +396,19 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     }
 
     /// The block with its ghost cells, to write (to set fixed boundary values once).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{distarray::Halo, ndarray::Ix2, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let mut a = DistArray::<f64, Ix2>::from_fn(world, Grid::rows(&[100, 10], world.size() as usize), |i| i[0] as f64)?;
+    ///     a.set_halo(Halo::new(2, 1))?; // no boundary rule: the edge ghosts keep what is written
+    ///     a.padded_mut().column_mut(0).fill(-1.0);
+    ///     a.exchange_halos()?;
+    ///     assert_eq!(a.padded()[[1, 0]], -1.0);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn padded_mut(&mut self) -> ndarray::ArrayViewMut<'_, T, D> {
         self.data.view_mut()
     }
@@ -359,6 +423,17 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     /// travel. Along an axis that exchanges nothing (a single block, not periodic, with
     /// corners off) that is the whole axis, as the edge ghosts are filled by
     /// [`begin_halos`](Self::begin_halos); elsewhere it stops `reach` cells short of each end.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{distarray::Halo, ndarray::Ix2, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let mut a = DistArray::<f64, Ix2>::from_fn(world, Grid::rows(&[100, 10], world.size() as usize), |i| i[0] as f64)?;
+    ///     a.set_halo(Halo::new(2, 1))?;
+    ///     assert_eq!(a.interior(1)[1], 0..10); // axis 1 exchanges nothing: every column
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn interior(&self, reach: usize) -> Vec<Range<usize>> {
         let alone = |a: usize| {
             self.halo
@@ -381,6 +456,19 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
 
     /// Disjoint boxes (local index ranges) that, with [`interior`](Self::interior), cover
     /// the block: the points that need ghost cells.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{distarray::Halo, ndarray::Ix2, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let mut a = DistArray::<f64, Ix2>::from_fn(world, Grid::rows(&[100, 10], world.size() as usize), |i| i[0] as f64)?;
+    ///     a.set_halo(Halo::new(2, 1))?;
+    ///     let points = |b: &[std::ops::Range<usize>]| b.iter().map(|r| r.len()).product::<usize>();
+    ///     let rim: usize = a.rim(1).iter().map(|b| points(b)).sum(); // with the interior: the block
+    ///     assert_eq!(points(&a.interior(1)) + rim, a.local().len());
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn rim(&self, reach: usize) -> Vec<Vec<Range<usize>>> {
         let shape = self.local().shape().to_vec();
         let inner = self.interior(reach);

@@ -209,6 +209,22 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     /// `path` with the header and the full size, every rank writes its block with positioned
     /// writes on its threads, and rank 0 renames it to `path` once every rank has succeeded;
     /// on any failure the temporary file is removed and every rank returns the same `Err`.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{DistArray, Grid};
+    /// use mpikit::ndarray::Ix2;
+    /// mpikit::run(|world| {
+    ///     let size = world.size() as usize;
+    ///     // numpy's np.arange(1000).reshape(100, 10), saved as "a.npy".
+    ///     let a = DistArray::<f64, Ix2>::arange(world, Grid::rows(&[100, 10], size))?;
+    ///     a.write_npy("a.npy".as_ref())?;
+    ///     // Read back in another layout.
+    ///     let b = DistArray::<f64, Ix2>::read_npy(world, "a.npy".as_ref(), |shape| Grid::balanced(shape, size, &[0, 1]))?;
+    ///     assert_eq!(b.sum()?, a.sum()?);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn write_npy(&self, path: &Path) -> Result<()> {
         let comm = &*self.comm;
         let name = path.display();

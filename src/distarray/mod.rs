@@ -33,6 +33,7 @@ pub(crate) mod halo;
 pub(crate) mod index;
 pub(crate) mod io;
 pub(crate) mod ops;
+pub(crate) mod order;
 pub(crate) mod plan;
 pub(crate) mod redistribute;
 pub(crate) mod state;

@@ -12,16 +12,24 @@ use crate::distarray::array::DistArray;
 use crate::error::{Error, Result};
 use crate::runtime::threads::{map_parts, parallel};
 use crate::stats::exact::ExactSum;
-use crate::stats::histogram::Histogram;
 use crate::stats::kernels::{Partial, Real};
-use crate::stats::order::{histogram, median, quantiles, QuantileMethod};
-use crate::stats::radix::InMemory;
-use crate::stats::spec::{NanPolicy, Spec, Stat};
+use crate::stats::spec::{Spec, Stat};
 use crate::stats::summary::summarize_floats;
 
 impl<T: Element, D: Dimension> DistArray<T, D> {
     /// `f` of every element, into a new array of the same decomposition; on the threads, no
     /// communication.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{ndarray::Ix2, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let a = DistArray::<f64, Ix2>::from_fn(world, Grid::rows(&[100, 10], world.size() as usize), |i| i[0] as f64)?;
+    ///     let squares = a.map(|x| x * x); // a new array of the same layout
+    ///     assert_eq!(squares.sum()?, 3_283_500.0); // 10 × (0² + 1² + ... + 99²)
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn map<U: Element>(&self, f: impl Fn(T) -> U + Sync + Send) -> DistArray<U, D> {
         let local = self.local();
         let data = if parallel(&self.pool, local.len()) {
@@ -34,6 +42,17 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     }
 
     /// Replaces every element `x` with `f(x)`, on the threads.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{ndarray::Ix2, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let mut a = DistArray::<f64, Ix2>::from_fn(world, Grid::rows(&[100, 10], world.size() as usize), |i| i[0] as f64)?;
+    ///     a.map_inplace(|x| 2.0 * x + 1.0);
+    ///     assert_eq!(a.sum()?, 100_000.0); // 10 × (1 + 3 + ... + 199)
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn map_inplace(&mut self, f: impl Fn(T) -> T + Sync + Send) {
         let pool = self.pool.clone();
         let local = self.local_mut();
@@ -47,6 +66,17 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     /// `f(a, b)` of this array's and `other`'s elements, into a new array. The same `Err` on
     /// every rank unless both have the same decomposition (shape and grid); no other
     /// communication.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{ndarray::Ix2, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let a = DistArray::<f64, Ix2>::from_fn(world, Grid::rows(&[100, 10], world.size() as usize), |i| i[0] as f64)?;
+    ///     let c = a.zip_with(&a.map(|x| 100.0 - x), |x, y| x + y)?; // same layout needed
+    ///     assert_eq!((c.min()?, c.max()?), (100.0, 100.0));
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn zip_with<U: Element, V: Element>(
         &self,
         other: &DistArray<U, D>,
@@ -99,6 +129,16 @@ impl<T: Element + Real, D: Dimension> DistArray<T, D> {
     }
 
     /// Σ x over every element (every rank gets it).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{ndarray::Ix2, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let a = DistArray::<f64, Ix2>::from_fn(world, Grid::rows(&[100, 10], world.size() as usize), |i| i[0] as f64)?;
+    ///     assert_eq!(a.sum()?, 49_500.0); // 10 × (0 + 1 + ... + 99), on every rank
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn sum(&self) -> Result<f64> {
         self.stat(Stat::Sum)
     }
@@ -109,6 +149,16 @@ impl<T: Element + Real, D: Dimension> DistArray<T, D> {
     }
 
     /// The mean (`NaN` for no elements).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{ndarray::Ix2, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let a = DistArray::<f64, Ix2>::from_fn(world, Grid::rows(&[100, 10], world.size() as usize), |i| i[0] as f64)?;
+    ///     assert_eq!(a.mean()?, 49.5);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn mean(&self) -> Result<f64> {
         self.stat(Stat::Mean)
     }
@@ -130,6 +180,16 @@ impl<T: Element + Real, D: Dimension> DistArray<T, D> {
 
     /// The sum of magnitudes Σ|x| (numpy's `norm(x, 1)` of a vector), on the threads, one
     /// reduction across ranks.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{ndarray::Ix2, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let a = DistArray::<f64, Ix2>::from_fn(world, Grid::rows(&[100, 10], world.size() as usize), |i| i[0] as f64 - 50.0)?;
+    ///     assert_eq!(a.norm_l1()?, 25_000.0); // 10 × (50 + 49 + ... + 1 + 0 + 1 + ... + 49)
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn norm_l1(&self) -> Result<f64> {
         let local = self.local();
         let mine: f64 = match local.as_slice() {
@@ -155,6 +215,16 @@ impl<T: Element + Real, D: Dimension> DistArray<T, D> {
 
     /// The population variance Σ(x − mean)²/n (numpy's `var`), by the Welford merge of
     /// `stats::summary`, across ranks in rank order.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{ndarray::Ix2, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let a = DistArray::<f64, Ix2>::from_fn(world, Grid::rows(&[100, 10], world.size() as usize), |i| (i[0] % 2) as f64)?;
+    ///     assert!((a.var()? - 0.25).abs() < 1e-12); // half zeros, half ones
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn var(&self) -> Result<f64> {
         self.summary(Stat::Var)
     }
@@ -173,6 +243,16 @@ impl<T: Element + Real, D: Dimension> DistArray<T, D> {
 
     /// Σ x exact and correctly rounded ([`ExactSum`]): bitwise the same for any ranks and
     /// threads.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{ndarray::Ix1, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let a = DistArray::<f64, Ix1>::from_fn(world, Grid::rows(&[3], world.size() as usize), |i| [1e16, 1.0, -1e16][i[0]])?;
+    ///     assert_eq!(a.sum_exact()?, 1.0); // 1e16 + 1 - 1e16: the 1 survives in any order
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn sum_exact(&self) -> Result<f64> {
         let x: Vec<f64> = self.local_elements().iter().map(|v| v.to_f64()).collect();
         let mut acc = ExactSum::new();
@@ -186,6 +266,16 @@ impl<T: Element + Real, D: Dimension> DistArray<T, D> {
     }
 
     /// Σ a·b of two arrays of the same decomposition.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{ndarray::Ix2, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let a = DistArray::<f64, Ix2>::from_fn(world, Grid::rows(&[100, 10], world.size() as usize), |i| i[0] as f64)?;
+    ///     assert_eq!(a.dot(&a.map(|_| 2.0))?, 99_000.0); // 2 × Σ a
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn dot(&self, other: &DistArray<T, D>) -> Result<f64> {
         self.zip_with(other, |a, b| a * b)?.sum()
     }
@@ -198,6 +288,16 @@ impl<T: Element + Real, D: Dimension> DistArray<T, D> {
 
     /// The largest element and its global index (the lowest index among ties; NaNs are
     /// skipped).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{ndarray::Ix2, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let a = DistArray::<f64, Ix2>::from_fn(world, Grid::rows(&[100, 10], world.size() as usize), |i| i[0] as f64)?;
+    ///     assert_eq!(a.argmax()?, Some((99.0, vec![99, 0]))); // the first of the ten 99s
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn argmax(&self) -> Result<Option<(f64, Vec<usize>)>> {
         self.arg(|a, b| a > b)
     }
@@ -227,64 +327,18 @@ impl<T: Element + Real, D: Dimension> DistArray<T, D> {
     }
 }
 
-impl<D: Dimension> DistArray<f64, D> {
-    /// numpy's `histogram(a, bins, range)` of every element, the same on every rank: `bins`
-    /// equal bins over `range = (low, high)`, or over the data's min and max when `range` is
-    /// `None`; NaNs are not counted (see [`stats::histogram`](crate::stats::histogram), which
-    /// this is over the blocks).
-    pub fn histogram(
-        &self,
-        bins: usize,
-        range: Option<(f64, f64)>,
-        nan: NanPolicy,
-    ) -> Result<Histogram> {
-        let x = self.local_elements();
-        let data = InMemory {
-            data: &x,
-            pool: &self.pool,
-        };
-        histogram(&*self.comm, &data, bins, range, nan)
-    }
-
-    /// numpy's `median` of every element (`NaN` if any is NaN; `nanmedian` with
-    /// [`NanPolicy::Skip`]), exactly and without gathering the blocks: a distributed radix
-    /// selection over the blocks (see [`quantiles`](crate::stats::quantiles)).
-    pub fn median(&self, nan: NanPolicy) -> Result<f64> {
-        let x = self.local_elements();
-        median(
-            &*self.comm,
-            &InMemory {
-                data: &x,
-                pool: &self.pool,
-            },
-            nan,
-        )
-    }
-
-    /// numpy's `quantile(x, qs, method=...)` of every element, exactly, the same on every
-    /// rank (see [`quantiles`](crate::stats::quantiles)).
-    pub fn quantiles(
-        &self,
-        qs: &[f64],
-        method: QuantileMethod,
-        nan: NanPolicy,
-    ) -> Result<Vec<f64>> {
-        let x = self.local_elements();
-        quantiles(
-            &*self.comm,
-            &InMemory {
-                data: &x,
-                pool: &self.pool,
-            },
-            qs,
-            method,
-            nan,
-        )
-    }
-}
-
 impl<T: Element + Real, D: RemoveAxis> DistArray<T, D> {
     /// Σ along `axis`: the whole result (the global shape without `axis`) on every rank.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{ndarray::Ix2, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let a = DistArray::<f64, Ix2>::from_fn(world, Grid::rows(&[100, 10], world.size() as usize), |i| i[0] as f64)?;
+    ///     assert_eq!(a.sum_axis(0)?.to_vec(), vec![4950.0; 10]); // down each column, on every rank
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn sum_axis(&self, axis: usize) -> Result<Array<f64, D::Smaller>> {
         self.along(axis, ReduceOp::Sum, 0.0, |a, b| a + b)
     }
@@ -301,6 +355,16 @@ impl<T: Element + Real, D: RemoveAxis> DistArray<T, D> {
     }
 
     /// The largest element along `axis` (`-inf` where the axis is empty).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{ndarray::Ix2, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let a = DistArray::<f64, Ix2>::from_fn(world, Grid::rows(&[100, 10], world.size() as usize), |i| i[0] as f64)?;
+    ///     assert_eq!(a.max_axis(1)?.to_vec(), (0..100).map(|i| i as f64).collect::<Vec<_>>());
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn max_axis(&self, axis: usize) -> Result<Array<f64, D::Smaller>> {
         self.along(axis, ReduceOp::Max, f64::NEG_INFINITY, f64::max)
     }

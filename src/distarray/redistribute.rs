@@ -34,6 +34,21 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     /// threads: [`redistribute_into`](Self::redistribute_into) a new array. Collective; the
     /// same `Err` on every rank if `grid` has another shape, does not fit the communicator, or
     /// differs between ranks.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{DistArray, Grid};
+    /// use mpikit::ndarray::Ix2;
+    /// mpikit::run(|world| {
+    ///     let n = world.size() as usize;
+    ///     let rows = DistArray::<f64, Ix2>::arange(world, Grid::rows(&[100, 10], n))?;
+    ///     // Row blocks into column blocks.
+    ///     let cols = rows.redistribute(Grid::with_dims(&[100, 10], &[1, n])?)?;
+    ///     assert_eq!(cols.grid().dims(), &[1, n]);
+    ///     assert_eq!(cols.sum()?, rows.sum()?);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn redistribute(&self, grid: Grid) -> Result<DistArray<T, D>> {
         let same = if grid.shape() == self.grid.shape() {
             Ok(())
@@ -53,6 +68,20 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
 
     /// This array laid out by `grid`: itself, untouched, when `grid` is already its layout,
     /// else [`redistribute`](Self::redistribute).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{DistArray, Grid};
+    /// use mpikit::ndarray::Ix2;
+    /// mpikit::run(|world| {
+    ///     let n = world.size() as usize;
+    ///     let a = DistArray::<f64, Ix2>::arange(world, Grid::rows(&[100, 10], n))?;
+    ///     // Balanced over both axes, whatever layout `a` had; `a` itself if it had that one.
+    ///     let b = a.into_redistributed(Grid::balanced(&[100, 10], n, &[0, 1])?)?;
+    ///     assert_eq!(b.sum()?, 499_500.0);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn into_redistributed(self, grid: Grid) -> Result<DistArray<T, D>> {
         if grid == self.grid {
             return Ok(self);
@@ -102,6 +131,20 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     /// [`redistribute_into`](Self::redistribute_into) combining each element of `out` with
     /// the one that arrives: `out = f(out, self)` (for example `|o, x| o + x` adds this
     /// array into `out`).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{DistArray, Grid};
+    /// use mpikit::ndarray::Ix2;
+    /// mpikit::run(|world| {
+    ///     let n = world.size() as usize;
+    ///     let a = DistArray::<f64, Ix2>::from_elem(world, Grid::rows(&[100, 10], n), 1.0)?;
+    ///     let mut b = DistArray::<f64, Ix2>::from_elem(world, Grid::with_dims(&[100, 10], &[1, n])?, 2.0)?;
+    ///     a.redistribute_into_with(&mut b, |o, x| o + x)?; // b += a
+    ///     assert_eq!(b.sum()?, 3000.0);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn redistribute_into_with<F>(&self, out: &mut DistArray<T, D>, f: F) -> Result<()>
     where
         F: Fn(T, T) -> T + Sync,
@@ -113,6 +156,21 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     /// The array with its axes in the order `axes` (numpy's `transpose(axes)`: axis `k` of
     /// the result is axis `axes[k]` of this one), laid out by this array's grid with its axes
     /// permuted the same way: each rank permutes its own block, no message.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{DistArray, Grid};
+    /// use mpikit::ndarray::Ix3;
+    /// mpikit::run(|world| {
+    ///     let n = world.size() as usize;
+    ///     let a = DistArray::<f64, Ix3>::arange(world, Grid::rows(&[4, 5, 6], n))?;
+    ///     // b[k, i, j] = a[i, j, k]; the grid's axes move too, so no element changes rank.
+    ///     let b = a.permuted_axes(&[2, 0, 1])?;
+    ///     assert_eq!(b.shape(), &[6, 4, 5]);
+    ///     assert_eq!(b.grid().dims(), &[1, n, 1]);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn permuted_axes(&self, axes: &[usize]) -> Result<DistArray<T, D>> {
         check_axes(axes, self.grid.shape().len(), "permuted_axes")?;
         let grid = Grid::with_counts(
@@ -136,6 +194,21 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     /// [`permuted_axes`](Self::permuted_axes)). To transpose into another layout (a
     /// row-distributed matrix into a row-distributed matrix, PRK's Transpose), use
     /// [`transpose_into`](Self::transpose_into).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{DistArray, Grid};
+    /// use mpikit::ndarray::Ix2;
+    /// mpikit::run(|world| {
+    ///     let n = world.size() as usize;
+    ///     let a = DistArray::<f64, Ix2>::arange(world, Grid::rows(&[100, 10], n))?;
+    ///     let t = a.transpose()?;
+    ///     assert_eq!(t.shape(), &[10, 100]);
+    ///     assert_eq!(t.grid().dims(), &[1, n]); // column blocks: every rank keeps its elements
+    ///     assert_eq!(t.allgather()?[[3, 7]], 73.0);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn transpose(&self) -> Result<DistArray<T, D>> {
         let axes: Vec<usize> = (0..self.grid.shape().len()).rev().collect();
         self.permuted_axes(&axes)
@@ -163,6 +236,20 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     }
 
     /// [`transpose_into`](Self::transpose_into) combining: `out = f(out, selfᵀ)`.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{DistArray, Grid};
+    /// use mpikit::ndarray::Ix2;
+    /// mpikit::run(|world| {
+    ///     let n = world.size() as usize;
+    ///     let a = DistArray::<f64, Ix2>::from_fn(world, Grid::rows(&[100, 100], n), |i| i[0] as f64)?;
+    ///     let mut sym = a.map(|x| x); // a copy
+    ///     a.transpose_into_with(&mut sym, |s, t| s + t)?; // sym = a + aᵀ
+    ///     assert_eq!(sym.allgather()?[[3, 7]], 10.0);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn transpose_into_with<F>(&self, out: &mut DistArray<T, D>, f: F) -> Result<()>
     where
         F: Fn(T, T) -> T + Sync,
@@ -175,6 +262,21 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     /// axis `axes[k]` of this array), laid out by any grid over the same ranks; the
     /// redistribution machinery of [`redistribute_into`](Self::redistribute_into), with the
     /// boxes packed in `out`'s axis order (in cache tiles where the last axis changes).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{DistArray, Grid};
+    /// use mpikit::ndarray::Ix3;
+    /// mpikit::run(|world| {
+    ///     let n = world.size() as usize;
+    ///     let a = DistArray::<f64, Ix3>::arange(world, Grid::rows(&[4, 5, 6], n))?;
+    ///     // Axes (2, 0, 1) into row blocks of a 6 x 4 x 5 array: b[k, i, j] = a[i, j, k].
+    ///     let mut b = DistArray::<f64, Ix3>::zeros(world, Grid::rows(&[6, 4, 5], n))?;
+    ///     a.permute_axes_into(&[2, 0, 1], &mut b)?;
+    ///     assert_eq!(b.allgather()?[[1, 2, 3]], 79.0); // a[2, 3, 1] = 2 × 30 + 3 × 6 + 1
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn permute_axes_into(&self, axes: &[usize], out: &mut DistArray<T, D>) -> Result<()> {
         self.move_into(
             out,
@@ -230,6 +332,21 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
 
     /// [`redistribute`](Self::redistribute) onto balanced blocks over the same grid of
     /// ranks: after a program left blocks uneven (irregular counts, a filter).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{DistArray, Grid};
+    /// use mpikit::ndarray::Ix1;
+    /// mpikit::run(|world| {
+    ///     let n = world.size() as usize;
+    ///     let a = DistArray::<f64, Ix1>::arange(world, Grid::rows(&[1000], n))?;
+    ///     // The last 100 elements, all on the last ranks.
+    ///     let tail = a.filter(|x| x >= 900.0)?;
+    ///     let even = tail.rebalance()?;
+    ///     assert_eq!(even.grid(), &Grid::rows(&[100], n));
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn rebalance(&self) -> Result<DistArray<T, D>> {
         let grid = Grid::with_dims(self.grid.shape(), self.grid.dims())?;
         self.redistribute(grid)
@@ -237,6 +354,21 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
 
     /// The whole array on the root (`Some` there, `None` elsewhere): the root receives one
     /// block at a time.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{DistArray, Grid};
+    /// use mpikit::ndarray::{Array2, Ix2};
+    /// mpikit::run(|world| {
+    ///     let n = world.size() as usize;
+    ///     let a = DistArray::<f64, Ix2>::arange(world, Grid::rows(&[4, 3], n))?;
+    ///     if let Some(whole) = a.gather(0)? {
+    ///         // Rank 0 only: np.arange(12).reshape(4, 3).
+    ///         assert_eq!(whole, Array2::from_shape_fn((4, 3), |(i, j)| (3 * i + j) as f64));
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn gather(&self, root: usize) -> Result<Option<Array<T, D>>> {
         let ok = if root < self.grid.ranks() {
             Ok(())
@@ -271,6 +403,19 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     }
 
     /// The whole array on every rank (a gather to rank 0 and a broadcast).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{DistArray, Grid};
+    /// use mpikit::ndarray::Ix2;
+    /// mpikit::run(|world| {
+    ///     let n = world.size() as usize;
+    ///     let a = DistArray::<f64, Ix2>::arange(world, Grid::rows(&[4, 3], n))?;
+    ///     let whole = a.allgather()?; // on every rank
+    ///     assert_eq!(whole[[3, 2]], 11.0);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn allgather(&self) -> Result<Array<T, D>> {
         let gathered = self.gather(0)?;
         let shape = self.grid.shape().to_vec();
@@ -287,6 +432,20 @@ impl<T: Element> DistArray<T, Ix1> {
     /// The elements for which `keep` is true, in global order, as a new 1-D array whose
     /// blocks are what each rank kept (uneven: [`rebalance`](DistArray::rebalance) evens
     /// them out). One small allgather of the counts.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{DistArray, Grid};
+    /// use mpikit::ndarray::Ix1;
+    /// mpikit::run(|world| {
+    ///     let n = world.size() as usize;
+    ///     let a = DistArray::<f64, Ix1>::arange(world, Grid::rows(&[100], n))?;
+    ///     let even = a.filter(|x| x % 2.0 == 0.0)?;
+    ///     assert_eq!(even.len(), 50);
+    ///     assert_eq!(even.sum()?, 2450.0); // 0 + 2 + ... + 98
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn filter(&self, keep: impl Fn(T) -> bool + Sync) -> Result<DistArray<T, Ix1>> {
         let kept: Vec<T> = self.local().iter().copied().filter(|&x| keep(x)).collect();
         let counts = self.comm.allgather_objects(&kept.len())?;

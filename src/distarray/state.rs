@@ -13,6 +13,16 @@ use crate::collective::pending::wait_all;
 use crate::distarray::copy::{Assign, BoxCopy, Combine, Side};
 
 /// What lies past the global edge of an axis.
+///
+/// # Examples
+/// ```
+/// use mpikit::distarray::{Boundary, Halo};
+/// // Zero past both ends of axis 0; axis 1 wraps around.
+/// let halo = Halo::new(2, 1)
+///     .boundary(0, Boundary::Constant(0.0))
+///     .boundary(1, Boundary::Periodic);
+/// # let _: Halo<f64> = halo;
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Boundary<T> {
     /// Nothing: the edge's ghost cells keep what the program put there (fixed values).
@@ -45,6 +55,14 @@ pub struct Halo<T> {
 impl<T: Copy> Halo<T> {
     /// `width` ghost cells on both sides of each of `ndim` axes, no boundary values, no
     /// corners.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::distarray::Halo;
+    /// // Two ghost cells on both sides of each of three axes.
+    /// let halo: Halo<f64> = Halo::new(3, 2);
+    /// assert_eq!(halo, Halo::new(3, 0).width(0, 2, 2).width(1, 2, 2).width(2, 2, 2));
+    /// ```
     pub fn new(ndim: usize, width: usize) -> Halo<T> {
         Halo {
             widths: vec![[width, width]; ndim],
@@ -54,6 +72,16 @@ impl<T: Copy> Halo<T> {
     }
 
     /// `low` cells before and `high` after the block along `axis`.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::distarray::Halo;
+    /// // An upwind scheme along axis 0: two cells before each block, none after, none along axis 1.
+    /// let upwind: Halo<f64> = Halo::new(2, 0).width(0, 2, 0);
+    /// # let _ = upwind;
+    /// // Width 1 along axis 0 only.
+    /// assert_eq!(Halo::<f64>::new(2, 1).width(1, 0, 0), Halo::new(2, 0).width(0, 1, 1));
+    /// ```
     pub fn width(mut self, axis: usize, low: usize, high: usize) -> Halo<T> {
         if let Some(w) = self.widths.get_mut(axis) {
             *w = [low, high];
@@ -62,6 +90,16 @@ impl<T: Copy> Halo<T> {
     }
 
     /// What lies past both global edges of `axis`.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::distarray::{Boundary, Halo};
+    /// // A rod held at 100 degrees at both ends.
+    /// let rod = Halo::new(1, 1).boundary(0, Boundary::Constant(100.0));
+    /// // numpy's pad(mode="reflect") along both axes of an image.
+    /// let image = Halo::new(2, 2).boundary(0, Boundary::Reflect).boundary(1, Boundary::Reflect);
+    /// # let _: (Halo<f64>, Halo<f32>) = (rod, image);
+    /// ```
     pub fn boundary(mut self, axis: usize, boundary: Boundary<T>) -> Halo<T> {
         if let Some(b) = self.boundaries.get_mut(axis) {
             *b = boundary;
@@ -71,6 +109,14 @@ impl<T: Copy> Halo<T> {
 
     /// Whether corner (and edge) ghost cells are filled too, for stencils that reach
     /// diagonally. Axes are then exchanged one after the other.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::distarray::Halo;
+    /// // A 9-point stencil reads diagonal neighbours: fill the corner ghosts too.
+    /// let nine_point: Halo<f64> = Halo::new(2, 1).corners(true);
+    /// assert_ne!(nine_point, Halo::new(2, 1));
+    /// ```
     pub fn corners(mut self, corners: bool) -> Halo<T> {
         self.corners = corners;
         self

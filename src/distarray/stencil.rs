@@ -39,6 +39,13 @@ impl<T: Copy> Stencil<T> {
     ///
     /// # Panics
     /// If the offsets have different numbers of axes.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::distarray::Stencil;
+    /// let forward = Stencil::new(vec![(vec![0, 1], 1.0), (vec![0, 0], -1.0)]); // x[i, j + 1] - x[i, j]
+    /// assert_eq!(forward.reach(), 1);
+    /// ```
     pub fn new(points: Vec<(Vec<isize>, T)>) -> Stencil<T> {
         let ndim = points.first().map_or(0, |p| p.0.len());
         assert!(
@@ -55,6 +62,13 @@ impl<T: Copy> Stencil<T> {
 
     /// A star of `radius` along each of `ndim` axes: `center` at the centre and `arm(axis,
     /// k)` at offset `k` (±1..=±radius) along `axis`.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::distarray::Stencil;
+    /// let d2 = Stencil::star(1, 1, -2.0, |_axis, _k| 1.0); // x[i - 1] - 2 x[i] + x[i + 1]
+    /// assert_eq!(d2.points(), &[(vec![0], -2.0), (vec![-1], 1.0), (vec![1], 1.0)]);
+    /// ```
     pub fn star(
         ndim: usize,
         radius: usize,
@@ -75,11 +89,24 @@ impl<T: Copy> Stencil<T> {
     }
 
     /// The points and their weights.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::distarray::Stencil;
+    /// let average = Stencil::new(vec![(vec![0, -1], 0.5), (vec![0, 1], 0.5)]);
+    /// assert_eq!(average.points().iter().map(|(_, w)| w).sum::<f64>(), 1.0);
+    /// ```
     pub fn points(&self) -> &[(Vec<isize>, T)] {
         &self.points
     }
 
     /// The farthest any point reaches along an axis: the ghost width it needs.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::distarray::Stencil;
+    /// assert_eq!(Stencil::star(3, 2, 0.0, |_, _| 1.0).reach(), 2); // needs Halo::new(3, 2)
+    /// ```
     pub fn reach(&self) -> usize {
         self.reach
     }
@@ -94,6 +121,20 @@ pub struct Neighbourhood<'a, T> {
 
 impl<T: Copy> Neighbourhood<'_, T> {
     /// The value at `offset` (one entry per axis) from the point, within the stencil's reach.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{distarray::Halo, ndarray::Ix2, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let mut a = DistArray::<f64, Ix2>::from_fn(world, Grid::rows(&[100, 100], world.size() as usize), |i| 3.0 * i[0] as f64)?;
+    ///     a.set_halo(Halo::new(2, 1))?;
+    ///     a.exchange_halos()?;
+    ///     let mut grad = a.map(|_| 0.0); // (a[i + 1, j] - a[i - 1, j]) / 2 on the inner rows
+    ///     a.stencil_map_into(1, &mut grad, &[1..99, 0..100], |n| 0.5 * (n.at(&[1, 0]) - n.at(&[-1, 0])))?;
+    ///     assert_eq!(grad.max()?, 3.0);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn at(&self, offset: &[isize]) -> T {
         let at = offset
             .iter()
@@ -107,6 +148,21 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     /// Writes the stencil of this array into `out` (the same layout) at every point of the
     /// global box `within` (one range per axis) that this rank owns: `out = Σ w · self[i +
     /// offset]`. [`stencil_into_with`](Self::stencil_into_with) combines instead.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{distarray::{Halo, Stencil}, ndarray::Ix2, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let mut a = DistArray::<f64, Ix2>::from_fn(world, Grid::rows(&[100, 100], world.size() as usize), |i| (i[0] * i[0]) as f64)?;
+    ///     a.set_halo(Halo::new(2, 1))?;
+    ///     a.exchange_halos()?;
+    ///     let mut d2 = a.map(|_| 0.0); // the second difference along axis 0: 2 for i²
+    ///     let along_0 = Stencil::new(vec![(vec![-1, 0], 1.0), (vec![0, 0], -2.0), (vec![1, 0], 1.0)]);
+    ///     a.stencil_into(&along_0, &mut d2, &[1..99, 0..100])?;
+    ///     assert_eq!(d2.sum()?, 2.0 * 98.0 * 100.0);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn stencil_into(
         &mut self,
         stencil: &Stencil<T>,
@@ -184,6 +240,22 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     /// `out = f(neighbourhood)` at every point of the global box `within` this rank owns,
     /// for any closure that reads values up to `reach` cells away along each axis
     /// ([`Neighbourhood::at`]); otherwise as [`stencil_into_with`](Self::stencil_into_with).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{distarray::Halo, ndarray::Ix2, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let mut a = DistArray::<f64, Ix2>::from_fn(world, Grid::rows(&[100, 100], world.size() as usize), |i| (i[0] * i[1]) as f64)?;
+    ///     a.set_halo(Halo::new(2, 1))?;
+    ///     a.exchange_halos()?;
+    ///     let mut out = a.map(|_| 0.0); // the largest of the four neighbours: no weighted sum
+    ///     a.stencil_map_into(1, &mut out, &[1..99, 1..99], |n| {
+    ///         n.at(&[-1, 0]).max(n.at(&[1, 0])).max(n.at(&[0, -1])).max(n.at(&[0, 1]))
+    ///     })?;
+    ///     assert_eq!(out.max()?, 99.0 * 98.0);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn stencil_map_into<F>(
         &mut self,
         reach: usize,

@@ -6,10 +6,28 @@
 use crate::collective::element::Element;
 
 /// A float type the weighted stencils compute in.
+///
+/// # Examples
+/// ```
+/// use mpikit::distarray::{Stencil, StencilElement};
+/// // f64 and f32: the weights a `Stencil` for `stencil_into` may have.
+/// fn laplacian<T: StencilElement>(centre: T, arm: T) -> Stencil<T> {
+///     Stencil::star(2, 1, centre, |_, _| arm)
+/// }
+/// assert_eq!(laplacian(-4.0f32, 1.0).points().len(), 5);
+/// ```
 pub trait StencilElement:
     Element + std::ops::Add<Output = Self> + std::ops::Mul<Output = Self>
 {
     /// `self * a + b` in one rounding (used where the CPU has FMA).
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::distarray::StencilElement;
+    /// assert_eq!(2.0f64.fused_mul_add(3.0, 1.0), 7.0);
+    /// // One rounding: 0.1 * 10 - 1 keeps what the product rounded away.
+    /// assert_ne!(0.1f64.fused_mul_add(10.0, -1.0), 0.0);
+    /// ```
     fn fused_mul_add(self, a: Self, b: Self) -> Self;
 }
 

@@ -27,6 +27,7 @@
 //!             println!("rank {} took {job}", world.rank());
 //!         }
 //!     }
+//!     q.finish()?; // every rank: rank 0 serves the others until they are done
 //!     Ok::<(), Box<dyn std::error::Error>>(())
 //! });
 //! ```

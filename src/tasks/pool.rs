@@ -53,6 +53,12 @@ impl Tags {
 }
 
 /// Why one task produced no result.
+///
+/// # Examples
+/// ```
+/// let e = mpikit::tasks::TaskError { index: 3, message: "division by zero".into() };
+/// assert_eq!(e.to_string(), "task 3: division by zero");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("task {index}: {message}")]
 pub struct TaskError {
@@ -138,6 +144,15 @@ impl<'a> Pool<'a> {
 
     /// Items per message (like `Pool.map`'s `chunksize`): larger chunks cost fewer messages,
     /// smaller ones balance uneven tasks better. At least 1; the default is 1.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// mpikit::run(|world| {
+    ///     let mut pool = mpikit::Pool::new(world).chunksize(100); // 10 000 quick tasks, 100 a message
+    ///     pool.map(&(0..10_000).collect::<Vec<u32>>(), |&x| x % 7)?;
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn chunksize(mut self, chunksize: usize) -> Pool<'a> {
         self.chunksize = chunksize.max(1);
         self
@@ -194,6 +209,16 @@ impl<'a> Pool<'a> {
 
     /// `f` on every item, with `on_result(index, result)` called on rank 0 as each result
     /// arrives (`concurrent.futures.as_completed`). Other ranks compute and return.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// mpikit::run(|world| {
+    ///     let (mut pool, mut total) = (mpikit::Pool::new(world), 0);
+    ///     pool.as_completed(&(0..100).collect::<Vec<u64>>(), |&x| x * x, |_i, r| total += r.unwrap_or(0))?;
+    ///     assert!(!world.is_root() || total == 328_350); // rank 0 saw every result: 0² + ... + 99²
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn as_completed<I, R, F, G>(&mut self, items: &[I], f: F, on_result: G) -> Result<()>
     where
         I: Serialize + DeserializeOwned + Sync,
@@ -210,6 +235,15 @@ impl<'a> Pool<'a> {
 
     /// [`map`](Self::map) in completion order: rank 0 gets `Some((index, result))` pairs as
     /// they finished (`Pool.imap_unordered`).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// mpikit::run(|world| {
+    ///     let done = mpikit::Pool::new(world).map_unordered(&[10u64, 20, 30], |&x| x + 1)?;
+    ///     if let Some(done) = done { println!("{done:?}"); } // e.g. [(1, Ok(21)), (0, Ok(11)), (2, Ok(31))]
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn map_unordered<I, R, F>(&mut self, items: &[I], f: F) -> Result<Option<Completed<R>>>
     where
         I: Serialize + DeserializeOwned + Sync,

@@ -96,6 +96,18 @@ struct Broker {
 impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// Joins the queue (collective). Every rank says whether it produces and whether it
     /// consumes; rank 0's `capacity` (at least 1) counts.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::tasks::Queue;
+    /// mpikit::run(|world| {
+    ///     // Rank 0 produces, every other rank consumes; room for 16 items.
+    ///     let producer = world.is_root();
+    ///     let queue = Queue::<u64>::new(world, 16, producer, !producer)?;
+    ///     assert_eq!(queue.finish()?, 0); // nothing put, nothing left over
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn new<A: Comm + ?Sized>(
         comm: &A,
         capacity: usize,
@@ -136,6 +148,26 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     }
 
     /// Adds `item`, waiting while the queue is full.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::tasks::Queue;
+    /// mpikit::run(|world| {
+    ///     let producer = world.is_root();
+    ///     let mut queue = Queue::<String>::new(world, 4, producer, !producer)?;
+    ///     if producer {
+    ///         for name in ["a.csv", "b.csv", "c.csv"] {
+    ///             queue.put(&name.to_string())?; // waits while 4 items are queued
+    ///         }
+    ///     } else {
+    ///         while let Some(name) = queue.get()? {
+    ///             println!("rank {} reads {name}", world.rank());
+    ///         }
+    ///     }
+    ///     queue.finish()?; // closes the producer; rank 0 serves until the queue is done
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn put(&mut self, item: &T) -> Result<()> {
         if !self.produces || self.closed {
             return Err(Error::input(
@@ -174,6 +206,29 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
 
     /// The next item, waiting for one; `None` once every producer has closed and the queue
     /// is empty.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::tasks::Queue;
+    /// mpikit::run(|world| {
+    ///     let producer = world.is_root();
+    ///     let mut queue = Queue::<u32>::new(world, 8, producer, !producer)?;
+    ///     if producer {
+    ///         for n in 1..=10 {
+    ///             queue.put(&n)?;
+    ///         }
+    ///         queue.close()?;
+    ///     } else {
+    ///         let mut mine = 0;
+    ///         while let Some(n) = queue.get()? {
+    ///             mine += n; // None once rank 0 has closed and the queue is empty
+    ///         }
+    ///         println!("rank {} summed {mine}", world.rank());
+    ///     }
+    ///     queue.finish()?;
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn get(&mut self) -> Result<Option<T>> {
         if !self.consumes {
             return Err(Error::input(
@@ -214,6 +269,27 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     }
 
     /// Says this producer will put no more (idempotent).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::tasks::Queue;
+    /// mpikit::run(|world| {
+    ///     // Two producers: the consumers' gets end once both have closed.
+    ///     let producer = world.rank() < 2;
+    ///     let mut queue = Queue::<String>::new(world, 8, producer, !producer)?;
+    ///     if producer {
+    ///         queue.put(&format!("hello from rank {}", world.rank()))?;
+    ///         queue.close()?;
+    ///         queue.close()?; // closing again does nothing
+    ///     } else {
+    ///         while let Some(message) = queue.get()? {
+    ///             println!("{message}");
+    ///         }
+    ///     }
+    ///     queue.finish()?;
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn close(&mut self) -> Result<()> {
         if !self.produces || self.closed {
             return Ok(());
@@ -230,6 +306,28 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// that stopped early, and on rank 0 serves the others until every producer has closed,
     /// the queue is drained or no consumer is left. Returns the number of items that no
     /// consumer took.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::tasks::Queue;
+    /// mpikit::run(|world| {
+    ///     let producer = world.is_root();
+    ///     let mut queue = Queue::<u64>::new(world, 8, producer, !producer)?;
+    ///     if producer {
+    ///         for i in 0..5 {
+    ///             queue.put(&i)?;
+    ///         }
+    ///     } else if let Some(first) = queue.get()? {
+    ///         println!("rank {} takes {first} and stops", world.rank());
+    ///     }
+    ///     // Every rank, last: rank 0 serves the others until they are done.
+    ///     let left_over = queue.finish()?;
+    ///     if world.is_root() {
+    ///         println!("{left_over} items taken by no one");
+    ///     }
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn finish(mut self) -> Result<usize> {
         self.close()?;
         if self.consumes && !self.ended {
