@@ -17,398 +17,45 @@ use std::os::raw::{c_int, c_void};
 
 use mpi::ffi;
 
-/// `MPI_Gather`.
-///
-/// # Safety
-/// See the module's contract.
-#[inline]
-pub(crate) unsafe fn gather(
-    sendbuf: *const c_void,
-    sendcount: c_int,
-    sendtype: ffi::MPI_Datatype,
-    recvbuf: *mut c_void,
-    recvcount: c_int,
-    recvtype: ffi::MPI_Datatype,
-    root: c_int,
-    comm: ffi::MPI_Comm,
-) -> c_int {
-    // SAFETY: the caller upholds the module's contract, which is MPI's for this call.
-    unsafe {
-        ffi::MPI_Gather(
-            sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm,
-        )
-    }
-}
-
-/// `MPI_Scatter`.
-///
-/// # Safety
-/// See the module's contract.
-#[inline]
-pub(crate) unsafe fn scatter(
-    sendbuf: *const c_void,
-    sendcount: c_int,
-    sendtype: ffi::MPI_Datatype,
-    recvbuf: *mut c_void,
-    recvcount: c_int,
-    recvtype: ffi::MPI_Datatype,
-    root: c_int,
-    comm: ffi::MPI_Comm,
-) -> c_int {
-    // SAFETY: the caller upholds the module's contract, which is MPI's for this call.
-    unsafe {
-        ffi::MPI_Scatter(
-            sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm,
-        )
-    }
-}
-
-/// `MPI_Allgather`.
-///
-/// # Safety
-/// See the module's contract.
-#[inline]
-pub(crate) unsafe fn allgather(
-    sendbuf: *const c_void,
-    sendcount: c_int,
-    sendtype: ffi::MPI_Datatype,
-    recvbuf: *mut c_void,
-    recvcount: c_int,
-    recvtype: ffi::MPI_Datatype,
-    comm: ffi::MPI_Comm,
-) -> c_int {
-    // SAFETY: the caller upholds the module's contract, which is MPI's for this call.
-    unsafe {
-        ffi::MPI_Allgather(
-            sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm,
-        )
-    }
-}
-
-/// `MPI_Alltoall`.
-///
-/// # Safety
-/// See the module's contract.
-#[inline]
-pub(crate) unsafe fn alltoall(
-    sendbuf: *const c_void,
-    sendcount: c_int,
-    sendtype: ffi::MPI_Datatype,
-    recvbuf: *mut c_void,
-    recvcount: c_int,
-    recvtype: ffi::MPI_Datatype,
-    comm: ffi::MPI_Comm,
-) -> c_int {
-    // SAFETY: the caller upholds the module's contract, which is MPI's for this call.
-    unsafe {
-        ffi::MPI_Alltoall(
-            sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm,
-        )
-    }
-}
-
-/// `MPI_Reduce`.
-///
-/// # Safety
-/// See the module's contract.
-#[inline]
-pub(crate) unsafe fn reduce(
-    sendbuf: *const c_void,
-    recvbuf: *mut c_void,
-    count: c_int,
-    datatype: ffi::MPI_Datatype,
-    op: ffi::MPI_Op,
-    root: c_int,
-    comm: ffi::MPI_Comm,
-) -> c_int {
-    // SAFETY: the caller upholds the module's contract, which is MPI's for this call.
-    unsafe { ffi::MPI_Reduce(sendbuf, recvbuf, count, datatype, op, root, comm) }
-}
-
-/// `MPI_Allreduce`.
-///
-/// # Safety
-/// See the module's contract.
-#[inline]
-pub(crate) unsafe fn allreduce(
-    sendbuf: *const c_void,
-    recvbuf: *mut c_void,
-    count: c_int,
-    datatype: ffi::MPI_Datatype,
-    op: ffi::MPI_Op,
-    comm: ffi::MPI_Comm,
-) -> c_int {
-    // SAFETY: the caller upholds the module's contract, which is MPI's for this call.
-    unsafe { ffi::MPI_Allreduce(sendbuf, recvbuf, count, datatype, op, comm) }
-}
-
-/// `MPI_Reduce_scatter_block`.
-///
-/// # Safety
-/// See the module's contract.
-#[inline]
-pub(crate) unsafe fn reduce_scatter_block(
-    sendbuf: *const c_void,
-    recvbuf: *mut c_void,
-    recvcount: c_int,
-    datatype: ffi::MPI_Datatype,
-    op: ffi::MPI_Op,
-    comm: ffi::MPI_Comm,
-) -> c_int {
-    // SAFETY: the caller upholds the module's contract, which is MPI's for this call.
-    unsafe { ffi::MPI_Reduce_scatter_block(sendbuf, recvbuf, recvcount, datatype, op, comm) }
-}
-
-/// `MPI_Scan`.
-///
-/// # Safety
-/// See the module's contract.
-#[inline]
-pub(crate) unsafe fn scan(
-    sendbuf: *const c_void,
-    recvbuf: *mut c_void,
-    count: c_int,
-    datatype: ffi::MPI_Datatype,
-    op: ffi::MPI_Op,
-    comm: ffi::MPI_Comm,
-) -> c_int {
-    // SAFETY: the caller upholds the module's contract, which is MPI's for this call.
-    unsafe { ffi::MPI_Scan(sendbuf, recvbuf, count, datatype, op, comm) }
-}
-
-/// `MPI_Exscan`.
-///
-/// # Safety
-/// See the module's contract.
-#[inline]
-pub(crate) unsafe fn exscan(
-    sendbuf: *const c_void,
-    recvbuf: *mut c_void,
-    count: c_int,
-    datatype: ffi::MPI_Datatype,
-    op: ffi::MPI_Op,
-    comm: ffi::MPI_Comm,
-) -> c_int {
-    // SAFETY: the caller upholds the module's contract, which is MPI's for this call.
-    unsafe { ffi::MPI_Exscan(sendbuf, recvbuf, count, datatype, op, comm) }
-}
-
-/// `MPI_Ibarrier`.
-///
-/// # Safety
-/// See the module's contract.
-#[inline]
-pub(crate) unsafe fn ibarrier(comm: ffi::MPI_Comm, request: *mut ffi::MPI_Request) -> c_int {
-    // SAFETY: the caller upholds the module's contract, which is MPI's for this call.
-    unsafe { ffi::MPI_Ibarrier(comm, request) }
-}
-
-/// `MPI_Ibcast`.
-///
-/// # Safety
-/// See the module's contract.
-#[inline]
-pub(crate) unsafe fn ibcast(
-    buffer: *mut c_void,
-    count: c_int,
-    datatype: ffi::MPI_Datatype,
-    root: c_int,
-    comm: ffi::MPI_Comm,
-    request: *mut ffi::MPI_Request,
-) -> c_int {
-    // SAFETY: the caller upholds the module's contract, which is MPI's for this call.
-    unsafe { ffi::MPI_Ibcast(buffer, count, datatype, root, comm, request) }
-}
-
-/// `MPI_Igatherv`.
-///
-/// # Safety
-/// See the module's contract.
-#[inline]
-pub(crate) unsafe fn igatherv(
-    sendbuf: *const c_void,
-    sendcount: c_int,
-    sendtype: ffi::MPI_Datatype,
-    recvbuf: *mut c_void,
-    recvcounts: *const c_int,
-    displs: *const c_int,
-    recvtype: ffi::MPI_Datatype,
-    root: c_int,
-    comm: ffi::MPI_Comm,
-    request: *mut ffi::MPI_Request,
-) -> c_int {
-    // SAFETY: the caller upholds the module's contract, which is MPI's for this call.
-    unsafe {
-        ffi::MPI_Igatherv(
-            sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, root, comm,
-            request,
-        )
-    }
-}
-
-/// `MPI_Iscatterv`.
-///
-/// # Safety
-/// See the module's contract.
-#[inline]
-pub(crate) unsafe fn iscatterv(
-    sendbuf: *const c_void,
-    sendcounts: *const c_int,
-    displs: *const c_int,
-    sendtype: ffi::MPI_Datatype,
-    recvbuf: *mut c_void,
-    recvcount: c_int,
-    recvtype: ffi::MPI_Datatype,
-    root: c_int,
-    comm: ffi::MPI_Comm,
-    request: *mut ffi::MPI_Request,
-) -> c_int {
-    // SAFETY: the caller upholds the module's contract, which is MPI's for this call.
-    unsafe {
-        ffi::MPI_Iscatterv(
-            sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root, comm,
-            request,
-        )
-    }
-}
-
-/// `MPI_Iallgatherv`.
-///
-/// # Safety
-/// See the module's contract.
-#[inline]
-pub(crate) unsafe fn iallgatherv(
-    sendbuf: *const c_void,
-    sendcount: c_int,
-    sendtype: ffi::MPI_Datatype,
-    recvbuf: *mut c_void,
-    recvcounts: *const c_int,
-    displs: *const c_int,
-    recvtype: ffi::MPI_Datatype,
-    comm: ffi::MPI_Comm,
-    request: *mut ffi::MPI_Request,
-) -> c_int {
-    // SAFETY: the caller upholds the module's contract, which is MPI's for this call.
-    unsafe {
-        ffi::MPI_Iallgatherv(
-            sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm, request,
-        )
-    }
-}
-
-/// `MPI_Ialltoallv`.
-///
-/// # Safety
-/// See the module's contract.
-#[inline]
-pub(crate) unsafe fn ialltoallv(
-    sendbuf: *const c_void,
-    sendcounts: *const c_int,
-    sdispls: *const c_int,
-    sendtype: ffi::MPI_Datatype,
-    recvbuf: *mut c_void,
-    recvcounts: *const c_int,
-    rdispls: *const c_int,
-    recvtype: ffi::MPI_Datatype,
-    comm: ffi::MPI_Comm,
-    request: *mut ffi::MPI_Request,
-) -> c_int {
-    // SAFETY: the caller upholds the module's contract, which is MPI's for this call.
-    unsafe {
-        ffi::MPI_Ialltoallv(
-            sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm,
-            request,
-        )
-    }
-}
-
-/// `MPI_Ireduce`.
-///
-/// # Safety
-/// See the module's contract.
-#[inline]
-pub(crate) unsafe fn ireduce(
-    sendbuf: *const c_void,
-    recvbuf: *mut c_void,
-    count: c_int,
-    datatype: ffi::MPI_Datatype,
-    op: ffi::MPI_Op,
-    root: c_int,
-    comm: ffi::MPI_Comm,
-    request: *mut ffi::MPI_Request,
-) -> c_int {
-    // SAFETY: the caller upholds the module's contract, which is MPI's for this call.
-    unsafe { ffi::MPI_Ireduce(sendbuf, recvbuf, count, datatype, op, root, comm, request) }
-}
-
-/// `MPI_Iallreduce`.
-///
-/// # Safety
-/// See the module's contract.
-#[inline]
-pub(crate) unsafe fn iallreduce(
-    sendbuf: *const c_void,
-    recvbuf: *mut c_void,
-    count: c_int,
-    datatype: ffi::MPI_Datatype,
-    op: ffi::MPI_Op,
-    comm: ffi::MPI_Comm,
-    request: *mut ffi::MPI_Request,
-) -> c_int {
-    // SAFETY: the caller upholds the module's contract, which is MPI's for this call.
-    unsafe { ffi::MPI_Iallreduce(sendbuf, recvbuf, count, datatype, op, comm, request) }
-}
-
-/// `MPI_Ireduce_scatter`.
-///
-/// # Safety
-/// See the module's contract.
-#[inline]
-pub(crate) unsafe fn ireduce_scatter(
-    sendbuf: *const c_void,
-    recvbuf: *mut c_void,
-    recvcounts: *const c_int,
-    datatype: ffi::MPI_Datatype,
-    op: ffi::MPI_Op,
-    comm: ffi::MPI_Comm,
-    request: *mut ffi::MPI_Request,
-) -> c_int {
-    // SAFETY: the caller upholds the module's contract, which is MPI's for this call.
-    unsafe { ffi::MPI_Ireduce_scatter(sendbuf, recvbuf, recvcounts, datatype, op, comm, request) }
-}
-
-/// `MPI_Iscan`.
-///
-/// # Safety
-/// See the module's contract.
-#[inline]
-pub(crate) unsafe fn iscan(
-    sendbuf: *const c_void,
-    recvbuf: *mut c_void,
-    count: c_int,
-    datatype: ffi::MPI_Datatype,
-    op: ffi::MPI_Op,
-    comm: ffi::MPI_Comm,
-    request: *mut ffi::MPI_Request,
-) -> c_int {
-    // SAFETY: the caller upholds the module's contract, which is MPI's for this call.
-    unsafe { ffi::MPI_Iscan(sendbuf, recvbuf, count, datatype, op, comm, request) }
-}
-
-/// `MPI_Iexscan`.
-///
-/// # Safety
-/// See the module's contract.
-#[inline]
-pub(crate) unsafe fn iexscan(
-    sendbuf: *const c_void,
-    recvbuf: *mut c_void,
-    count: c_int,
-    datatype: ffi::MPI_Datatype,
-    op: ffi::MPI_Op,
-    comm: ffi::MPI_Comm,
-    request: *mut ffi::MPI_Request,
-) -> c_int {
-    // SAFETY: the caller upholds the module's contract, which is MPI's for this call.
-    unsafe { ffi::MPI_Iexscan(sendbuf, recvbuf, count, datatype, op, comm, request) }
+mpi_fns! {
+    /// `MPI_Gather`.
+    fn gather = MPI_Gather(sendbuf: *const c_void, sendcount: c_int, sendtype: ffi::MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: ffi::MPI_Datatype, root: c_int, comm: ffi::MPI_Comm) -> c_int;
+    /// `MPI_Scatter`.
+    fn scatter = MPI_Scatter(sendbuf: *const c_void, sendcount: c_int, sendtype: ffi::MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: ffi::MPI_Datatype, root: c_int, comm: ffi::MPI_Comm) -> c_int;
+    /// `MPI_Allgather`.
+    fn allgather = MPI_Allgather(sendbuf: *const c_void, sendcount: c_int, sendtype: ffi::MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: ffi::MPI_Datatype, comm: ffi::MPI_Comm) -> c_int;
+    /// `MPI_Alltoall`.
+    fn alltoall = MPI_Alltoall(sendbuf: *const c_void, sendcount: c_int, sendtype: ffi::MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: ffi::MPI_Datatype, comm: ffi::MPI_Comm) -> c_int;
+    /// `MPI_Reduce`.
+    fn reduce = MPI_Reduce(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: ffi::MPI_Datatype, op: ffi::MPI_Op, root: c_int, comm: ffi::MPI_Comm) -> c_int;
+    /// `MPI_Allreduce`.
+    fn allreduce = MPI_Allreduce(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: ffi::MPI_Datatype, op: ffi::MPI_Op, comm: ffi::MPI_Comm) -> c_int;
+    /// `MPI_Reduce_scatter_block`.
+    fn reduce_scatter_block = MPI_Reduce_scatter_block(sendbuf: *const c_void, recvbuf: *mut c_void, recvcount: c_int, datatype: ffi::MPI_Datatype, op: ffi::MPI_Op, comm: ffi::MPI_Comm) -> c_int;
+    /// `MPI_Scan`.
+    fn scan = MPI_Scan(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: ffi::MPI_Datatype, op: ffi::MPI_Op, comm: ffi::MPI_Comm) -> c_int;
+    /// `MPI_Exscan`.
+    fn exscan = MPI_Exscan(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: ffi::MPI_Datatype, op: ffi::MPI_Op, comm: ffi::MPI_Comm) -> c_int;
+    /// `MPI_Ibarrier`.
+    fn ibarrier = MPI_Ibarrier(comm: ffi::MPI_Comm, request: *mut ffi::MPI_Request) -> c_int;
+    /// `MPI_Ibcast`.
+    fn ibcast = MPI_Ibcast(buffer: *mut c_void, count: c_int, datatype: ffi::MPI_Datatype, root: c_int, comm: ffi::MPI_Comm, request: *mut ffi::MPI_Request) -> c_int;
+    /// `MPI_Igatherv`.
+    fn igatherv = MPI_Igatherv(sendbuf: *const c_void, sendcount: c_int, sendtype: ffi::MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, displs: *const c_int, recvtype: ffi::MPI_Datatype, root: c_int, comm: ffi::MPI_Comm, request: *mut ffi::MPI_Request) -> c_int;
+    /// `MPI_Iscatterv`.
+    fn iscatterv = MPI_Iscatterv(sendbuf: *const c_void, sendcounts: *const c_int, displs: *const c_int, sendtype: ffi::MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: ffi::MPI_Datatype, root: c_int, comm: ffi::MPI_Comm, request: *mut ffi::MPI_Request) -> c_int;
+    /// `MPI_Iallgatherv`.
+    fn iallgatherv = MPI_Iallgatherv(sendbuf: *const c_void, sendcount: c_int, sendtype: ffi::MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, displs: *const c_int, recvtype: ffi::MPI_Datatype, comm: ffi::MPI_Comm, request: *mut ffi::MPI_Request) -> c_int;
+    /// `MPI_Ialltoallv`.
+    fn ialltoallv = MPI_Ialltoallv(sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const c_int, sendtype: ffi::MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int, rdispls: *const c_int, recvtype: ffi::MPI_Datatype, comm: ffi::MPI_Comm, request: *mut ffi::MPI_Request) -> c_int;
+    /// `MPI_Ireduce`.
+    fn ireduce = MPI_Ireduce(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: ffi::MPI_Datatype, op: ffi::MPI_Op, root: c_int, comm: ffi::MPI_Comm, request: *mut ffi::MPI_Request) -> c_int;
+    /// `MPI_Iallreduce`.
+    fn iallreduce = MPI_Iallreduce(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: ffi::MPI_Datatype, op: ffi::MPI_Op, comm: ffi::MPI_Comm, request: *mut ffi::MPI_Request) -> c_int;
+    /// `MPI_Ireduce_scatter`.
+    fn ireduce_scatter = MPI_Ireduce_scatter(sendbuf: *const c_void, recvbuf: *mut c_void, recvcounts: *const c_int, datatype: ffi::MPI_Datatype, op: ffi::MPI_Op, comm: ffi::MPI_Comm, request: *mut ffi::MPI_Request) -> c_int;
+    /// `MPI_Iscan`.
+    fn iscan = MPI_Iscan(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: ffi::MPI_Datatype, op: ffi::MPI_Op, comm: ffi::MPI_Comm, request: *mut ffi::MPI_Request) -> c_int;
+    /// `MPI_Iexscan`.
+    fn iexscan = MPI_Iexscan(sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: ffi::MPI_Datatype, op: ffi::MPI_Op, comm: ffi::MPI_Comm, request: *mut ffi::MPI_Request) -> c_int;
 }

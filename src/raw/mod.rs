@@ -8,6 +8,25 @@
 //! ...) is safe once MPI is initialised and before it is finalised, which `World` guarantees
 //! for every caller in mpikit; the functions below that read them are therefore safe.
 
+/// Declares thin `unsafe fn` wrappers, one per MPI function: `fn name = MPI_Name(args) -> ret;`
+/// Each is MPI's C call, unchanged; its contract is its family's, written at the top of the
+/// file that declares it.
+macro_rules! mpi_fns {
+    ($($(#[$doc:meta])* fn $name:ident = $c:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty;)*) => {
+        $(
+            $(#[$doc])*
+            ///
+            /// # Safety
+            /// See the module's contract.
+            #[inline]
+            pub(crate) unsafe fn $name($($arg: $ty),*) -> $ret {
+                // SAFETY: the caller upholds the module's contract, which is MPI's for this call.
+                unsafe { mpi::ffi::$c($($arg),*) }
+            }
+        )*
+    };
+}
+
 pub(crate) mod collective;
 pub(crate) mod comm;
 pub(crate) mod p2p;
@@ -27,58 +46,42 @@ pub(crate) const PROC_NULL: i32 = mpi::ffi::MPI_PROC_NULL;
 /// `MPI_BSEND_OVERHEAD`, a compile-time constant of the MPI library.
 pub(crate) const BSEND_OVERHEAD: i32 = mpi::ffi::MPI_BSEND_OVERHEAD as i32;
 
-macro_rules! handle {
-    ($(#[$doc:meta])* $name:ident: $ty:ty = $global:ident) => {
-        $(#[$doc])*
-        #[inline]
-        pub(crate) fn $name() -> $ty {
-            // SAFETY: a global handle the MPI library sets at load time and never changes;
-            // reading it copies a value (see the module doc).
-            unsafe { mpi::ffi::$global }
-        }
+macro_rules! handles {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty = $global:ident;)*) => {
+        $(
+            $(#[$doc])*
+            #[inline]
+            pub(crate) fn $name() -> $ty {
+                // SAFETY: a global handle the MPI library sets at load time and never changes;
+                // reading it copies a value (see the module doc).
+                unsafe { mpi::ffi::$global }
+            }
+        )*
     };
 }
 
-handle!(
+handles! {
     /// `MPI_REQUEST_NULL`: a request that is complete.
-    request_null: MPI_Request = RSMPI_REQUEST_NULL
-);
-handle!(
+    request_null: MPI_Request = RSMPI_REQUEST_NULL;
     /// `MPI_COMM_NULL`.
-    comm_null: MPI_Comm = RSMPI_COMM_NULL
-);
-handle!(
+    comm_null: MPI_Comm = RSMPI_COMM_NULL;
     /// `MPI_COMM_WORLD`.
-    comm_world: MPI_Comm = RSMPI_COMM_WORLD
-);
-handle!(
+    comm_world: MPI_Comm = RSMPI_COMM_WORLD;
     /// `MPI_GROUP_NULL`.
-    group_null: MPI_Group = RSMPI_GROUP_NULL
-);
-handle!(
+    group_null: MPI_Group = RSMPI_GROUP_NULL;
     /// `MPI_SUM`.
-    op_sum: MPI_Op = RSMPI_SUM
-);
-handle!(
+    op_sum: MPI_Op = RSMPI_SUM;
     /// `MPI_INT32_T`.
-    datatype_int32: MPI_Datatype = RSMPI_INT32_T
-);
-handle!(
+    datatype_int32: MPI_Datatype = RSMPI_INT32_T;
     /// `MPI_ANY_SOURCE`.
-    any_source: i32 = RSMPI_ANY_SOURCE
-);
-handle!(
+    any_source: i32 = RSMPI_ANY_SOURCE;
     /// `MPI_ANY_TAG`.
-    any_tag: i32 = RSMPI_ANY_TAG
-);
-handle!(
+    any_tag: i32 = RSMPI_ANY_TAG;
     /// `MPI_STATUS_IGNORE`: a status pointer MPI does not write.
-    status_ignore: *mut MPI_Status = RSMPI_STATUS_IGNORE
-);
-handle!(
+    status_ignore: *mut MPI_Status = RSMPI_STATUS_IGNORE;
     /// `MPI_STATUSES_IGNORE`: a status array pointer MPI does not write.
-    statuses_ignore: *mut MPI_Status = RSMPI_STATUSES_IGNORE
-);
+    statuses_ignore: *mut MPI_Status = RSMPI_STATUSES_IGNORE;
+}
 
 /// `MPI_IN_PLACE`, which mpi.h defines as a macro that bindgen cannot see: `(void *) 1` in
 /// Open MPI, `(void *) -1` in MPICH and the MPIs derived from it. mpikit's in-place calls
