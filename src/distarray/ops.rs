@@ -104,11 +104,25 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     }
 
     /// The number of elements of the global array.
+    /// # Examples
+    /// ```no_run
+    /// # use mpikit::{ndarray::Ix1, DistArray, Grid};
+    /// # mpikit::run(|world| { let a = DistArray::<f64, Ix1>::arange(world, Grid::rows(&[10], world.size() as usize))?;
+    /// assert_eq!(a.len(), 10); // elements over every rank
+    /// # Ok::<(), mpikit::Error>(()) });
+    /// ```
     pub fn len(&self) -> usize {
         self.grid.shape().iter().product()
     }
 
     /// Whether the global array has no elements.
+    /// # Examples
+    /// ```no_run
+    /// # use mpikit::{ndarray::Ix1, DistArray, Grid};
+    /// # mpikit::run(|world| { let a = DistArray::<f64, Ix1>::arange(world, Grid::rows(&[10], world.size() as usize))?;
+    /// assert!(!a.is_empty());
+    /// # Ok::<(), mpikit::Error>(()) });
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -144,6 +158,13 @@ impl<T: Element + Real, D: Dimension> DistArray<T, D> {
     }
 
     /// Σ x² over every element.
+    /// # Examples
+    /// ```no_run
+    /// # use mpikit::{ndarray::Ix1, DistArray, Grid};
+    /// # mpikit::run(|world| { let a = DistArray::<f64, Ix1>::arange(world, Grid::rows(&[10], world.size() as usize))?;
+    /// assert_eq!(a.sumsq()?, 285.0); // 0² + 1² + ... + 9²
+    /// # Ok::<(), mpikit::Error>(()) });
+    /// ```
     pub fn sumsq(&self) -> Result<f64> {
         self.stat(Stat::SumSq)
     }
@@ -164,16 +185,37 @@ impl<T: Element + Real, D: Dimension> DistArray<T, D> {
     }
 
     /// The smallest element (`+inf` for none).
+    /// # Examples
+    /// ```no_run
+    /// # use mpikit::{ndarray::Ix1, DistArray, Grid};
+    /// # mpikit::run(|world| { let a = DistArray::<f64, Ix1>::arange(world, Grid::rows(&[10], world.size() as usize))?;
+    /// assert_eq!(a.min()?, 0.0);
+    /// # Ok::<(), mpikit::Error>(()) });
+    /// ```
     pub fn min(&self) -> Result<f64> {
         self.stat(Stat::Min)
     }
 
     /// The largest element (`-inf` for none).
+    /// # Examples
+    /// ```no_run
+    /// # use mpikit::{ndarray::Ix1, DistArray, Grid};
+    /// # mpikit::run(|world| { let a = DistArray::<f64, Ix1>::arange(world, Grid::rows(&[10], world.size() as usize))?;
+    /// assert_eq!(a.max()?, 9.0);
+    /// # Ok::<(), mpikit::Error>(()) });
+    /// ```
     pub fn max(&self) -> Result<f64> {
         self.stat(Stat::Max)
     }
 
     /// The Euclidean norm √Σx².
+    /// # Examples
+    /// ```no_run
+    /// # use mpikit::{ndarray::Ix1, DistArray, Grid};
+    /// # mpikit::run(|world| { let a = DistArray::<f64, Ix1>::arange(world, Grid::rows(&[10], world.size() as usize))?;
+    /// assert_eq!(a.norm_l2()?, 285f64.sqrt());
+    /// # Ok::<(), mpikit::Error>(()) });
+    /// ```
     pub fn norm_l2(&self) -> Result<f64> {
         Ok(self.sumsq()?.sqrt())
     }
@@ -204,6 +246,13 @@ impl<T: Element + Real, D: Dimension> DistArray<T, D> {
     }
 
     /// The largest magnitude max |x| (numpy's `norm(x, inf)`; 0 for no elements).
+    /// # Examples
+    /// ```no_run
+    /// # use mpikit::{ndarray::Ix1, DistArray, Grid};
+    /// # mpikit::run(|world| { let a = DistArray::<f64, Ix1>::arange(world, Grid::rows(&[10], world.size() as usize))?;
+    /// assert_eq!(a.norm_inf()?, 9.0);
+    /// # Ok::<(), mpikit::Error>(()) });
+    /// ```
     pub fn norm_inf(&self) -> Result<f64> {
         let (lo, hi) = (self.min()?, self.max()?);
         Ok(if self.is_empty() {
@@ -230,6 +279,13 @@ impl<T: Element + Real, D: Dimension> DistArray<T, D> {
     }
 
     /// √var (numpy's `std`).
+    /// # Examples
+    /// ```no_run
+    /// # use mpikit::{ndarray::Ix1, DistArray, Grid};
+    /// # mpikit::run(|world| { let a = DistArray::<f64, Ix1>::arange(world, Grid::rows(&[10], world.size() as usize))?;
+    /// assert_eq!(a.std()?, 8.25f64.sqrt()); // numpy's std, ddof = 0
+    /// # Ok::<(), mpikit::Error>(()) });
+    /// ```
     pub fn std(&self) -> Result<f64> {
         self.summary(Stat::Std)
     }
@@ -282,6 +338,13 @@ impl<T: Element + Real, D: Dimension> DistArray<T, D> {
 
     /// The smallest element and its global index (the lowest index among ties; NaNs are
     /// skipped). `None` for an array with no elements (or only NaNs).
+    /// # Examples
+    /// ```no_run
+    /// # use mpikit::{ndarray::Ix1, DistArray, Grid};
+    /// # mpikit::run(|world| { let a = DistArray::<f64, Ix1>::arange(world, Grid::rows(&[10], world.size() as usize))?;
+    /// assert_eq!(a.argmin()?, Some((0.0, vec![0])));
+    /// # Ok::<(), mpikit::Error>(()) });
+    /// ```
     pub fn argmin(&self) -> Result<Option<(f64, Vec<usize>)>> {
         self.arg(|a, b| a < b)
     }
@@ -344,12 +407,26 @@ impl<T: Element + Real, D: RemoveAxis> DistArray<T, D> {
     }
 
     /// The mean along `axis` (`NaN` where the axis is empty).
+    /// # Examples
+    /// ```no_run
+    /// # use mpikit::{DistArray, Grid};
+    /// # mpikit::run(|world| { let a = DistArray::<f64, mpikit::ndarray::Ix2>::from_fn(world, Grid::rows(&[4, 3], world.size() as usize), |i| (3 * i[0] + i[1]) as f64)?;
+    /// assert_eq!(a.mean_axis(0)?.to_vec(), vec![4.5, 5.5, 6.5]);
+    /// # Ok::<(), mpikit::Error>(()) });
+    /// ```
     pub fn mean_axis(&self, axis: usize) -> Result<Array<f64, D::Smaller>> {
         let n = self.grid.shape().get(axis).copied().unwrap_or(0) as f64;
         Ok(self.sum_axis(axis)?.mapv(|s| s / n))
     }
 
     /// The smallest element along `axis` (`+inf` where the axis is empty).
+    /// # Examples
+    /// ```no_run
+    /// # use mpikit::{DistArray, Grid};
+    /// # mpikit::run(|world| { let a = DistArray::<f64, mpikit::ndarray::Ix2>::from_fn(world, Grid::rows(&[4, 3], world.size() as usize), |i| (3 * i[0] + i[1]) as f64)?;
+    /// assert_eq!(a.min_axis(1)?.to_vec(), vec![0.0, 3.0, 6.0, 9.0]);
+    /// # Ok::<(), mpikit::Error>(()) });
+    /// ```
     pub fn min_axis(&self, axis: usize) -> Result<Array<f64, D::Smaller>> {
         self.along(axis, ReduceOp::Min, f64::INFINITY, f64::min)
     }
@@ -406,6 +483,13 @@ impl<T: Element + Real, D: RemoveAxis> DistArray<T, D> {
 /// A barrier on the array's communicator (for timing).
 impl<T: Element, D: Dimension> DistArray<T, D> {
     /// Waits until every rank of the array's communicator has called it.
+    /// # Examples
+    /// ```no_run
+    /// # use mpikit::{ndarray::Ix1, DistArray, Grid};
+    /// # mpikit::run(|world| { let a = DistArray::<f64, Ix1>::arange(world, Grid::rows(&[10], world.size() as usize))?;
+    /// a.barrier(); // every rank of the array's communicator got here
+    /// # Ok::<(), mpikit::Error>(()) });
+    /// ```
     pub fn barrier(&self) {
         self.comm.barrier();
     }
