@@ -6,7 +6,7 @@ use std::rc::Rc;
 use std::sync::{Arc, OnceLock};
 
 use mpi::topology::{Communicator, SimpleCommunicator};
-use ndarray::{Array, ArrayBase, ArrayView, ArrayViewMut, Dimension, IxDyn, Slice};
+use ndarray::{Array, ArrayBase, ArrayView, Dimension, IxDyn, Slice};
 
 use crate::collective::element::Element;
 use crate::collective::large;
@@ -203,11 +203,27 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     }
 
     /// Zeros everywhere (the blocks' pages are left untouched until written).
+    /// # Examples
+    /// ```no_run
+    /// # use mpikit::{ndarray::Ix2, DistArray, Grid};
+    /// # mpikit::run(|world| {
+    /// let a = DistArray::<f32, Ix2>::zeros(world, Grid::rows(&[100, 3], world.size() as usize))?;
+    /// assert_eq!(a.shape(), &[100, 3]);
+    /// # Ok::<(), mpikit::Error>(()) });
+    /// ```
     pub fn zeros(comm: &(impl Comm + ?Sized), grid: Grid) -> Result<DistArray<T, D>> {
         Self::build(comm, grid, |_, _, _, _| {})
     }
 
     /// `value` everywhere, written by the threads.
+    /// # Examples
+    /// ```no_run
+    /// # use mpikit::{ndarray::Ix2, DistArray, Grid};
+    /// # mpikit::run(|world| {
+    /// let a = DistArray::<u8, Ix2>::from_elem(world, Grid::rows(&[10, 10], world.size() as usize), 7)?;
+    /// assert!(a.local().iter().all(|&x| x == 7));
+    /// # Ok::<(), mpikit::Error>(()) });
+    /// ```
     pub fn from_elem(comm: &(impl Comm + ?Sized), grid: Grid, value: T) -> Result<DistArray<T, D>> {
         Self::build(comm, grid, |_, _, _, run| run.fill(value))
     }
@@ -348,82 +364,6 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
         Ok(out)
     }
 
-    /// The global shape.
-    pub fn shape(&self) -> &[usize] {
-        self.grid.shape()
-    }
-
-    /// The decomposition.
-    pub fn grid(&self) -> &Grid {
-        &self.grid
-    }
-
-    /// The communicator (the array's private duplicate, shared by the arrays derived from
-    /// it with `map` and `zip_with`).
-    pub fn comm(&self) -> &SimpleCommunicator {
-        &self.comm
-    }
-
-    /// The global index of this rank's first element.
-    pub fn offset(&self) -> &[usize] {
-        &self.offset
-    }
-
-    /// This rank's block (without ghost cells).
-    pub fn local(&self) -> ArrayView<'_, T, D> {
-        let g = &self.ghosts;
-        self.data.slice_each_axis(|ax| {
-            Slice::from(g[ax.axis.index()][0]..ax.len - g[ax.axis.index()][1])
-        })
-    }
-
-    /// This rank's block (without ghost cells), to write.
-    ///
-    /// # Examples
-    /// ```no_run
-    /// use mpikit::{ndarray::Ix2, DistArray, Grid};
-    /// mpikit::run(|world| {
-    ///     let mut a = DistArray::<f64, Ix2>::zeros(world, Grid::rows(&[100, 10], world.size() as usize))?;
-    ///     a.local_mut().fill(1.0); // this rank's block, as an ndarray view
-    ///     assert_eq!(a.sum()?, 1000.0);
-    ///     Ok::<(), mpikit::Error>(())
-    /// });
-    /// ```
-    pub fn local_mut(&mut self) -> ArrayViewMut<'_, T, D> {
-        let g = self.ghosts.clone();
-        self.data.slice_each_axis_mut(|ax| {
-            Slice::from(g[ax.axis.index()][0]..ax.len - g[ax.axis.index()][1])
-        })
-    }
-
-    /// The global index of local index `local` (inside this rank's block).
-    pub fn global_index(&self, local: &[usize]) -> Vec<usize> {
-        local.iter().zip(&self.offset).map(|(l, o)| l + o).collect()
-    }
-
-    /// The local index of global index `global` if this rank owns it.
-    ///
-    /// # Examples
-    /// ```no_run
-    /// use mpikit::{ndarray::Ix2, DistArray, Grid};
-    /// mpikit::run(|world| {
-    ///     let a = DistArray::<f64, Ix2>::zeros(world, Grid::rows(&[100, 10], world.size() as usize))?;
-    ///     assert_eq!(a.local_index(&[0, 3]), world.is_root().then(|| vec![0, 3])); // row 0 is rank 0's
-    ///     Ok::<(), mpikit::Error>(())
-    /// });
-    /// ```
-    pub fn local_index(&self, global: &[usize]) -> Option<Vec<usize>> {
-        match self.grid.owner(global) {
-            Some((r, local)) if r == self.rank => Some(local),
-            _ => None,
-        }
-    }
-
-    /// The thread pool the array computes on.
-    pub fn pool(&self) -> &rayon::ThreadPool {
-        &self.pool
-    }
-
     /// A new array of the same decomposition (no ghosts) holding `data` as this rank's block.
     pub(crate) fn like<U: Element, E: Dimension>(&self, data: Array<U, E>) -> DistArray<U, E> {
         DistArray {
@@ -444,6 +384,14 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
 impl<D: Dimension> DistArray<f64, D> {
     /// `0, 1, 2, ...` in standard (C) order of the global array (numpy's
     /// `np.arange(n).reshape(shape)`); exact below 2^53.
+    /// # Examples
+    /// ```no_run
+    /// # use mpikit::{ndarray::Ix2, DistArray, Grid};
+    /// # mpikit::run(|world| {
+    /// let a = DistArray::<f64, Ix2>::arange(world, Grid::rows(&[4, 5], world.size() as usize))?;
+    /// assert_eq!(a.sum()?, 190.0); // 0 + 1 + ... + 19, as np.arange(20).reshape(4, 5)
+    /// # Ok::<(), mpikit::Error>(()) });
+    /// ```
     pub fn arange(comm: &(impl Comm + ?Sized), grid: Grid) -> Result<DistArray<f64, D>> {
         let shape = grid.shape().to_vec();
         Self::build(comm, grid, move |block, offset, first, run| {
@@ -455,6 +403,15 @@ impl<D: Dimension> DistArray<f64, D> {
 
     /// Uniform values in [0, 1) from `Random::new(seed)` by flat global index: the same array
     /// for any number of ranks and threads.
+    /// # Examples
+    /// ```no_run
+    /// # use mpikit::{ndarray::Ix2, DistArray, Grid};
+    /// # mpikit::run(|world| {
+    /// // Uniform in [0, 1) by global index: the same array on any number of ranks.
+    /// let a = DistArray::<f64, Ix2>::random(world, Grid::rows(&[1000, 10], world.size() as usize), 42)?;
+    /// assert!(a.max()? < 1.0);
+    /// # Ok::<(), mpikit::Error>(()) });
+    /// ```
     pub fn random(comm: &(impl Comm + ?Sized), grid: Grid, seed: u64) -> Result<DistArray<f64, D>> {
         let (shape, rng) = (grid.shape().to_vec(), Random::new(seed));
         Self::from_fn(comm, grid, move |i| rng.uniform(flat(&shape, i) as u64))

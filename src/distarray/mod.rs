@@ -26,6 +26,7 @@
 //! });
 //! ```
 
+pub(crate) mod access;
 pub(crate) mod array;
 pub(crate) mod copy;
 pub(crate) mod grid;
