@@ -33,6 +33,7 @@
 //! ```
 
 pub(crate) mod pool;
+pub(crate) mod protocol;
 pub(crate) mod queue;
 
 pub use pool::{Completed, Pool, TaskError, TaskResult};

@@ -13,44 +13,15 @@
 //! for calls from the main thread only (`Threading::Funneled`). Threads inside a task (rayon)
 //! are fine.
 
-use std::collections::{HashMap, VecDeque};
 use std::fmt::Display;
-use std::ops::Range;
-use std::sync::mpsc;
 
-use mpi::point_to_point::Source;
 use mpi::topology::{Communicator, Rank, SimpleCommunicator};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::collective::object::ObjectCollectives;
 use crate::error::Result;
-use crate::runtime::backoff::Backoff;
 use crate::runtime::panic::catch_panic;
 use crate::runtime::world::Comm;
-
-const ROOT: Rank = 0;
-
-/// Chunks a worker (or rank 0's helper thread) holds at once.
-const IN_FLIGHT: usize = 4;
-
-/// Tags of one call: every call on every rank gets the next pair, so a worker that has
-/// moved on to the next call cannot be mistaken for one still in the previous call.
-#[derive(Clone, Copy)]
-struct Tags {
-    to_worker: i32,
-    from_worker: i32,
-}
-
-impl Tags {
-    fn of(call: u64) -> Tags {
-        let base = 2 * (call % 16_000) as i32;
-        Tags {
-            to_worker: base + 1,
-            from_worker: base + 2,
-        }
-    }
-}
 
 /// Why one task produced no result.
 ///
@@ -69,40 +40,32 @@ pub struct TaskError {
 }
 
 /// A task's outcome.
+///
+/// # Examples
+/// ```
+/// use mpikit::tasks::{TaskError, TaskResult};
+/// let failed: TaskResult<u32> = Err(TaskError { index: 3, message: "bad input".into() });
+/// assert_eq!(failed.unwrap_err().index, 3);
+/// ```
 pub type TaskResult<R> = std::result::Result<R, TaskError>;
 
 /// Results in completion order: (item index, outcome).
+///
+/// # Examples
+/// ```no_run
+/// mpikit::run(|world| {
+///     let mut pool = mpikit::Pool::new(world);
+///     let done: Option<mpikit::tasks::Completed<u64>> = pool.map_unordered(&[3u64, 1, 2], |&x| x * 10)?;
+///     if let Some(done) = done {
+///         assert_eq!(done.len(), 3); // (index, result) pairs as they finished
+///     }
+///     Ok::<(), mpikit::Error>(())
+/// });
+/// ```
 pub type Completed<R> = Vec<(usize, TaskResult<R>)>;
 
-/// Runs the tasks of a chunk that starts at the given index.
-type RunChunk<'f, I, R> = dyn Fn(usize, &[I]) -> Vec<TaskResult<R>> + Sync + 'f;
-
-/// Root to worker. `Work` carries a borrowed slice when sent and a `Vec` when received:
-/// serde lays both out alike.
-#[derive(Serialize)]
-enum ToWorkerRef<'a, I> {
-    Work { start: usize, items: &'a [I] },
-    Stop,
-}
-
-#[derive(Deserialize)]
-enum ToWorker<I> {
-    Work { start: usize, items: Vec<I> },
-    Stop,
-}
-
-/// Worker to root.
-#[derive(Serialize, Deserialize)]
-enum FromWorker<R> {
-    Ready,
-    Done {
-        start: usize,
-        results: Vec<TaskResult<R>>,
-    },
-    Failed {
-        message: String,
-    },
-}
+/// The rank that hands out the work and gets the results.
+pub(crate) const ROOT: Rank = 0;
 
 /// A task pool over the ranks of a communicator.
 ///
@@ -123,15 +86,23 @@ enum FromWorker<R> {
 /// });
 /// ```
 pub struct Pool<'a> {
-    comm: SimpleCommunicator,
-    calls: u64,
-    chunksize: usize,
-    progress: Option<Box<dyn FnMut(usize, usize) + 'a>>,
+    pub(crate) comm: SimpleCommunicator,
+    pub(crate) calls: u64,
+    pub(crate) chunksize: usize,
+    pub(crate) progress: Option<Box<dyn FnMut(usize, usize) + 'a>>,
 }
 
 impl<'a> Pool<'a> {
     /// A pool over every rank of `comm` (collective: every rank must create it, in the same
     /// order as its other pools). Rank 0 of `comm` hands out the work.
+    /// # Examples
+    /// ```no_run
+    /// # mpikit::run(|world| {
+    /// let mut pool = mpikit::Pool::new(world); // every rank of world takes part
+    /// let squares = pool.map(&[1u32, 2, 3], |x| x * x)?;
+    /// assert_eq!(squares.is_some(), world.is_root());
+    /// # Ok::<(), mpikit::Error>(()) });
+    /// ```
     pub fn new<A: Comm + ?Sized>(comm: &A) -> Pool<'a> {
         let comm = comm.as_comm();
         Pool {
@@ -159,23 +130,52 @@ impl<'a> Pool<'a> {
     }
 
     /// Calls `f(done, total)` on rank 0 each time results arrive.
+    /// # Examples
+    /// ```no_run
+    /// # mpikit::run(|world| {
+    /// let mut pool = mpikit::Pool::new(world).on_progress(|done, total| eprintln!("{done}/{total}"));
+    /// let _ = pool.map(&[1u32, 2, 3], |x| x + 1)?;
+    /// # Ok::<(), mpikit::Error>(()) });
+    /// ```
     pub fn on_progress(mut self, f: impl FnMut(usize, usize) + 'a) -> Pool<'a> {
         self.progress = Some(Box::new(f));
         self
     }
 
     /// Number of ranks in the pool.
+    /// # Examples
+    /// ```no_run
+    /// # mpikit::run(|world| {
+    /// assert_eq!(mpikit::Pool::new(world).size(), world.size() as usize);
+    /// # Ok::<(), mpikit::Error>(()) });
+    /// ```
     pub fn size(&self) -> usize {
         self.comm.size() as usize
     }
 
     /// Whether this rank hands out the work and gets the results.
+    /// # Examples
+    /// ```no_run
+    /// # mpikit::run(|world| {
+    /// let pool = mpikit::Pool::new(world);
+    /// assert_eq!(pool.is_root(), world.rank() == 0); // rank 0 gets the results
+    /// # Ok::<(), mpikit::Error>(()) });
+    /// ```
     pub fn is_root(&self) -> bool {
         self.comm.rank() == ROOT
     }
 
     /// `f` on every item; rank 0 gets `Some(results)` in input order, other ranks `None`.
     /// `items` is read on rank 0 only. A panicking task gives `Err(TaskError)`.
+    /// # Examples
+    /// ```no_run
+    /// # mpikit::run(|world| {
+    /// let mut pool = mpikit::Pool::new(world);
+    /// if let Some(lengths) = pool.map(&["a".to_string(), "bcd".into()], |s| s.len())? {
+    ///     assert_eq!(lengths.into_iter().map(Result::unwrap).collect::<Vec<_>>(), [1, 3]);
+    /// }
+    /// # Ok::<(), mpikit::Error>(()) });
+    /// ```
     pub fn map<I, R, F>(&mut self, items: &[I], f: F) -> Result<Option<Vec<TaskResult<R>>>>
     where
         I: Serialize + DeserializeOwned + Sync,
@@ -187,6 +187,16 @@ impl<'a> Pool<'a> {
 
     /// [`map`](Self::map) for tasks that return a `Result`: an `Err(e)` becomes a
     /// `TaskError` with `e`'s text.
+    /// # Examples
+    /// ```no_run
+    /// # mpikit::run(|world| {
+    /// let mut pool = mpikit::Pool::new(world);
+    /// let parsed = pool.try_map(&["1".to_string(), "x".into()], |s: &String| s.parse::<u32>())?;
+    /// if let Some(parsed) = parsed {
+    ///     assert!(parsed[0].is_ok() && parsed[1].is_err()); // the bad item alone fails
+    /// }
+    /// # Ok::<(), mpikit::Error>(()) });
+    /// ```
     pub fn try_map<I, R, E, F>(&mut self, items: &[I], f: F) -> Result<Option<Vec<TaskResult<R>>>>
     where
         I: Serialize + DeserializeOwned + Sync,
@@ -256,6 +266,15 @@ impl<'a> Pool<'a> {
     }
 
     /// [`as_completed`](Self::as_completed) for tasks that return a `Result`.
+    /// # Examples
+    /// ```no_run
+    /// # mpikit::run(|world| {
+    /// let mut pool = mpikit::Pool::new(world);
+    /// pool.try_as_completed(&[4.0f64, -1.0], |&x| if x >= 0.0 { Ok(x.sqrt()) } else { Err("negative") }, |i, r| {
+    ///     println!("item {i}: {r:?}"); // on rank 0, as each finishes
+    /// })?;
+    /// # Ok::<(), mpikit::Error>(()) });
+    /// ```
     pub fn try_as_completed<I, R, E, F, G>(
         &mut self,
         items: &[I],
@@ -286,209 +305,6 @@ impl<'a> Pool<'a> {
                 })
                 .collect()
         };
-        self.calls += 1;
-        let tags = Tags::of(self.calls);
-        if self.is_root() {
-            self.hand_out(items, &run, &mut on_result, tags)
-        } else {
-            self.work(&run, tags)
-        }
+        self.run_call(items, &run, &mut on_result)
     }
-
-    /// Rank 0: a helper thread computes chunks like one more worker, while this thread
-    /// answers the workers' requests (MPI stays on this thread) and stops every worker once
-    /// the chunks are gone.
-    fn hand_out<I, R>(
-        &mut self,
-        items: &[I],
-        run: &RunChunk<'_, I, R>,
-        on_result: &mut dyn FnMut(usize, TaskResult<R>),
-        tags: Tags,
-    ) -> Result<()>
-    where
-        I: Serialize + Sync,
-        R: Serialize + DeserializeOwned + Send,
-    {
-        let total = items.len();
-        let step = self.chunksize;
-        let mut chunks: VecDeque<Range<usize>> = (0..total)
-            .step_by(step)
-            .map(|s| s..(s + step).min(total))
-            .collect();
-        let mut done = 0;
-        let progress = &mut self.progress;
-        let mut deliver = |start: usize, results: Vec<TaskResult<R>>| {
-            done += results.len();
-            for (k, r) in results.into_iter().enumerate() {
-                on_result(start + k, r);
-            }
-            if let Some(p) = progress.as_mut() {
-                p(done, total);
-            }
-        };
-        if self.comm.size() == 1 {
-            for chunk in chunks {
-                deliver(chunk.start, run(chunk.start, &items[chunk]));
-            }
-            return Ok(());
-        }
-        let comm = &self.comm;
-        let mut working = comm.size() as usize - 1; // workers not yet stopped
-        let mut assigned: HashMap<Rank, VecDeque<Range<usize>>> = HashMap::new();
-        std::thread::scope(|scope| -> Result<()> {
-            let (to_helper, helper_gets) = mpsc::channel::<Range<usize>>();
-            let (helper_gives, from_helper) = mpsc::channel::<(usize, Vec<TaskResult<R>>)>();
-            scope.spawn(move || {
-                for chunk in helper_gets {
-                    if helper_gives
-                        .send((chunk.start, run(chunk.start, &items[chunk])))
-                        .is_err()
-                    {
-                        break;
-                    }
-                }
-            });
-            // Up to IN_FLIGHT chunks per worker and for the helper: the next chunk is already
-            // there when one finishes, so nobody waits a round trip for work.
-            // Near the end, one chunk each, so no one sits on work that another could do.
-            let agents = comm.size() as usize;
-            let depth = |left: usize| {
-                if left >= agents * IN_FLIGHT * 2 {
-                    IN_FLIGHT
-                } else {
-                    1
-                }
-            };
-            let mut helper_chunks = 0;
-            let mut idle = Backoff::default();
-            loop {
-                while helper_chunks < depth(chunks.len()) {
-                    let Some(chunk) = chunks.pop_front() else {
-                        break;
-                    };
-                    to_helper
-                        .send(chunk)
-                        .expect("the helper runs until the channel closes");
-                    helper_chunks += 1;
-                }
-                if let Some(status) = comm
-                    .any_process()
-                    .immediate_probe_with_tag(tags.from_worker)
-                {
-                    idle.reset();
-                    let worker = status.source_rank();
-                    let message =
-                        comm.receive_object::<FromWorker<R>>(Some(worker), Some(tags.from_worker));
-                    let queue = assigned.entry(worker).or_default();
-                    // Chunks come back in the order they were sent (MPI does not overtake).
-                    match message.map(|(m, _)| m) {
-                        Ok(FromWorker::Ready) => {}
-                        Ok(FromWorker::Done { start, results }) => {
-                            queue.pop_front();
-                            deliver(start, results);
-                        }
-                        Ok(FromWorker::Failed { message }) => {
-                            let range = queue
-                                .pop_front()
-                                .expect("a worker fails only on a chunk it was sent");
-                            deliver(range.start, failed(range, &message));
-                        }
-                        Err(e) => {
-                            let range = queue
-                                .pop_front()
-                                .expect("a worker reports only on a chunk it was sent");
-                            deliver(
-                                range.start,
-                                failed(range, &format!("its results could not be read: {e}")),
-                            );
-                        }
-                    }
-                    // Top up the worker with chunks that can be sent, or stop it once it has
-                    // none left to finish.
-                    let queue = assigned.entry(worker).or_default();
-                    let mut wanted = depth(chunks.len()).saturating_sub(queue.len());
-                    while wanted > 0 || queue.is_empty() {
-                        let Some(chunk) = chunks.pop_front() else {
-                            if queue.is_empty() {
-                                comm.send_object(worker, tags.to_worker, &ToWorkerRef::<I>::Stop)?;
-                                working -= 1;
-                            }
-                            break;
-                        };
-                        let work = ToWorkerRef::Work {
-                            start: chunk.start,
-                            items: &items[chunk.clone()],
-                        };
-                        match comm.send_object(worker, tags.to_worker, &work) {
-                            Ok(()) => {
-                                queue.push_back(chunk);
-                                wanted -= 1;
-                            }
-                            // Nothing was sent: these items fail, the worker gets the next chunk.
-                            Err(e) => deliver(
-                                chunk.start,
-                                failed(chunk, &format!("its item could not be sent: {e}")),
-                            ),
-                        }
-                    }
-                    continue;
-                }
-                if let Ok((start, results)) = from_helper.try_recv() {
-                    idle.reset();
-                    helper_chunks -= 1;
-                    deliver(start, results);
-                    continue;
-                }
-                if working == 0 && helper_chunks == 0 && chunks.is_empty() {
-                    return Ok(());
-                }
-                idle.wait();
-            }
-        })
-    }
-
-    /// Other ranks: ask for work, compute it, send the results with the next request.
-    fn work<I, R>(&mut self, run: &RunChunk<'_, I, R>, tags: Tags) -> Result<()>
-    where
-        I: DeserializeOwned,
-        R: Serialize,
-    {
-        let mut report = FromWorker::Ready;
-        loop {
-            if let Err(e) = self.comm.send_object(ROOT, tags.from_worker, &report) {
-                let failed = FromWorker::<R>::Failed {
-                    message: format!("its results could not be sent: {e}"),
-                };
-                self.comm.send_object(ROOT, tags.from_worker, &failed)?;
-            }
-            report = match self
-                .comm
-                .receive_object::<ToWorker<I>>(Some(ROOT), Some(tags.to_worker))
-            {
-                Ok((ToWorker::Work { start, items }, _)) => FromWorker::Done {
-                    start,
-                    results: run(start, &items),
-                },
-                Ok((ToWorker::Stop, _)) => return Ok(()),
-                Err(e) => FromWorker::Failed {
-                    message: format!(
-                        "its items could not be read on rank {}: {e}",
-                        self.comm.rank()
-                    ),
-                },
-            };
-        }
-    }
-}
-
-/// The same error for every item of `range`.
-fn failed<R>(range: Range<usize>, message: &str) -> Vec<TaskResult<R>> {
-    range
-        .map(|index| {
-            Err(TaskError {
-                index,
-                message: message.to_string(),
-            })
-        })
-        .collect()
 }
