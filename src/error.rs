@@ -85,6 +85,12 @@ pub enum Error {
 
 impl Error {
     /// An [`Error::Input`] from anything printable.
+    ///
+    /// # Examples
+    /// ```
+    /// let e = mpikit::Error::input(format!("bad --steps {}", -1));
+    /// assert_eq!(e.to_string(), "bad --steps -1");
+    /// ```
     pub fn input(msg: impl fmt::Display) -> Error {
         Error::Input(msg.to_string())
     }

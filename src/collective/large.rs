@@ -32,7 +32,17 @@ const DEFAULT_MAX_MESSAGE: usize = 1 << 30;
 
 static MAX_MESSAGE: AtomicUsize = AtomicUsize::new(0);
 
-/// The largest message mpikit hands to MPI in one call, in bytes.
+/// The largest message mpikit hands to MPI in one call, in bytes: 1 GiB, or less under
+/// `MPIKIT_MAX_MESSAGE_BYTES` (rank 0's value, taken when MPI starts).
+///
+/// # Examples
+/// ```no_run
+/// mpikit::run(|world| {
+///     // Larger buffers and objects travel in pieces of at most this size.
+///     assert!(mpikit::runtime::max_message_bytes() <= 1 << 30);
+///     Ok::<(), mpikit::Error>(())
+/// });
+/// ```
 pub fn max_message_bytes() -> usize {
     match MAX_MESSAGE.load(Ordering::Relaxed) {
         0 => env_max_message().unwrap_or(DEFAULT_MAX_MESSAGE),

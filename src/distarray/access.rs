@@ -1,5 +1,5 @@
 //! What a [`DistArray`] is made of, read back: its global shape, grid, communicator, this
-//! rank's block and where it lies, index maps between the block and the global array, and
+//! rank's block (with or without its ghost cells) and where it lies, index maps between the block and the global array, and
 //! the threads it computes on.
 
 use mpi::topology::SimpleCommunicator;
@@ -163,5 +163,56 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     /// ```
     pub fn pool(&self) -> &rayon::ThreadPool {
         &self.pool
+    }
+
+    /// The block with its ghost cells.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{distarray::Halo, ndarray::Ix2, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let mut a = DistArray::<f64, Ix2>::zeros(world, Grid::rows(&[100, 10], world.size() as usize))?;
+    ///     a.set_halo(Halo::new(2, 1))?;
+    ///     let (p, l) = (a.padded().dim(), a.local().dim());
+    ///     assert_eq!((p.0 - l.0, p.1 - l.1), (2, 2)); // one ghost row and column each side
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
+    pub fn padded(&self) -> ndarray::ArrayView<'_, T, D> {
+        self.data.view()
+    }
+
+    /// The block with its ghost cells, to write (to set fixed boundary values once).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{distarray::Halo, ndarray::Ix2, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let mut a = DistArray::<f64, Ix2>::from_fn(world, Grid::rows(&[100, 10], world.size() as usize), |i| i[0] as f64)?;
+    ///     a.set_halo(Halo::new(2, 1))?; // no boundary rule: the edge ghosts keep what is written
+    ///     a.padded_mut().column_mut(0).fill(-1.0);
+    ///     a.exchange_halos()?;
+    ///     assert_eq!(a.padded()[[1, 0]], -1.0);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
+    pub fn padded_mut(&mut self) -> ndarray::ArrayViewMut<'_, T, D> {
+        self.data.view_mut()
+    }
+
+    /// The ghost widths per axis, `[before, after]`.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{distarray::Halo, ndarray::Ix2, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let mut a = DistArray::<f64, Ix2>::zeros(world, Grid::rows(&[100, 10], world.size() as usize))?;
+    ///     a.set_halo(Halo::new(2, 2))?;
+    ///     assert_eq!(a.ghosts(), &[[2, 2], [2, 2]]);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
+    pub fn ghosts(&self) -> &[[usize; 2]] {
+        &self.ghosts
     }
 }

@@ -390,34 +390,6 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
         self.halo.as_ref().is_some_and(|h| h.in_flight.is_some())
     }
 
-    /// The block with its ghost cells.
-    pub fn padded(&self) -> ndarray::ArrayView<'_, T, D> {
-        self.data.view()
-    }
-
-    /// The block with its ghost cells, to write (to set fixed boundary values once).
-    ///
-    /// # Examples
-    /// ```no_run
-    /// use mpikit::{distarray::Halo, ndarray::Ix2, DistArray, Grid};
-    /// mpikit::run(|world| {
-    ///     let mut a = DistArray::<f64, Ix2>::from_fn(world, Grid::rows(&[100, 10], world.size() as usize), |i| i[0] as f64)?;
-    ///     a.set_halo(Halo::new(2, 1))?; // no boundary rule: the edge ghosts keep what is written
-    ///     a.padded_mut().column_mut(0).fill(-1.0);
-    ///     a.exchange_halos()?;
-    ///     assert_eq!(a.padded()[[1, 0]], -1.0);
-    ///     Ok::<(), mpikit::Error>(())
-    /// });
-    /// ```
-    pub fn padded_mut(&mut self) -> ndarray::ArrayViewMut<'_, T, D> {
-        self.data.view_mut()
-    }
-
-    /// The ghost widths per axis, `[before, after]`.
-    pub fn ghosts(&self) -> &[[usize; 2]] {
-        &self.ghosts
-    }
-
     /// Local index ranges (of the block, without ghosts) of the points whose stencil of
     /// `reach` cells along every axis needs no message: they can be computed while halos
     /// travel. Along an axis that exchanges nothing (a single block, not periodic, with
