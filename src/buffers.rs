@@ -27,7 +27,7 @@
 
 pub use crate::collective::array::ArrayCollectives;
 pub use crate::collective::array_p2p::ArrayMessages;
-pub use crate::collective::buffer::{Buffer, BufferMut};
+pub use crate::collective::buffer::{Buffer, BufferMut, OwnedBuffer, OwnedBufferMut};
 pub use crate::collective::element::Element;
 pub use crate::collective::in_place::InPlaceCollectives;
 pub use crate::collective::object_messages::BufferStatus;

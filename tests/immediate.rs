@@ -76,7 +76,7 @@ fn stacked(size: usize, case: usize) -> Vec<f64> {
 fn barrier(world: &World) -> Result<(), Error> {
     let (rank, size) = (world.rank(), world.size());
     if rank == 0 {
-        let mut pending = world.immediate_barrier_pending()?;
+        let mut pending = world.immediate_barrier()?;
         let done = pending.test()?.is_some();
         assert_eq!(done, size == 1, "the barrier waited for nobody");
         for r in 1..size {
@@ -88,7 +88,7 @@ fn barrier(world: &World) -> Result<(), Error> {
     } else {
         let (go, _) = world.receive_object::<String>(Some(0), Some(3))?;
         assert_eq!(go, "go");
-        world.immediate_barrier_pending()?.wait()?;
+        world.immediate_barrier()?.wait()?;
     }
     Ok(())
 }
@@ -271,7 +271,7 @@ fn many_in_flight(world: &World, case: usize) -> Result<(), Error> {
     let allgather = world.immediate_allgather_rows(&mine)?;
     let counts = vec![1u64 + case as u64; 5];
     let scan = world.immediate_scan_array(&counts, ReduceOp::Sum)?;
-    let barrier = world.immediate_barrier_pending()?;
+    let barrier = world.immediate_barrier()?;
     let column_sums = mine.sum_axis(mpikit::ndarray::Axis(0));
     let reduced = world.immediate_allreduce_array(&column_sums, ReduceOp::Sum)?;
     let want_sums: Vec<f64> = (0..3)
@@ -376,6 +376,30 @@ fn refusals(world: &World) -> Result<(), Error> {
     assert!(world
         .immediate_scan_array(&floats, ReduceOp::BitXor)
         .is_err());
+    // Owned and lent buffers of the wrong length (the same mistake on every rank): an
+    // Error::Shape on every rank, no panic, and the job goes on.
+    let short = vec![0.0f64; 3 * size - 1];
+    let e = world.immediate_allgather_array_owned(vec![1.0f64; 3], short.clone());
+    assert!(
+        matches!(e, Err(Error::Shape(_))),
+        "allgather owned: {:?}",
+        e.err()
+    );
+    let e = world.immediate_alltoall_array_owned(vec![1.0f64; 3 * size], short.clone());
+    assert!(
+        matches!(e, Err(Error::Shape(_))),
+        "alltoall owned: {:?}",
+        e.err()
+    );
+    let e = world.immediate_allreduce_array_owned(vec![1.0f64; 3], vec![0.0; 2], ReduceOp::Sum);
+    assert!(
+        matches!(e, Err(Error::Shape(_))),
+        "allreduce owned: {:?}",
+        e.err()
+    );
+    let mut out = vec![0.0f64; 2];
+    let e = world.allreduce_array_into(&vec![1.0f64; 3], &mut out, ReduceOp::Sum);
+    assert!(matches!(e, Err(Error::Shape(_))), "allreduce into: {e:?}");
     let all: Vec<u8> = world.immediate_allgather_rows(&vec![rank as u8])?.wait()?;
     assert_eq!(all, (0..size as u8).collect::<Vec<_>>());
     Ok(())

@@ -10,7 +10,9 @@
 mod common;
 
 use mpikit::prelude::*;
-use mpikit::stats::{median, quantiles, InMemory, NanPolicy, Passes, QuantileMethod};
+use mpikit::stats::{
+    median, quantiles, Fold, InMemory, Init, Merge, NanPolicy, Passes, QuantileMethod,
+};
 use mpikit::{Error, World};
 
 fn main() {
@@ -24,12 +26,7 @@ struct Sampled<'a> {
 }
 
 impl Passes for Sampled<'_> {
-    fn pass<A: Send>(
-        &self,
-        init: &(dyn Fn() -> A + Sync),
-        fold: &(dyn Fn(&mut A, &[f64]) + Sync),
-        merge: &(dyn Fn(A, A) -> A + Sync),
-    ) -> mpikit::Result<A> {
+    fn pass<A: Send>(&self, init: Init<A>, fold: Fold<A>, merge: Merge<A>) -> mpikit::Result<A> {
         self.data.pass(init, fold, merge)
     }
 

@@ -116,6 +116,34 @@ pub trait BufferMut: Buffer {
     fn assign_from(&mut self, data: &[Self::Elem]);
 }
 
+/// A buffer a non-blocking `_owned` call holds until it completes: a `Vec<T>` or an owned
+/// `Array<T, D>` (moving one leaves its elements where they are), handed back by
+/// [`Pending::wait`](crate::requests::Pending::wait). Implemented for every such buffer.
+///
+/// # Examples
+/// ```
+/// use mpikit::buffers::OwnedBuffer;
+/// fn takes<B: OwnedBuffer>(b: B) -> B { b }
+/// assert_eq!(takes(vec![1u8, 2]), vec![1, 2]);
+/// ```
+pub trait OwnedBuffer: Buffer<Owned = Self> + 'static {}
+
+impl<B: Buffer<Owned = B> + 'static> OwnedBuffer for B {}
+
+/// An owned buffer of elements `E` that a non-blocking `_owned` call writes into and hands
+/// back: a `Vec<E>` or an owned `Array<E, D>`. Implemented for every such buffer.
+///
+/// # Examples
+/// ```
+/// use mpikit::buffers::OwnedBufferMut;
+/// use mpikit::ndarray::Array2;
+/// fn fill<R: OwnedBufferMut<f64>>(mut r: R) -> R { r.assign_from(&vec![1.0; r.buffer_len()]); r }
+/// assert_eq!(fill(Array2::<f64>::zeros((2, 2))).sum(), 4.0);
+/// ```
+pub trait OwnedBufferMut<E: Element>: BufferMut<Elem = E, Owned = Self> + 'static {}
+
+impl<E: Element, R: BufferMut<Elem = E, Owned = R> + 'static> OwnedBufferMut<E> for R {}
+
 /// Runs `f` on `buf`'s elements as one contiguous slice, through a copy (written back
 /// afterwards) if they are not contiguous in standard order.
 pub(crate) fn with_contiguous_mut<B: BufferMut + ?Sized, R>(

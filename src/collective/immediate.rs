@@ -3,7 +3,7 @@
 
 use mpi::topology::{Communicator, Rank};
 
-use crate::collective::buffer::{Buffer, BufferMut};
+use crate::collective::buffer::{Buffer, BufferMut, OwnedBuffer, OwnedBufferMut};
 use crate::collective::immediate_start as start;
 use crate::collective::op::ReduceOp;
 use crate::collective::pending::Pending;
@@ -19,20 +19,20 @@ use crate::error::Result;
 /// Each method has its example; the [`requests`](crate::requests) page shows one in context.
 pub trait ImmediateCollectives: Communicator {
     /// Starts a barrier (`MPI_Ibarrier`): [`Pending::wait`] returns once every rank has
-    /// started it. (rsmpi's own `immediate_barrier` returns a request that panics if dropped
-    /// unfinished; this one waits.)
+    /// started it. With rsmpi's traits imported too, write `ImmediateCollectives::
+    /// immediate_barrier(&world)` (rsmpi's namesake panics if dropped unfinished).
     ///
     /// # Examples
     /// ```no_run
     /// use mpikit::prelude::*;
     /// mpikit::run(|world| {
-    ///     let barrier = world.immediate_barrier_pending()?;
+    ///     let barrier = world.immediate_barrier()?;
     ///     // ... work while the other ranks arrive ...
     ///     barrier.wait()?; // every rank has started the barrier
     ///     Ok::<(), mpikit::Error>(())
     /// });
     /// ```
-    fn immediate_barrier_pending(&self) -> Result<Pending<()>> {
+    fn immediate_barrier(&self) -> Result<Pending<()>> {
         Ok(started::barrier(self).into_pending((), ()))
     }
 
@@ -208,10 +208,10 @@ pub trait ImmediateCollectives: Communicator {
         op: ReduceOp,
     ) -> Result<Pending<(B, R)>>
     where
-        B: Buffer<Owned = B> + 'static,
-        R: BufferMut<Elem = B::Elem, Owned = R> + 'static,
+        B: OwnedBuffer,
+        R: OwnedBufferMut<B::Elem>,
     {
-        start::immediate_allreduce_array_owned(self, local, out, op)
+        start::immediate_allreduce_array_owned(self, (local, out), op)
     }
 
     /// Starts an element-wise allreduce (`MPI_Iallreduce`) and returns at once; the result
@@ -286,10 +286,10 @@ pub trait ImmediateCollectives: Communicator {
         recv: Option<R>,
     ) -> Result<Pending<(B, Option<R>)>>
     where
-        B: Buffer<Owned = B> + 'static,
-        R: BufferMut<Elem = B::Elem, Owned = R> + 'static,
+        B: OwnedBuffer,
+        R: OwnedBufferMut<B::Elem>,
     {
-        start::immediate_gather_array_owned(self, root, local, recv)
+        start::immediate_gather_array_owned(self, root, (local, recv))
     }
 
     /// Starts a scatter of equal blocks of the root's `send` (`MPI_Iscatter(sendbuf,
@@ -317,10 +317,10 @@ pub trait ImmediateCollectives: Communicator {
         recv: R,
     ) -> Result<Pending<(Option<B>, R)>>
     where
-        B: Buffer<Owned = B> + 'static,
-        R: BufferMut<Elem = B::Elem, Owned = R> + 'static,
+        B: OwnedBuffer,
+        R: OwnedBufferMut<B::Elem>,
     {
-        start::immediate_scatter_array_owned(self, root, send, recv)
+        start::immediate_scatter_array_owned(self, root, (send, recv))
     }
 
     /// Starts an allgather of equal blocks into `recv` (`MPI_Iallgather(sendbuf, recvbuf)`,
@@ -341,10 +341,10 @@ pub trait ImmediateCollectives: Communicator {
     /// ```
     fn immediate_allgather_array_owned<B, R>(&self, local: B, recv: R) -> Result<Pending<(B, R)>>
     where
-        B: Buffer<Owned = B> + 'static,
-        R: BufferMut<Elem = B::Elem, Owned = R> + 'static,
+        B: OwnedBuffer,
+        R: OwnedBufferMut<B::Elem>,
     {
-        start::immediate_allgather_array_owned(self, local, recv)
+        start::immediate_exchange_owned(self, (local, recv), false)
     }
 
     /// Starts an all-to-all of equal blocks (`MPI_Ialltoall(sendbuf, recvbuf)`, mpi4py's
@@ -365,10 +365,10 @@ pub trait ImmediateCollectives: Communicator {
     /// ```
     fn immediate_alltoall_array_owned<B, R>(&self, local: B, recv: R) -> Result<Pending<(B, R)>>
     where
-        B: Buffer<Owned = B> + 'static,
-        R: BufferMut<Elem = B::Elem, Owned = R> + 'static,
+        B: OwnedBuffer,
+        R: OwnedBufferMut<B::Elem>,
     {
-        start::immediate_alltoall_array_owned(self, local, recv)
+        start::immediate_exchange_owned(self, (local, recv), true)
     }
 
     /// Starts [`reduce_array`](crate::buffers::ArrayReductions::reduce_array) (`MPI_Ireduce`): the

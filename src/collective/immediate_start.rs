@@ -14,7 +14,7 @@ use mpi::raw::AsRaw;
 use mpi::topology::{Communicator, Rank};
 
 use crate::collective::address::{recv_ptr, send_ptr};
-use crate::collective::buffer::{Buffer, BufferMut};
+use crate::collective::buffer::{Buffer, BufferMut, OwnedBuffer, OwnedBufferMut};
 use crate::collective::large;
 use crate::collective::large::fits;
 use crate::collective::op::ReduceOp;
@@ -26,7 +26,7 @@ use crate::collective::shape::{
 };
 use crate::collective::started::{self, Reduction};
 use crate::data::alloc::zeroed_vec;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::raw;
 use mpi::datatype::Equivalence;
 
@@ -67,15 +67,12 @@ fn fresh<B: Buffer + ?Sized>(shape: &[usize]) -> B::Owned {
 }
 
 /// The body of [`ImmediateCollectives::immediate_scatterv_rows`].
-pub(crate) fn immediate_scatterv_rows<C: Communicator + ?Sized, B>(
+pub(crate) fn immediate_scatterv_rows<C: Communicator + ?Sized, B: Buffer + ?Sized>(
     comm: &C,
     root: Rank,
     data: Option<&B>,
     rows: Option<&[usize]>,
-) -> Result<Pending<B::Owned>>
-where
-    B: Buffer + ?Sized,
-{
+) -> Result<Pending<B::Owned>> {
     let (mine, counts) = scatter_plan(comm, root, data, rows, "immediate_scatterv_rows")?;
     // The root has data: scatter_plan failed everywhere otherwise.
     let send = data
@@ -88,14 +85,11 @@ where
 }
 
 /// The body of [`ImmediateCollectives::immediate_alltoallv_rows`].
-pub(crate) fn immediate_alltoallv_rows<C: Communicator + ?Sized, B>(
+pub(crate) fn immediate_alltoallv_rows<C: Communicator + ?Sized, B: Buffer + ?Sized>(
     comm: &C,
     local: &B,
     send_rows: &[usize],
-) -> Result<Pending<B::Owned>>
-where
-    B: Buffer + ?Sized,
-{
+) -> Result<Pending<B::Owned>> {
     let what = "immediate_alltoallv_rows";
     let (shape, send_counts, recv_counts) =
         alltoall_plan(comm, &local.buffer_shape(), send_rows, what)?;
@@ -110,48 +104,89 @@ where
     Ok(started.into_pending(value, send))
 }
 
-/// The body of [`ImmediateCollectives::immediate_allreduce_array_owned`].
-pub(crate) fn immediate_allreduce_array_owned<C: Communicator + ?Sized, B, R>(
-    comm: &C,
+/// The same length check on every rank under `MPIKIT_CHECK` (the same `Err` everywhere);
+/// otherwise this rank's own `Err` (which `mpikit::run` turns into the end of the job).
+fn check_lengths<C>(comm: &C, n: usize, ok: bool, what: &'static str, need: &str) -> Result<()>
+where
+    C: Communicator + ?Sized,
+{
+    agree_lengths(comm, n, ok, what)?;
+    ok.then_some(())
+        .ok_or_else(|| Error::Shape(format!("{what}: {need}")))
+}
+
+/// Lends `local` and `recv` to the collective `start` starts, for the `Pending` to hold.
+fn lend<B: OwnedBuffer, R: OwnedBufferMut<B::Elem>>(
     local: B,
-    out: R,
+    recv: R,
+    start: impl FnOnce(&'static [B::Elem], &'static mut [B::Elem]) -> started::Started,
+) -> Result<Pending<(B, R)>> {
+    let (copy, send) = send_view(&local);
+    let (recv, dest) = recv_view(recv);
+    Ok(start(send, dest).into_pending((local, recv), copy))
+}
+
+/// The body of [`ImmediateCollectives::immediate_allreduce_array_owned`].
+pub(crate) fn immediate_allreduce_array_owned<C, B: OwnedBuffer, R: OwnedBufferMut<B::Elem>>(
+    comm: &C,
+    (local, out): (B, R),
     op: ReduceOp,
 ) -> Result<Pending<(B, R)>>
 where
-    B: Buffer<Owned = B> + 'static,
-    R: BufferMut<Elem = B::Elem, Owned = R> + 'static,
+    C: Communicator + ?Sized,
 {
     let what = "immediate_allreduce_array_owned";
     let op = op.for_type::<B::Elem>(what)?;
     let ok = local.buffer_len() == out.buffer_len();
-    agree_lengths(comm, local.buffer_len(), ok, what)?;
-    assert!(ok, "mpikit: {what}: `out` must have `local`'s length");
-    let (copy, send) = send_view(&local);
-    let (out, dest) = recv_view(out);
-    let started = started::reduction(comm, Reduction::All, send, Some(dest), op.as_raw());
-    Ok(started.into_pending((local, out), copy))
+    check_lengths(
+        comm,
+        local.buffer_len(),
+        ok,
+        what,
+        "`out` must have `local`'s length",
+    )?;
+    lend(local, out, |send, dest| {
+        started::reduction(comm, Reduction::All, send, Some(dest), op.as_raw())
+    })
+}
+
+/// The rooted checks of the owned gather and scatter: a valid root, the root's buffer
+/// (`have` elements there) holding `size` blocks of `n`, and the same `n` everywhere (under
+/// `MPIKIT_CHECK`); the block counts.
+fn agree_blocks<C>(
+    comm: &C,
+    root: Rank,
+    have: Option<usize>,
+    n: usize,
+    what: &'static str,
+) -> Result<Vec<usize>>
+where
+    C: Communicator + ?Sized,
+{
+    check_root(comm, root)?;
+    agree_root(
+        comm,
+        root,
+        RootInput::of(have, n * comm.size() as usize),
+        what,
+    )?;
+    agree_lengths(comm, n, true, what)?;
+    Ok(vec![n; comm.size() as usize])
 }
 
 /// The body of [`ImmediateCollectives::immediate_gather_array_owned`].
-pub(crate) fn immediate_gather_array_owned<C: Communicator + ?Sized, B, R>(
+pub(crate) fn immediate_gather_array_owned<C, B: OwnedBuffer, R: OwnedBufferMut<B::Elem>>(
     comm: &C,
     root: Rank,
-    local: B,
-    recv: Option<R>,
+    (local, recv): (B, Option<R>),
 ) -> Result<Pending<(B, Option<R>)>>
 where
-    B: Buffer<Owned = B> + 'static,
-    R: BufferMut<Elem = B::Elem, Owned = R> + 'static,
+    C: Communicator + ?Sized,
 {
-    let what = "immediate_gather_array_owned";
-    check_root(comm, root)?;
-    let n = local.buffer_len();
     let is_root = comm.rank() == root;
     let have = recv.as_ref().filter(|_| is_root).map(|r| r.buffer_len());
-    let input = RootInput::of(have, n * comm.size() as usize);
-    agree_root(comm, root, input, what)?;
-    agree_lengths(comm, n, true, what)?;
-    let counts = vec![n; comm.size() as usize];
+    let what = "immediate_gather_array_owned";
+    let counts = agree_blocks(comm, root, have, local.buffer_len(), what)?;
     let (copy, send) = send_view(&local);
     // A buffer given off the root is handed back untouched.
     let (recv, dest) = match recv.map(recv_view) {
@@ -163,25 +198,18 @@ where
 }
 
 /// The body of [`ImmediateCollectives::immediate_scatter_array_owned`].
-pub(crate) fn immediate_scatter_array_owned<C: Communicator + ?Sized, B, R>(
+pub(crate) fn immediate_scatter_array_owned<C, B: OwnedBuffer, R: OwnedBufferMut<B::Elem>>(
     comm: &C,
     root: Rank,
-    send: Option<B>,
-    recv: R,
+    (send, recv): (Option<B>, R),
 ) -> Result<Pending<(Option<B>, R)>>
 where
-    B: Buffer<Owned = B> + 'static,
-    R: BufferMut<Elem = B::Elem, Owned = R> + 'static,
+    C: Communicator + ?Sized,
 {
-    let what = "immediate_scatter_array_owned";
-    check_root(comm, root)?;
-    let n = recv.buffer_len();
     let is_root = comm.rank() == root;
     let have = send.as_ref().filter(|_| is_root).map(|s| s.buffer_len());
-    let input = RootInput::of(have, n * comm.size() as usize);
-    agree_root(comm, root, input, what)?;
-    agree_lengths(comm, n, true, what)?;
-    let counts = vec![n; comm.size() as usize];
+    let what = "immediate_scatter_array_owned";
+    let counts = agree_blocks(comm, root, have, recv.buffer_len(), what)?;
     // A buffer given off the root is handed back untouched.
     let (copy, from) = match &send {
         Some(s) if is_root => {
@@ -195,63 +223,45 @@ where
     Ok(started.into_pending((send, recv), copy))
 }
 
-/// The body of [`ImmediateCollectives::immediate_allgather_array_owned`].
-pub(crate) fn immediate_allgather_array_owned<C: Communicator + ?Sized, B, R>(
+/// The body of [`ImmediateCollectives::immediate_allgather_array_owned`] (`all_to_all`
+/// false) and [`ImmediateCollectives::immediate_alltoall_array_owned`] (true): equal
+/// blocks of `local`'s length (all-gather) or of `local`'s length / size (all-to-all).
+pub(crate) fn immediate_exchange_owned<C, B: OwnedBuffer, R: OwnedBufferMut<B::Elem>>(
     comm: &C,
-    local: B,
-    recv: R,
+    (local, recv): (B, R),
+    all_to_all: bool,
 ) -> Result<Pending<(B, R)>>
 where
-    B: Buffer<Owned = B> + 'static,
-    R: BufferMut<Elem = B::Elem, Owned = R> + 'static,
+    C: Communicator + ?Sized,
 {
-    let what = "immediate_allgather_array_owned";
     let (n, size) = (local.buffer_len(), comm.size() as usize);
-    let ok = recv.buffer_len() == n * size;
-    agree_lengths(comm, n, ok, what)?;
-    assert!(ok, "mpikit: {what}: recv must hold size x local elements");
-    let (copy, send) = send_view(&local);
-    let (recv, dest) = recv_view(recv);
-    let started = started::allgatherv(comm, send, &vec![n; size], dest);
-    Ok(started.into_pending((local, recv), copy))
-}
-
-/// The body of [`ImmediateCollectives::immediate_alltoall_array_owned`].
-pub(crate) fn immediate_alltoall_array_owned<C: Communicator + ?Sized, B, R>(
-    comm: &C,
-    local: B,
-    recv: R,
-) -> Result<Pending<(B, R)>>
-where
-    B: Buffer<Owned = B> + 'static,
-    R: BufferMut<Elem = B::Elem, Owned = R> + 'static,
-{
+    if !all_to_all {
+        let what = "immediate_allgather_array_owned";
+        let ok = recv.buffer_len() == n * size;
+        check_lengths(comm, n, ok, what, "recv must hold size x local elements")?;
+        let counts = vec![n; size];
+        return lend(local, recv, |send, dest| {
+            started::allgatherv(comm, send, &counts, dest)
+        });
+    }
     let what = "immediate_alltoall_array_owned";
-    let (n, size) = (local.buffer_len(), comm.size() as usize);
     let ok = recv.buffer_len() == n && n % size == 0;
-    agree_lengths(comm, n, ok, what)?;
-    assert!(
-        ok,
-        "mpikit: {what}: local and recv need the same length, a multiple of size"
-    );
+    let need = "local and recv need the same length, a multiple of size";
+    check_lengths(comm, n, ok, what, need)?;
     let counts = vec![n / size; size];
     let all_fit = fits::<B::Elem>(&counts).is_some(); // the same on every rank
-    let (copy, send) = send_view(&local);
-    let (recv, dest) = recv_view(recv);
-    let started = started::alltoallv(comm, send, &counts, dest, &counts, all_fit);
-    Ok(started.into_pending((local, recv), copy))
+    lend(local, recv, |send, dest| {
+        started::alltoallv(comm, send, &counts, dest, &counts, all_fit)
+    })
 }
 
 /// The body of [`ImmediateCollectives::immediate_reduce_array`].
-pub(crate) fn immediate_reduce_array<C: Communicator + ?Sized, B>(
+pub(crate) fn immediate_reduce_array<C: Communicator + ?Sized, B: Buffer + ?Sized>(
     comm: &C,
     root: Rank,
     local: &B,
     op: ReduceOp,
-) -> Result<Pending<Option<B::Owned>>>
-where
-    B: Buffer + ?Sized,
-{
+) -> Result<Pending<Option<B::Owned>>> {
     check_root(comm, root)?;
     let what = "immediate_reduce_array";
     let op = op.for_type::<B::Elem>(what)?;
@@ -266,15 +276,12 @@ where
 }
 
 /// The body of [`ImmediateCollectives::immediate_reduce_scatterv_rows`].
-pub(crate) fn immediate_reduce_scatterv_rows<C: Communicator + ?Sized, B>(
+pub(crate) fn immediate_reduce_scatterv_rows<C: Communicator + ?Sized, B: Buffer + ?Sized>(
     comm: &C,
     local: &B,
     rows: &[usize],
     op: ReduceOp,
-) -> Result<Pending<B::Owned>>
-where
-    B: Buffer + ?Sized,
-{
+) -> Result<Pending<B::Owned>> {
     let what = "immediate_reduce_scatterv_rows";
     let op = op.for_type::<B::Elem>(what)?;
     let (counts, mine) = reduce_scatter_plan(comm, &local.buffer_shape(), rows, what)?;
@@ -286,14 +293,11 @@ where
 }
 
 /// The body of [`ImmediateCollectives::immediate_scan_array`].
-pub(crate) fn immediate_scan_array<C: Communicator + ?Sized, B>(
+pub(crate) fn immediate_scan_array<C: Communicator + ?Sized, B: Buffer + ?Sized>(
     comm: &C,
     local: &B,
     op: ReduceOp,
-) -> Result<Pending<B::Owned>>
-where
-    B: Buffer + ?Sized,
-{
+) -> Result<Pending<B::Owned>> {
     let what = "immediate_scan_array";
     let op = op.for_type::<B::Elem>(what)?;
     let shape = local.buffer_shape();
@@ -306,14 +310,11 @@ where
 }
 
 /// The body of [`ImmediateCollectives::immediate_exscan_array`].
-pub(crate) fn immediate_exscan_array<C: Communicator + ?Sized, B>(
+pub(crate) fn immediate_exscan_array<C: Communicator + ?Sized, B: Buffer + ?Sized>(
     comm: &C,
     local: &B,
     op: ReduceOp,
-) -> Result<Pending<Option<B::Owned>>>
-where
-    B: Buffer + ?Sized,
-{
+) -> Result<Pending<Option<B::Owned>>> {
     let what = "immediate_exscan_array";
     let op = op.for_type::<B::Elem>(what)?;
     let shape = local.buffer_shape();
@@ -333,14 +334,11 @@ where
 }
 
 /// The body of [`ImmediateCollectives::immediate_gather_rows`].
-pub(crate) fn immediate_gather_rows<C: Communicator + ?Sized, B>(
+pub(crate) fn immediate_gather_rows<C: Communicator + ?Sized, B: Buffer + ?Sized>(
     comm: &C,
     root: Rank,
     local: &B,
-) -> Result<Pending<Option<B::Owned>>>
-where
-    B: Buffer + ?Sized,
-{
+) -> Result<Pending<Option<B::Owned>>> {
     check_root(comm, root)?;
     let (total, counts) = agree_rows(comm, &local.buffer_shape(), "immediate_gather_rows")?;
     let send = local.contiguous().into_owned();
@@ -350,13 +348,10 @@ where
 }
 
 /// The body of [`ImmediateCollectives::immediate_allgather_rows`].
-pub(crate) fn immediate_allgather_rows<C: Communicator + ?Sized, B>(
+pub(crate) fn immediate_allgather_rows<C: Communicator + ?Sized, B: Buffer + ?Sized>(
     comm: &C,
     local: &B,
-) -> Result<Pending<B::Owned>>
-where
-    B: Buffer + ?Sized,
-{
+) -> Result<Pending<B::Owned>> {
     let (total, counts) = agree_rows(comm, &local.buffer_shape(), "immediate_allgather_rows")?;
     let send = local.contiguous().into_owned();
     let mut value = fresh::<B>(&total);

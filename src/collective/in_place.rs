@@ -12,7 +12,9 @@ use mpi::topology::{Communicator, Rank};
 
 use crate::collective::address::{recv_ptr, send_ptr};
 use crate::collective::buffer::{with_contiguous_mut, BufferMut};
-use crate::collective::in_place_ops::{blocks, rooted_in_place, scan_in_place, Direction};
+use crate::collective::in_place_ops::{
+    blocks, reduce_in_place, rooted_in_place, scan_in_place, Direction,
+};
 use crate::collective::large::{self, max_elems, INTERNAL_TAG};
 use crate::collective::op::ReduceOp;
 use crate::collective::shape::{agree_lengths, check_root};
@@ -59,25 +61,7 @@ pub trait InPlaceCollectives: Communicator {
     where
         B: BufferMut + ?Sized,
     {
-        let op = op.for_type::<B::Elem>("allreduce_array_in_place")?;
-        agree_lengths(self, buf.buffer_len(), true, "allreduce_array_in_place")?;
-        with_contiguous_mut(buf, |data| {
-            for r in large::pieces::<B::Elem>(data.len()) {
-                let piece = &mut data[r];
-                // SAFETY: a valid buffer of `piece.len()` elements of its datatype, reduced in
-                // place (MPI_IN_PLACE as the send buffer).
-                unsafe {
-                    raw::allreduce(
-                        in_place(),
-                        recv_ptr(piece),
-                        piece.len() as i32,
-                        B::Elem::equivalent_datatype().as_raw(),
-                        op.as_raw(),
-                        self.as_raw(),
-                    );
-                }
-            }
-        });
+        reduce_in_place(self, buf, op, (raw::allreduce, "allreduce_array_in_place"))?;
         Ok(())
     }
 

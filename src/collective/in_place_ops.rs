@@ -9,7 +9,7 @@ use crate::collective::op::ReduceOp;
 use crate::collective::shape::{agree_lengths, agree_root, check_root, RootInput};
 use crate::error::{Error, Result};
 use crate::raw;
-use crate::raw::in_place;
+use crate::raw::{in_place, MPI_Comm, MPI_Datatype, MPI_Op};
 use mpi::datatype::Equivalence;
 use mpi::raw::AsRaw;
 use mpi::topology::{Communicator, Rank};
@@ -88,6 +88,48 @@ where
     Ok(())
 }
 
+/// An MPI reduction that takes `MPI_IN_PLACE` as its send buffer: `MPI_Allreduce`,
+/// `MPI_Scan` or `MPI_Exscan`.
+pub(crate) type InPlaceReduction =
+    unsafe fn(*const raw::c_void, *mut raw::c_void, i32, MPI_Datatype, MPI_Op, MPI_Comm) -> i32;
+
+/// Runs `call` on `buf` in place, in pieces MPI's counts can hold, once `op` suits the
+/// element type and (under `MPIKIT_CHECK`) the lengths agree.
+pub(crate) fn reduce_in_place<C, B>(
+    comm: &C,
+    buf: &mut B,
+    op: ReduceOp,
+    (call, what): (InPlaceReduction, &'static str),
+) -> Result<()>
+where
+    C: Communicator + ?Sized,
+    B: BufferMut + ?Sized,
+{
+    let op = op.for_type::<B::Elem>(what)?;
+    agree_lengths(comm, buf.buffer_len(), true, what)?;
+    with_contiguous_mut(buf, |data| {
+        for r in large::pieces::<B::Elem>(data.len()) {
+            let piece = &mut data[r];
+            let datatype = B::Elem::equivalent_datatype().as_raw();
+            // SAFETY: `call` is one of the reductions above; a valid buffer of `piece.len()`
+            // elements of `datatype`, reduced in place (MPI_IN_PLACE as the send buffer).
+            unsafe {
+                call(
+                    in_place(),
+                    recv_ptr(piece),
+                    piece.len() as i32,
+                    datatype,
+                    op.as_raw(),
+                    comm.as_raw(),
+                );
+            }
+        }
+    });
+    Ok(())
+}
+
+/// The body of `scan_array_in_place` and `exscan_array_in_place`: whether this rank's
+/// buffer holds a result (rank 0's does not after an exclusive scan).
 pub(crate) fn scan_in_place<C, B>(
     comm: &C,
     buf: &mut B,
@@ -98,30 +140,12 @@ where
     C: Communicator + ?Sized,
     B: BufferMut + ?Sized,
 {
-    let what = if exclusive {
-        "exscan_array_in_place"
+    let call: (InPlaceReduction, _) = if exclusive {
+        (raw::exscan, "exscan_array_in_place")
     } else {
-        "scan_array_in_place"
+        (raw::scan, "scan_array_in_place")
     };
-    let op = op.for_type::<B::Elem>(what)?;
-    agree_lengths(comm, buf.buffer_len(), true, what)?;
-    with_contiguous_mut(buf, |data| {
-        for r in large::pieces::<B::Elem>(data.len()) {
-            let piece = &mut data[r];
-            let scan = if exclusive { raw::exscan } else { raw::scan };
-            // SAFETY: a valid buffer of `piece.len()` elements, scanned in place.
-            unsafe {
-                scan(
-                    in_place(),
-                    recv_ptr(piece),
-                    piece.len() as i32,
-                    B::Elem::equivalent_datatype().as_raw(),
-                    op.as_raw(),
-                    comm.as_raw(),
-                );
-            }
-        }
-    });
+    reduce_in_place(comm, buf, op, call)?;
     Ok(!exclusive || comm.rank() > 0)
 }
 

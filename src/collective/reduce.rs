@@ -166,10 +166,11 @@ pub trait ArrayReductions: Communicator {
         let op = op.for_type::<B::Elem>("allreduce_array_into")?;
         let ok = local.buffer_len() == out.buffer_len();
         agree_lengths(self, local.buffer_len(), ok, "allreduce_array_into")?;
-        assert!(
-            ok,
-            "mpikit: allreduce_array_into needs an output as long as the input"
-        );
+        if !ok {
+            return Err(crate::Error::Shape(
+                "allreduce_array_into needs an output as long as the input".into(),
+            ));
+        }
         let local = local.contiguous();
         with_contiguous_mut(out, |o| large::allreduce(self, &local, o, op));
         Ok(())

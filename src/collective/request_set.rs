@@ -71,7 +71,7 @@ impl<R: Completion> RequestSet<R> {
     /// mpikit::run(|world| {
     ///     let mut set: RequestSet<Pending<()>> = RequestSet::new();
     ///     assert!(set.is_empty());
-    ///     set.push(world.immediate_barrier_pending()?);
+    ///     set.push(world.immediate_barrier()?);
     ///     for (_index, result) in set.wait_all() {
     ///         result?;
     ///     }
@@ -116,7 +116,7 @@ impl<R: Completion> RequestSet<R> {
     /// mpikit::run(|world| {
     ///     let mut set = RequestSet::new();
     ///     for _ in 0..3 {
-    ///         set.push(world.immediate_barrier_pending()?);
+    ///         set.push(world.immediate_barrier()?);
     ///     }
     ///     assert_eq!(set.remaining(), 3);
     ///     while let Some((_index, result)) = set.wait_any() {
@@ -138,7 +138,7 @@ impl<R: Completion> RequestSet<R> {
     /// use mpikit::requests::RequestSet;
     /// mpikit::run(|world| {
     ///     let mut set = RequestSet::new();
-    ///     set.push(world.immediate_barrier_pending()?);
+    ///     set.push(world.immediate_barrier()?);
     ///     for (_index, result) in set.wait_all() {
     ///         result?;
     ///     }
@@ -159,7 +159,7 @@ impl<R: Completion> RequestSet<R> {
     /// mpikit::run(|world| {
     ///     let mut set = RequestSet::<Pending<()>>::new();
     ///     assert!(set.is_empty());
-    ///     set.push(world.immediate_barrier_pending()?);
+    ///     set.push(world.immediate_barrier()?);
     ///     assert!(!set.is_empty());
     ///     Ok::<(), mpikit::Error>(())
     /// });
@@ -339,7 +339,7 @@ impl<R: Completion> RequestSet<R> {
     /// mpikit::run(|world| {
     ///     let mut set = RequestSet::new();
     ///     for _ in 0..3 {
-    ///         set.push(world.immediate_barrier_pending()?);
+    ///         set.push(world.immediate_barrier()?);
     ///     }
     ///     let mut completed = Vec::new();
     ///     while !set.test_all(&mut completed) {

@@ -15,6 +15,7 @@ use crate::data::source::{DataFile, ReadAt};
 use crate::data::summarize::{Axis, Grouping, IO_BYTES};
 use crate::error::{Error, Result};
 use crate::runtime::world::Comm;
+use crate::stats::radix::{Fold, Init, Merge, Passes};
 
 /// This rank's slice of a data file, read again for each pass of an order statistic
 /// ([`quantiles`](crate::stats::quantiles), [`median`](crate::stats::median),
@@ -110,13 +111,8 @@ impl FilePasses<'_> {
     }
 }
 
-impl crate::stats::radix::Passes for FilePasses<'_> {
-    fn pass<T: Send>(
-        &self,
-        init: &(dyn Fn() -> T + Sync),
-        fold: &(dyn Fn(&mut T, &[f64]) + Sync),
-        merge: &(dyn Fn(T, T) -> T + Sync),
-    ) -> Result<T> {
+impl Passes for FilePasses<'_> {
+    fn pass<T: Send>(&self, init: Init<T>, fold: Fold<T>, merge: Merge<T>) -> Result<T> {
         let size = self.layout.dtype.size() as u64;
         let block = (IO_BYTES as u64 / size).max(1);
         let len = (self.range.end - self.range.start) as usize;

@@ -87,16 +87,19 @@ where
     });
 }
 
+/// A pool of `threads` threads for unit tests.
+#[cfg(test)]
+pub(crate) fn test_pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a test thread pool")
+}
+
 #[cfg(test)]
 mod tests {
+    use super::test_pool as pool;
     use super::*;
-
-    fn pool(threads: usize) -> rayon::ThreadPool {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-    }
 
     #[test]
     fn one_thread_or_little_work_stays_on_the_caller() {

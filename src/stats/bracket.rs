@@ -14,7 +14,7 @@ use mpi::topology::Communicator;
 use crate::collective::object::ObjectCollectives;
 use crate::collective::reduce::{ArrayReductions, ReduceOp};
 use crate::error::Result;
-use crate::stats::radix::{first_pass, key, select, Passes};
+use crate::stats::radix::{first_pass, key, select, Fold, Init, Merge, Passes};
 
 /// Sample values taken over all ranks together.
 const SAMPLE: usize = 1 << 17;
@@ -158,12 +158,7 @@ pub(crate) fn one_pass<C: Communicator + ?Sized, P: Passes>(
 struct Kept<'a>(&'a [f64]);
 
 impl Passes for Kept<'_> {
-    fn pass<A: Send>(
-        &self,
-        init: &(dyn Fn() -> A + Sync),
-        fold: &(dyn Fn(&mut A, &[f64]) + Sync),
-        _merge: &(dyn Fn(A, A) -> A + Sync),
-    ) -> Result<A> {
+    fn pass<A: Send>(&self, init: Init<A>, fold: Fold<A>, _merge: Merge<A>) -> Result<A> {
         let mut a = init();
         for chunk in self.0.chunks(1 << 16) {
             fold(&mut a, chunk);

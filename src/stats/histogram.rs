@@ -276,12 +276,7 @@ fn linspace(start: f64, stop: f64, num: usize) -> Vec<f64> {
 mod tests {
     use super::*;
 
-    fn pool(t: usize) -> rayon::ThreadPool {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(t)
-            .build()
-            .unwrap()
-    }
+    use crate::runtime::threads::test_pool as pool;
 
     /// The neighbouring double above (`dir = 1`) or below (`dir = -1`) a finite `x`.
     fn step(x: f64, dir: i64) -> f64 {

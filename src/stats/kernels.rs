@@ -337,12 +337,7 @@ fn max_of<T: Real>(a: T, x: T) -> T {
 mod tests {
     use super::*;
 
-    fn pool(t: usize) -> rayon::ThreadPool {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(t)
-            .build()
-            .unwrap()
-    }
+    use crate::runtime::threads::test_pool as pool;
 
     #[test]
     fn kernels_match_serial_exact_integers() {

@@ -38,7 +38,7 @@ pub use exact::ExactSum;
 pub use histogram::Histogram;
 pub use kernels::{Partial, Real};
 pub use order::{histogram, median, quantiles, QuantileMethod};
-pub use radix::{InMemory, Passes};
+pub use radix::{Fold, InMemory, Init, Merge, Passes};
 pub use spec::{NanPolicy, Spec, Stat};
 pub use summary::{summarize_floats, FloatSummary, IntSummary, Summary};
 pub use value::{Stats, Value};

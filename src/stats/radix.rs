@@ -12,6 +12,13 @@ use crate::collective::reduce::{ArrayReductions, ReduceOp};
 use crate::data::partition::Partition;
 use crate::error::Result;
 
+/// A pass's accumulator maker (see [`Passes::pass`]).
+pub type Init<'a, A> = &'a (dyn Fn() -> A + Sync);
+/// A pass's fold of one chunk of values into an accumulator (see [`Passes::pass`]).
+pub type Fold<'a, A> = &'a (dyn Fn(&mut A, &[f64]) + Sync);
+/// A pass's merge of two accumulators (see [`Passes::pass`]).
+pub type Merge<'a, A> = &'a (dyn Fn(A, A) -> A + Sync);
+
 /// A source of values that can be read several times: a pass hands every value (as `f64`,
 /// in chunks) to per-thread accumulators and merges them.
 pub trait Passes: Sync {
@@ -29,12 +36,7 @@ pub trait Passes: Sync {
     /// assert_eq!(below, 100);
     /// # Ok::<(), mpikit::Error>(())
     /// ```
-    fn pass<A: Send>(
-        &self,
-        init: &(dyn Fn() -> A + Sync),
-        fold: &(dyn Fn(&mut A, &[f64]) + Sync),
-        merge: &(dyn Fn(A, A) -> A + Sync),
-    ) -> Result<A>;
+    fn pass<A: Send>(&self, init: Init<A>, fold: Fold<A>, merge: Merge<A>) -> Result<A>;
 
     /// About `want` of this rank's values, spread evenly over its data (a few values from
     /// each of many places), to guess where quantiles lie; results never depend on it. By
@@ -64,12 +66,7 @@ pub struct InMemory<'a> {
 }
 
 impl Passes for InMemory<'_> {
-    fn pass<A: Send>(
-        &self,
-        init: &(dyn Fn() -> A + Sync),
-        fold: &(dyn Fn(&mut A, &[f64]) + Sync),
-        merge: &(dyn Fn(A, A) -> A + Sync),
-    ) -> Result<A> {
+    fn pass<A: Send>(&self, init: Init<A>, fold: Fold<A>, merge: Merge<A>) -> Result<A> {
         let parts = Partition::new(self.data.len(), self.pool.current_num_threads().max(1) * 4);
         let folded = self.pool.install(|| {
             (0..parts.parts())

@@ -1,12 +1,7 @@
 //! Unit tests of the parent module.
 use super::*;
 
-fn pool(t: usize) -> rayon::ThreadPool {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(t)
-        .build()
-        .unwrap()
-}
+use crate::runtime::threads::test_pool as pool;
 
 fn float(v: Value) -> f64 {
     match v {
