@@ -71,6 +71,11 @@ pub enum Error {
     /// Invalid input or configuration (a bad flag value, an unusable setting).
     #[error("{0}")]
     Input(String),
+    /// A one-sided or shared-memory misuse found before MPI is called (a displacement past
+    /// the target's window, a lock taken twice, an epoch inside another): the calling rank's
+    /// alone, since MPI's own answer would be to abort the job.
+    #[error("window: {0}")]
+    Window(String),
     /// An environment variable holds a value that cannot be used.
     #[error("environment variable {name}={value:?}: {reason}")]
     Env {

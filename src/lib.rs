@@ -82,6 +82,7 @@ pub mod objects;
 pub mod p2p;
 mod raw;
 pub mod requests;
+pub mod rma;
 pub mod runtime;
 pub mod stats;
 pub mod tasks;

@@ -1,8 +1,8 @@
 //! Every call into MPI's C interface that rsmpi does not wrap, in one place: the types and
-//! constants mpikit needs, and MPI's functions by family ([`p2p`], [`collective`], [`comm`]),
+//! constants mpikit needs, and MPI's functions by family ([`p2p`], [`collective`], [`comm`],
+//! [`rma`]),
 //! each an `unsafe fn` with MPI's own contract written at the top of its file. No other
-//! file of mpikit names `mpi::ffi`; the next raw bindings (one-sided windows, MPI-IO) belong
-//! here too.
+//! file of mpikit names `mpi::ffi`; the next raw bindings (MPI-IO) belong here too.
 //!
 //! Reading one of the MPI library's global handles (`MPI_REQUEST_NULL`, `MPI_COMM_WORLD`,
 //! ...) is safe once MPI is initialised and before it is finalised, which `World` guarantees
@@ -59,6 +59,9 @@ macro_rules! handles {
         )*
     };
 }
+
+// After `handles!`, which it uses.
+pub(crate) mod rma;
 
 handles! {
     /// `MPI_REQUEST_NULL`: a request that is complete.

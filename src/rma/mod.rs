@@ -1,0 +1,49 @@
+//! One-sided access: memory that other ranks read, write and update without the owner's
+//! help (mpi4py's `MPI.Win`), and the locks and counters built on it (mpi4py.util.sync).
+//!
+//! A [`Window`] is memory of `len` elements on every rank (`MPI_Win_allocate`; each rank its
+//! own length). Accesses happen in an *epoch*, and each kind of epoch is a type:
+//!
+//! - [`Window::fence_with`] runs a closure inside a fence epoch, collective over the
+//!   window's ranks: [`Fence::put`], [`Fence::get`], [`Fence::accumulate`],
+//!   [`Fence::get_accumulate`] lend buffers that must outlive the call (the borrow checker
+//!   refuses a buffer made inside the closure), and every access is complete everywhere when
+//!   it returns.
+//! - [`Window::lock`] (one target, [`LockKind::Shared`] or [`LockKind::Exclusive`]) and
+//!   [`Window::lock_all`] are passive-target epochs: guards that unlock when dropped. Their
+//!   accesses ([`Passive`]) return once complete at the origin, so buffers are free at
+//!   once; [`Passive::fetch_and_op`] and [`Passive::compare_and_swap`] are the atomics that
+//!   counters and locks are made of, and [`Passive::flush`] completes accesses at the target.
+//!
+//! The local memory ([`Window::local`], [`Window::local_mut`]) needs `&mut self`: it cannot
+//! be borrowed while this rank holds an epoch open. A target rank or displacement outside
+//! the window, a lock taken twice, or an epoch inside another is an [`Error::Window`] or
+//! [`Error::Rank`] on the calling rank before MPI is called (MPI's own answer would be to
+//! abort the job). Transfers past MPI's 2^31-element counts go in pieces.
+//!
+//! # Examples
+//! ```no_run
+//! use mpikit::rma::Window;
+//! mpikit::run(|world| {
+//!     // Every rank writes its rank into slot `rank` of rank 0's window.
+//!     let size = world.size() as usize;
+//!     let mut win = Window::<i32>::allocate(world, if world.rank() == 0 { size } else { 0 })?;
+//!     let mine = [world.rank()];
+//!     win.fence_with(|epoch| epoch.put(0, world.rank() as usize, &mine))?;
+//!     if world.rank() == 0 {
+//!         assert_eq!(win.local(), (0..world.size()).collect::<Vec<_>>().as_slice());
+//!     }
+//!     Ok::<(), mpikit::Error>(())
+//! });
+//! ```
+//!
+//! [`Error::Window`]: crate::Error::Window
+//! [`Error::Rank`]: crate::Error::Rank
+
+mod epoch;
+mod sync;
+mod window;
+
+pub use epoch::{Fence, Lock, LockAll, LockKind, Passive, RmaOp};
+pub use sync::{Counter, Mutex, MutexGuard, Sequential, Turn};
+pub use window::Window;

@@ -1,0 +1,303 @@
+//! One-sided windows, counters and locks on 1, 2, 3, 4 and 8 ranks, with MPI's message
+//! sizes and with 64-byte pieces (so transfers go in many MPI calls): fence and passive
+//! epochs, uneven and empty windows, every access against values computed here, every
+//! index of a counter handed out once, mutual exclusion checked by a critical section that
+//! detects overlap, ranks in order through `Sequential`, the misuses refused with an `Err`,
+//! and 1,000 windows created and freed without growth.
+//!
+//! No libtest harness: run plainly it relaunches itself under mpirun (see tests/collectives.rs).
+
+mod common;
+
+use mpikit::mpi::topology::Rank;
+use mpikit::mpi::traits::*;
+use mpikit::prelude::*;
+use mpikit::rma::{Counter, LockKind, Mutex, RmaOp, Sequential, Window};
+use mpikit::runtime::MAX_MESSAGE_ENV;
+use mpikit::{Error, ReduceOp, World};
+
+fn main() {
+    common::spmd_main(
+        "rma",
+        &[1, 2, 3, 4, 8],
+        &[&[], &[(MAX_MESSAGE_ENV, "64")]],
+        rank_checks,
+    );
+}
+
+fn rank_checks() {
+    mpikit::run(|world| {
+        fence_epochs(world)?;
+        passive_epochs(world)?;
+        counter(world)?;
+        compare_and_swap(world)?;
+        mutex(world)?;
+        sequential(world)?;
+        refusals(world)?;
+        no_growth(world)?;
+        common::report_ok("rma", world.comm());
+        Ok::<(), Error>(())
+    });
+}
+
+/// Rank `r`'s window length: uneven, and empty on every third rank.
+fn len_of(r: Rank) -> usize {
+    if r % 3 == 2 {
+        0
+    } else {
+        40 * r as usize + 300
+    }
+}
+
+fn fence_epochs(world: &World) -> Result<(), Error> {
+    let (me, size) = (world.rank(), world.size());
+    let mut win = Window::<f64>::allocate(world, len_of(me))?;
+    assert_eq!(win.size(), size);
+    for t in 0..size {
+        assert_eq!(win.len_of(t)?, len_of(t));
+    }
+    // Every rank adds (its rank + 1) · (index + 1) to every element of every window.
+    let adds: Vec<Vec<f64>> = (0..size)
+        .map(|t| {
+            (0..len_of(t))
+                .map(|i| f64::from(me + 1) * (i + 1) as f64)
+                .collect()
+        })
+        .collect();
+    win.fence_with(|epoch| {
+        for (t, add) in adds.iter().enumerate() {
+            epoch.accumulate(t as Rank, 0, add, ReduceOp::Sum)?;
+        }
+        Ok(())
+    })?;
+    let ranks_sum = f64::from(size * (size + 1) / 2);
+    let expect = |i: usize| ranks_sum * (i + 1) as f64;
+    for (i, &v) in win.local().iter().enumerate() {
+        assert_eq!(v, expect(i), "accumulated element {i} on rank {me}");
+    }
+    // Every rank reads the next rank's whole window, and a slice of it at an offset.
+    let next = (me + 1) % size;
+    let mut whole = vec![0.0; len_of(next)];
+    let mut part = vec![0.0; len_of(next) / 2];
+    let at = len_of(next) - part.len();
+    win.fence_with(|epoch| {
+        epoch.get(next, 0, &mut whole)?;
+        epoch.get(next, at, &mut part)
+    })?;
+    assert!(whole.iter().enumerate().all(|(i, &v)| v == expect(i)));
+    assert!(part.iter().enumerate().all(|(i, &v)| v == expect(at + i)));
+    // Puts overwrite; get_accumulate swaps round a ring of the non-empty windows.
+    let mine: Vec<f64> = (0..len_of(next))
+        .map(|i| f64::from(me) + i as f64)
+        .collect();
+    win.fence_with(|epoch| epoch.put(next, 0, &mine))?;
+    let prev = (me + size - 1) % size;
+    for (i, &v) in win.local().iter().enumerate() {
+        assert_eq!(v, f64::from(prev) + i as f64, "put element {i}");
+    }
+    let mut ints = Window::<i64>::allocate(world, 1)?;
+    let (value, mut before) = ([i64::from(me) + 10], [0i64]);
+    ints.fence_with(|e| e.get_accumulate(next, 0, &value, &mut before, RmaOp::Replace))?;
+    assert_eq!(before[0], 0);
+    assert_eq!(ints.local()[0], i64::from(prev) + 10);
+    Ok(())
+}
+
+fn passive_epochs(world: &World) -> Result<(), Error> {
+    let (me, size) = (world.rank(), world.size());
+    // A board on rank 0: each rank writes its slot under a shared lock.
+    let board_len = if me == 0 { 5 * size as usize } else { 0 };
+    let mut board = Window::<u32>::allocate(world, board_len)?;
+    let mine: Vec<u32> = (0..5).map(|k| 7 * me as u32 + k).collect();
+    board
+        .lock(0, LockKind::Shared)?
+        .put(0, 5 * me as usize, &mine)?;
+    world.barrier();
+    let expect: Vec<u32> = (0..size as u32)
+        .flat_map(|r| (0..5).map(move |k| 7 * r + k))
+        .collect();
+    if me == 0 {
+        assert_eq!(board.local(), expect.as_slice());
+    }
+    world.barrier();
+    // Everyone reads the board back under a lock of all, and bit-ors into it.
+    let mut got = vec![0u32; 5 * size as usize];
+    board.lock_all()?.get(0, 0, &mut got)?;
+    assert_eq!(got, expect);
+    world.barrier(); // every rank has read before any writes
+    {
+        let all = board.lock_all()?;
+        all.accumulate(0, 0, &[1u32 << (me % 32)], ReduceOp::BitOr)?;
+        all.flush(0)?;
+    }
+    world.barrier();
+    if me == 0 {
+        let bits = (0..size).fold(0u32, |b, r| b | 1 << (r % 32));
+        assert_eq!(board.local()[0], expect[0] | bits);
+    }
+    world.barrier();
+    Ok(())
+}
+
+fn counter(world: &World) -> Result<(), Error> {
+    let size = world.size() as usize;
+    let n = 97 * size + 13;
+    let root = world.size() - 1;
+    let counter = Counter::new(world, 0, root)?;
+    let mine: Vec<usize> = counter.indices(n).collect();
+    assert!(
+        mine.windows(2).all(|w| w[0] < w[1]),
+        "a rank draws in order"
+    );
+    let all = world.allgather_objects(&mine)?;
+    let mut every: Vec<usize> = all.into_iter().flatten().collect();
+    every.sort_unstable();
+    assert_eq!(every, (0..n).collect::<Vec<_>>(), "each index exactly once");
+    // The counter went past n once per rank (each rank's last draw).
+    world.barrier();
+    assert_eq!(counter.value()?, (n + size) as i64);
+    let c2 = Counter::new(world, -5, 0)?;
+    let first = c2.fetch_add(3)?;
+    assert!(first >= -5 && (first + 5) % 3 == 0);
+    Ok(())
+}
+
+fn compare_and_swap(world: &World) -> Result<(), Error> {
+    let me = world.rank();
+    let win = Window::<i32>::allocate(world, 1)?;
+    let before = win.lock_all()?.compare_and_swap(0, 0, 0, me + 1)?;
+    let won = i32::from(before == 0);
+    let winners = world.allreduce_objects(won, |a, b| a + b)?;
+    assert_eq!(winners, 1, "exactly one rank swaps first");
+    world.barrier();
+    let now = win
+        .lock(0, LockKind::Shared)?
+        .fetch_and_op(0, 0, 0, RmaOp::NoOp)?;
+    assert!(now >= 1 && now <= world.size());
+    Ok(())
+}
+
+fn mutex(world: &World) -> Result<(), Error> {
+    let me = world.rank();
+    let mutex = Mutex::new(world)?;
+    // Slot 0: a plain value updated by get + put (not atomic: only the mutex keeps it
+    // exact); slot 1: how many ranks are inside (must be 0 on entry).
+    let shared = Window::<i64>::allocate(world, if me == 0 { 2 } else { 0 })?;
+    let rounds = 30;
+    {
+        let all = shared.lock_all()?;
+        for _ in 0..rounds {
+            let held = mutex.lock()?;
+            assert!(mutex.is_held());
+            let inside = all.fetch_and_op(0, 1, 1, ReduceOp::Sum)?;
+            assert_eq!(inside, 0, "two ranks in the critical section");
+            let mut v = [0i64];
+            all.get(0, 0, &mut v)?;
+            std::thread::yield_now();
+            all.put(0, 0, &[v[0] + 1])?;
+            all.flush(0)?;
+            all.fetch_and_op(0, 1, -1, ReduceOp::Sum)?;
+            all.flush(0)?;
+            drop(held);
+            assert!(!mutex.is_held());
+        }
+    }
+    world.barrier();
+    let mut total = [0i64];
+    shared.lock(0, LockKind::Shared)?.get(0, 0, &mut total)?;
+    assert_eq!(total[0], rounds * i64::from(world.size()));
+    Ok(())
+}
+
+fn sequential(world: &World) -> Result<(), Error> {
+    let seq = Sequential::new(world)?;
+    let ticket = Counter::new(world, 0, 0)?;
+    let turn = seq.enter()?;
+    let mine = ticket.next()?;
+    drop(turn);
+    assert_eq!(mine, i64::from(world.rank()), "ranks pass in rank order");
+    Ok(())
+}
+
+fn refusals(world: &World) -> Result<(), Error> {
+    let (me, size) = (world.rank(), world.size());
+    let win = Window::<u64>::allocate(world, 4)?;
+    {
+        let all = win.lock_all()?;
+        let e = all.put(size, 0, &[1]);
+        assert!(matches!(e, Err(Error::Rank { .. })), "{e:?}");
+        let e = all.put(0, 3, &[1, 2]);
+        assert!(matches!(e, Err(Error::Window(_))), "{e:?}");
+        let mut buf = [0u64; 5];
+        assert!(matches!(all.get(0, 0, &mut buf), Err(Error::Window(_))));
+        assert!(all.fetch_and_op(-1, 0, 1, ReduceOp::Sum).is_err());
+        assert!(matches!(
+            win.lock(0, LockKind::Shared),
+            Err(Error::Window(_))
+        ));
+        assert!(win.lock_all().is_err());
+    }
+    {
+        let lock = win.lock(me, LockKind::Exclusive)?;
+        assert!(matches!(
+            win.lock(me, LockKind::Shared),
+            Err(Error::Window(_))
+        ));
+        assert!(win.lock_all().is_err());
+        let other = (me + 1) % size;
+        if other != me {
+            assert!(lock.put(other, 0, &[1]).is_err(), "a lock of one rank only");
+        }
+        assert!(win.fence_with(|_| Ok(())).is_err(), "a fence inside a lock");
+    }
+    let floats = Window::<f64>::allocate(world, 1)?;
+    let e = floats.lock_all()?.compare_and_swap(0, 0, 0.0, 1.0);
+    assert!(matches!(e, Err(Error::Window(_))), "{e:?}");
+    let e = floats
+        .lock_all()?
+        .accumulate(0, 0, &[1.0], ReduceOp::BitXor);
+    assert!(e.is_err());
+    let mutex = Mutex::new(world)?;
+    let held = mutex.lock()?;
+    assert!(
+        matches!(mutex.lock(), Err(Error::Window(_))),
+        "a mutex taken twice"
+    );
+    drop(held);
+    // Every rank still takes part after the refusals.
+    let after = Counter::new(world, 0, 0)?;
+    after.next()?;
+    world.barrier();
+    assert_eq!(after.value()?, i64::from(size));
+    Ok(())
+}
+
+/// The resident memory of this process, from /proc (kB).
+fn rss_kb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS")
+}
+
+fn no_growth(world: &World) -> Result<(), Error> {
+    if std::env::var_os(MAX_MESSAGE_ENV).is_some() {
+        return Ok(()); // once per rank count is enough
+    }
+    for _ in 0..100 {
+        drop(Window::<u8>::allocate(world, 4096)?);
+    }
+    let before = rss_kb();
+    for i in 0..1000 {
+        let mut w = Window::<u8>::allocate(world, 4096)?;
+        w.local_mut()[0] = i as u8;
+    }
+    let grown = rss_kb().saturating_sub(before);
+    assert!(
+        grown < 8 * 1024,
+        "1,000 windows grew the process by {grown} kB"
+    );
+    Ok(())
+}
