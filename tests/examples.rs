@@ -127,6 +127,20 @@ fn shared_counter() {
 }
 
 #[test]
+fn lock_counter() {
+    check_on(&[1, 2, 3, 4], "lock_counter", &["10", "3", "100"], |np| {
+        format!("ok: {np} ranks x 3 threads x 10 rounds x 100 increments under one Mutex")
+    });
+}
+
+#[test]
+fn self_scheduling() {
+    check_on(&[1, 2, 3, 4], "self_scheduling", &["500"], |np| {
+        format!("ok: 500 tasks on {np} ranks")
+    });
+}
+
+#[test]
 fn threads_for_io() {
     check("threads_for_io", &["16", "5", "8"], |_| {
         "ok: threads and ranks agree on 16 tasks".to_string()
