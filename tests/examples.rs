@@ -140,6 +140,34 @@ fn self_scheduling() {
     });
 }
 
+/// One copy per node: the node's memory (its ranks' PSS summed) stays within one copy of
+/// the table plus 64 MiB per rank, where copies per rank would need the table times ranks.
+#[test]
+fn shared_table() {
+    if !have_mpirun("shared_table") {
+        return;
+    }
+    for np in [1, 2, 3, 4] {
+        let job = mpirun(np, &example("shared_table"), &["128"]);
+        job.assert_ok();
+        let last = job.stdout.lines().last().unwrap_or_default().to_string();
+        let words: Vec<&str> = last.split_whitespace().collect();
+        let number = |k: usize| words.get(k).and_then(|w| w.parse::<u64>().ok());
+        let (node, ranks, copy) = (number(2), number(5), number(9));
+        job.check(
+            last.starts_with("node memory: ") && ranks == Some(np as u64) && copy == Some(128),
+            &format!(
+                "a last line `node memory: X MiB for {np} ranks, one copy 128 MiB`, got {last:?}"
+            ),
+        );
+        let node = node.unwrap_or(u64::MAX);
+        job.check(
+            node <= 128 + 64 * np as u64,
+            &format!("node memory {node} MiB for {np} ranks: more than one copy + 64 MiB per rank"),
+        );
+    }
+}
+
 #[test]
 fn threads_for_io() {
     check("threads_for_io", &["16", "5", "8"], |_| {

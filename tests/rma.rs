@@ -2,7 +2,9 @@
 //! sizes and with 64-byte pieces (so transfers go in many MPI calls): fence and passive
 //! epochs, uneven and empty windows, every access against values computed here, every
 //! index of a counter handed out once, mutual exclusion checked by a critical section that
-//! detects overlap, ranks in order through `Sequential`, the misuses refused with an `Err`,
+//! detects overlap, ranks in order through `Sequential`, node-shared arrays (filled, written
+//! and read from `.npy` files, on the world and on a split communicator), the misuses
+//! refused with an `Err`,
 //! and 1,000 windows created and freed without growth (on Open MPI).
 //!
 //! No libtest harness: run plainly it relaunches itself under mpirun (see tests/collectives.rs).
@@ -11,8 +13,9 @@ mod common;
 
 use mpikit::mpi::topology::Rank;
 use mpikit::mpi::traits::*;
+use mpikit::ndarray::{Array2, Ix1, Ix2};
 use mpikit::prelude::*;
-use mpikit::rma::{Counter, LockKind, Mutex, RmaOp, Sequential, Window};
+use mpikit::rma::{Counter, LockKind, Mutex, RmaOp, Sequential, SharedArray, Window};
 use mpikit::runtime::MAX_MESSAGE_ENV;
 use mpikit::{Error, ReduceOp, World};
 
@@ -34,6 +37,7 @@ fn rank_checks() {
         mutex(world)?;
         sequential(world)?;
         refusals(world)?;
+        shared_arrays(world)?;
         no_growth(world)?;
         common::report_ok("rma", world.comm());
         Ok::<(), Error>(())
@@ -304,5 +308,84 @@ fn no_growth(world: &World) -> Result<(), Error> {
         grown < 8 * 1024,
         "1,000 windows grew the process by {grown} kB"
     );
+    Ok(())
+}
+
+/// An npy v1.0 file written by hand (not by the code under test): `descr`, shape, order.
+fn write_npy(path: &std::path::Path, descr: &str, shape: &[usize], fortran: bool, body: &[u8]) {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let fo = if fortran { "True" } else { "False" };
+    let mut dict = format!(
+        "{{'descr': '{descr}', 'fortran_order': {fo}, 'shape': ({},), }}",
+        dims.join(", ")
+    );
+    while (10 + dict.len() + 1) % 64 != 0 {
+        dict.push(' ');
+    }
+    dict.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend((dict.len() as u16).to_le_bytes());
+    out.extend(dict.as_bytes());
+    out.extend(body);
+    std::fs::write(path, out).expect("write the npy file");
+}
+
+fn shared_arrays(world: &World) -> Result<(), Error> {
+    let size = world.size() as usize;
+    // Fewer rows than ranks on 8 ranks (empty blocks), and uneven blocks elsewhere.
+    for (rows, cols) in [(3usize, 5usize), (37, 11), (0, 4)] {
+        let value = |i: usize, j: usize| (i * 1000 + j) as i64;
+        let mut a = SharedArray::<i64, Ix2>::from_fn(world, (rows, cols), world.pool(), |k| {
+            value(k / cols, k % cols)
+        })?;
+        assert_eq!(a.node_size(), world.local_size() as usize);
+        let want = Array2::from_shape_fn((rows, cols), |(i, j)| value(i, j));
+        assert_eq!(a.view(), want.view());
+        // A write phase: each rank negates its block; every rank sees every block.
+        a.write_with(|block, range| {
+            assert_eq!(block.len(), range.len());
+            block.iter_mut().for_each(|x| *x = -*x);
+        })?;
+        assert_eq!(a.view(), want.mapv(|x| -x).view());
+    }
+    // On a split communicator (even and odd ranks): each half its own array.
+    let half = world
+        .split_by_color(mpikit::mpi::topology::Color::with_value(world.rank() % 2))
+        .expect("a colour");
+    let n = 100 + world.rank() as usize % 2;
+    let b = SharedArray::<f32, Ix1>::from_fn(&half, n, world.pool(), |i| i as f32)?;
+    assert_eq!(b.view().len(), n);
+    assert_eq!(b.view()[n - 1], (n - 1) as f32);
+    drop(b);
+    // From .npy files, C and Fortran order, written here by rank 0.
+    let dir = std::env::temp_dir().join(format!("mpikit-rma-{}", std::process::id()));
+    let (c_path, f_path) = (dir.join("c.npy"), dir.join("f.npy"));
+    let (rows, cols) = (2 * size + 1, 3);
+    let m = Array2::from_shape_fn((rows, cols), |(i, j)| (i * 10 + j) as f64);
+    if world.rank() == 0 {
+        std::fs::create_dir_all(&dir).expect("scratch folder");
+        let c_body: Vec<u8> = m.iter().flat_map(|x| x.to_le_bytes()).collect();
+        let f_body: Vec<u8> = m.t().iter().flat_map(|x| x.to_le_bytes()).collect();
+        write_npy(&c_path, "<f8", &[rows, cols], false, &c_body);
+        write_npy(&f_path, "<f8", &[rows, cols], true, &f_body);
+    }
+    let paths = world.broadcast_object(0, Some(&(c_path, f_path)))?;
+    for path in [&paths.0, &paths.1] {
+        let t = SharedArray::<f64, Ix2>::read_npy(world, path, world.pool())?;
+        assert_eq!(t.view(), m.view(), "{}", path.display());
+    }
+    // The wrong dtype or number of axes: the same Err everywhere.
+    let e = SharedArray::<i32, Ix2>::read_npy(world, &paths.0, world.pool());
+    let text = e.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(text.contains("dtype '<f8'"), "{text}");
+    let e = SharedArray::<f64, Ix1>::read_npy(world, &paths.0, world.pool());
+    let text = e.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(text.contains("2 axes, the array has 1"), "{text}");
+    let e = SharedArray::<f64, Ix1>::zeros(world, world.rank() as usize % 2 + 1);
+    assert_eq!(e.is_err(), size > 1, "shapes that differ between ranks");
+    world.barrier();
+    if world.rank() == 0 {
+        std::fs::remove_dir_all(&dir).ok();
+    }
     Ok(())
 }

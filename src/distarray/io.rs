@@ -22,7 +22,7 @@ use crate::runtime::agree::agree_on;
 use crate::runtime::world::Comm;
 
 /// numpy's type string of `T` in this machine's byte order (little-endian x86 and Arm).
-fn descr<T: 'static>() -> &'static str {
+pub(crate) fn descr<T: 'static>() -> &'static str {
     let t = TypeId::of::<T>();
     let table: [(TypeId, &str); 16] = [
         (TypeId::of::<f64>(), "<f8"),
@@ -65,7 +65,7 @@ fn npy_header(descr: &str, shape: &[usize]) -> Vec<u8> {
 
 /// What the header of the file at `path` says: type string, shape, Fortran order, and the
 /// byte offset of the data; checked against the file's size.
-fn read_header(path: &Path, width: usize) -> Result<(String, Vec<usize>, bool, u64)> {
+pub(crate) fn read_header(path: &Path, width: usize) -> Result<(String, Vec<usize>, bool, u64)> {
     let name = path.display();
     let io = |e: std::io::Error| Error::input(format!("{name}: {e}"));
     let file = File::open(path).map_err(io)?;
@@ -304,7 +304,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
 
 /// Reads the block's runs of the file into `values` (the block in standard order), 1 MiB at
 /// a time on the pool's threads; `bool` bytes other than 0 and 1 are an error.
-fn read_runs<T: Element>(
+pub(crate) fn read_runs<T: Element>(
     path: &Path,
     data_offset: u64,
     shape: &[usize],

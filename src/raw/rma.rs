@@ -81,6 +81,8 @@ handles! {
 pub(crate) const LOCK_EXCLUSIVE: c_int = ffi::MPI_LOCK_EXCLUSIVE as c_int;
 /// `MPI_LOCK_SHARED`.
 pub(crate) const LOCK_SHARED: c_int = ffi::MPI_LOCK_SHARED as c_int;
+/// `MPI_MODE_NOCHECK`: a lock that no other rank's conflicting lock can meet.
+pub(crate) const MODE_NOCHECK: c_int = ffi::MPI_MODE_NOCHECK as c_int;
 /// `MPI_MODE_NOPRECEDE`: a fence that ends no epoch with accesses.
 pub(crate) const MODE_NOPRECEDE: c_int = ffi::MPI_MODE_NOPRECEDE as c_int;
 /// `MPI_MODE_NOSUCCEED`: a fence that starts no epoch with accesses.

@@ -41,9 +41,11 @@
 //! [`Error::Rank`]: crate::Error::Rank
 
 mod epoch;
+mod shared;
 mod sync;
 mod window;
 
 pub use epoch::{Fence, Lock, LockAll, LockKind, Passive, RmaOp};
+pub use shared::SharedArray;
 pub use sync::{Counter, Mutex, MutexGuard, Sequential, Turn};
 pub use window::Window;
