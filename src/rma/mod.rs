@@ -40,12 +40,18 @@
 //! [`Error::Window`]: crate::Error::Window
 //! [`Error::Rank`]: crate::Error::Rank
 
+mod condition;
 mod epoch;
+mod mutex;
+mod passive;
 mod shared;
 mod sync;
 mod window;
 
-pub use epoch::{Fence, Lock, LockAll, LockKind, Passive, RmaOp};
+pub use condition::{Condition, Permit, Semaphore};
+pub use epoch::{Fence, LockKind, RmaOp};
+pub use mutex::{Mutex, MutexGuard};
+pub use passive::{Lock, LockAll, Passive};
 pub use shared::SharedArray;
-pub use sync::{Counter, Mutex, MutexGuard, Sequential, Turn};
+pub use sync::{Counter, Sequential, Turn};
 pub use window::Window;
