@@ -41,6 +41,7 @@
 //! | [`objects`] | any `serde` value as bytes: messages and collectives | `send`, `recv`, `bcast`, `gather`, `allreduce` |
 //! | [`p2p`] | neighbour exchanges, `PROC_NULL` | `sendrecv`, `Sendrecv` |
 //! | [`requests`] | non-blocking collectives and the handles of everything non-blocking | `Ibcast`, `Iallreduce`, `Request.Waitall` |
+//! | [`rma`] | one-sided windows, node-shared arrays, counters and locks across ranks | `Win`, `Win.Allocate_shared`, `util.sync`, `Lock` |
 //! | [`distarray`] | the chunked array: halos, stencils, redistribution, transposes | numpy arrays in chunks, heat |
 //! | [`stats`] | threaded statistics combined in one reduction, exact medians, exact sums | `np.sum`, `np.median`, `math.fsum` |
 //! | [`io`] | `.npy`, `.npz` and raw files read and written by every rank | `np.load`, `np.save` |

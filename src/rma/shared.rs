@@ -262,7 +262,7 @@ impl<T: Element, D: Dimension> SharedArray<T, D> {
     /// # use mpikit::ndarray::Ix1;
     /// # mpikit::run(|world| {
     /// let a = SharedArray::<u8, Ix1>::zeros(world, 4)?;
-    /// assert_eq!(a.node_size(), world.local_size());
+    /// assert_eq!(a.node_size(), world.local_size() as usize);
     /// # Ok::<(), mpikit::Error>(()) });
     /// ```
     pub fn node_size(&self) -> usize {
