@@ -33,6 +33,7 @@ pub(crate) mod grid;
 pub(crate) mod halo;
 pub(crate) mod index;
 pub(crate) mod io;
+pub(crate) mod one_sided;
 pub(crate) mod ops;
 pub(crate) mod order;
 pub(crate) mod plan;
@@ -43,6 +44,7 @@ pub(crate) mod stencil_kernel;
 
 pub use array::DistArray;
 pub use grid::Grid;
+pub use one_sided::OneSided;
 pub use state::{Boundary, Halo};
 pub use stencil::{Neighbourhood, Stencil};
 pub use stencil_kernel::StencilElement;

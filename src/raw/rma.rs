@@ -54,6 +54,10 @@ mpi_fns! {
     /// `MPI_Win_flush_local`: completes this rank's accesses to `rank` at the origin (its
     /// buffers are free again).
     fn win_flush_local = MPI_Win_flush_local(rank: c_int, win: MPI_Win) -> c_int;
+    /// `MPI_Win_flush_local_all`: completes this rank's accesses at the origin.
+    fn win_flush_local_all = MPI_Win_flush_local_all(win: MPI_Win) -> c_int;
+    /// `MPI_Win_flush_all`: completes this rank's accesses at every target.
+    fn win_flush_all = MPI_Win_flush_all(win: MPI_Win) -> c_int;
     /// `MPI_Win_sync`: makes the public and private copies of this rank's memory agree.
     fn win_sync = MPI_Win_sync(win: MPI_Win) -> c_int;
     /// `MPI_Put`.

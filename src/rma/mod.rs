@@ -49,6 +49,7 @@ mod sync;
 mod window;
 
 pub use condition::{Condition, Permit, Semaphore};
+pub(crate) use epoch::Access;
 pub use epoch::{Fence, LockKind, RmaOp};
 pub use mutex::{Mutex, MutexGuard};
 pub use passive::{Lock, LockAll, Passive};

@@ -142,6 +142,28 @@ impl<T: Element> Window<T> {
         })
     }
 
+    /// Completes this rank's accesses at the origin (`at_targets`: at every target too).
+    pub(crate) fn flush_all(&self, at_targets: bool) {
+        // SAFETY: a live window with this rank's lock of all open (the callers hold one).
+        unsafe {
+            if at_targets {
+                rma::win_flush_all(self.raw);
+            } else {
+                rma::win_flush_local_all(self.raw);
+            }
+        }
+    }
+
+    /// Orders this rank's loads and stores of its memory against others' accesses, across a
+    /// barrier of the window's ranks (inside a lock of all).
+    pub(crate) fn sync_with<C: Communicator + ?Sized>(&self, comm: &C) {
+        // SAFETY: a live window inside this rank's lock of all.
+        unsafe { rma::win_sync(self.raw) };
+        comm.barrier();
+        // SAFETY: as above.
+        unsafe { rma::win_sync(self.raw) };
+    }
+
     /// This rank's elements (no epoch of this rank is open: `&mut self`). Other ranks'
     /// accesses are complete here after a fence, or once they have unlocked and told this
     /// rank so (a barrier, a message).

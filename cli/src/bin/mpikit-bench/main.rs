@@ -10,7 +10,7 @@
 //! pool's tiny-task rate (`tasks`) and skewed-task makespan (`balance`); in-place and
 //! non-blocking collectives against raw rsmpi (`inplace`, `iallreduce`, `iallgather`); and
 //! the serde + bincode floor of the object payload on rank 0 alone (`codec`: copy, encode,
-//! decode). Sizes are bytes
+//! decode); one-sided access (`counter`, `mutex`, `put`, `get`: see rma.rs). Sizes are bytes
 //! per rank. Each figure is the median over repetitions of the slowest rank's mean time per
 //! call. Rank 0 prints a table (and CSV with --csv).
 
@@ -29,6 +29,7 @@ mod codec;
 mod immediate;
 mod pool;
 mod redistribute;
+mod rma;
 
 const BENCHES: [&str; 6] = [
     "latency",
@@ -339,15 +340,17 @@ fn main() -> ExitCode {
             && !LOCAL_BENCHES.contains(&b)
             && !immediate::BENCHES.contains(&b)
             && !redistribute::BENCHES.contains(&b)
+            && !rma::BENCHES.contains(&b)
     }) {
         if root {
             eprintln!(
-                "mpikit-bench: unknown benchmark {bad:?} (expected {}, {}, {}, {}, {})",
+                "mpikit-bench: unknown benchmark {bad:?} (expected {}, {}, {}, {}, {}, {})",
                 BENCHES.join(", "),
                 POOL_BENCHES.join(", "),
                 LOCAL_BENCHES.join(", "),
                 immediate::BENCHES.join(", "),
-                redistribute::BENCHES.join(", ")
+                redistribute::BENCHES.join(", "),
+                rma::BENCHES.join(", ")
             );
         }
         return ExitCode::from(2);
@@ -435,6 +438,7 @@ fn main() -> ExitCode {
             }
         }
     }
+    rma::run_selected(comm, &cli.bench, &sizes, cli.reps, &mut pool_rows);
     if cli.bench.iter().any(|b| b == "tasks") {
         for chunksize in [1, 4, 16, 64, 256] {
             if let Some(rate) = pool::tasks_per_second(comm, 20_000, chunksize, cli.reps) {
