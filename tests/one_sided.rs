@@ -20,12 +20,7 @@ fn main() {
     // Not 8 ranks on MPICH yet: there, with every row on the last rank (the others' windows
     // empty), a get after the accumulates and a sync read zeros in 3 of 6 runs (MPICH 4.0.2,
     // 8 ranks on 2 cores; Open MPI passes every run). Open in issue 24.
-    let mpich = std::env::var("MPIKIT_MPIRUN").is_ok_and(|m| m.contains("mpich"));
-    let ranks: &[usize] = if mpich {
-        &[1, 2, 3, 4]
-    } else {
-        &[1, 2, 3, 4, 8]
-    };
+    let ranks: &[usize] = &[1, 2, 3, 4, 8][..if common::on_mpich() { 4 } else { 5 }];
     common::spmd_main(
         "one_sided",
         ranks,

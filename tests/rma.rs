@@ -11,6 +11,8 @@
 //! No libtest harness: run plainly it relaunches itself under mpirun (see tests/collectives.rs).
 
 mod common;
+#[path = "common/npy.rs"]
+mod npy;
 
 use mpikit::mpi::topology::Rank;
 use mpikit::mpi::traits::*;
@@ -25,12 +27,7 @@ use mpikit::{Error, ReduceOp, World};
 fn main() {
     // 16 ranks too (the counter and the mutex under contention), except on MPICH, whose
     // ranks poll without yielding: 16 of them on 2 cores take minutes.
-    let mpich = std::env::var("MPIKIT_MPIRUN").is_ok_and(|m| m.contains("mpich"));
-    let ranks: &[usize] = if mpich {
-        &[1, 2, 3, 4, 8]
-    } else {
-        &[1, 2, 3, 4, 8, 16]
-    };
+    let ranks: &[usize] = &[1, 2, 3, 4, 8, 16][..if common::on_mpich() { 5 } else { 6 }];
     common::spmd_main(
         "rma",
         ranks,
@@ -326,19 +323,7 @@ fn no_growth(world: &World) -> Result<(), Error> {
 
 /// An npy v1.0 file written by hand (not by the code under test): `descr`, shape, order.
 fn write_npy(path: &std::path::Path, descr: &str, shape: &[usize], fortran: bool, body: &[u8]) {
-    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
-    let fo = if fortran { "True" } else { "False" };
-    let mut dict = format!(
-        "{{'descr': '{descr}', 'fortran_order': {fo}, 'shape': ({},), }}",
-        dims.join(", ")
-    );
-    while (10 + dict.len() + 1) % 64 != 0 {
-        dict.push(' ');
-    }
-    dict.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend((dict.len() as u16).to_le_bytes());
-    out.extend(dict.as_bytes());
+    let mut out = npy::npy_header(descr, shape, fortran);
     out.extend(body);
     std::fs::write(path, out).expect("write the npy file");
 }

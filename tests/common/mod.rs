@@ -257,6 +257,11 @@ pub fn spmd_timeout() -> Duration {
     TIMEOUT * scale
 }
 
+/// Whether the tests launch with MPICH's launcher (`MPIKIT_MPIRUN`, set by scripts/test.sh).
+pub fn on_mpich() -> bool {
+    std::env::var("MPIKIT_MPIRUN").is_ok_and(|m| m.contains("mpich"))
+}
+
 /// Set under mpirun by [`spmd_main`]: run the rank checks instead of launching.
 pub const RANK_CHECKS: &str = "MPIKIT_RANK_CHECKS";
 

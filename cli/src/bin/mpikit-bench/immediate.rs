@@ -12,8 +12,11 @@ use mpikit::ReduceOp;
 /// The benchmarks of this module.
 pub const BENCHES: [&str; 3] = ["inplace", "iallreduce", "iallgather"];
 
+/// A batch of calls that returns this rank's seconds per call.
+type Batch<'a> = Box<dyn FnMut() -> f64 + 'a>;
+
 /// Median seconds per call of each variant, measured in turn within every repetition (each
-/// figure: the slowest rank's mean over a batch of calls).
+/// figure: the slowest rank's mean over a batch of calls; see `rma::interleaved`).
 pub fn interleaved(
     comm: &SimpleCommunicator,
     bytes: usize,
@@ -21,32 +24,24 @@ pub fn interleaved(
     variants: &mut [(&'static str, &mut dyn FnMut())],
 ) -> Vec<(&'static str, f64)> {
     let iters = super::iterations(bytes);
-    let mut samples = vec![Vec::with_capacity(reps); variants.len()];
-    for (_, f) in variants.iter_mut() {
-        f(); // warm-up
-    }
-    for _ in 0..reps {
-        for (k, (_, f)) in variants.iter_mut().enumerate() {
-            comm.barrier();
-            let t0 = mpikit::mpi::time();
-            for _ in 0..iters {
-                f();
-            }
-            let mine = (mpikit::mpi::time() - t0) / iters as f64;
-            samples[k].push(
-                comm.allreduce_scalar(mine, ReduceOp::Max)
-                    .expect("allreduce of one f64"),
-            );
-        }
-    }
-    variants
-        .iter()
-        .zip(samples)
-        .map(|((name, _), mut s)| {
-            s.sort_by(f64::total_cmp);
-            (*name, s[s.len() / 2])
+    let mut batches: Vec<(&'static str, Batch<'_>)> = variants
+        .iter_mut()
+        .map(|(name, f)| {
+            let batch = move || {
+                let t0 = mpikit::mpi::time();
+                for _ in 0..iters {
+                    f();
+                }
+                (mpikit::mpi::time() - t0) / iters as f64
+            };
+            (*name, Box::new(batch) as Batch<'_>)
         })
-        .collect()
+        .collect();
+    let mut timed: Vec<(&'static str, &mut dyn FnMut() -> f64)> = batches
+        .iter_mut()
+        .map(|(name, f)| (*name, f.as_mut() as &mut dyn FnMut() -> f64))
+        .collect();
+    super::rma::interleaved(comm, reps, &mut timed)
 }
 
 /// One benchmark at one size: (variant, median seconds per call); the first is the baseline.

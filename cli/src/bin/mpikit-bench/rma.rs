@@ -100,7 +100,7 @@ fn per_op(iters: usize, f: &mut dyn FnMut()) -> f64 {
 /// Median over `reps` of the slowest rank's figure of each variant (a function that runs
 /// one timing and returns this rank's seconds per operation), measured in turn within every
 /// repetition after one warm-up each.
-fn interleaved(
+pub fn interleaved(
     comm: &SimpleCommunicator,
     reps: usize,
     variants: &mut [(&'static str, &mut dyn FnMut() -> f64)],
