@@ -344,7 +344,7 @@ pub trait ImmediateCollectives: Communicator {
         B: OwnedBuffer,
         R: OwnedBufferMut<B::Elem>,
     {
-        start::immediate_exchange_owned(self, (local, recv), false)
+        start::immediate_exchange_owned(self, (local, recv, false))
     }
 
     /// Starts an all-to-all of equal blocks (`MPI_Ialltoall(sendbuf, recvbuf)`, mpi4py's
@@ -368,7 +368,7 @@ pub trait ImmediateCollectives: Communicator {
         B: OwnedBuffer,
         R: OwnedBufferMut<B::Elem>,
     {
-        start::immediate_exchange_owned(self, (local, recv), true)
+        start::immediate_exchange_owned(self, (local, recv, true))
     }
 
     /// Starts [`reduce_array`](crate::buffers::ArrayReductions::reduce_array) (`MPI_Ireduce`): the

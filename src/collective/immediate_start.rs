@@ -228,8 +228,7 @@ where
 /// blocks of `local`'s length (all-gather) or of `local`'s length / size (all-to-all).
 pub(crate) fn immediate_exchange_owned<C, B: OwnedBuffer, R: OwnedBufferMut<B::Elem>>(
     comm: &C,
-    (local, recv): (B, R),
-    all_to_all: bool,
+    (local, recv, all_to_all): (B, R, bool),
 ) -> Result<Pending<(B, R)>>
 where
     C: Communicator + ?Sized,

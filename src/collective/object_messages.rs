@@ -346,12 +346,10 @@ pub trait ObjectMessages: Communicator {
     ///     Ok::<(), mpikit::Error>(())
     /// });
     /// ```
-    fn buffered_send_object<T: Serialize + ?Sized>(
-        &self,
-        dest: Rank,
-        tag: Tag,
-        value: &T,
-    ) -> Result<()> {
+    fn buffered_send_object<T>(&self, dest: Rank, tag: Tag, value: &T) -> Result<()>
+    where
+        T: Serialize + ?Sized,
+    {
         send_object_to(self, dest, tag, value, SendMode::Buffered)
     }
 
@@ -377,12 +375,15 @@ pub trait ObjectMessages: Communicator {
     ///     Ok::<(), mpikit::Error>(())
     /// });
     /// ```
-    fn immediate_synchronous_send_object<T: Serialize + ?Sized>(
+    fn immediate_synchronous_send_object<T>(
         &self,
         dest: Rank,
         tag: Tag,
         value: &T,
-    ) -> Result<Pending<()>> {
+    ) -> Result<Pending<()>>
+    where
+        T: Serialize + ?Sized,
+    {
         immediate_send_object_to(self, dest, tag, value, true)
     }
 }

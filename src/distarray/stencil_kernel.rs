@@ -166,12 +166,11 @@ unsafe fn one_pass<T: StencilElement, F: Fn(T, T) -> T, const FMA: bool, const N
 /// # Safety
 /// As [`row_body`].
 #[inline(always)]
-unsafe fn chunked<T: StencilElement, F: Fn(T, T) -> T, const FMA: bool>(
-    src: &[T],
-    shifts: &[(usize, T)],
-    out: &mut [T],
-    f: &F,
-) {
+unsafe fn chunked<T, F, const FMA: bool>(src: &[T], shifts: &[(usize, T)], out: &mut [T], f: &F)
+where
+    T: StencilElement,
+    F: Fn(T, T) -> T,
+{
     let n = out.len();
     let mut acc = [T::default(); CHUNK];
     let p = src.as_ptr();
