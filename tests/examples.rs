@@ -169,6 +169,13 @@ fn shared_table() {
 }
 
 #[test]
+fn gups() {
+    check_on(&[1, 2, 3, 4], "gups", &["12", "2"], |np| {
+        format!("ok: gups on {np} ranks, table 2^12")
+    });
+}
+
+#[test]
 fn threads_for_io() {
     check("threads_for_io", &["16", "5", "8"], |_| {
         "ok: threads and ranks agree on 16 tasks".to_string()

@@ -258,6 +258,66 @@ impl<T: Element, D: Dimension> OneSided<'_, T, D> {
         Ok(())
     }
 
+    /// Combines `values[k]` into the element at flat (C-order) global index `points[k]` with
+    /// `op`, for every `k`, atomically per element: scattered updates (the GUPS pattern), one
+    /// MPI call each and one completion for all. An `Err` for a point outside the array or
+    /// lengths that differ.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # use mpikit::{DistArray, Grid, ReduceOp};
+    /// # use mpikit::ndarray::Ix2;
+    /// # mpikit::run(|world| {
+    /// let mut a = DistArray::<u64, Ix2>::zeros(world, Grid::rows(&[4, 4], world.size() as usize))?;
+    /// let mut access = a.one_sided()?;
+    /// access.accumulate_points(&[0, 5, 15], &[1, 2, 4], ReduceOp::BitXor)?;
+    /// access.sync()?;
+    /// # Ok::<(), mpikit::Error>(()) });
+    /// ```
+    pub fn accumulate_points(
+        &self,
+        points: &[usize],
+        values: &[T],
+        op: impl Into<RmaOp>,
+    ) -> Result<()> {
+        if points.len() != values.len() {
+            return Err(Error::Shape(format!(
+                "accumulate_points: {} points and {} values",
+                points.len(),
+                values.len()
+            )));
+        }
+        let shape = self.array.grid.shape().to_vec();
+        let total: usize = shape.iter().product();
+        let (op, ones) = (op.into(), vec![1; shape.len()]);
+        let access = Access::new(&self.win, None);
+        for (&p, v) in points.iter().zip(values) {
+            if p >= total {
+                return Err(Error::Shape(format!(
+                    "accumulate_points: flat index {p} of an array of {total} elements"
+                )));
+            }
+            let mut index = vec![0; shape.len()];
+            let mut rest = p;
+            for a in (0..shape.len()).rev() {
+                index[a] = rest % shape[a];
+                rest /= shape[a];
+            }
+            let run = &self.runs(&index, &ones, "accumulate_points")?[0];
+            // SAFETY: completed at the origin by the flush below, before `values` goes.
+            unsafe {
+                access.accumulate(
+                    (run.owner as i32, run.at),
+                    std::slice::from_ref(v),
+                    None,
+                    op,
+                )?
+            };
+        }
+        self.win.flush_all(false);
+        Ok(())
+    }
+
     /// Combines `value` into the element at global `index` with `op` and returns the element
     /// from before, atomically (`MPI_Fetch_and_op`): a fetch-and-add with `ReduceOp::Sum`.
     ///
