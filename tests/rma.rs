@@ -379,6 +379,10 @@ fn shared_arrays(world: &World) -> Result<(), Error> {
     let e = SharedArray::<f64, Ix1>::read_npy(world, &paths.0, world.pool());
     let text = e.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(text.contains("2 axes, the array has 1"), "{text}");
+    // 8 TiB: refused by the memory check on every rank, before allocating.
+    let e = SharedArray::<f64, Ix1>::zeros(world, 1usize << 40);
+    let text = e.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(text.contains("cannot fit"), "{text}");
     let e = SharedArray::<f64, Ix1>::zeros(world, world.rank() as usize % 2 + 1);
     assert_eq!(e.is_err(), size > 1, "shapes that differ between ranks");
     world.barrier();

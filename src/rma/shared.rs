@@ -19,7 +19,7 @@ use crate::raw::c_void;
 use crate::raw::rma::{self, MPI_Win};
 use crate::runtime::agree::agree_on;
 use crate::runtime::threads::for_each_part_mut;
-use crate::runtime::Comm;
+use crate::runtime::{check_memory, Comm};
 
 /// An array held once per node and read by every rank of the node in place: 8 ranks that
 /// all need the same 2 GiB table hold 2 GiB, not 16 (the Python articles' `shared_memory`,
@@ -55,8 +55,9 @@ pub struct SharedArray<T: Element, D: Dimension> {
 
 impl<T: Element, D: Dimension> SharedArray<T, D> {
     /// A zeroed array of `shape`, one copy per node (collective over `comm`; the same shape
-    /// on every rank, else the same `Err` everywhere). The memory is first touched by
-    /// every rank of the node, a block of rows each.
+    /// on every rank, else the same `Err` everywhere; an array a node cannot hold is the same
+    /// `Err` everywhere before anything is allocated, counted once per node). The memory is
+    /// first touched by every rank of the node, a block of rows each.
     ///
     /// # Examples
     /// ```no_run
@@ -93,6 +94,10 @@ impl<T: Element, D: Dimension> SharedArray<T, D> {
                 ))
             })?;
         let node = comm.split_shared(comm.rank());
+        // Counted once per node: the node's first rank holds the copy.
+        let held = if node.rank() == 0 { bytes as u64 } else { 0 };
+        let what = format!("a shared array of shape {:?}", stored.slice());
+        check_memory(comm, &what, held, "use a smaller array or more nodes")?;
         let mine = if node.rank() == 0 {
             // Whole 64-byte lines (MPICH 4.0.2's placement bug: see Window::allocate).
             bytes.next_multiple_of(64)
