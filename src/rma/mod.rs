@@ -37,6 +37,51 @@
 //! });
 //! ```
 //!
+//! # Misuse that does not compile
+//!
+//! The local memory while this rank's lock guard lives:
+//! ```compile_fail
+//! # use mpikit::rma::{LockKind, Window};
+//! # mpikit::run(|world| {
+//! let mut win = Window::<u8>::allocate(world, 4)?;
+//! let lock = win.lock(0, LockKind::Shared)?;
+//! win.local_mut()[0] = 1; // `win` is borrowed by `lock`
+//! drop(lock);
+//! # Ok::<(), mpikit::Error>(()) });
+//! ```
+//! A window freed while this rank holds a lock of it:
+//! ```compile_fail
+//! # use mpikit::rma::{LockKind, Window};
+//! # mpikit::run(|world| {
+//! let win = Window::<u8>::allocate(world, 4)?;
+//! let lock = win.lock(0, LockKind::Exclusive)?;
+//! drop(win); // `win` is borrowed by `lock`
+//! drop(lock);
+//! # Ok::<(), mpikit::Error>(()) });
+//! ```
+//! A buffer that would be gone before the fence completes the put:
+//! ```compile_fail
+//! # use mpikit::rma::Window;
+//! # mpikit::run(|world| {
+//! let win = Window::<u8>::allocate(world, 4)?;
+//! win.fence_with(|epoch| {
+//!     let data = vec![1u8; 4];
+//!     epoch.put(0, 0, &data) // `data` does not live long enough
+//! })?;
+//! # Ok::<(), mpikit::Error>(()) });
+//! ```
+//! A shared array written while a view of it lives:
+//! ```compile_fail
+//! # use mpikit::rma::SharedArray;
+//! # use mpikit::ndarray::Ix1;
+//! # mpikit::run(|world| {
+//! let mut a = SharedArray::<u8, Ix1>::zeros(world, 4)?;
+//! let view = a.view();
+//! a.write_with(|block, _| block.fill(1))?; // `a` is borrowed by `view`
+//! println!("{}", view[0]);
+//! # Ok::<(), mpikit::Error>(()) });
+//! ```
+//!
 //! [`Error::Window`]: crate::Error::Window
 //! [`Error::Rank`]: crate::Error::Rank
 
