@@ -150,27 +150,6 @@ fn parsum_across(hosts: usize) {
             vec!["41"],
             format!("ok: y = A x for n = 41 on {} ranks", 2 * hosts),
         ),
-        // One-sided access and locks over TCP: a mutex, a counter and scattered updates
-        // spanning the hosts, and a node-shared table (one copy per host).
-        (
-            "lock_counter",
-            vec!["5", "2", "100"],
-            format!(
-                "ok: {} ranks x 2 threads x 5 rounds x 100 increments under one Mutex",
-                2 * hosts
-            ),
-        ),
-        (
-            "self_scheduling",
-            vec!["300"],
-            format!("ok: 300 tasks on {} ranks", 2 * hosts),
-        ),
-        (
-            "gups",
-            vec!["12", "2"],
-            format!("ok: gups on {} ranks, table 2^12", 2 * hosts),
-        ),
-        ("shared_table", vec!["16"], "node memory: ".to_string()),
     ] {
         let job = cluster.run(2 * hosts, &example(name), &args);
         job.assert_ok();
