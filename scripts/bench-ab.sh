@@ -9,21 +9,8 @@
 # writes every sample to .bench/ab.csv.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-parse_common_flags "$@"
 before="" after="" nps=1,2,8 modes=generate,scatter len=1e8 rounds=5
-set -- "${MPIKIT_ARGS[@]+"${MPIKIT_ARGS[@]}"}"
-while (($#)); do
-  case "$1" in
-    --before) before=$2; shift 2 ;;
-    --after) after=$2; shift 2 ;;
-    --np) nps=$2; shift 2 ;;
-    --modes) modes=$2; shift 2 ;;
-    --len) len=$2; shift 2 ;;
-    --rounds) rounds=$2; shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
-    *) die "unknown option $1 (see --help)" ;;
-  esac
-done
+parse_bench_flags 2,9 --before=before --after=after --np=nps --modes=modes --len=len --rounds=rounds -- "$@"
 [ -n "$before" ] || die "--before PATH is required (see --help)"
 [ -x "$before" ] || die "--before $before is not an executable"
 bench_prepare
@@ -49,15 +36,8 @@ for round in $(seq 1 "$rounds"); do
 done
 echo
 echo "parsum before ($before) | after ($after), N = $len, medians of $rounds interleaved rounds (min)"
-awk -F, '
+awk -F, "$AWK_MEDIAN"'
   NR == 1 { next }
-  function sorted(list, a,   m, i, j, t) {
-    m = split(list, a, " ")
-    for (i = 2; i <= m; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
-    return m
-  }
-  function med(list,   a, m) { m = sorted(list, a); return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2 }
-  function lo(list,   a) { sorted(list, a); return a[1] }
   $2 == "yardstick" { y = y " " $5; next }
   {
     k = $2 SUBSEP $3; if (!(k in seen)) { seen[k] = 1; order[++n] = k }

@@ -11,18 +11,8 @@
 # Prints medians (min..max) and ratios; writes every sample to .bench/files.csv.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-parse_common_flags "$@"
 len=1e8 rounds=5 python=1
-set -- "${MPIKIT_ARGS[@]+"${MPIKIT_ARGS[@]}"}"
-while (($#)); do
-  case "$1" in
-    --len) len=$2; shift 2 ;;
-    --rounds) rounds=$2; shift 2 ;;
-    --no-python) python=0; shift ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
-    *) die "unknown option $1 (see --help)" ;;
-  esac
-done
+parse_bench_flags 2,9 --len=len --rounds=rounds --no-python=python:=0 -- "$@"
 bench_prepare
 parsum=$TARGET_DIR/release/parsum
 py=""

@@ -10,19 +10,8 @@
 #   scripts/bench-immediate.sh [--mpi openmpi|mpich] [--np N] [--sizes 8,64K,...] [--reps R] [--rounds K]
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-parse_common_flags "$@"
 np=2 sizes=8,512,4K,64K,256K,1M,4M,16M reps=5 rounds=3
-set -- "${MPIKIT_ARGS[@]+"${MPIKIT_ARGS[@]}"}"
-while (($#)); do
-  case "$1" in
-    --np) np=$2; shift 2 ;;
-    --sizes) sizes=$2; shift 2 ;;
-    --reps) reps=$2; shift 2 ;;
-    --rounds) rounds=$2; shift 2 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
-    *) die "unknown option $1 (see --help)" ;;
-  esac
-done
+parse_bench_flags 2,10 --np=np --sizes=sizes --reps=reps --rounds=rounds -- "$@"
 bench_prepare
 csv=$B/immediate.csv
 echo "round,bench,bytes,ranks,variant,seconds" >"$csv"
@@ -33,7 +22,7 @@ for round in $(seq 1 "$rounds"); do
 done
 echo
 echo "$np ranks, f64 buffers, us per call: median of $rounds rounds (min), ratio of medians to the first variant"
-awk -F, '
+awk -F, "$AWK_MEDIAN"'
   NR == 1 { next }
   {
     b = $2 SUBSEP $3; k = b SUBSEP $5
@@ -41,13 +30,6 @@ awk -F, '
     if (!(b in seen)) { seen[b] = 1; order[++n] = b }
     if (!(k in vseen)) { vseen[k] = 1; vs[b] = (b in vs) ? vs[b] " " $5 : $5 }
   }
-  function sorted(list, a,   m, i, j, t) {
-    m = split(list, a, " ")
-    for (i = 2; i <= m; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
-    return m
-  }
-  function med(list,   a, m) { m = sorted(list, a); return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2 }
-  function lo(list,   a) { sorted(list, a); return a[1] }
   END {
     for (i = 1; i <= n; i++) {
       b = order[i]; split(b, kb, SUBSEP); m = split(vs[b], v, " ")

@@ -17,19 +17,8 @@
 #   scripts/bench-kernels.sh [--mpi openmpi|mpich] [--reference DIR] [--rounds K] [--np 1,2,4] [--quick]
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-parse_common_flags "$@"
 ref="" rounds=3 nps=1,2,4 quick=0
-set -- "${MPIKIT_ARGS[@]+"${MPIKIT_ARGS[@]}"}"
-while (($#)); do
-  case "$1" in
-    --reference) ref=$2; shift 2 ;;
-    --rounds) rounds=$2; shift 2 ;;
-    --np) nps=$2; shift 2 ;;
-    --quick) quick=1; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
-    *) die "unknown option $1 (see --help)" ;;
-  esac
-done
+parse_bench_flags 2,17 --reference=ref --rounds=rounds --np=nps --quick=quick:=1 -- "$@"
 if [ -n "$ref" ]; then
   for k in stencil transpose p2p sparse random nstream reduce; do
     [ -x "$ref/$k" ] || die "--reference $ref has no executable $k (build PRK's MPI1 kernels there)"
@@ -85,7 +74,7 @@ for round in $(seq 1 "$rounds"); do
 done
 echo
 echo "PRK on mpikit next to the C + MPI references: seconds, median of $rounds rounds (min); ratio mpikit / C of the median times (from the rates)"
-awk -F, '
+awk -F, "$AWK_MEDIAN"'
   NR == 1 { next }
   {
     k = $2 SUBSEP $3 SUBSEP $4 SUBSEP $5; v[k, $6] = ((k SUBSEP $6) in v) ? v[k, $6] " " $7 : $7
@@ -93,13 +82,6 @@ awk -F, '
     if (!(k in seen)) { seen[k] = 1; order[++n] = k }
     if ($9 != 1) bad[k, $6] = 1
   }
-  function sorted(list, a,   m, i, j, t) {
-    m = split(list, a, " ")
-    for (i = 2; i <= m; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
-    return m
-  }
-  function med(list,   a, m) { m = sorted(list, a); return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2 }
-  function lo(list,   a) { sorted(list, a); return a[1] }
   function cell(k, w) { return ((k SUBSEP w) in v) ? sprintf("%10.6f (%10.6f)", med(v[k, w]), lo(v[k, w])) : sprintf("%23s", "-") }
   END {
     printf "%-10s %-18s %5s %7s %23s %23s %8s  %s\n", "kernel", "arguments", "ranks", "threads", "mpikit", "C + MPI", "ratio", "validated"

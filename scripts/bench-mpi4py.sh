@@ -6,19 +6,8 @@
 # numpy and mpi4py are pip-installed into .bench/venv (mpi4py's wheel uses the system MPI).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-parse_common_flags "$@"
 np=2 sizes=8,64,512,1K,4K,16K,64K,256K,1M,4M,16M,64M reps=5 rounds=2
-set -- "${MPIKIT_ARGS[@]+"${MPIKIT_ARGS[@]}"}"
-while (($#)); do
-  case "$1" in
-    --np) np=$2; shift 2 ;;
-    --sizes) sizes=$2; shift 2 ;;
-    --reps) reps=$2; shift 2 ;;
-    --rounds) rounds=$2; shift 2 ;;
-    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
-    *) die "unknown option $1 (see --help)" ;;
-  esac
-done
+parse_bench_flags 2,6 --np=np --sizes=sizes --reps=reps --rounds=rounds -- "$@"
 bench_prepare
 python_peers
 [ -n "$PY" ] || die "no mpi4py to compare with; mpikit-bench alone: mpirun -n $np target/release/mpikit-bench"

@@ -8,17 +8,8 @@
 # Writes every figure to .bench/pool.csv.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-parse_common_flags "$@"
 rounds=3 tasks=20000
-set -- "${MPIKIT_ARGS[@]+"${MPIKIT_ARGS[@]}"}"
-while (($#)); do
-  case "$1" in
-    --rounds) rounds=$2; shift 2 ;;
-    --tasks) tasks=$2; shift 2 ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
-    *) die "unknown option $1 (see --help)" ;;
-  esac
-done
+parse_bench_flags 2,7 --rounds=rounds --tasks=tasks -- "$@"
 bench_prepare
 python_peers
 py=$PY

@@ -7,19 +7,8 @@
 # Writes every figure to .bench/reduce.csv (round, bench, bytes, ranks, variant, value).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-parse_common_flags "$@"
 nps=2,4,8,16 sizes=8,1K,64K,1M reps=5 rounds=3
-set -- "${MPIKIT_ARGS[@]+"${MPIKIT_ARGS[@]}"}"
-while (($#)); do
-  case "$1" in
-    --np) nps=$2; shift 2 ;;
-    --sizes) sizes=$2; shift 2 ;;
-    --reps) reps=$2; shift 2 ;;
-    --rounds) rounds=$2; shift 2 ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
-    *) die "unknown option $1 (see --help)" ;;
-  esac
-done
+parse_bench_flags 2,7 --np=nps --sizes=sizes --reps=reps --rounds=rounds -- "$@"
 bench_prepare
 bytes=$(echo "$sizes" | tr ',' '\n' | awk '/[Kk]$/{print $0*1024; next} /[Mm]$/{print $0*1048576; next} {print $0}' | paste -sd, -)
 csv=$B/reduce.csv

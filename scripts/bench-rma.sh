@@ -17,19 +17,8 @@
 #   scripts/bench-rma.sh [--mpi openmpi|mpich] [--np 2,4,8] [--rounds K] [--reps R] [--sizes 8,64K,...]
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-parse_common_flags "$@"
 nps=2,4,8 rounds=3 reps=5 sizes=8,64K,256K,1M,4M,16M
-set -- "${MPIKIT_ARGS[@]+"${MPIKIT_ARGS[@]}"}"
-while (($#)); do
-  case "$1" in
-    --np) nps=$2; shift 2 ;;
-    --rounds) rounds=$2; shift 2 ;;
-    --reps) reps=$2; shift 2 ;;
-    --sizes) sizes=$2; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
-    *) die "unknown option $1 (see --help)" ;;
-  esac
-done
+parse_bench_flags 2,17 --np=nps --rounds=rounds --reps=reps --sizes=sizes -- "$@"
 [[ $rounds =~ ^[1-9][0-9]*$ && $reps =~ ^[1-9][0-9]*$ && $reps -le 64 ]] || die "--rounds and --reps: whole numbers, --reps at most 64"
 [[ $nps =~ ^[0-9]+(,[0-9]+)*$ ]] || die "--np: rank counts such as 2,4,8"
 for np in ${nps//,/ }; do ((np >= 2)) || die "--np: every count at least 2"; done
@@ -80,19 +69,12 @@ for round in $(seq 1 "$rounds"); do
   fi
 done
 echo
-awk -F, -v rounds="$rounds" '
+awk -F, -v rounds="$rounds" "$AWK_MEDIAN"'
   NR == 1 { next }
   {
     k = $2 SUBSEP $3 SUBSEP $4 SUBSEP $5; s[k] = (k in s) ? s[k] " " $6 : $6
     if (!(($2 SUBSEP $3 SUBSEP $4) in seen)) { seen[$2 SUBSEP $3 SUBSEP $4] = 1; order[$2, ++n[$2]] = $3 SUBSEP $4 }
   }
-  function sorted(list, a,   m, i, j, t) {
-    m = split(list, a, " ")
-    for (i = 2; i <= m; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
-    return m
-  }
-  function med(list,   a, m) { m = sorted(list, a); return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2 }
-  function lo(list,   a) { sorted(list, a); return a[1] }
   function has(b, key, v) { return (b SUBSEP key SUBSEP v) in s }
   function m(b, key, v) { return med(s[b SUBSEP key SUBSEP v]) }
   function cell(b, key, v) { return has(b, key, v) ? sprintf("%10.3f (%9.3f)", m(b, key, v) * 1e6, lo(s[b SUBSEP key SUBSEP v]) * 1e6) : sprintf("%22s", "-") }

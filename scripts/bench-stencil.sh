@@ -11,19 +11,8 @@
 #   scripts/bench-stencil.sh [--mpi openmpi|mpich] [--np 1,2,4,8] [--size 4096] [--steps 100] [--rounds K]
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-parse_common_flags "$@"
 nps=1,2,4,8 size=4096 steps=100 rounds=3
-set -- "${MPIKIT_ARGS[@]+"${MPIKIT_ARGS[@]}"}"
-while (($#)); do
-  case "$1" in
-    --np) nps=$2; shift 2 ;;
-    --size) size=$2; shift 2 ;;
-    --steps) steps=$2; shift 2 ;;
-    --rounds) rounds=$2; shift 2 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
-    *) die "unknown option $1 (see --help)" ;;
-  esac
-done
+parse_bench_flags 2,11 --np=nps --size=size --steps=steps --rounds=rounds -- "$@"
 bench_prepare
 python_peers
 "$MPICC" -O3 -fopenmp "$MPIKIT_ROOT/scripts/bench/jacobi.c" -o "$B/jacobi"
@@ -47,7 +36,7 @@ for round in $(seq 1 "$rounds"); do
 done
 echo
 echo "2-D Jacobi ${size}x${size} f64, $steps steps: seconds, median of $rounds rounds (min); halo ms per step (median)"
-awk -F, '
+awk -F, "$AWK_MEDIAN"'
   NR == 1 { next }
   {
     k = $2 SUBSEP $3; s[k] = (k in s) ? s[k] " " $4 : $4; h[k] = (k in h) ? h[k] " " $5 : $5
@@ -56,13 +45,6 @@ awk -F, '
     d = $6 / sum[1] - 1; if (d < 0) d = -d
     if (d > 1e-9) { printf "sums differ: %s at -n %s gave %s, the first run %s\n", $3, $2, $6, sum[1]; bad = 1 }
   }
-  function sorted(list, a,   m, i, j, t) {
-    m = split(list, a, " ")
-    for (i = 2; i <= m; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
-    return m
-  }
-  function med(list,   a, m) { m = sorted(list, a); return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2 }
-  function lo(list,   a) { sorted(list, a); return a[1] }
   function cell(k) { return (k in s) ? sprintf("%7.3f (%6.3f)", med(s[k]), lo(s[k])) : sprintf("%16s", "-") }
   function halo(k) { return (k in h) ? sprintf("%6.3f", med(h[k])) : sprintf("%6s", "-") }
   END {

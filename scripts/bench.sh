@@ -14,17 +14,8 @@
 # on 2 cores.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-parse_common_flags "$@"
 rounds=5 quick=0
-set -- "${MPIKIT_ARGS[@]+"${MPIKIT_ARGS[@]}"}"
-while (($#)); do
-  case "$1" in
-    --rounds) rounds=$2; shift 2 ;;
-    --quick) quick=1; shift ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
-    *) die "unknown option $1 (see --help)" ;;
-  esac
-done
+parse_bench_flags 2,11 --rounds=rounds --quick=quick:=1 -- "$@"
 bench_prepare
 
 font=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf

@@ -26,6 +26,49 @@ parse_common_flags() {
   esac
 }
 
+# The flags of a benchmark script, after --mpi: parse_bench_flags LINES SPEC... -- "$@".
+# SPEC is --flag=VAR (the flag takes a value, stored in VAR) or --flag=VAR:=VALUE (a switch
+# that sets VAR to VALUE); -h / --help prints lines LINES (sed's "2,9") of the calling script.
+parse_bench_flags() {
+  local help=$1 spec flag
+  local -A takes=() sets=()
+  shift
+  while (($#)) && [ "$1" != -- ]; do
+    spec=$1 flag=${1%%=*}
+    if [[ $spec == *:=* ]]; then sets[$flag]=${spec#*=}; else takes[$flag]=${spec#*=}; fi
+    shift
+  done
+  (($#)) && shift
+  parse_common_flags "$@"
+  set -- "${MPIKIT_ARGS[@]+"${MPIKIT_ARGS[@]}"}"
+  while (($#)); do
+    if [[ $1 == -h || $1 == --help ]]; then
+      sed -n "${help}p" "$0"; exit 0
+    elif [[ -n ${takes[$1]+x} ]]; then
+      (($# >= 2)) || die "$1 needs a value (see --help)"
+      printf -v "${takes[$1]}" '%s' "$2"; shift 2
+    elif [[ -n ${sets[$1]+x} ]]; then
+      printf -v "${sets[$1]%%:=*}" '%s' "${sets[$1]#*:=}"; shift
+    else
+      die "unknown option $1 (see --help)"
+    fi
+  done
+}
+
+# awk functions for the benchmark reports, to put before an awk program: sorted(list, a)
+# sorts a space-separated list of numbers into a and returns its length; med(list) and
+# lo(list) are its median and its minimum.
+# shellcheck disable=SC2034
+AWK_MEDIAN='
+  function sorted(list, a,   m, i, j, t) {
+    m = split(list, a, " ")
+    for (i = 2; i <= m; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
+    return m
+  }
+  function med(list,   a, m) { m = sorted(list, a); return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2 }
+  function lo(list,   a) { sorted(list, a); return a[1] }
+'
+
 # Compiler wrapper, launcher and cargo target directory for the chosen MPI.
 # OpenMPI uses the system default names (an MPI already on the machine, found through
 # mpicc, is used as it is); MPICH uses Debian's suffixed names and its own target directory,

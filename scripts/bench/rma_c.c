@@ -10,7 +10,7 @@
  *            MPI_Win_flush(1) (mpikit's put then flush(1))
  *   get      rank 0 from rank 1: MPI_Get + MPI_Win_flush_local(1) (mpikit's get)
  * Each figure: the median over REPS of the slowest rank's seconds per operation (put, get:
- * rank 0's), after a warm-up. Rank 0 prints CSV rows "bench,bytes,ranks,VARIANT,seconds",
+ * rank 0's; the others time an empty call), after a warm-up. Rank 0 prints CSV rows "bench,bytes,ranks,VARIANT,seconds",
  * VARIANT "C" after MPI_Init (MPI_THREAD_SINGLE), or with --funneled "C-funneled" after
  * MPI_Init_thread(MPI_THREAD_FUNNELED), the level mpikit's World::init asks for (Open MPI
  * 4.1's one-sided calls cost more above MPI_THREAD_SINGLE).
@@ -39,30 +39,46 @@ static double median(double *s, int n) {
 /* Whole 64-byte lines, as mpikit's Window::allocate. */
 static MPI_Aint lines(MPI_Aint bytes) { return (bytes + 63) / 64 * 64; }
 
-/* --- counter ------------------------------------------------------------------------- */
-
-static double counter(long iters, int reps) {
-  int64_t *base, one = 1, prev;
-  MPI_Win win;
-  MPI_Win_allocate(rank == 0 ? lines(8) : 0, 8, MPI_INFO_NULL, MPI_COMM_WORLD, &base, &win);
-  MPI_Win_fence(MPI_MODE_NOSUCCEED, win);
-  MPI_Win_lock_all(0, win);
+/* The median over REPS of the slowest rank's seconds per call of op, ITERS calls per timing,
+ * after a warm-up of ITERS / 10 + 1 calls. */
+static double timed(long iters, int reps, void (*op)(void)) {
   double s[64];
   for (int r = -1; r < reps; r++) { /* r = -1: warm-up */
     long n = r < 0 ? iters / 10 + 1 : iters;
     MPI_Barrier(MPI_COMM_WORLD);
     double t0 = MPI_Wtime();
-    for (long i = 0; i < n; i++) {
-      MPI_Fetch_and_op(&one, &prev, MPI_INT64_T, 0, 0, MPI_SUM, win);
-      MPI_Win_flush_local(0, win);
-    }
+    for (long i = 0; i < n; i++) op();
     double mine = (MPI_Wtime() - t0) / (double)n, slowest;
     MPI_Allreduce(&mine, &slowest, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
     if (r >= 0) s[r] = slowest;
   }
-  MPI_Win_unlock_all(win);
-  MPI_Win_free(&win);
   return median(s, reps);
+}
+
+/* timed() under one lock of all of *win, opened after a closing fence; frees the window. */
+static double timed_then_free(MPI_Win *win, long iters, int reps, void (*op)(void)) {
+  MPI_Win_fence(MPI_MODE_NOSUCCEED, *win);
+  MPI_Win_lock_all(0, *win);
+  double t = timed(iters, reps, op);
+  MPI_Win_unlock_all(*win);
+  MPI_Win_free(win);
+  return t;
+}
+
+/* --- counter ------------------------------------------------------------------------- */
+
+static MPI_Win cwin;
+
+static void fetch_and_add(void) {
+  int64_t one = 1, prev;
+  MPI_Fetch_and_op(&one, &prev, MPI_INT64_T, 0, 0, MPI_SUM, cwin);
+  MPI_Win_flush_local(0, cwin);
+}
+
+static double counter(long iters, int reps) {
+  int64_t *base;
+  MPI_Win_allocate(rank == 0 ? lines(8) : 0, 8, MPI_INFO_NULL, MPI_COMM_WORLD, &base, &cwin);
+  return timed_then_free(&cwin, iters, reps, fetch_and_add);
 }
 
 /* --- mutex (mpikit's rma::Mutex, in C) ---------------------------------------------- */
@@ -124,6 +140,11 @@ static void mcs_unlock(void) {
   }
 }
 
+static void lock_unlock(void) {
+  mcs_lock();
+  mcs_unlock();
+}
+
 static double mutex(long iters, int reps) {
   int *base;
   int n = rank == 0 ? 3 : 2;
@@ -131,24 +152,7 @@ static double mutex(long iters, int reps) {
   for (int i = 0; i < n; i++) base[i] = NONE;
   base[FLAG] = 0;
   MPI_Win_fence(0, mwin);
-  MPI_Win_fence(MPI_MODE_NOSUCCEED, mwin);
-  MPI_Win_lock_all(0, mwin);
-  double s[64];
-  for (int r = -1; r < reps; r++) {
-    long m = r < 0 ? iters / 10 + 1 : iters;
-    MPI_Barrier(MPI_COMM_WORLD);
-    double t0 = MPI_Wtime();
-    for (long i = 0; i < m; i++) {
-      mcs_lock();
-      mcs_unlock();
-    }
-    double mine = (MPI_Wtime() - t0) / (double)m, slowest;
-    MPI_Allreduce(&mine, &slowest, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-    if (r >= 0) s[r] = slowest;
-  }
-  MPI_Win_unlock_all(mwin);
-  MPI_Win_free(&mwin);
-  return median(s, reps);
+  return timed_then_free(&mwin, iters, reps, lock_unlock);
 }
 
 /* --- put / get ----------------------------------------------------------------------- */
@@ -159,29 +163,22 @@ static long iterations(long bytes) {
   return n < 4 ? 4 : n > 20000 ? 20000 : n;
 }
 
-static double putget(int put, long bytes, char *src, MPI_Win win, int reps) {
-  long iters = iterations(bytes);
-  double s[64];
-  for (int r = -1; r < reps; r++) {
-    MPI_Barrier(MPI_COMM_WORLD);
-    double t0 = MPI_Wtime();
-    if (rank == 0) {
-      for (long i = 0; i < iters; i++) {
-        if (put) {
-          MPI_Put(src, (int)bytes, MPI_UINT8_T, 1, 0, (int)bytes, MPI_UINT8_T, win);
-          MPI_Win_flush_local(1, win);
-          MPI_Win_flush(1, win);
-        } else {
-          MPI_Get(src, (int)bytes, MPI_UINT8_T, 1, 0, (int)bytes, MPI_UINT8_T, win);
-          MPI_Win_flush_local(1, win);
-        }
-      }
-    }
-    double mine = rank == 0 ? (MPI_Wtime() - t0) / (double)iters : 0.0, t;
-    MPI_Allreduce(&mine, &t, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-    if (r >= 0) s[r] = t;
-  }
-  return median(s, reps);
+/* One transfer from rank 0 (the other ranks time an empty call). */
+static long xfer_bytes;
+static char *xfer_src;
+static MPI_Win xwin;
+
+static void put(void) {
+  if (rank != 0) return;
+  MPI_Put(xfer_src, (int)xfer_bytes, MPI_UINT8_T, 1, 0, (int)xfer_bytes, MPI_UINT8_T, xwin);
+  MPI_Win_flush_local(1, xwin);
+  MPI_Win_flush(1, xwin);
+}
+
+static void get(void) {
+  if (rank != 0) return;
+  MPI_Get(xfer_src, (int)xfer_bytes, MPI_UINT8_T, 1, 0, (int)xfer_bytes, MPI_UINT8_T, xwin);
+  MPI_Win_flush_local(1, xwin);
 }
 
 int main(int argc, char **argv) {
@@ -215,20 +212,21 @@ int main(int argc, char **argv) {
       sizes[k] = atol(p);
       if (sizes[k] > most) most = sizes[k];
     }
-    char *base, *src = malloc((size_t)most);
-    memset(src, 1, (size_t)most);
-    MPI_Win win;
-    MPI_Win_allocate(lines(most), 1, MPI_INFO_NULL, MPI_COMM_WORLD, &base, &win);
+    char *base;
+    xfer_src = malloc((size_t)most);
+    memset(xfer_src, 1, (size_t)most);
+    MPI_Win_allocate(lines(most), 1, MPI_INFO_NULL, MPI_COMM_WORLD, &base, &xwin);
     memset(base, 0, (size_t)most);
-    MPI_Win_fence(MPI_MODE_NOSUCCEED, win);
-    MPI_Win_lock_all(0, win);
+    MPI_Win_fence(MPI_MODE_NOSUCCEED, xwin);
+    MPI_Win_lock_all(0, xwin);
     for (int i = 0; i < k; i++) {
-      double t = putget(!strcmp(bench, "put"), sizes[i], src, win, reps);
+      xfer_bytes = sizes[i];
+      double t = timed(iterations(sizes[i]), reps, !strcmp(bench, "put") ? put : get);
       if (rank == 0) printf("%s,%ld,%d,%s,%e\n", bench, sizes[i], size, variant, t);
     }
-    MPI_Win_unlock_all(win);
-    MPI_Win_free(&win);
-    free(src);
+    MPI_Win_unlock_all(xwin);
+    MPI_Win_free(&xwin);
+    free(xfer_src);
   } else {
     if (rank == 0) fprintf(stderr, "rma_c: unknown benchmark %s\n", bench);
     MPI_Abort(MPI_COMM_WORLD, 2);
