@@ -9,6 +9,8 @@ use mpikit::mpi::topology::{Communicator, SimpleCommunicator};
 use mpikit::prelude::*;
 use mpikit::ReduceOp;
 
+use crate::Figures;
+
 /// The benchmarks of this module.
 pub const BENCHES: [&str; 3] = ["inplace", "iallreduce", "iallgather"];
 
@@ -22,7 +24,7 @@ pub fn interleaved(
     bytes: usize,
     reps: usize,
     variants: &mut [(&'static str, &mut dyn FnMut())],
-) -> Vec<(&'static str, f64)> {
+) -> Figures {
     let iters = super::iterations(bytes);
     let mut batches: Vec<(&'static str, Batch<'_>)> = variants
         .iter_mut()
@@ -45,12 +47,7 @@ pub fn interleaved(
 }
 
 /// One benchmark at one size: (variant, median seconds per call); the first is the baseline.
-pub fn run(
-    comm: &SimpleCommunicator,
-    bench: &str,
-    bytes: usize,
-    reps: usize,
-) -> Vec<(&'static str, f64)> {
+pub fn run(comm: &SimpleCommunicator, bench: &str, bytes: usize, reps: usize) -> Figures {
     let n = (bytes / 8).max(1);
     let x = vec![1.0f64; n];
     let op = ReduceOp::Sum;

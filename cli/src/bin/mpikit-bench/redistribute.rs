@@ -12,11 +12,13 @@ use mpikit::mpi::topology::{Communicator, SimpleCommunicator};
 use mpikit::ndarray::Ix2;
 use mpikit::{DistArray, Grid};
 
+use crate::Figures;
+
 /// The benchmarks of this module.
 pub const BENCHES: [&str; 1] = ["redistribute"];
 
 /// (variant, median seconds per call); the first is the baseline (`alltoallv`).
-pub fn run(comm: &SimpleCommunicator, bytes: usize, reps: usize) -> Vec<(&'static str, f64)> {
+pub fn run(comm: &SimpleCommunicator, bytes: usize, reps: usize) -> Figures {
     let p = comm.size() as usize;
     // An n x n matrix of f64 with n a multiple of the ranks: about `bytes` per rank.
     let n = ((((bytes * p) / 8) as f64).sqrt() as usize / p).max(1) * p;

@@ -27,6 +27,8 @@ use mpikit::prelude::*;
 use mpikit::rma::{Counter, Mutex, Window};
 use mpikit::{Pool, ReduceOp};
 
+use crate::Figures;
+
 /// The benchmarks of this module; [`SIZED`] ones run at every `--sizes`, the others once.
 pub const BENCHES: [&str; 4] = ["counter", "mutex", "put", "get"];
 
@@ -104,7 +106,7 @@ pub fn interleaved(
     comm: &SimpleCommunicator,
     reps: usize,
     variants: &mut [(&'static str, &mut dyn FnMut() -> f64)],
-) -> Vec<(&'static str, f64)> {
+) -> Figures {
     for (_, f) in variants.iter_mut() {
         comm.barrier();
         f(); // warm-up
@@ -132,12 +134,7 @@ pub fn interleaved(
 
 /// One benchmark (at `bytes`, for put and get): (variant, median seconds per operation of
 /// one rank); the first is mpikit's, the second the same calls raw (but for the mutex).
-pub fn run(
-    comm: &SimpleCommunicator,
-    bench: &str,
-    bytes: usize,
-    reps: usize,
-) -> Vec<(&'static str, f64)> {
+fn measure(comm: &SimpleCommunicator, bench: &str, bytes: usize, reps: usize) -> Figures {
     let ranks = comm.size() as f64;
     match bench {
         "counter" => {
@@ -264,7 +261,7 @@ pub fn run_selected(
     for bench in BENCHES.iter().filter(|b| selected.iter().any(|x| x == *b)) {
         let at: &[usize] = if SIZED.contains(bench) { sizes } else { &[8] };
         for &bytes in at {
-            let figures = run(comm, bench, bytes, reps);
+            let figures = measure(comm, bench, bytes, reps);
             if root {
                 let cols: Vec<String> = figures
                     .iter()
