@@ -35,15 +35,9 @@ fn main() {
                 all.get(0, 0, &mut counter)?;
                 // This rank's threads each add their increments.
                 let added = AtomicU64::new(0);
-                std::thread::scope(|s| {
-                    for _ in 0..threads {
-                        s.spawn(|| {
-                            for _ in 0..increments {
-                                added.fetch_add(1, Ordering::Relaxed);
-                            }
-                        });
-                    }
-                });
+                let add =
+                    || (0..increments).for_each(|_| _ = added.fetch_add(1, Ordering::Relaxed));
+                std::thread::scope(|s| (0..threads).for_each(|_| _ = s.spawn(add)));
                 all.put(0, 0, &[counter[0] + added.into_inner()])?;
                 all.flush(0)?;
                 all.fetch_and_op(0, 1, u64::MAX, ReduceOp::Sum)?; // minus one, wrapping

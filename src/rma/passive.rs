@@ -297,18 +297,25 @@ impl<T: Element> Passive<'_, T> {
     }
 }
 
+/// The guards' accesses are [`Passive`]'s: `Deref` to the guard's `passive` field.
+macro_rules! deref_to_passive {
+    ($($guard:ident),*) => {$(
+        impl<'a, T: Element> Deref for $guard<'a, T> {
+            type Target = Passive<'a, T>;
+            fn deref(&self) -> &Passive<'a, T> {
+                &self.passive
+            }
+        }
+    )*};
+}
+
+deref_to_passive!(Lock, LockAll);
+
 /// A lock of one rank's window ([`Window::lock`]); unlocks when dropped, which completes
 /// every access at the target. Its accesses are [`Passive`]'s, to the locked rank only.
 pub struct Lock<'a, T: Element> {
     passive: Passive<'a, T>,
     target: Rank,
-}
-
-impl<'a, T: Element> Deref for Lock<'a, T> {
-    type Target = Passive<'a, T>;
-    fn deref(&self) -> &Passive<'a, T> {
-        &self.passive
-    }
 }
 
 impl<T: Element> Drop for Lock<'_, T> {
@@ -327,13 +334,6 @@ impl<T: Element> Drop for Lock<'_, T> {
 /// which completes every access everywhere. Its accesses are [`Passive`]'s.
 pub struct LockAll<'a, T: Element> {
     passive: Passive<'a, T>,
-}
-
-impl<'a, T: Element> Deref for LockAll<'a, T> {
-    type Target = Passive<'a, T>;
-    fn deref(&self) -> &Passive<'a, T> {
-        &self.passive
-    }
 }
 
 impl<T: Element> Drop for LockAll<'_, T> {
