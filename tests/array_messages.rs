@@ -16,14 +16,13 @@ use mpikit::ndarray::{Array1, Array2};
 use mpikit::num_complex::{Complex32, Complex64};
 use mpikit::p2p::PROC_NULL;
 use mpikit::prelude::*;
-use mpikit::runtime::MAX_MESSAGE_ENV;
 use mpikit::{Error, World};
 
 fn main() {
     common::spmd_main(
         "array_messages",
         &[1, 2, 3, 4, 8],
-        &[&[], &[(MAX_MESSAGE_ENV, "64")]],
+        common::MESSAGE_SIZES,
         rank_checks,
     );
 }

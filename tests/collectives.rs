@@ -12,7 +12,6 @@ use mpi::topology::Color;
 use mpikit::data::Partition;
 use mpikit::mpi::traits::*;
 use mpikit::prelude::*;
-use mpikit::runtime::MAX_MESSAGE_ENV;
 use mpikit::{Error, ReduceOp, World};
 use ndarray::{s, Array1, Array2, Axis};
 
@@ -22,7 +21,7 @@ fn main() {
     common::spmd_main(
         "collectives",
         &[1, 2, 3, 4, 8, 16],
-        &[&[], &[(MAX_MESSAGE_ENV, "64")]],
+        common::MESSAGE_SIZES,
         rank_checks,
     );
 }

@@ -16,7 +16,6 @@ use mpikit::distarray::{Boundary, Halo};
 use mpikit::mpi::traits::*;
 use mpikit::ndarray::{Array, ArrayD, Dimension, Ix1, Ix2, Ix3, IxDyn};
 use mpikit::prelude::*;
-use mpikit::runtime::MAX_MESSAGE_ENV;
 use mpikit::stats::{NanPolicy, QuantileMethod};
 use mpikit::{DistArray, Error, Grid, World};
 
@@ -24,7 +23,7 @@ fn main() {
     common::spmd_main(
         "distarray",
         &[1, 2, 3, 4, 8],
-        &[&[], &[(MAX_MESSAGE_ENV, "64")]],
+        common::MESSAGE_SIZES,
         rank_checks,
     );
 }

@@ -13,14 +13,13 @@ use mpikit::mpi::topology::Rank;
 use mpikit::ndarray::Array2;
 use mpikit::prelude::*;
 use mpikit::requests::RequestSet;
-use mpikit::runtime::MAX_MESSAGE_ENV;
 use mpikit::{Error, ReduceOp, World};
 
 fn main() {
     common::spmd_main(
         "immediate",
         &[1, 2, 3, 4, 8],
-        &[&[], &[(MAX_MESSAGE_ENV, "64")]],
+        common::MESSAGE_SIZES,
         rank_checks,
     );
 }

@@ -14,14 +14,13 @@ use mpikit::num_complex::Complex64;
 use mpikit::p2p::PROC_NULL;
 use mpikit::prelude::*;
 use mpikit::requests::RequestSet;
-use mpikit::runtime::MAX_MESSAGE_ENV;
 use mpikit::{Error, ReduceOp, World};
 
 fn main() {
     common::spmd_main(
         "mpi4py",
         &[1, 2, 3, 4, 8],
-        &[&[], &[(MAX_MESSAGE_ENV, "64")]],
+        common::MESSAGE_SIZES,
         rank_checks,
     );
 }

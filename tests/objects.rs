@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use mpi::point_to_point::Destination;
 use mpikit::mpi::traits::*;
 use mpikit::prelude::*;
-use mpikit::runtime::MAX_MESSAGE_ENV;
 use mpikit::{Error, World};
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -17,7 +16,7 @@ fn main() {
     common::spmd_main(
         "objects",
         &[1, 2, 3, 4, 8, 16],
-        &[&[], &[(MAX_MESSAGE_ENV, "64")]],
+        common::MESSAGE_SIZES,
         rank_checks,
     );
 }

@@ -13,7 +13,6 @@ mod common;
 use mpikit::distarray::Halo;
 use mpikit::ndarray::{Array, Ix2, Ix3};
 use mpikit::prelude::*;
-use mpikit::runtime::MAX_MESSAGE_ENV;
 use mpikit::{DistArray, Error, Grid, ReduceOp, World};
 
 fn main() {
@@ -21,12 +20,7 @@ fn main() {
     // empty), a get after the accumulates and a sync read zeros in 3 of 6 runs (MPICH 4.0.2,
     // 8 ranks on 2 cores; Open MPI passes every run). Open in issue 24.
     let ranks: &[usize] = &[1, 2, 3, 4, 8][..if common::on_mpich() { 4 } else { 5 }];
-    common::spmd_main(
-        "one_sided",
-        ranks,
-        &[&[], &[(MAX_MESSAGE_ENV, "64")]],
-        rank_checks,
-    );
+    common::spmd_main("one_sided", ranks, common::MESSAGE_SIZES, rank_checks);
 }
 
 fn rank_checks() {

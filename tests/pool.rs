@@ -8,7 +8,6 @@ use std::cell::RefCell;
 use mpi::topology::Color;
 use mpikit::mpi::traits::*;
 use mpikit::prelude::*;
-use mpikit::runtime::MAX_MESSAGE_ENV;
 use mpikit::tasks::{Queue, TaskError};
 use mpikit::{Pool, World};
 
@@ -16,7 +15,7 @@ fn main() {
     common::spmd_main(
         "pool",
         &[1, 2, 3, 4, 8, 16],
-        &[&[], &[(MAX_MESSAGE_ENV, "64")]],
+        common::MESSAGE_SIZES,
         rank_checks,
     );
 }

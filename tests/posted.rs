@@ -22,14 +22,13 @@ use mpikit::ndarray::{Array1, Array2};
 use mpikit::num_complex::{Complex32, Complex64};
 use mpikit::prelude::*;
 use mpikit::requests::RequestSet;
-use mpikit::runtime::MAX_MESSAGE_ENV;
 use mpikit::{Error, ReduceOp, World};
 
 fn main() {
     common::spmd_main(
         "posted",
         &[1, 2, 3, 4, 8],
-        &[&[], &[(MAX_MESSAGE_ENV, "64")]],
+        common::MESSAGE_SIZES,
         rank_checks,
     );
 }

@@ -9,19 +9,13 @@ mod common;
 use mpikit::mpi::traits::*;
 use mpikit::objects::tree_traffic;
 use mpikit::prelude::*;
-use mpikit::runtime::MAX_MESSAGE_ENV;
 use mpikit::{Error, World};
 use serde::{Deserialize, Serialize, Serializer};
 
 fn main() {
     let mut ranks: Vec<usize> = (1..=16).collect();
     ranks.push(32);
-    common::spmd_main(
-        "reductions",
-        &ranks,
-        &[&[], &[(MAX_MESSAGE_ENV, "64")]],
-        rank_checks,
-    );
+    common::spmd_main("reductions", &ranks, common::MESSAGE_SIZES, rank_checks);
 }
 
 /// A value that cannot be encoded where it says so.

@@ -28,30 +28,26 @@ fn main() {
     // 16 ranks too (the counter and the mutex under contention), except on MPICH, whose
     // ranks poll without yielding: 16 of them on 2 cores take minutes.
     let ranks: &[usize] = &[1, 2, 3, 4, 8, 16][..if common::on_mpich() { 5 } else { 6 }];
-    common::spmd_main(
-        "rma",
-        ranks,
-        &[&[], &[(MAX_MESSAGE_ENV, "64")]],
-        rank_checks,
-    );
+    common::spmd_main("rma", ranks, common::MESSAGE_SIZES, rank_checks);
 }
 
 fn rank_checks() {
-    mpikit::run(|world| {
-        fence_epochs(world)?;
-        passive_epochs(world)?;
-        counter(world)?;
-        compare_and_swap(world)?;
-        mutex(world)?;
-        sequential(world)?;
-        semaphore(world)?;
-        condition(world)?;
-        refusals(world)?;
-        shared_arrays(world)?;
-        no_growth(world)?;
-        common::report_ok("rma", world.comm());
-        Ok::<(), Error>(())
-    });
+    common::run_checks(
+        "rma",
+        &[
+            fence_epochs,
+            passive_epochs,
+            counter,
+            compare_and_swap,
+            mutex,
+            sequential,
+            semaphore,
+            condition,
+            refusals,
+            shared_arrays,
+            no_growth,
+        ],
+    );
 }
 
 /// Rank `r`'s window length: uneven, and empty on every third rank.

@@ -265,6 +265,24 @@ pub fn on_mpich() -> bool {
 /// Set under mpirun by [`spmd_main`]: run the rank checks instead of launching.
 pub const RANK_CHECKS: &str = "MPIKIT_RANK_CHECKS";
 
+/// The environments most tests run in: MPI's message sizes, then 64-byte pieces (every
+/// transfer split into many MPI calls).
+pub const MESSAGE_SIZES: &[&[(&str, &str)]] = &[&[], &[(mpikit::runtime::MAX_MESSAGE_ENV, "64")]];
+
+/// One group of checks of a test binary, run on every rank.
+pub type Check = fn(&mpikit::World) -> mpikit::Result<()>;
+
+/// Runs `checks` in order on every rank inside [`mpikit::run`], then [`report_ok`]s `name`.
+pub fn run_checks(name: &str, checks: &[Check]) {
+    mpikit::run(|world| {
+        for check in checks {
+            check(world)?;
+        }
+        report_ok(name, world.comm());
+        Ok::<(), mpikit::Error>(())
+    });
+}
+
 /// `main` of a harness-less test that relaunches itself under mpirun.
 ///
 /// Run plainly (by `cargo test`), it launches its own binary on each rank count in `ranks`,
