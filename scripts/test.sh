@@ -43,6 +43,6 @@ if ((explicit == 0)) && [ "${MPIKIT_SKIP_SECOND_MPI:-0}" != 1 ]; then
     mpi_tools
     # MPICH's ranks poll without yielding: oversubscribed suites need longer time limits.
     MPIKIT_TEST_TIMEOUT_SCALE=3 MPIKIT_MPIRUN=$MPIRUN cargo test --release --test parsum \
-      --test examples --test run --test mpi4py --test immediate --test reductions --test posted --test rooted --test rma --test one_sided --test prk
+      --test examples --test run --test mpi4py --test immediate --test reductions --test posted --test rooted --test rma --test rma_faults --test one_sided --test prk
   )
 fi
