@@ -49,14 +49,7 @@ fn main() {
     for &(fault, says, unlocks) in FAULTS {
         for np in [2, 3, 4] {
             let job = common::mpirun_with(np, &exe, &[], &[(FAULT, fault)], common::TIMEOUT);
-            job.check(
-                !job.timed_out && job.code.is_some_and(|c| c != 0),
-                "the job must fail",
-            );
-            job.check(
-                job.elapsed < limit,
-                &format!("the job must end within {limit:?}"),
-            );
+            job.assert_failed_within(limit);
             let line = format!("rank {}: {says}", np - 1);
             job.check(job.stderr.contains(&line), &format!("expected {line:?}"));
             job.check(

@@ -7,22 +7,10 @@ mod common;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use common::{have_mpirun, mpirun_with, Job, TIMEOUT};
+use common::{have_mpirun, mpirun_with, TIMEOUT};
 
 fn parsum() -> PathBuf {
     common::bin(env!("CARGO_BIN_EXE_parsum"))
-}
-
-#[track_caller]
-fn failed_fast(job: &Job, limit: Duration) {
-    job.check(
-        !job.timed_out && job.code.is_some_and(|c| c != 0),
-        "the job must fail",
-    );
-    job.check(
-        job.elapsed < limit,
-        &format!("the job must end within {limit:?}"),
-    );
 }
 
 #[test]
@@ -46,7 +34,7 @@ fn a_panic_in_any_phase_on_the_first_or_last_rank_ends_the_job() {
                     phase,
                 ];
                 let job = mpirun_with(np, &parsum(), &args, &[], TIMEOUT);
-                failed_fast(&job, Duration::from_secs(10));
+                job.assert_failed_within(Duration::from_secs(10));
                 let said = format!("rank {rank}: panicked at");
                 job.check(job.stderr.contains(&said), "the rank and location");
                 job.check(
@@ -77,7 +65,7 @@ fn the_watchdog_ends_a_job_with_a_hung_rank_and_says_where() {
             phase,
         ];
         let job = mpirun_with(3, &parsum(), &args, &[], TIMEOUT);
-        failed_fast(&job, Duration::from_secs(2 + 10));
+        job.assert_failed_within(Duration::from_secs(2 + 10));
         job.check(
             job.elapsed >= Duration::from_secs(2),
             "not before the limit",

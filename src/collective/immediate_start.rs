@@ -175,14 +175,11 @@ where
 }
 
 /// The body of [`ImmediateCollectives::immediate_gather_array_owned`].
-pub(crate) fn immediate_gather_array_owned<C, B: OwnedBuffer, R: OwnedBufferMut<B::Elem>>(
-    comm: &C,
+pub(crate) fn immediate_gather_array_owned<B: OwnedBuffer, R: OwnedBufferMut<B::Elem>>(
+    comm: &(impl Communicator + ?Sized),
     root: Rank,
     (local, recv): (B, Option<R>),
-) -> Result<Pending<(B, Option<R>)>>
-where
-    C: Communicator + ?Sized,
-{
+) -> Result<Pending<(B, Option<R>)>> {
     let is_root = comm.rank() == root;
     let have = recv.as_ref().filter(|_| is_root).map(|r| r.buffer_len());
     let what = "immediate_gather_array_owned";

@@ -217,7 +217,8 @@ pub trait ObjectMessages: Communicator {
         tag: Option<Tag>,
     ) -> Result<Option<ObjectStatus>> {
         check_source(self, source, "immediate_probe_object")?;
-        Ok(immediate_status(self, source, tag).map(|s| ObjectStatus {
+        let probed = immediate_status(self, source, tag);
+        Ok(probed.map(|s| ObjectStatus {
             source: s.source_rank(),
             tag: s.tag(),
             bytes: probed_bytes(s.count(u8::equivalent_datatype()) as usize),
@@ -316,12 +317,10 @@ pub trait ObjectMessages: Communicator {
     ///     Ok::<(), mpikit::Error>(())
     /// });
     /// ```
-    fn synchronous_send_object<T: Serialize + ?Sized>(
-        &self,
-        dest: Rank,
-        tag: Tag,
-        value: &T,
-    ) -> Result<()> {
+    fn synchronous_send_object<T>(&self, dest: Rank, tag: Tag, value: &T) -> Result<()>
+    where
+        T: Serialize + ?Sized,
+    {
         send_object_to(self, dest, tag, value, SendMode::Synchronous)
     }
 

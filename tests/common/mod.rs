@@ -115,6 +115,20 @@ impl Job {
         self.assert_exit(0)
     }
 
+    /// Fails the test unless the job failed (a non-zero exit, not the harness's timeout)
+    /// within `limit`.
+    #[track_caller]
+    pub fn assert_failed_within(&self, limit: Duration) -> &Job {
+        self.check(
+            !self.timed_out && self.code.is_some_and(|c| c != 0),
+            "the job must fail",
+        );
+        self.check(
+            self.elapsed < limit,
+            &format!("the job must end within {limit:?}"),
+        )
+    }
+
     /// Fails the test with `msg` and the job's report unless `cond`.
     #[track_caller]
     pub fn check(&self, cond: bool, msg: &str) -> &Job {
