@@ -10,6 +10,9 @@
 # (unshare --uts) so OpenMPI's shared-memory names do not collide. TCP keepalive on the
 # launcher's own connections is cut to seconds (default: 5 minutes), so that when a link
 # goes down for good mpirun notices the lost host and ends the job instead of waiting.
+# One-sided windows go through osc sm (within a host) and pt2pt (across) unless OMPI_MCA_osc
+# says otherwise: Open MPI 4.1 over TCP alone has no other one-sided component that works
+# (its default choice fails with MPI_ERR_WIN).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 PREFIX=mk-h SWITCH=mk-sw SUBNET=10.77.0.0/24 STATE=/run/mpikit-cluster
@@ -59,7 +62,7 @@ run() {
   first=$(hosts | head -n 1)
   # mpirun itself runs on the first host, as an ssh-launched job would on a login node.
   ip netns exec "$first" unshare --uts sh -c 'hostname "$0"; exec "$@"' "$first" \
-    env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
+    env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_osc="${OMPI_MCA_osc:-sm,pt2pt}" \
     mpirun -n "$np" --hostfile "$STATE/hostfile" --map-by node --bind-to none \
     --mca plm_rsh_agent "$STATE/agent" --mca plm_rsh_no_tree_spawn 1 \
     --mca pml ob1 --mca btl tcp,self --mca btl_tcp_if_include "$SUBNET" \

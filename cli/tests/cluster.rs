@@ -52,10 +52,16 @@ impl Cluster {
     }
 
     fn run(&self, np: usize, program: &str, args: &[&str]) -> Job {
-        let mut all = vec!["run".to_string(), np.to_string(), program.to_string()];
-        all.extend(args.iter().map(|s| s.to_string()));
-        let refs: Vec<&str> = all.iter().map(String::as_str).collect();
-        script("cluster.sh", &refs, TIMEOUT)
+        self.run_with(np, program, args, &[])
+    }
+
+    /// [`Cluster::run`] with `env` set for mpirun (Open MPI forwards `OMPI_MCA_*` to the ranks).
+    fn run_with(&self, np: usize, program: &str, args: &[&str], env: &[(&str, &str)]) -> Job {
+        let np = np.to_string();
+        let mut all = vec!["run", &np, program];
+        all.extend_from_slice(args);
+        let path = common::repo_root().join("scripts").join("cluster.sh");
+        common::direct(&path, &all, env, TIMEOUT)
     }
 }
 
@@ -150,6 +156,26 @@ fn parsum_across(hosts: usize) {
             vec!["41"],
             format!("ok: y = A x for n = 41 on {} ranks", 2 * hosts),
         ),
+        // One-sided access and locks over TCP: a mutex, a counter and scattered updates
+        // spanning the hosts, and a node-shared table (one copy per host).
+        (
+            "lock_counter",
+            vec!["5", "2", "100"],
+            format!(
+                "ok: {} ranks x 2 threads x 5 rounds x 100 increments under one Mutex",
+                2 * hosts
+            ),
+        ),
+        (
+            "self_scheduling",
+            vec!["300"],
+            format!("ok: 300 tasks on {} ranks", 2 * hosts),
+        ),
+        (
+            "gups",
+            vec!["12", "2"],
+            format!("ok: gups on {} ranks, table 2^12", 2 * hosts),
+        ),
     ] {
         let job = cluster.run(2 * hosts, &example(name), &args);
         job.assert_ok();
@@ -158,6 +184,29 @@ fn parsum_across(hosts: usize) {
             &format!("expected {want:?}"),
         );
     }
+    // A node-shared table: one copy per host, held by the host's 2 ranks.
+    let job = cluster.run(2 * hosts, &example("shared_table"), &["16"]);
+    job.assert_ok();
+    let line = job.stdout.lines().find(|l| l.starts_with("node memory: "));
+    job.check(
+        line.is_some_and(|l| l.ends_with(" MiB for 2 ranks, one copy 16 MiB")),
+        "rank 0's host: 2 ranks sharing one copy of 16 MiB",
+    );
+    // Open MPI's default one-sided choice over TCP alone fails to create a window: a clear
+    // Err with the cure on the failing ranks, and the job ends (no MPI abort text, no hang).
+    let job = cluster.run_with(
+        2 * hosts,
+        &example("lock_counter"),
+        &["1", "1", "1"],
+        &[("OMPI_MCA_osc", "rdma")],
+    );
+    job.assert_exit(1);
+    job.check(
+        job.stderr
+            .contains("error: window: MPI_Win_allocate failed")
+            && job.stderr.contains("--mca osc sm,pt2pt"),
+        "a clear error naming the cure",
+    );
     files_across(&cluster, hosts);
 }
 

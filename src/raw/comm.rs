@@ -35,4 +35,51 @@ mpi_fns! {
     fn comm_get_attr = MPI_Comm_get_attr(comm: ffi::MPI_Comm, comm_keyval: c_int, attribute_val: *mut c_void, flag: *mut c_int) -> c_int;
     /// `MPI_Comm_set_attr`.
     fn comm_set_attr = MPI_Comm_set_attr(comm: ffi::MPI_Comm, comm_keyval: c_int, attribute_val: *mut c_void) -> c_int;
+    /// `MPI_Comm_get_errhandler`.
+    fn comm_get_errhandler = MPI_Comm_get_errhandler(comm: ffi::MPI_Comm, errhandler: *mut ffi::MPI_Errhandler) -> c_int;
+    /// `MPI_Comm_set_errhandler`.
+    fn comm_set_errhandler = MPI_Comm_set_errhandler(comm: ffi::MPI_Comm, errhandler: ffi::MPI_Errhandler) -> c_int;
+    /// `MPI_Errhandler_free`: drops this reference (the handler lives while a communicator uses it).
+    fn errhandler_free = MPI_Errhandler_free(errhandler: *mut ffi::MPI_Errhandler) -> c_int;
+    /// `MPI_Error_string`: `string` must hold `MPI_MAX_ERROR_STRING` bytes.
+    fn error_string = MPI_Error_string(errorcode: c_int, string: *mut std::os::raw::c_char, resultlen: *mut c_int) -> c_int;
+}
+
+/// Makes one MPI call on `comm` (`call` returns its error code) with `MPI_ERRORS_RETURN` as
+/// `comm`'s error handler, then puts the handler back: a failure comes back as MPI's text
+/// instead of aborting the job. For calls whose errors MPI raises on `comm` (the creation of
+/// a window, MPI 3.1 section 11.2.1: "errors ... are raised on the communicator").
+///
+/// # Safety
+/// `comm` is a live communicator, and `call` is what the module contract of its own call
+/// requires.
+pub(crate) unsafe fn errors_returned(
+    comm: ffi::MPI_Comm,
+    call: impl FnOnce() -> c_int,
+) -> Result<(), String> {
+    // SAFETY: an MPI_Errhandler is a handle (a pointer in Open MPI, an int in MPICH), valid
+    // as zero bytes until MPI writes it.
+    let mut before: ffi::MPI_Errhandler = unsafe { std::mem::zeroed() };
+    // SAFETY: `comm` is live (the caller's contract); `before` is a valid out-pointer, and
+    // receives a new reference to the handler, freed below after it is put back.
+    unsafe {
+        comm_get_errhandler(comm, &mut before);
+        comm_set_errhandler(comm, ffi::RSMPI_ERRORS_RETURN);
+    }
+    let code = call();
+    // SAFETY: as above; `before` is the live handler read above, `comm` still uses it after
+    // the set, so freeing our reference does not free the handler.
+    unsafe {
+        comm_set_errhandler(comm, before);
+        errhandler_free(&mut before);
+    }
+    if code == ffi::MPI_SUCCESS as c_int {
+        return Ok(());
+    }
+    let mut text = vec![0u8; ffi::MPI_MAX_ERROR_STRING as usize + 1];
+    let mut len: c_int = 0;
+    // SAFETY: `text` holds MPI_MAX_ERROR_STRING bytes and more; `len` is a valid out-pointer.
+    unsafe { error_string(code, text.as_mut_ptr().cast(), &mut len) };
+    text.truncate(len.clamp(0, ffi::MPI_MAX_ERROR_STRING as c_int) as usize);
+    Err(String::from_utf8_lossy(&text).into_owned())
 }

@@ -17,6 +17,7 @@ use crate::distarray::io::{descr, read_header, read_runs};
 use crate::error::{Error, Result};
 use crate::raw::c_void;
 use crate::raw::rma::{self, MPI_Win};
+use crate::rma::window::creation_failed;
 use crate::runtime::agree::agree_on;
 use crate::runtime::threads::for_each_part_mut;
 use crate::runtime::{check_memory, Comm};
@@ -107,17 +108,20 @@ impl<T: Element, D: Dimension> SharedArray<T, D> {
         let mut first: *mut T = std::ptr::null_mut();
         let mut win = rma::win_null();
         // SAFETY: collective over the node's ranks, every one of which reached this point
-        // with the same shape (agreed above); valid out-pointers.
-        unsafe {
-            rma::win_allocate_shared(
-                mine as rma::MPI_Aint,
-                unit.max(1) as i32,
-                rma::info_null(),
-                node.as_raw(),
-                (&mut first as *mut *mut T).cast::<c_void>(),
-                &mut win,
-            );
-        }
+        // with the same shape (agreed above); valid out-pointers; `node` is live.
+        let made = unsafe {
+            crate::raw::errors_returned(node.as_raw(), || {
+                rma::win_allocate_shared(
+                    mine as rma::MPI_Aint,
+                    unit.max(1) as i32,
+                    rma::info_null(),
+                    node.as_raw(),
+                    (&mut first as *mut *mut T).cast::<c_void>(),
+                    &mut win,
+                )
+            })
+        };
+        made.map_err(|text| creation_failed("MPI_Win_allocate_shared", &text))?;
         let (mut size, mut disp, mut base) = (0, 0, std::ptr::null_mut::<T>());
         // SAFETY: a live shared window; node rank 0 exists; valid out-pointers. Then a lock
         // of all for the array's lifetime (the shared-memory pattern of MPI 3: loads and

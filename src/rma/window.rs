@@ -111,17 +111,20 @@ impl<T: Element> Window<T> {
         let padded = bytes.unwrap_or(0).next_multiple_of(64);
         // SAFETY: collective over `comm`, reached by every rank after the same all-gather;
         // `base` and `raw` are valid out-pointers; `padded` fits MPI_Aint (`bytes` was
-        // checked to leave room for the rounding).
-        unsafe {
-            rma::win_allocate(
-                padded as rma::MPI_Aint,
-                unit as i32,
-                rma::info_null(),
-                comm.as_raw(),
-                (&mut base as *mut *mut T).cast::<c_void>(),
-                &mut raw,
-            );
-        }
+        // checked to leave room for the rounding). `comm` is live.
+        let made = unsafe {
+            crate::raw::errors_returned(comm.as_raw(), || {
+                rma::win_allocate(
+                    padded as rma::MPI_Aint,
+                    unit as i32,
+                    rma::info_null(),
+                    comm.as_raw(),
+                    (&mut base as *mut *mut T).cast::<c_void>(),
+                    &mut raw,
+                )
+            })
+        };
+        made.map_err(|text| creation_failed("MPI_Win_allocate", &text))?;
         if len > 0 {
             // SAFETY: MPI allocated `len` elements at `base`; every Element is valid as
             // all-zero bytes (integers, floats, `false`, complex zero).
@@ -312,4 +315,13 @@ impl<T: Element> Drop for Window<T> {
             rma::win_free(&mut self.raw);
         }
     }
+}
+
+/// The `Err` of a window MPI could not create: MPI's own text, and the known cause.
+pub(crate) fn creation_failed(call: &str, text: &str) -> Error {
+    Error::Window(format!(
+        "{call} failed: {text} (Open MPI 4.1 over TCP alone, without InfiniBand or UCX, \
+         has no one-sided component that works by default: launch with `--mca osc sm,pt2pt` \
+         or set OMPI_MCA_osc=sm,pt2pt; see docs/clusters.md)"
+    ))
 }
