@@ -184,7 +184,8 @@ impl<T: Element, D: Dimension> OneSided<'_, T, D> {
             // moved.
             unsafe { access.get(r.owner as i32, r.at, buf)? };
         }
-        self.win.flush_all(false);
+        self.win
+            .flush_targets(runs.iter().map(|r| r.owner as i32), false);
         shaped(shape, out)
     }
 
@@ -254,7 +255,8 @@ impl<T: Element, D: Dimension> OneSided<'_, T, D> {
                 }
             }
         }
-        self.win.flush_all(false);
+        self.win
+            .flush_targets(runs.iter().map(|r| r.owner as i32), false);
         Ok(())
     }
 
@@ -291,6 +293,7 @@ impl<T: Element, D: Dimension> OneSided<'_, T, D> {
         let total: usize = shape.iter().product();
         let (op, ones) = (op.into(), vec![1; shape.len()]);
         let access = Access::new(&self.win, None);
+        let mut owners = Vec::with_capacity(points.len());
         for (&p, v) in points.iter().zip(values) {
             if p >= total {
                 return Err(Error::Shape(format!(
@@ -304,6 +307,7 @@ impl<T: Element, D: Dimension> OneSided<'_, T, D> {
                 rest /= shape[a];
             }
             let run = &self.runs(&index, &ones, "accumulate_points")?[0];
+            owners.push(run.owner as i32);
             // SAFETY: completed at the origin by the flush below, before `values` goes.
             unsafe {
                 access.accumulate(
@@ -314,7 +318,7 @@ impl<T: Element, D: Dimension> OneSided<'_, T, D> {
                 )?
             };
         }
-        self.win.flush_all(false);
+        self.win.flush_targets(owners, false);
         Ok(())
     }
 
@@ -355,7 +359,7 @@ impl<T: Element, D: Dimension> OneSided<'_, T, D> {
     /// # Ok::<(), mpikit::Error>(()) });
     /// ```
     pub fn sync(&mut self) -> Result<()> {
-        self.win.flush_all(true);
+        self.win.flush_everywhere();
         self.win.sync_with(&*self.array.comm);
         Ok(())
     }
@@ -407,7 +411,7 @@ impl<T: Element, D: Dimension> Drop for OneSided<'_, T, D> {
     fn drop(&mut self) {
         // Every access complete and visible before the window goes (collective, as the
         // window's own free is).
-        self.win.flush_all(true);
+        self.win.flush_everywhere();
         self.win.sync_with(&*self.array.comm);
         let block = self
             .array
