@@ -9,7 +9,7 @@ use mpikit::mpi::topology::{Communicator, SimpleCommunicator};
 use mpikit::prelude::*;
 use mpikit::ReduceOp;
 
-use crate::Figures;
+use crate::rma::Figures;
 
 /// The benchmarks of this module.
 pub const BENCHES: [&str; 3] = ["inplace", "iallreduce", "iallgather"];

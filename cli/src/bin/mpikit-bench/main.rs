@@ -25,9 +25,6 @@ use mpikit::prelude::*;
 use mpikit::{ReduceOp, World};
 use serde_bytes::ByteBuf;
 
-/// Each variant's name and median seconds per call (or per operation), the first the baseline.
-type Figures = Vec<(&'static str, f64)>;
-
 mod codec;
 mod immediate;
 mod pool;

@@ -12,7 +12,7 @@ use mpikit::mpi::topology::{Communicator, SimpleCommunicator};
 use mpikit::ndarray::Ix2;
 use mpikit::{DistArray, Grid};
 
-use crate::Figures;
+use crate::rma::Figures;
 
 /// The benchmarks of this module.
 pub const BENCHES: [&str; 1] = ["redistribute"];

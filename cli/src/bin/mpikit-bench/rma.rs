@@ -27,8 +27,6 @@ use mpikit::prelude::*;
 use mpikit::rma::{Counter, Mutex, Window};
 use mpikit::{Pool, ReduceOp};
 
-use crate::Figures;
-
 /// The benchmarks of this module; [`SIZED`] ones run at every `--sizes`, the others once.
 pub const BENCHES: [&str; 4] = ["counter", "mutex", "put", "get"];
 
@@ -98,6 +96,9 @@ fn per_op(iters: usize, f: &mut dyn FnMut()) -> f64 {
     }
     (mpikit::mpi::time() - t0) / iters as f64
 }
+
+/// Each variant's name and median seconds per call (or per operation), the first the baseline.
+pub type Figures = Vec<(&'static str, f64)>;
 
 /// Median over `reps` of the slowest rank's figure of each variant (a function that runs
 /// one timing and returns this rank's seconds per operation), measured in turn within every
