@@ -19,12 +19,7 @@ use mpikit::prelude::*;
 use mpikit::{Error, World};
 
 fn main() {
-    common::spmd_main(
-        "array_messages",
-        &[1, 2, 3, 4, 8],
-        common::MESSAGE_SIZES,
-        rank_checks,
-    );
+    common::spmd_main_everywhere("array_messages", rank_checks);
 }
 
 fn rank_checks() {

@@ -20,7 +20,7 @@ use mpikit::{Error, Pool, ReduceOp, World};
 fn main() {
     common::spmd_main(
         "buffers",
-        &[1, 2, 3, 4, 8],
+        common::RANKS,
         &[
             &[],
             &[

@@ -20,12 +20,7 @@ use mpikit::stats::{NanPolicy, QuantileMethod};
 use mpikit::{DistArray, Error, Grid, World};
 
 fn main() {
-    common::spmd_main(
-        "distarray",
-        &[1, 2, 3, 4, 8],
-        common::MESSAGE_SIZES,
-        rank_checks,
-    );
+    common::spmd_main_everywhere("distarray", rank_checks);
 }
 
 fn rank_checks() {

@@ -17,12 +17,7 @@ use mpikit::requests::RequestSet;
 use mpikit::{Error, ReduceOp, World};
 
 fn main() {
-    common::spmd_main(
-        "mpi4py",
-        &[1, 2, 3, 4, 8],
-        common::MESSAGE_SIZES,
-        rank_checks,
-    );
+    common::spmd_main_everywhere("mpi4py", rank_checks);
 }
 
 fn rank_checks() {

@@ -16,25 +16,20 @@ use mpikit::prelude::*;
 use mpikit::{DistArray, Error, Grid, ReduceOp, World};
 
 fn main() {
-    common::spmd_main(
-        "one_sided",
-        &[1, 2, 3, 4, 8],
-        common::MESSAGE_SIZES,
-        rank_checks,
-    );
+    common::spmd_main_everywhere("one_sided", rank_checks);
 }
 
 fn rank_checks() {
-    mpikit::run(|world| {
-        let size = world.size() as usize;
-        for grid in arrays::grids_2d(&[13, 7], size) {
-            boxes_2d(world, grid.clone(), None)?;
-            boxes_2d(world, grid, Some(2))?;
-        }
-        three_axes(world)?;
-        common::report_ok("one_sided", world.comm());
-        Ok::<(), Error>(())
-    });
+    common::run_checks("one_sided", &[every_grid_2d, three_axes]);
+}
+
+/// [`boxes_2d`] on every 2-D grid of the rank count, without and with halo ghosts.
+fn every_grid_2d(world: &World) -> Result<(), Error> {
+    for grid in arrays::grids_2d(&[13, 7], world.size() as usize) {
+        boxes_2d(world, grid.clone(), None)?;
+        boxes_2d(world, grid, Some(2))?;
+    }
+    Ok(())
 }
 
 fn value(i: usize, j: usize) -> f64 {

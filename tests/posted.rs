@@ -25,12 +25,7 @@ use mpikit::requests::RequestSet;
 use mpikit::{Error, ReduceOp, World};
 
 fn main() {
-    common::spmd_main(
-        "posted",
-        &[1, 2, 3, 4, 8],
-        common::MESSAGE_SIZES,
-        rank_checks,
-    );
+    common::spmd_main_everywhere("posted", rank_checks);
 }
 
 fn rank_checks() {

@@ -20,7 +20,7 @@ use mpikit::{DistArray, Error, Grid, World};
 fn main() {
     common::spmd_main(
         "redistribution",
-        &[1, 2, 3, 4, 8],
+        common::RANKS,
         &[&[], &[(MAX_MESSAGE_ENV, "64")], &[(THREADS_ENV, "3")]],
         rank_checks,
     );

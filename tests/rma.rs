@@ -32,7 +32,7 @@ fn main() {
     // Plainly: both launches; under mpirun: the one this process belongs to.
     let contention = std::env::var_os(CONTENTION).is_some();
     if !contention {
-        common::spmd_main("rma", &[1, 2, 3, 4, 8], common::MESSAGE_SIZES, rank_checks);
+        common::spmd_main_everywhere("rma", rank_checks);
     }
     if contention || std::env::var_os(common::RANK_CHECKS).is_none() {
         // 16 ranks on 2 cores: the counter and the mutex under contention, on both MPIs.

@@ -16,7 +16,7 @@ use mpikit::stats::{
 use mpikit::{Error, World};
 
 fn main() {
-    common::spmd_main("selection", &[1, 2, 3, 4, 8], &[&[]], rank_checks);
+    common::spmd_main("selection", common::RANKS, &[&[]], rank_checks);
 }
 
 /// Values in memory whose sample is whatever the test says (`None`: InMemory's own).

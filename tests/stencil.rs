@@ -21,7 +21,7 @@ use mpikit::{DistArray, Error, Grid, World};
 fn main() {
     common::spmd_main(
         "stencil",
-        &[1, 2, 3, 4, 8],
+        common::RANKS,
         &[&[], &[(THREADS_ENV, "3")]],
         rank_checks,
     );

@@ -283,6 +283,15 @@ pub const RANK_CHECKS: &str = "MPIKIT_RANK_CHECKS";
 /// transfer split into many MPI calls).
 pub const MESSAGE_SIZES: &[&[(&str, &str)]] = &[&[], &[(mpikit::runtime::MAX_MESSAGE_ENV, "64")]];
 
+/// The rank counts every multi-rank suite runs on: 1 (a singleton job), 2, 3 (odd, uneven
+/// blocks), 4 and 8 (more ranks than this machine's cores).
+pub const RANKS: &[usize] = &[1, 2, 3, 4, 8];
+
+/// [`spmd_main`] on [`RANKS`] in both [`MESSAGE_SIZES`] environments.
+pub fn spmd_main_everywhere(name: &str, checks: fn()) {
+    spmd_main(name, RANKS, MESSAGE_SIZES, checks);
+}
+
 /// One group of checks of a test binary, run on every rank.
 pub type Check = fn(&mpikit::World) -> mpikit::Result<()>;
 
