@@ -6,8 +6,8 @@
 //! section that detects overlap, ranks in order through `Sequential`, at most k ranks inside
 //! a `Semaphore` of k permits, a baton passed in rank order through a `Condition`,
 //! node-shared arrays (filled, written and read from `.npy` files, on the world and on a
-//! split communicator), the misuses refused with an `Err`, and 1,000 windows created and
-//! freed without growth (on Open MPI).
+//! split communicator), the misuses refused with an `Err`, a window freed while another rank
+//! holds a lock of it, and 1,000 windows created and freed without growth (on Open MPI).
 //!
 //! No libtest harness: run plainly it relaunches itself under mpirun (see tests/collectives.rs).
 
@@ -56,6 +56,7 @@ fn rank_checks() {
             semaphore,
             condition,
             refusals,
+            free_while_locked_elsewhere,
             shared_arrays,
             no_growth,
         ],
@@ -302,6 +303,24 @@ fn rss_kb() -> u64 {
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .expect("VmRSS")
+}
+
+/// Every rank drops a window while rank 0 still holds a lock of the last rank's part and
+/// writes there: the free is collective, so the others wait in it until rank 0 has unlocked
+/// (its accesses complete) and drops the window too. Then the job goes on: no hang, no abort.
+fn free_while_locked_elsewhere(world: &World) -> Result<(), Error> {
+    let last = world.size() - 1;
+    let win = Window::<u64>::allocate(world, 4)?;
+    if world.rank() == 0 {
+        let lock = win.lock(last, LockKind::Exclusive)?;
+        lock.put(last, 0, &[7; 4])?;
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        drop(lock);
+    }
+    drop(win);
+    let total = world.allreduce_scalar(1u64, ReduceOp::Sum)?;
+    assert_eq!(total, world.size() as u64);
+    Ok(())
 }
 
 fn no_growth(world: &World) -> Result<(), Error> {
