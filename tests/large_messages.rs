@@ -1,13 +1,15 @@
 //! Messages over 2^31 bytes or elements, at -n 2 (MPI counts are 32-bit): a 2^31 + 16 byte
 //! object broadcast, a (2^31 + 16)-element u8 array scattered and gathered back, and one
 //! rank receiving a single block of 2^31 + 16 elements, and a buffer message of as many
-//! elements (blocking and posted). Contents are checked byte for byte.
+//! elements (blocking and posted), and a one-sided put and get of as many bytes. Contents are
+//! checked byte for byte.
 //! Needs about 10 GiB of memory; CI has 24 GiB.
 
 mod common;
 
 use mpikit::mpi::traits::*;
 use mpikit::prelude::*;
+use mpikit::rma::{LockKind, Window};
 use mpikit::World;
 use ndarray::Array1;
 
@@ -95,6 +97,25 @@ fn rank_checks() {
             .unwrap();
         assert_eq!(status.count, N);
         check_pattern(&got, 0, "posted receive");
+        drop(got);
     }
+
+    // One-sided: rank 0 puts 2^31 + 16 bytes into rank 1's window under a lock and gets them
+    // back; rank 1 then finds them in its own memory.
+    let mut win = Window::<u8>::allocate(&world, if rank == 1 { N } else { 0 }).expect("window");
+    if rank == 0 {
+        let lock = win.lock(1, LockKind::Exclusive).expect("lock");
+        let data: Vec<u8> = (0..N).map(byte).collect();
+        lock.put(1, 0, &data).expect("put");
+        drop(data);
+        let mut back = vec![0u8; N];
+        lock.get(1, 0, &mut back).expect("get");
+        check_pattern(&back, 0, "one-sided get");
+    }
+    comm.barrier(); // rank 0's lock is released: its put is complete at rank 1
+    if rank == 1 {
+        check_pattern(win.local(), 0, "one-sided put");
+    }
+    drop(win);
     common::report_ok("large_messages", comm);
 }
