@@ -65,10 +65,12 @@
 //!   `immediate_` starts a non-blocking call; `_with` takes a closure.
 //! - Every non-blocking collective is a method of [`requests::ImmediateCollectives`], every
 //!   handle ([`requests::Pending`], [`requests::Receiving`]) has `wait() -> Result<T>` and
-//!   `test() -> Result<Option<T>>`, waits when dropped, and goes into a
-//!   [`requests::RequestSet`].
+//!   `test() -> Result<Option<T>>`, goes into a [`requests::RequestSet`], and when dropped
+//!   unfinished waits (a send or a collective) or cancels (a posted receive).
 //! - The [`prelude`] brings mpikit's traits only; rsmpi's come with
-//!   `use mpikit::mpi::traits::*;` and share no method name with mpikit's.
+//!   `use mpikit::mpi::traits::*;` and share one method name with mpikit's,
+//!   `immediate_barrier` (call it as `ImmediateCollectives::immediate_barrier(&world)` when
+//!   both are in scope).
 //! - Programs run inside [`run`], so an `Err` or a panic on one rank ends the job at once.
 
 #![deny(missing_docs)]
@@ -122,8 +124,8 @@ pub use num_complex;
 pub use rayon;
 
 /// mpikit's traits, and only those: `use mpikit::prelude::*;` brings every mpikit method
-/// into scope on any communicator and on [`World`], and clashes with nothing of rsmpi's.
-/// rsmpi's own traits (`comm.rank()` on a split communicator, `barrier()`, rsmpi's
+/// into scope on any communicator and on [`World`]. With rsmpi's traits in scope too, one
+/// name is on both sides, `immediate_barrier` (name the trait to call it). rsmpi's own traits (`comm.rank()` on a split communicator, `barrier()`, rsmpi's
 /// collectives) come with `use mpikit::mpi::traits::*;`.
 pub mod prelude {
     pub use crate::collective::array::ArrayCollectives;

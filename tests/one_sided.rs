@@ -111,7 +111,7 @@ fn three_axes(world: &World) -> Result<(), Error> {
     let grid = Grid::balanced(&n, size, &[0, 1, 2])?;
     let f = |g: &[usize]| (g[0] * 100 + g[1] * 10 + g[2]) as i64;
     let mut a = DistArray::<i64, Ix3>::from_fn(world, grid, f)?;
-    let access = a.one_sided()?;
+    let mut access = a.one_sided()?;
     let got = access.get(&[1, 2, 1], &[3, 4, 2])?;
     assert_eq!(
         got,
@@ -123,5 +123,13 @@ fn three_axes(world: &World) -> Result<(), Error> {
     tickets.sort_unstable();
     assert_eq!(tickets, (0..size as i64).collect::<Vec<_>>());
     assert!(access.fetch_and_op(&[5, 0, 0], 1, ReduceOp::Sum).is_err());
+    // A batch of scattered updates with one point outside the array: an Err, and none of
+    // the batch applied (every point is checked before the first MPI call).
+    let before = access.get(&[0, 0, 0], &[1, 1, 1])?;
+    let total: usize = n.iter().product();
+    let bad = access.accumulate_points(&[0, total], &[5, 5], ReduceOp::Sum);
+    assert!(bad.is_err(), "{bad:?}");
+    access.sync()?;
+    assert_eq!(access.get(&[0, 0, 0], &[1, 1, 1])?, before);
     Ok(())
 }

@@ -5,9 +5,10 @@
 //! here, every index of a counter handed out once, mutual exclusion checked by a critical
 //! section that detects overlap, ranks in order through `Sequential`, at most k ranks inside
 //! a `Semaphore` of k permits, a baton passed in rank order through a `Condition`,
-//! node-shared arrays (filled, written and read from `.npy` files, on the world and on a
-//! split communicator), the misuses refused with an `Err`, a window freed while another rank
-//! holds a lock of it, and 1,000 windows created and freed without growth (on Open MPI).
+//! node-shared arrays (filled on every rank or by one, written, read from `.npy` and raw
+//! files, on the world and on a split communicator), the misuses refused with an `Err`, a
+//! window freed while another rank holds a lock of it, and 1,000 windows created and freed
+//! without growth (on Open MPI).
 //!
 //! No libtest harness: run plainly it relaunches itself under mpirun (see tests/collectives.rs).
 
@@ -372,6 +373,20 @@ fn shared_arrays(world: &World) -> Result<(), Error> {
             block.iter_mut().for_each(|x| *x = -*x);
         })?;
         assert_eq!(a.view(), want.mapv(|x| -x).view());
+        // Filled by one rank: the node's first writes everything, every rank sees it.
+        let first = a.write_whole_with(|all| {
+            all.iter_mut().enumerate().for_each(|(k, x)| *x = k as i64);
+            all.len()
+        })?;
+        assert_eq!(first.unwrap_or(rows * cols), rows * cols);
+        let writers = world.allreduce_scalar(u64::from(first.is_some()), ReduceOp::Sum)?;
+        assert_eq!(
+            writers,
+            (size / a.node_size()) as u64,
+            "one writer per node"
+        );
+        let arange = Array2::from_shape_fn((rows, cols), |(i, j)| (i * cols + j) as i64);
+        assert_eq!(a.view(), arange.view());
     }
     // On a split communicator (even and odd ranks): each half its own array.
     let half = world
@@ -399,6 +414,21 @@ fn shared_arrays(world: &World) -> Result<(), Error> {
         let t = SharedArray::<f64, Ix2>::read_npy(world, path, world.pool())?;
         assert_eq!(t.view(), m.view(), "{}", path.display());
     }
+    // A raw file of the same values (numpy's tofile), and one read with the wrong shape.
+    let raw = paths.0.with_file_name("m.bin"); // rank 0's folder
+    if world.rank() == 0 {
+        let body: Vec<u8> = m.iter().flat_map(|x| x.to_ne_bytes()).collect();
+        std::fs::write(&raw, body).expect("raw file");
+    }
+    world.barrier();
+    let t = SharedArray::<f64, Ix2>::read_raw(world, &raw, (rows, cols), world.pool())?;
+    assert_eq!(t.view(), m.view(), "raw");
+    let e = SharedArray::<f64, Ix2>::read_raw(world, &raw, (rows + 1, cols), world.pool());
+    let text = e.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        text.contains(&format!("{} bytes, the shape", rows * cols * 8)),
+        "{text}"
+    );
     // The wrong dtype or number of axes: the same Err everywhere.
     let e = SharedArray::<i32, Ix2>::read_npy(world, &paths.0, world.pool());
     let text = e.err().map(|e| e.to_string()).unwrap_or_default();

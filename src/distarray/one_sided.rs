@@ -292,9 +292,9 @@ impl<T: Element, D: Dimension> OneSided<'_, T, D> {
         let shape = self.array.grid.shape().to_vec();
         let total: usize = shape.iter().product();
         let (op, ones) = (op.into(), vec![1; shape.len()]);
-        let access = Access::new(&self.win, None);
-        let mut owners = Vec::with_capacity(points.len());
-        for (&p, v) in points.iter().zip(values) {
+        // Every point checked before the first MPI call: an Err leaves nothing in flight.
+        let mut targets = Vec::with_capacity(points.len());
+        for &p in points {
             if p >= total {
                 return Err(Error::Shape(format!(
                     "accumulate_points: flat index {p} of an array of {total} elements"
@@ -307,17 +307,14 @@ impl<T: Element, D: Dimension> OneSided<'_, T, D> {
                 rest /= shape[a];
             }
             let run = &self.runs(&index, &ones, "accumulate_points")?[0];
-            owners.push(run.owner as i32);
-            // SAFETY: completed at the origin by the flush below, before `values` goes.
-            unsafe {
-                access.accumulate(
-                    (run.owner as i32, run.at),
-                    std::slice::from_ref(v),
-                    None,
-                    op,
-                )?
-            };
+            targets.push((run.owner as i32, run.at));
         }
+        let access = Access::new(&self.win, None);
+        for (&target, v) in targets.iter().zip(values) {
+            // SAFETY: completed at the origin by the flush below, before `values` goes.
+            unsafe { access.accumulate(target, std::slice::from_ref(v), None, op)? };
+        }
+        let owners = targets.iter().map(|t| t.0);
         self.win.flush_targets(owners, false);
         Ok(())
     }

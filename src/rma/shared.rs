@@ -222,8 +222,66 @@ impl<T: Element, D: Dimension> SharedArray<T, D> {
         if fortran {
             shape.reverse(); // stored as the C-ordered array of the reversed shape
         }
+        Self::read_blocks(comm, path, (&shape, fortran, offset), pool)
+    }
+
+    /// Reads a raw binary file of `shape`'s elements in C order, as the machine stores them
+    /// (numpy's `a.tofile(path)`, C's `fwrite`), into one copy per node, each rank of the
+    /// node its block of rows on `pool`'s threads. A missing file or one of another size is
+    /// the same `Err` on every rank.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # use mpikit::rma::SharedArray;
+    /// # use mpikit::ndarray::Ix2;
+    /// # mpikit::run(|world| {
+    /// let t = SharedArray::<f32, Ix2>::read_raw(world, "t.bin".as_ref(), (1000, 64), world.pool())?;
+    /// println!("{}", t.view()[[999, 63]]);
+    /// # Ok::<(), mpikit::Error>(()) });
+    /// ```
+    pub fn read_raw<A, Sh>(
+        comm: &A,
+        path: &Path,
+        shape: Sh,
+        pool: &rayon::ThreadPool,
+    ) -> Result<SharedArray<T, D>>
+    where
+        A: Comm + ?Sized,
+        Sh: IntoDimension<Dim = D>,
+    {
+        let comm = comm.as_comm();
+        let shape = shape.into_dimension().slice().to_vec();
+        let want = shape
+            .iter()
+            .try_fold(std::mem::size_of::<T>() as u64, |b, &n| {
+                b.checked_mul(n as u64)
+            });
+        let size = std::fs::metadata(path)
+            .map_err(|e| Error::input(format!("{}: {e}", path.display())))
+            .and_then(|m| match want {
+                Some(b) if b == m.len() => Ok(()),
+                _ => Err(Error::Shape(format!(
+                    "{}: {} bytes, the shape {shape:?} of {}-byte elements needs {}",
+                    path.display(),
+                    m.len(),
+                    std::mem::size_of::<T>(),
+                    want.map_or("more than 2^64".into(), |b| b.to_string())
+                ))),
+            });
+        agree_on(comm, size)?;
+        Self::read_blocks(comm, path, (&shape, false, 0), pool)
+    }
+
+    /// The body of [`read_npy`](Self::read_npy) and [`read_raw`](Self::read_raw), once the
+    /// file's stored shape, order and data offset are agreed.
+    fn read_blocks<C: Communicator + ?Sized>(
+        comm: &C,
+        path: &Path,
+        (shape, fortran, offset): (&[usize], bool, u64),
+        pool: &rayon::ThreadPool,
+    ) -> Result<SharedArray<T, D>> {
         let mut stored = D::zeros(shape.len());
-        stored.slice_mut().copy_from_slice(&shape);
+        stored.slice_mut().copy_from_slice(shape);
         let mut array = Self::allocate(comm, stored, fortran)?;
         let row_len: usize = shape.iter().skip(1).product();
         let read = array.write_with(|block, flat| {
@@ -231,10 +289,10 @@ impl<T: Element, D: Dimension> SharedArray<T, D> {
                 return Ok(());
             }
             let mut start = vec![0; shape.len()];
-            let mut extent = shape.clone();
+            let mut extent = shape.to_vec();
             start[0] = flat.start / row_len;
             extent[0] = flat.len() / row_len;
-            read_runs(path, offset, &shape, &start, &extent, block, pool)
+            read_runs(path, offset, shape, &start, &extent, block, pool)
         })?;
         agree_on(comm, read)?;
         Ok(array)
@@ -305,6 +363,33 @@ impl<T: Element, D: Dimension> SharedArray<T, D> {
         let block =
             unsafe { std::slice::from_raw_parts_mut(self.base.add(range.start), range.len()) };
         let result = f(block, range);
+        self.sync();
+        Ok(result)
+    }
+
+    /// A write phase in which the node's first rank writes the whole storage (C order) and
+    /// the others wait: the array filled by one rank, as one process fills a
+    /// `multiprocessing.shared_memory` block. Returns `f`'s value on that rank.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # use mpikit::rma::SharedArray;
+    /// # use mpikit::ndarray::Ix1;
+    /// # mpikit::run(|world| {
+    /// let mut a = SharedArray::<u8, Ix1>::zeros(world, 4)?;
+    /// a.write_whole_with(|all| all.copy_from_slice(b"MPI!"))?;
+    /// assert_eq!(a.view()[3], b'!');
+    /// # Ok::<(), mpikit::Error>(()) });
+    /// ```
+    pub fn write_whole_with<R>(&mut self, f: impl FnOnce(&mut [T]) -> R) -> Result<Option<R>> {
+        let len: usize = self.stored.size();
+        self.sync();
+        let result = (self.node.rank() == 0).then(|| {
+            // SAFETY: the whole storage, written by the node's first rank alone: `&mut self`
+            // means no view of this rank is alive, and the other ranks of the node only wait
+            // in the closing barrier.
+            f(unsafe { std::slice::from_raw_parts_mut(self.base, len) })
+        });
         self.sync();
         Ok(result)
     }
