@@ -77,14 +77,14 @@ fn every_type<T: Element + std::fmt::Debug>(
         assert_eq!(got, want, "{} x {len}", std::any::type_name::<T>());
         assert_eq!((status.source, status.tag, status.count), (prev, 3, len));
         // Immediate sends, blocking receive into a longer buffer: the rest stays as it was.
-        let sending = world.immediate_send_array(next, 4, mine.clone())?;
+        let sending = world.immediate_send_array_owned(next, 4, mine.clone())?;
         let mut room = vec![T::default(); len + 3];
         let status = world.receive_array_into(Some(prev), Some(4), &mut room)?;
         assert_eq!((status.source, status.count), (prev, len));
         assert_eq!(&room[..len], &want[..]);
         assert!(room[len..].iter().all(|x| *x == T::default()));
         assert_eq!(sending.wait()?, mine, "the send hands its buffer back");
-        let sending = world.immediate_synchronous_send_array(next, 5, mine.clone())?;
+        let sending = world.immediate_synchronous_send_array_owned(next, 5, mine.clone())?;
         let mut exact = vec![T::default(); len];
         world.receive_array_into(Some(prev), Some(5), &mut exact[..])?;
         assert_eq!(exact, want);
@@ -98,7 +98,7 @@ fn tags_and_wildcards(world: &World, rank: Rank, size: Rank) -> Result<(), Error
     let (next, prev) = ring(rank, size);
     // Send tags 10, 11, 12 in that order; receive 12 first, then 10, then 11.
     let sends: Vec<_> = (10..13)
-        .map(|t| world.immediate_send_array(next, t, vec![t as u32 + 100 * rank as u32; 7]))
+        .map(|t| world.immediate_send_array_owned(next, t, vec![t as u32 + 100 * rank as u32; 7]))
         .collect::<Result<_, _>>()?;
     for t in [12, 10, 11] {
         let mut got = [0u32; 7];
@@ -112,7 +112,7 @@ fn tags_and_wildcards(world: &World, rank: Rank, size: Rank) -> Result<(), Error
     // Rank 0 hears from everyone (itself too) with any source and any tag.
     world.barrier();
     let to_root =
-        world.immediate_send_array(0, 20 + rank, vec![rank as i64, (20 + rank) as i64])?;
+        world.immediate_send_array_owned(0, 20 + rank, vec![rank as i64, (20 + rank) as i64])?;
     if rank == 0 {
         let mut seen = vec![false; size as usize];
         for _ in 0..size {
@@ -155,7 +155,7 @@ fn chain_with_proc_null(world: &World, rank: Rank, size: Rank) -> Result<(), Err
         (vec![7u8; 3], PROC_NULL, 0)
     );
     world
-        .immediate_send_array(PROC_NULL, 1, vec![1u8])?
+        .immediate_send_array_owned(PROC_NULL, 1, vec![1u8])?
         .wait()?;
     // A rank outside the communicator is an Err, not an MPI abort.
     assert!(world.send_array(size, 0, &[1u8]).is_err());
@@ -169,7 +169,7 @@ fn chain_with_proc_null(world: &World, rank: Rank, size: Rank) -> Result<(), Err
 fn arrays_and_views(world: &World, rank: Rank, size: Rank) -> Result<(), Error> {
     let (next, prev) = ring(rank, size);
     let a = Array2::from_shape_fn((3, 4), |(i, j)| (10 * i + j) as f64 + rank as f64 * 0.5);
-    let sending = world.immediate_send_array(next, 30, a.clone())?;
+    let sending = world.immediate_send_array_owned(next, 30, a.clone())?;
     let mut b = Array2::<f64>::zeros((3, 4));
     world.receive_array_into(Some(prev), Some(30), &mut b)?;
     assert_eq!(b, a.mapv(|x| x + (prev - rank) as f64 * 0.5));
@@ -205,7 +205,7 @@ fn piece_boundaries(world: &World, rank: Rank, size: Rank) -> Result<(), Error> 
         world.send_array(next, 40, &mine)?;
         let (got, status) = posted.wait()?;
         assert_eq!((got == want, status.count), (true, len), "len {len} posted");
-        let sending = world.immediate_send_array(next, 41, mine.clone())?;
+        let sending = world.immediate_send_array_owned(next, 41, mine.clone())?;
         let mut longer = vec![-1.0; len + 2 * step.min(1 << 12)];
         let status = world.receive_array_into(Some(prev), Some(41), &mut longer)?;
         assert_eq!(status.count, len, "len {len} into a longer buffer");

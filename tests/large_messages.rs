@@ -77,8 +77,8 @@ fn rank_checks() {
     if rank == 1 {
         comm.send_array(0, 5, &whole).expect("send_array");
         let sending = comm
-            .immediate_send_array(0, 6, whole)
-            .expect("immediate_send_array");
+            .immediate_send_array_owned(0, 6, whole)
+            .expect("immediate_send_array_owned");
         drop(sending.wait());
     } else {
         drop(whole);

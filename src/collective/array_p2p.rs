@@ -215,7 +215,7 @@ pub trait ArrayMessages: Communicator {
     /// mpikit::run(|world| {
     ///     match world.rank() {
     ///         0 if world.size() > 1 => {
-    ///             let sending = world.immediate_send_array(1, 0, vec![1u8, 2, 3])?;
+    ///             let sending = world.immediate_send_array_owned(1, 0, vec![1u8, 2, 3])?;
     ///             // ... work while the message travels ...
     ///             let buf = sending.wait()?; // the Vec, back for reuse
     ///             assert_eq!(buf, vec![1, 2, 3]);
@@ -229,7 +229,7 @@ pub trait ArrayMessages: Communicator {
     ///     Ok::<(), mpikit::Error>(())
     /// });
     /// ```
-    fn immediate_send_array<B>(&self, dest: Rank, tag: Tag, buf: B) -> Result<Pending<B>>
+    fn immediate_send_array_owned<B>(&self, dest: Rank, tag: Tag, buf: B) -> Result<Pending<B>>
     where
         B: Buffer<Owned = B> + 'static,
     {
@@ -245,7 +245,7 @@ pub trait ArrayMessages: Communicator {
     /// mpikit::run(|world| {
     ///     match world.rank() {
     ///         0 if world.size() > 1 => {
-    ///             let sending = world.immediate_synchronous_send_array(1, 0, vec![0.5f32; 8])?;
+    ///             let sending = world.immediate_synchronous_send_array_owned(1, 0, vec![0.5f32; 8])?;
     ///             // ... work until rank 1 has started receiving ...
     ///             let _buf = sending.wait()?;
     ///         }
@@ -259,7 +259,7 @@ pub trait ArrayMessages: Communicator {
     ///     Ok::<(), mpikit::Error>(())
     /// });
     /// ```
-    fn immediate_synchronous_send_array<B>(
+    fn immediate_synchronous_send_array_owned<B>(
         &self,
         dest: Rank,
         tag: Tag,
