@@ -85,13 +85,13 @@ fn basics_2d(world: &World, grid: Grid) -> Result<(), Error> {
         assert_eq!(a.local_index(&g), Some(first.to_vec()));
     }
     // Gathers from every root, and allgather.
-    for root in 0..world.size() as usize {
+    for root in 0..world.size() {
         match a.gather(root)? {
             Some(g) => {
-                assert_eq!(world.rank() as usize, root);
+                assert_eq!(world.rank(), root);
                 assert_eq!(g.into_dyn(), whole);
             }
-            None => assert_ne!(world.rank() as usize, root),
+            None => assert_ne!(world.rank(), root),
         }
     }
     assert_eq!(a.allgather()?.into_dyn(), whole);
@@ -176,13 +176,13 @@ fn basics_2d(world: &World, grid: Grid) -> Result<(), Error> {
     }
     assert_eq!(h.counts(), &counts);
     // Scatter from the last rank, and blocks given by each rank.
-    let root = world.size() as usize - 1;
+    let root = world.size() - 1;
     let given = whole.clone().into_dimensionality::<Ix2>().unwrap();
     let s = DistArray::scatter(
         world,
         grid.clone(),
         root,
-        (world.rank() as usize == root).then_some(&given),
+        (world.rank() == root).then_some(&given),
     )?;
     check_blocks(&s, "scatter");
     let mine = a.local().to_owned();

@@ -270,7 +270,7 @@ impl Checks<'_> {
     }
 
     fn distarray(&self) -> Result<(), Error> {
-        let (w, root) = (self.world, self.root as usize);
+        let (w, root) = (self.world, self.root);
         let shape = [self.size + 2, 3];
         let grid = Grid::rows(&shape, self.size);
         self.same_err(
@@ -283,6 +283,15 @@ impl Checks<'_> {
         let back = a.gather(root)?;
         if let Some(back) = back {
             assert_eq!(back, whole);
+        }
+        // A root outside the job: Error::Rank on every rank, before any message.
+        for bad in [-1, self.size as i32] {
+            let e = DistArray::<f64, Ix2>::scatter(w, a.grid().clone(), bad, None);
+            assert!(matches!(e, Err(Error::Rank { .. })), "scatter root {bad}");
+            assert!(
+                matches!(a.gather(bad), Err(Error::Rank { .. })),
+                "gather root {bad}"
+            );
         }
         Ok(())
     }

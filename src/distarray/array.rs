@@ -5,12 +5,13 @@ use std::ops::Range;
 use std::rc::Rc;
 use std::sync::{Arc, OnceLock};
 
-use mpi::topology::{Communicator, SimpleCommunicator};
+use mpi::topology::{Communicator, Rank, SimpleCommunicator};
 use ndarray::{Array, ArrayBase, ArrayView, Dimension, IxDyn, Slice};
 
 use crate::collective::element::Element;
 use crate::collective::large;
 use crate::collective::object::ObjectCollectives;
+use crate::collective::shape::check_root;
 use crate::data::alloc::{fill_arange, par_fill};
 use crate::runtime::memory::check_memory;
 
@@ -318,11 +319,12 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     pub fn scatter(
         comm: &(impl Comm + ?Sized),
         grid: Grid,
-        root: usize,
+        root: Rank,
         whole: Option<&Array<T, D>>,
     ) -> Result<DistArray<T, D>> {
         let mut out = Self::zeros(comm, grid)?;
-        let is_root = out.rank == root;
+        check_root(&*out.comm, root)?; // the same verdict everywhere: root and size agree
+        let is_root = out.rank == root as usize;
         let ok = match (is_root, whole) {
             (true, Some(w)) if w.shape() == out.grid.shape() => Ok(()),
             (true, Some(w)) => Err(Error::Shape(format!(
@@ -332,7 +334,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             ))),
             (true, None) => Err(Error::MissingRoot {
                 what: "DistArray::scatter",
-                root: root as i32,
+                root,
             }),
             (false, _) => Ok(()),
         };
@@ -341,7 +343,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             let whole = whole.expect("checked");
             for r in 0..out.grid.ranks() {
                 let block = block_of(whole.view().into_dyn(), &out.grid, r);
-                if r == root {
+                if r == root as usize {
                     out.local_mut()
                         .iter_mut()
                         .zip(block.iter())
@@ -359,7 +361,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
                 .data
                 .as_slice_mut()
                 .expect("fresh blocks are contiguous");
-            large::receive_into(&*out.comm, root as i32, large::INTERNAL_TAG, block);
+            large::receive_into(&*out.comm, root, large::INTERNAL_TAG, block);
         }
         Ok(out)
     }

@@ -1,11 +1,13 @@
 //! Moving blocks between ranks: a new layout (redistribution, kept as a plan), permuted axes
 //! and transposes, rebalancing, filtering, and the whole array on one or every rank.
 
+use mpi::topology::Rank;
 use ndarray::{Array, Array1, Dimension, Ix1, IxDyn};
 
 use crate::collective::element::Element;
 use crate::collective::large::{self, INTERNAL_TAG};
 use crate::collective::object::ObjectCollectives;
+use crate::collective::shape::check_root;
 use crate::distarray::array::{boxed, shaped, DistArray};
 use crate::distarray::copy::{Assign, Combine};
 use crate::distarray::grid::Grid;
@@ -369,19 +371,11 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     ///     Ok::<(), mpikit::Error>(())
     /// });
     /// ```
-    pub fn gather(&self, root: usize) -> Result<Option<Array<T, D>>> {
-        let ok = if root < self.grid.ranks() {
-            Ok(())
-        } else {
-            Err(Error::input(format!(
-                "gather: root {root} of a {}-rank array",
-                self.grid.ranks()
-            )))
-        };
-        agree_on(&*self.comm, ok)?;
-        if self.rank != root {
+    pub fn gather(&self, root: Rank) -> Result<Option<Array<T, D>>> {
+        check_root(&*self.comm, root)?; // the same verdict everywhere: root and size agree
+        if self.rank != root as usize {
             let mine = self.local_elements();
-            large::send(&*self.comm, root as i32, INTERNAL_TAG, &mine);
+            large::send(&*self.comm, root, INTERNAL_TAG, &mine);
             return Ok(None);
         }
         let shape = self.grid.shape().to_vec();
@@ -389,7 +383,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
         for r in 0..self.grid.ranks() {
             let (off, bs) = (self.grid.block_offset(r), self.grid.block_shape(r));
             let mut place = boxed(whole.view_mut(), &bs, &off);
-            if r == root {
+            if r == root as usize {
                 place.assign(&self.local().into_dyn());
             } else {
                 let mut block = vec![T::default(); bs.iter().product()];
