@@ -95,7 +95,7 @@ impl Checks<'_> {
             w.broadcast_array(root, none),
             "passed None",
         );
-        self.same_err("scatterv_rows", w.scatter_rows(root, none), "passed None");
+        self.same_err("scatter_rows", w.scatter_rows(root, none), "passed None");
         let counts = vec![1; self.size];
         self.same_err(
             "scatterv_rows",
@@ -168,8 +168,15 @@ impl Checks<'_> {
         let (w, root, size) = (self.world, self.root, self.size);
         let none = None::<&Array2<f64>>;
         self.same_err(
-            "immediate_scatterv_rows",
+            "immediate_scatter_rows",
             w.immediate_scatter_rows(root, none).map(|p| p.wait()),
+            "passed None",
+        );
+        let counts = vec![1; size];
+        self.same_err(
+            "immediate_scatterv_rows",
+            w.immediate_scatterv_rows(root, none, Some(&counts))
+                .map(|p| p.wait()),
             "passed None",
         );
         self.same_err(

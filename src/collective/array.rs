@@ -141,7 +141,7 @@ pub trait ArrayCollectives: Communicator {
     where
         B: Buffer + ?Sized,
     {
-        self.scatterv_rows(root, data, None)
+        scatter_rows_named(self, root, (data, None), "scatter_rows")
     }
 
     /// Splits the root's buffer by rows into blocks of `rows[r]` rows for rank `r`
@@ -170,13 +170,7 @@ pub trait ArrayCollectives: Communicator {
     where
         B: Buffer + ?Sized,
     {
-        let (mine, elems) = scatter_plan(self, root, data, rows, "scatterv_rows")?;
-        let is_root = self.rank() == root;
-        let mut recv = zeroed_vec(mine.iter().product());
-        // The root has data: scatter_plan failed everywhere otherwise.
-        let send = data.filter(|_| is_root).map(|d| d.contiguous());
-        large::scatterv(self, root, send.as_deref(), &elems, &mut recv);
-        Ok(B::from_parts(&mine, recv))
+        scatter_rows_named(self, root, (data, rows), "scatterv_rows")
     }
 
     /// Equal blocks into buffers the caller gives (`MPI_Scatter`, mpi4py's `Scatter`): rank
@@ -477,3 +471,24 @@ pub trait ArrayCollectives: Communicator {
 }
 
 impl<C: Communicator + ?Sized> ArrayCollectives for C {}
+
+/// The body of [`ArrayCollectives::scatterv_rows`] and of `scatter_rows`, each named `what`
+/// in its errors.
+fn scatter_rows_named<C, B>(
+    comm: &C,
+    root: Rank,
+    (data, rows): (Option<&B>, Option<&[usize]>),
+    what: &'static str,
+) -> Result<B::Owned>
+where
+    C: Communicator + ?Sized,
+    B: Buffer + ?Sized,
+{
+    let (mine, elems) = scatter_plan(comm, root, data, rows, what)?;
+    let is_root = comm.rank() == root;
+    let mut recv = zeroed_vec(mine.iter().product());
+    // The root has data: scatter_plan failed everywhere otherwise.
+    let send = data.filter(|_| is_root).map(|d| d.contiguous());
+    large::scatterv(comm, root, send.as_deref(), &elems, &mut recv);
+    Ok(B::from_parts(&mine, recv))
+}

@@ -96,7 +96,7 @@ pub trait ImmediateCollectives: Communicator {
     where
         B: Buffer + ?Sized,
     {
-        self.immediate_scatterv_rows(root, data, None)
+        start::immediate_scatterv_rows(self, root, (data, None), "immediate_scatter_rows")
     }
 
     /// Starts [`scatterv_rows`](crate::buffers::ArrayCollectives::scatterv_rows) (`MPI_Iscatterv`):
@@ -126,7 +126,7 @@ pub trait ImmediateCollectives: Communicator {
     where
         B: Buffer + ?Sized,
     {
-        start::immediate_scatterv_rows(self, root, data, rows)
+        start::immediate_scatterv_rows(self, root, (data, rows), "immediate_scatterv_rows")
     }
 
     /// Starts [`alltoall_rows`](crate::buffers::ArrayCollectives::alltoall_rows): this rank's rows in

@@ -66,14 +66,15 @@ fn fresh<B: Buffer + ?Sized>(shape: &[usize]) -> B::Owned {
     B::from_parts(shape, zeroed_vec(shape.iter().product()))
 }
 
-/// The body of [`ImmediateCollectives::immediate_scatterv_rows`].
+/// The body of [`ImmediateCollectives::immediate_scatterv_rows`] and of
+/// `immediate_scatter_rows`, each named `what` in its errors.
 pub(crate) fn immediate_scatterv_rows<C: Communicator + ?Sized, B: Buffer + ?Sized>(
     comm: &C,
     root: Rank,
-    data: Option<&B>,
-    rows: Option<&[usize]>,
+    (data, rows): (Option<&B>, Option<&[usize]>),
+    what: &'static str,
 ) -> Result<Pending<B::Owned>> {
-    let (mine, counts) = scatter_plan(comm, root, data, rows, "immediate_scatterv_rows")?;
+    let (mine, counts) = scatter_plan(comm, root, data, rows, what)?;
     // The root has data: scatter_plan failed everywhere otherwise.
     let send = data
         .filter(|_| comm.rank() == root)
