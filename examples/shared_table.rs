@@ -3,7 +3,8 @@
 //! Each rank computes its share of the rows on its threads and the shares are combined;
 //! the result is checked against the closed form. Then the node's real memory (the sum of
 //! its ranks' proportional set sizes, from /proc/self/smaps_rollup: a shared page counts
-//! once in all) is printed next to the size of one copy.
+//! once in all) is printed next to the size of one copy, after the sum of their resident set
+//! sizes (which count a shared page in every rank that touched it).
 //!
 //! ```python
 //! shm = shared_memory.SharedMemory(create=True, size=a.nbytes)   # one copy, many readers
@@ -16,15 +17,16 @@ use mpikit::prelude::*;
 use mpikit::rma::SharedArray;
 use mpikit::{Error, ReduceOp};
 
-/// This process's proportional set size in bytes (`Pss:` of /proc/self/smaps_rollup).
-fn pss_bytes() -> Result<u64, Error> {
+/// A line of /proc/self/smaps_rollup in bytes: `Pss:` (this process's proportional share:
+/// a page shared by k processes counts 1/k) or `Rss:` (every page it touches, whole).
+fn smaps_bytes(field: &str) -> Result<u64, Error> {
     let text = std::fs::read_to_string("/proc/self/smaps_rollup")
         .map_err(|e| Error::input(format!("/proc/self/smaps_rollup: {e}")))?;
     text.lines()
-        .find_map(|l| l.strip_prefix("Pss:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .map(|kb| kb * 1024)
-        .ok_or_else(|| Error::input("/proc/self/smaps_rollup has no Pss line"))
+        .ok_or_else(|| Error::input(format!("/proc/self/smaps_rollup has no {field} line")))
 }
 
 fn main() {
@@ -61,11 +63,13 @@ fn main() {
             (total - want).abs() <= 1e-9 * want,
             "sum of squares {total}, closed form {want}"
         );
-        let node_pss = world
-            .node_comm()
-            .allreduce_scalar(pss_bytes()?, ReduceOp::Sum)?;
+        let node = world.node_comm();
+        let node_pss = node.allreduce_scalar(smaps_bytes("Pss:")?, ReduceOp::Sum)?;
+        let node_rss = node.allreduce_scalar(smaps_bytes("Rss:")?, ReduceOp::Sum)?;
         if world.rank() == 0 {
             println!("sum of squares: {total:.6e} over {rows} x {cols}");
+            // RSS counts a shared page in every rank that touched it; PSS once in all.
+            println!("sum of the ranks' RSS: {} MiB", node_rss >> 20);
             println!(
                 "node memory: {} MiB for {} ranks, one copy {} MiB",
                 node_pss >> 20,
