@@ -436,10 +436,14 @@ fn shared_arrays(world: &World) -> Result<(), Error> {
     let e = SharedArray::<f64, Ix1>::read_npy(world, &paths.0, world.pool());
     let text = e.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(text.contains("2 axes, the array has 1"), "{text}");
-    // 8 TiB: refused by the memory check on every rank, before allocating.
+    // 8 TiB: refused by the memory check on every rank, before allocating; the node's need
+    // is one copy (8.8 TB), not one per rank.
     let e = SharedArray::<f64, Ix1>::zeros(world, 1usize << 40);
     let text = e.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(text.contains("cannot fit"), "{text}");
+    let ranks = world.local_size();
+    let need = format!("(8.8 TB for the {ranks} rank{}", if ranks == 1 { "" } else { "s" });
+    assert!(text.contains(&need), "{text}");
     let e = SharedArray::<f64, Ix1>::zeros(world, world.rank() as usize % 2 + 1);
     assert_eq!(e.is_err(), size > 1, "shapes that differ between ranks");
     world.barrier();
