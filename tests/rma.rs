@@ -442,7 +442,10 @@ fn shared_arrays(world: &World) -> Result<(), Error> {
     let text = e.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(text.contains("cannot fit"), "{text}");
     let ranks = world.local_size();
-    let need = format!("(8.8 TB for the {ranks} rank{}", if ranks == 1 { "" } else { "s" });
+    let need = format!(
+        "(8.8 TB for the {ranks} rank{}",
+        if ranks == 1 { "" } else { "s" }
+    );
     assert!(text.contains(&need), "{text}");
     let e = SharedArray::<f64, Ix1>::zeros(world, world.rank() as usize % 2 + 1);
     assert_eq!(e.is_err(), size > 1, "shapes that differ between ranks");
