@@ -2,7 +2,9 @@
 //! rank over a [`Grid`] of ranks, computes on it with the rank's threads, and combines with
 //! the other ranks through collectives — reductions, ghost cells ([`Halo`], [`Boundary`])
 //! exchanged while interior points compute, stencils ([`Stencil`]), redistribution to
-//! another grid and transposes planned once, gathers, and `.npy` files.
+//! another grid and transposes planned once, sorting ([`DistArray::sort`],
+//! [`argsort`](DistArray::argsort), [`unique`](DistArray::unique)), gathers, and `.npy`
+//! files.
 //!
 //! Every method that communicates is collective: every rank calls it, in the same order, and
 //! every data-dependent problem is the same `Err` on every rank.
@@ -33,17 +35,20 @@ pub(crate) mod grid;
 pub(crate) mod halo;
 pub(crate) mod index;
 pub(crate) mod io;
+pub(crate) mod local_sort;
 pub(crate) mod one_sided;
 pub(crate) mod ops;
 pub(crate) mod order;
 pub(crate) mod plan;
 pub(crate) mod redistribute;
+pub(crate) mod sort;
 pub(crate) mod state;
 pub(crate) mod stencil;
 pub(crate) mod stencil_kernel;
 
 pub use array::DistArray;
 pub use grid::Grid;
+pub use local_sort::SortElement;
 pub use one_sided::OneSided;
 pub use state::{Boundary, Halo};
 pub use stencil::{Neighbourhood, Stencil};
