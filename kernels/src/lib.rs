@@ -11,6 +11,8 @@
 //! Exit status: 0 when the solution validates, 1 when it does not, 2 for bad arguments (one
 //! line from rank 0).
 
+pub mod npb;
+
 use std::process::ExitCode;
 
 use clap::Parser;
