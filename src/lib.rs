@@ -42,7 +42,8 @@
 //! | [`p2p`] | neighbour exchanges, `PROC_NULL` | `sendrecv`, `Sendrecv` |
 //! | [`requests`] | non-blocking collectives and the handles of everything non-blocking | `Ibcast`, `Iallreduce`, `Request.Waitall` |
 //! | [`rma`] | one-sided windows, node-shared arrays, counters and locks across ranks | `Win`, `Win.Allocate_shared`, `util.sync`, `Lock` |
-//! | [`distarray`] | the chunked array: halos, stencils, redistribution, transposes | numpy arrays in chunks, heat |
+//! | [`distarray`] | the chunked array: halos, stencils, redistribution, transposes, sorting | numpy arrays in chunks, heat |
+//! | [`sparse`] | sparse matrices by rows: built from triplets, `A·x` with ghost entries only, Matrix Market files | `scipy.sparse`, PETSc `Mat` |
 //! | [`stats`] | threaded statistics combined in one reduction, exact medians, exact sums | `np.sum`, `np.median`, `math.fsum` |
 //! | [`io`] | `.npy`, `.npz` and raw files read and written by every rank | `np.load`, `np.save` |
 //! | [`tasks`] | a task pool and a queue across ranks | `Pool.map`, `as_completed`, `Queue` |
@@ -87,6 +88,7 @@ mod raw;
 pub mod requests;
 pub mod rma;
 pub mod runtime;
+pub mod sparse;
 pub mod stats;
 pub mod tasks;
 

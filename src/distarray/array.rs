@@ -103,7 +103,7 @@ pub(crate) fn shaped<T, D: Dimension>(shape: &[usize], data: Vec<T>) -> Result<A
 impl<T: Element, D: Dimension> DistArray<T, D> {
     /// Checks `grid` against the communicator (its size, and the same grid on every rank)
     /// and duplicates the communicator. Collective.
-    fn setup(
+    pub(crate) fn setup(
         comm: &(impl Comm + ?Sized),
     ) -> Result<(Rc<SimpleCommunicator>, Arc<rayon::ThreadPool>)> {
         let own = comm.thread_pool();
@@ -380,6 +380,19 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             plan: None,
             stencil_boxes: None,
         }
+    }
+
+    /// A new array on the same communicator and threads with another `grid` (over the same
+    /// ranks), holding `data` as this rank's block of it. No communication.
+    pub(crate) fn sibling<U: Element, E: Dimension>(
+        &self,
+        grid: Grid,
+        data: Array<U, E>,
+    ) -> DistArray<U, E> {
+        let mut out = self.like(data);
+        out.offset = grid.block_offset(self.rank);
+        out.grid = grid;
+        out
     }
 }
 

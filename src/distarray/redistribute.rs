@@ -444,9 +444,6 @@ impl<T: Element> DistArray<T, Ix1> {
         let kept: Vec<T> = self.local().iter().copied().filter(|&x| keep(x)).collect();
         let counts = self.comm.allgather_objects(&kept.len())?;
         let grid = Grid::with_counts(&[counts.iter().sum()], vec![counts])?;
-        let mut out = self.like(Array1::from_vec(kept));
-        out.offset = grid.block_offset(self.rank);
-        out.grid = grid;
-        Ok(out)
+        Ok(self.sibling(grid, Array1::from_vec(kept)))
     }
 }

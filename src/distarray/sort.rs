@@ -150,8 +150,8 @@ impl<T: SortElement> DistArray<T, Ix1> {
         let grid = Grid::with_counts(&[counts.iter().sum()], vec![counts])?;
         let (values, occurrences): (Vec<T>, Vec<usize>) = runs.into_iter().unzip();
         Ok((
-            sorted.with_blocks(grid.clone(), values),
-            sorted.with_blocks(grid, occurrences),
+            sorted.sibling(grid.clone(), Array1::from_vec(values)),
+            sorted.sibling(grid, Array1::from_vec(occurrences)),
         ))
     }
 
@@ -235,15 +235,7 @@ impl<T: SortElement> DistArray<T, Ix1> {
     /// A new array over the same ranks holding `local` as this rank's [`Grid::rows`] block.
     fn balanced<U: Element>(&self, local: Vec<U>) -> DistArray<U, Ix1> {
         let grid = Grid::rows(self.grid.shape(), self.comm.size() as usize);
-        self.with_blocks(grid, local)
-    }
-
-    /// A new array on the same communicator with `grid` and `local` as this rank's block.
-    fn with_blocks<U: Element>(&self, grid: Grid, local: Vec<U>) -> DistArray<U, Ix1> {
-        let mut out = self.like(Array1::from_vec(local));
-        out.offset = grid.block_offset(self.rank);
-        out.grid = grid;
-        out
+        self.sibling(grid, Array1::from_vec(local))
     }
 }
 
