@@ -14,13 +14,14 @@ fn kernel(name: &str) -> PathBuf {
     let path = match name {
         "ep" => env!("CARGO_BIN_EXE_npb-ep"),
         "is" => env!("CARGO_BIN_EXE_npb-is"),
+        "cg" => env!("CARGO_BIN_EXE_npb-cg"),
         other => panic!("no kernel {other}"),
     };
     common::bin(path)
 }
 
 /// (kernel, whether it runs on any rank count)
-const KERNELS: [(&str, bool); 2] = [("ep", true), ("is", false)];
+const KERNELS: [(&str, bool); 3] = [("ep", true), ("is", false), ("cg", false)];
 
 /// The number after `label` in NPB's report (`" Total processes =            4"`).
 fn reported<'a>(stdout: &'a str, label: &str) -> Option<&'a str> {
@@ -80,13 +81,16 @@ fn main() {
         job.stderr.matches("invalid value 'Q'").count() == 1,
         "expected one line about the class",
     );
-    // IS needs a power-of-two rank count: one line from rank 0, exit 2.
-    let job = common::mpirun(3, &kernel("is"), &["S"]);
-    job.assert_exit(2);
-    let lines: Vec<&str> = job.stderr.lines().filter(|l| l.contains("ERROR")).collect();
-    job.check(
-        lines.len() == 1 && lines[0].contains("not a power of two"),
-        "expected one ERROR line about the rank count",
-    );
-    println!("npb: {} passed, 0 failed", passed + 2);
+    // IS and CG need a power-of-two rank count: one line from rank 0, exit 2.
+    for name in ["is", "cg"] {
+        let job = common::mpirun(3, &kernel(name), &["S"]);
+        job.assert_exit(2);
+        let lines: Vec<&str> = job.stderr.lines().filter(|l| l.contains("ERROR")).collect();
+        job.check(
+            lines.len() == 1 && lines[0].contains("not a power of two"),
+            "expected one ERROR line about the rank count",
+        );
+        passed += 1;
+    }
+    println!("npb: {} passed, 0 failed", passed + 1);
 }
