@@ -43,6 +43,7 @@
 //! | [`requests`] | non-blocking collectives and the handles of everything non-blocking | `Ibcast`, `Iallreduce`, `Request.Waitall` |
 //! | [`rma`] | one-sided windows, node-shared arrays, counters and locks across ranks | `Win`, `Win.Allocate_shared`, `util.sync`, `Lock` |
 //! | [`distarray`] | the chunked array: halos, stencils, redistribution, transposes, sorting | numpy arrays in chunks, heat |
+//! | [`fft`] | distributed FFTs: complex and real, slabs and pencils, planned once | `np.fft.fftn`, `rfftn`, FFTW's MPI transforms |
 //! | [`sparse`] | sparse matrices by rows: built from triplets, `A·x` with ghost entries only, Matrix Market files | `scipy.sparse`, PETSc `Mat` |
 //! | [`stats`] | threaded statistics combined in one reduction, exact medians, exact sums | `np.sum`, `np.median`, `math.fsum` |
 //! | [`io`] | `.npy`, `.npz` and raw files read and written by every rank | `np.load`, `np.save` |
@@ -81,6 +82,7 @@ mod collective;
 pub mod data;
 pub mod distarray;
 mod error;
+pub mod fft;
 pub mod io;
 pub mod objects;
 pub mod p2p;

@@ -1,0 +1,154 @@
+//! [`RealFftPlan`]: n-D FFTs of real DistArrays (numpy's `rfftn` / `irfftn`): the last axis
+//! by realfft on each rank (it must not be split over ranks), to `n/2 + 1` complex values,
+//! then the other axes as complex transforms through an [`FftPlan`].
+
+use std::sync::Arc;
+
+use ndarray::{Array, Axis, Dimension, IxDyn};
+use num_complex::Complex;
+use rayon::prelude::*;
+use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+
+use crate::collective::element::Element;
+use crate::distarray::{DistArray, Grid};
+use crate::error::{Error, Result};
+use crate::fft::plan::FftPlan;
+use crate::fft::{FftFloat, Norm};
+
+/// Repeated real-to-complex FFTs over every axis of real arrays laid out on one grid whose
+/// last axis is whole on every rank (slabs and pencils are): the spectrum keeps the first
+/// `n/2 + 1` values along the last axis (the rest are their conjugates), on a grid with the
+/// same ranks per axis. Planned once ([`new`](RealFftPlan::new), collective).
+pub struct RealFftPlan<T: FftFloat, D: Dimension>
+where
+    Complex<T>: Element,
+{
+    real: Grid,
+    spectrum: Grid,
+    r2c: Arc<dyn RealToComplex<T>>,
+    c2r: Arc<dyn ComplexToReal<T>>,
+    /// The complex transform over the other axes (with the whole transform's normalisation).
+    rest: FftPlan<T, D>,
+}
+
+impl<T: FftFloat, D: Dimension> RealFftPlan<T, D>
+where
+    Complex<T>: Element,
+{
+    /// Plans transforms of real arrays laid out like `like`. A last axis split over ranks is
+    /// the same `Err` on every rank. Collective.
+    pub fn new(like: &DistArray<T, D>, norm: Norm) -> Result<Self> {
+        let (shape, dims) = (like.grid().shape(), like.grid().dims());
+        let last = shape.len() - 1;
+        if dims[last] != 1 {
+            return Err(Error::Shape(format!(
+                "RealFftPlan: the last axis is split over {} ranks; a real transform needs it whole on every rank (split the other axes)",
+                dims[last]
+            )));
+        }
+        let mut half = shape.to_vec();
+        half[last] = shape[last] / 2 + 1;
+        let spectrum = Grid::with_counts(
+            &half,
+            (0..shape.len())
+                .map(|a| {
+                    if a == last {
+                        vec![half[last]]
+                    } else {
+                        like.grid().counts(a).to_vec()
+                    }
+                })
+                .collect(),
+        )?;
+        let block = Array::from_elem(IxDyn(&spectrum.block_shape(like.rank)), Complex::default())
+            .into_dimensionality::<D>()
+            .map_err(|e| Error::Shape(format!("RealFftPlan: {e}")))?;
+        let template = like.sibling(spectrum.clone(), block);
+        let others: Vec<usize> = (0..last).collect();
+        let mut rest = FftPlan::new(&template, &others, norm)?;
+        rest.points = shape.iter().map(|&n| n as f64).product();
+        let mut planner = RealFftPlanner::<T>::new();
+        Ok(RealFftPlan {
+            real: like.grid().clone(),
+            spectrum,
+            r2c: planner.plan_fft_forward(shape[last]),
+            c2r: planner.plan_fft_inverse(shape[last]),
+            rest,
+        })
+    }
+
+    /// The spectrum of `input` (numpy's `rfftn`): a new complex array. Collective.
+    pub fn forward(&mut self, input: &DistArray<T, D>) -> Result<DistArray<Complex<T>, D>> {
+        if input.grid() != &self.real {
+            return Err(Error::Shape(format!(
+                "RealFftPlan: the input has shape {:?} over ranks {:?}, the plan was made for {:?} over {:?}",
+                input.grid().shape(),
+                input.grid().dims(),
+                self.real.shape(),
+                self.real.dims()
+            )));
+        }
+        let block = Array::from_elem(
+            IxDyn(&self.spectrum.block_shape(input.rank)),
+            Complex::default(),
+        )
+        .into_dimensionality::<D>()
+        .map_err(|e| Error::Shape(format!("RealFftPlan: {e}")))?;
+        let mut out = input.sibling(self.spectrum.clone(), block);
+        let last = Axis(self.real.shape().len() - 1);
+        let r2c = &self.r2c;
+        let pool = input.pool.clone();
+        let x = input.local();
+        let mut y = out.local_mut();
+        pool.install(|| {
+            x.lanes(last)
+                .into_iter()
+                .zip(y.lanes_mut(last))
+                .par_bridge()
+                .for_each(|(x, mut y)| {
+                    let mut lane: Vec<T> = x.to_vec();
+                    let mut spec = r2c.make_output_vec();
+                    r2c.process(&mut lane, &mut spec)
+                        .expect("lengths from the plan");
+                    y.assign(&ndarray::ArrayView1::from(&spec[..]));
+                })
+        });
+        self.rest.forward_in_place(&mut out)?;
+        Ok(out)
+    }
+
+    /// The real array whose spectrum is `spectrum` (numpy's `irfftn` with the plan's shape);
+    /// `spectrum` is left holding the intermediate values. Collective.
+    pub fn inverse(&mut self, spectrum: &mut DistArray<Complex<T>, D>) -> Result<DistArray<T, D>> {
+        self.rest.inverse_in_place(spectrum)?;
+        let block = Array::from_elem(IxDyn(&self.real.block_shape(spectrum.rank)), T::zero())
+            .into_dimensionality::<D>()
+            .map_err(|e| Error::Shape(format!("RealFftPlan: {e}")))?;
+        let mut out = spectrum.sibling(self.real.clone(), block);
+        let last = Axis(self.real.shape().len() - 1);
+        let n = self.real.shape()[last.0];
+        let c2r = &self.c2r;
+        let pool = spectrum.pool.clone();
+        let x = spectrum.local();
+        let mut y = out.local_mut();
+        pool.install(|| {
+            x.lanes(last)
+                .into_iter()
+                .zip(y.lanes_mut(last))
+                .par_bridge()
+                .for_each(|(x, mut y)| {
+                    let mut spec: Vec<Complex<T>> = x.to_vec();
+                    // numpy ignores the imaginary parts of the zero and Nyquist terms.
+                    spec[0].im = T::zero();
+                    if n % 2 == 0 {
+                        spec[n / 2].im = T::zero();
+                    }
+                    let mut lane = c2r.make_output_vec();
+                    c2r.process(&mut spec, &mut lane)
+                        .expect("lengths from the plan");
+                    y.assign(&ndarray::ArrayView1::from(&lane[..]));
+                })
+        });
+        Ok(out)
+    }
+}
