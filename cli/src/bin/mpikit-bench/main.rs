@@ -30,6 +30,7 @@ mod immediate;
 mod pool;
 mod redistribute;
 mod rma;
+mod sort;
 
 const BENCHES: [&str; 6] = [
     "latency",
@@ -333,25 +334,20 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    if let Some(bad) = cli.bench.iter().find(|b| {
-        let b = b.as_str();
-        !BENCHES.contains(&b)
-            && !POOL_BENCHES.contains(&b)
-            && !LOCAL_BENCHES.contains(&b)
-            && !immediate::BENCHES.contains(&b)
-            && !redistribute::BENCHES.contains(&b)
-            && !rma::BENCHES.contains(&b)
-    }) {
+    let known = [
+        &BENCHES[..],
+        &POOL_BENCHES,
+        &LOCAL_BENCHES,
+        &immediate::BENCHES,
+        &redistribute::BENCHES,
+        &rma::BENCHES,
+        &sort::BENCHES,
+    ]
+    .concat();
+    if let Some(bad) = cli.bench.iter().find(|b| !known.contains(&b.as_str())) {
         if root {
-            eprintln!(
-                "mpikit-bench: unknown benchmark {bad:?} (expected {}, {}, {}, {}, {}, {})",
-                BENCHES.join(", "),
-                POOL_BENCHES.join(", "),
-                LOCAL_BENCHES.join(", "),
-                immediate::BENCHES.join(", "),
-                redistribute::BENCHES.join(", "),
-                rma::BENCHES.join(", ")
-            );
+            let expected = known.join(", ");
+            eprintln!("mpikit-bench: unknown benchmark {bad:?} (expected {expected})");
         }
         return ExitCode::from(2);
     }
@@ -417,11 +413,14 @@ fn main() -> ExitCode {
     for bench in immediate::BENCHES
         .iter()
         .chain(&redistribute::BENCHES)
+        .chain(&sort::BENCHES)
         .filter(|b| cli.bench.iter().any(|x| x == *b))
     {
         for &bytes in &sizes {
             let figures = if *bench == "redistribute" {
                 redistribute::run(comm, bytes, cli.reps)
+            } else if *bench == "sort" {
+                sort::run(comm, bytes, cli.reps)
             } else {
                 immediate::run(comm, bench, bytes, cli.reps)
             };
