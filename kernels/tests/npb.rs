@@ -15,13 +15,14 @@ fn kernel(name: &str) -> PathBuf {
         "ep" => env!("CARGO_BIN_EXE_npb-ep"),
         "is" => env!("CARGO_BIN_EXE_npb-is"),
         "cg" => env!("CARGO_BIN_EXE_npb-cg"),
+        "ft" => env!("CARGO_BIN_EXE_npb-ft"),
         other => panic!("no kernel {other}"),
     };
     common::bin(path)
 }
 
 /// (kernel, whether it runs on any rank count)
-const KERNELS: [(&str, bool); 3] = [("ep", true), ("is", false), ("cg", false)];
+const KERNELS: [(&str, bool); 4] = [("ep", true), ("is", false), ("cg", false), ("ft", false)];
 
 /// The number after `label` in NPB's report (`" Total processes =            4"`).
 fn reported<'a>(stdout: &'a str, label: &str) -> Option<&'a str> {
@@ -81,8 +82,8 @@ fn main() {
         job.stderr.matches("invalid value 'Q'").count() == 1,
         "expected one line about the class",
     );
-    // IS and CG need a power-of-two rank count: one line from rank 0, exit 2.
-    for name in ["is", "cg"] {
+    // IS, CG and FT need a power-of-two rank count: one line from rank 0, exit 2.
+    for name in ["is", "cg", "ft"] {
         let job = common::mpirun(3, &kernel(name), &["S"]);
         job.assert_exit(2);
         let lines: Vec<&str> = job.stderr.lines().filter(|l| l.contains("ERROR")).collect();
