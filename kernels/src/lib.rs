@@ -1,4 +1,5 @@
-//! The Parallel Research Kernels on mpikit: what the seven programs share.
+//! The Parallel Research Kernels and the NAS Parallel Benchmarks on mpikit: what the
+//! programs share (the NPB programs' own pieces are in [`npb`]).
 //!
 //! Each `prk-*` program takes its C + MPI reference's arguments (ParRes/Kernels, MPI1), does
 //! the reference's work with the reference's timing rules (iteration 0 untimed, a barrier
