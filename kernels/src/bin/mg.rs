@@ -1,0 +1,357 @@
+//! NPB MG on mpikit: V-cycle multigrid for the 3-D Poisson equation on a periodic n³ grid,
+//! from NPB's right-hand side (+1 at the ten largest and -1 at the ten smallest of NPB's
+//! random field). Every level is a pair of `DistArray`s over the same grid of ranks with one
+//! periodic ghost layer (corners included): the residual and the smoother are 27-point
+//! `Stencil`s combined into their output (`stencil_into_with`), the ghosts exchanged after
+//! each step as NPB's `comm3` does; restriction and prolongation work on each rank's block,
+//! coarse point c sitting on fine point 2c + 1, so a rank's coarse block lies inside its fine
+//! one plus the ghost layer.
+//!
+//! `mpirun -n 4 target/release/npb-mg A` (NPB: `mg.A.x`; a power-of-two rank count, at most
+//! as many ranks along an axis as the coarsest level has points along it: 8 ranks).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use mpikit::distarray::{Boundary, Halo, Stencil};
+use mpikit::mpi::traits::*;
+use mpikit::ndarray::Ix3;
+use mpikit::prelude::*;
+use mpikit::{DistArray, Error, Grid, ReduceOp, World};
+use mpikit_kernels::npb::{banner, report, skip, vranlc, Class, Report, Size, MULTIPLIER};
+use mpikit_kernels::{kernel_main, Common, Outcome};
+
+/// NPB MG (multigrid) on mpikit.
+#[derive(Parser, Debug)]
+#[command(name = "npb-mg", version)]
+struct Args {
+    /// The problem class.
+    #[arg(value_enum, ignore_case = true)]
+    class: Class,
+    #[command(flatten)]
+    common: Common,
+}
+
+mpikit_kernels::kernel_args!(Args);
+
+type Field = DistArray<f64, Ix3>;
+
+/// (log2 of the grid's side, iterations, published L2 norm of the residual).
+#[allow(clippy::excessive_precision)]
+fn problem(class: Class) -> (u32, usize, f64) {
+    match class {
+        Class::S => (5, 4, 0.5307707005734e-04),
+        Class::W => (7, 4, 0.6467329375339e-05),
+        Class::A => (8, 4, 0.2433365309069e-05),
+        Class::B => (8, 20, 0.1800564401355e-05),
+        Class::C => (9, 20, 0.5706732285740e-06),
+    }
+}
+
+/// A 27-point stencil whose weight depends on how many offsets are nonzero (zero weights left
+/// out): NPB's operators A and the smoothers.
+fn by_distance(w: [f64; 4]) -> Stencil<f64> {
+    let mut points = Vec::new();
+    for d0 in -1..=1isize {
+        for d1 in -1..=1isize {
+            for d2 in -1..=1isize {
+                let far = [d0, d1, d2].iter().filter(|&&d| d != 0).count();
+                if w[far] != 0.0 {
+                    points.push((vec![d0, d1, d2], w[far]));
+                }
+            }
+        }
+    }
+    Stencil::new(points)
+}
+
+/// A zero field of side `n` over `dims` ranks per axis, with one periodic ghost layer.
+fn field(world: &World, n: usize, dims: &[usize]) -> Result<Field, Error> {
+    let mut f = DistArray::zeros(world, Grid::with_dims(&[n, n, n], dims)?)?;
+    let mut halo = Halo::new(3, 1).corners(true);
+    for axis in 0..3 {
+        halo = halo.boundary(axis, Boundary::Periodic);
+    }
+    f.set_halo(halo)?;
+    Ok(f)
+}
+
+/// The whole grid's index ranges.
+fn everywhere(f: &Field) -> Vec<std::ops::Range<usize>> {
+    f.grid().shape().iter().map(|&n| 0..n).collect()
+}
+
+/// NPB's `resid`: r = v - A·u, then r's ghosts. `r` holds v on entry.
+fn resid(u: &mut Field, r: &mut Field, a: &Stencil<f64>) -> Result<(), Error> {
+    let all = everywhere(u);
+    u.stencil_into_with(a, r, &all, |v, au| v - au)?;
+    r.exchange_halos()
+}
+
+/// NPB's `psinv`: u = u + C·r, then u's ghosts.
+fn psinv(r: &mut Field, u: &mut Field, c: &Stencil<f64>) -> Result<(), Error> {
+    let all = everywhere(r);
+    r.stencil_into_with(c, u, &all, |u, cr| u + cr)?;
+    u.exchange_halos()
+}
+
+/// NPB's `rprj3`: full weighting of the fine residual onto the coarse grid (coarse c at fine
+/// 2c + 1: weights 1/2, 1/4, 1/8, 1/16 by distance), then the coarse ghosts.
+fn rprj3(fine: &Field, coarse: &mut Field) -> Result<(), Error> {
+    let (fo, co) = (fine.offset().to_vec(), coarse.offset().to_vec());
+    let r = fine.padded(); // ghost layer 1: padded index = local + 1
+    let w = [0.5, 0.25, 0.125, 0.0625];
+    let mut s = coarse.local_mut();
+    for ((c0, c1, c2), v) in s.indexed_iter_mut() {
+        // The fine point under coarse (c0, c1, c2), in padded local indices.
+        let at = |a: usize, c: usize| 2 * (co[a] + c) + 1 - fo[a] + 1;
+        let (i0, i1, i2) = (at(0, c0), at(1, c1), at(2, c2));
+        let mut sum = 0.0;
+        for d0 in 0..3 {
+            for d1 in 0..3 {
+                for d2 in 0..3 {
+                    let far = usize::from(d0 != 1) + usize::from(d1 != 1) + usize::from(d2 != 1);
+                    sum += w[far] * r[[i0 + d0 - 1, i1 + d1 - 1, i2 + d2 - 1]];
+                }
+            }
+        }
+        *v = sum;
+    }
+    coarse.exchange_halos()
+}
+
+/// NPB's `interp`: u += the trilinear interpolation of the coarse correction z (fine 2c + 1
+/// takes z[c]; fine 2c + 2 the mean of z[c] and z[c + 1], axis by axis), then u's ghosts.
+fn interp(z: &Field, u: &mut Field) -> Result<(), Error> {
+    let (zo, uo) = (z.offset().to_vec(), u.offset().to_vec());
+    let zp = z.padded(); // padded index = local + 1
+    let mut out = u.local_mut();
+    // Per axis: the coarse points (padded local indices) and weights under fine point f.
+    let under = |a: usize, f: usize| -> ([usize; 2], [f64; 2], usize) {
+        let g = (uo[a] + f) as isize; // global fine index
+        let pad = |c: isize| (c - zo[a] as isize + 1) as usize;
+        if g % 2 == 1 {
+            ([pad((g - 1) / 2), 0], [1.0, 0.0], 1)
+        } else {
+            let c = g / 2 - 1;
+            ([pad(c), pad(c + 1)], [0.5, 0.5], 2)
+        }
+    };
+    for ((f0, f1, f2), v) in out.indexed_iter_mut() {
+        let (a, b, c) = (under(0, f0), under(1, f1), under(2, f2));
+        let mut sum = 0.0;
+        for i in 0..a.2 {
+            for j in 0..b.2 {
+                for k in 0..c.2 {
+                    sum += a.1[i] * b.1[j] * c.1[k] * zp[[a.0[i], b.0[j], c.0[k]]];
+                }
+            }
+        }
+        *v += sum;
+    }
+    u.exchange_halos()
+}
+
+/// NPB's `norm2u3`: the root mean square and the largest magnitude of r's interior.
+fn norm2u3(r: &Field) -> Result<(f64, f64), Error> {
+    let n = r.len() as f64;
+    Ok(((r.sumsq()? / n).sqrt(), r.norm_inf()?))
+}
+
+/// NPB's `zran3`: +1 at the ten largest and -1 at the ten smallest of NPB's random field
+/// (element (z, y, x) takes number x + n·(y + n·z) + 1 of the sequence), then the ghosts.
+fn zran3(v: &mut Field) -> Result<(), Error> {
+    let n = v.grid().shape()[0];
+    let off = v.offset().to_vec();
+    let shape = v.local().shape().to_vec();
+    let mut numbers = vec![0.0; shape[2]];
+    let mut found: Vec<(f64, [usize; 3])> = Vec::new();
+    for z in 0..shape[0] {
+        for y in 0..shape[1] {
+            let g = off[2] + n * (off[1] + y + n * (off[0] + z));
+            let mut seed = skip(314_159_265.0, MULTIPLIER, g as u64);
+            vranlc(&mut seed, MULTIPLIER, &mut numbers);
+            for (x, &value) in numbers.iter().enumerate() {
+                found.push((value, [off[0] + z, off[1] + y, off[2] + x]));
+            }
+            // Keep this rank's ten largest and ten smallest so far.
+            if found.len() > 4096 {
+                keep_extremes(&mut found);
+            }
+        }
+    }
+    keep_extremes(&mut found);
+    let mut all: Vec<(f64, [usize; 3])> = v.comm().allgather_objects(&found)?.concat();
+    all.sort_by(|a, b| a.0.total_cmp(&b.0));
+    v.local_mut().fill(0.0);
+    let lows = all.iter().take(10).map(|e| (e.1, -1.0));
+    let highs = all.iter().rev().take(10).map(|e| (e.1, 1.0));
+    for (at, value) in lows.chain(highs).collect::<Vec<_>>() {
+        if let Some(l) = v.local_index(&at) {
+            v.local_mut()[[l[0], l[1], l[2]]] = value;
+        }
+    }
+    v.exchange_halos()
+}
+
+/// Keeps the ten smallest and ten largest values of `found`.
+fn keep_extremes(found: &mut Vec<(f64, [usize; 3])>) {
+    if found.len() <= 20 {
+        return;
+    }
+    found.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let tail = found.split_off(found.len() - 10);
+    found.truncate(10);
+    found.extend(tail);
+}
+
+/// The fields of every level: u and r per level (index k: side 2^k), v on the finest.
+struct Levels {
+    u: Vec<Field>,
+    r: Vec<Field>,
+    v: Field,
+}
+
+/// NPB's `mg3P`: one V-cycle.
+fn mg3p(l: &mut Levels, a: &Stencil<f64>, c: &Stencil<f64>) -> Result<(), Error> {
+    let lt = l.u.len() - 1;
+    for k in (2..=lt).rev() {
+        let (coarse, fine) = l.r.split_at_mut(k);
+        rprj3(&fine[0], &mut coarse[k - 1])?;
+    }
+    l.u[1].padded_mut().fill(0.0);
+    psinv(&mut l.r[1], &mut l.u[1], c)?;
+    for k in 2..lt {
+        l.u[k].padded_mut().fill(0.0);
+        let (coarse, fine) = l.u.split_at_mut(k);
+        interp(&coarse[k - 1], &mut fine[0])?;
+        resid(&mut l.u[k], &mut l.r[k], a)?;
+        psinv(&mut l.r[k], &mut l.u[k], c)?;
+    }
+    let (coarse, fine) = l.u.split_at_mut(lt);
+    interp(&coarse[lt - 1], &mut fine[0])?;
+    finest_resid(l, a)?;
+    psinv(&mut l.r[lt], &mut l.u[lt], c)
+}
+
+/// r = v - A·u on the finest level.
+fn finest_resid(l: &mut Levels, a: &Stencil<f64>) -> Result<(), Error> {
+    let lt = l.u.len() - 1;
+    l.r[lt].local_mut().assign(&l.v.local());
+    resid(&mut l.u[lt], &mut l.r[lt], a)
+}
+
+/// Fortran's `e20.13`.
+fn fortran_e(x: f64) -> String {
+    let s = format!("{:.12e}", x.abs());
+    let (mantissa, exp) = s.split_once('e').expect("exponent form");
+    let exp: i32 = exp.parse::<i32>().expect("an integer exponent") + 1;
+    let sign = if x < 0.0 { "-" } else { "" };
+    format!(
+        "{sign}0.{}E{}{:02}",
+        mantissa.replace('.', ""),
+        if exp < 0 { '-' } else { '+' },
+        exp.abs()
+    )
+}
+
+fn mg(world: &World, args: Args) -> Result<Outcome, Error> {
+    let (lt, nit, published) = problem(args.class);
+    let n = 1usize << lt;
+    let p = world.size_count();
+    banner(world, "MG");
+    if world.is_root() {
+        println!(" Size: {n:>4}x{n:>4}x{n:>4}  (class {})", args.class.letter());
+        println!(" Iterations: {nit:>4}");
+        println!(" Total number of processes: {p:>6}\n");
+    }
+    if !p.is_power_of_two() {
+        return Ok(Outcome::Invalid(format!(
+            "Number of processes ({p}) is not a power of two"
+        )));
+    }
+    // Ranks per axis: powers of two, as even as they go (axis 0 first).
+    let mut dims = [1usize; 3];
+    for k in 0..p.trailing_zeros() as usize {
+        dims[k % 3] *= 2;
+    }
+    if dims.iter().any(|&d| d > 2) {
+        return Ok(Outcome::Invalid(format!(
+            "{p} processes split an axis over {} ranks; the coarsest level has 2 points per axis (at most 8 processes)",
+            dims[0]
+        )));
+    }
+    let a = by_distance([-8.0 / 3.0, 0.0, 1.0 / 6.0, 1.0 / 12.0]);
+    let c = match args.class {
+        Class::S | Class::W | Class::A => by_distance([-3.0 / 8.0, 1.0 / 32.0, -1.0 / 64.0, 0.0]),
+        _ => by_distance([-3.0 / 17.0, 1.0 / 33.0, -1.0 / 61.0, 0.0]),
+    };
+    let mut levels = Levels {
+        // Index k holds the level of side 2^k; index 0 (side 1) is never used.
+        u: (0..=lt)
+            .map(|k| field(world, 1 << k.max(1), &dims))
+            .collect::<Result<_, _>>()?,
+        r: (0..=lt)
+            .map(|k| field(world, 1 << k.max(1), &dims))
+            .collect::<Result<_, _>>()?,
+        v: field(world, n, &dims)?,
+    };
+    let top = lt as usize;
+    // One untimed iteration, as NPB does, then the same start again.
+    zran3(&mut levels.v)?;
+    finest_resid(&mut levels, &a)?;
+    mg3p(&mut levels, &a, &c)?;
+    finest_resid(&mut levels, &a)?;
+    levels.u[top].padded_mut().fill(0.0);
+    zran3(&mut levels.v)?;
+    world.barrier();
+    let start = mpikit::mpi::time();
+    finest_resid(&mut levels, &a)?;
+    norm2u3(&levels.r[top])?;
+    for it in 1..=nit {
+        if world.is_root() && (it == 1 || it == nit || it % 5 == 0) {
+            println!("  iter {it:>4}");
+        }
+        mg3p(&mut levels, &a, &c)?;
+        finest_resid(&mut levels, &a)?;
+    }
+    let (rnm2, _rnmu) = norm2u3(&levels.r[top])?;
+    let seconds = world.allreduce_scalar(mpikit::mpi::time() - start, ReduceOp::Max)?;
+    let err = (rnm2 - published).abs() / published;
+    let verified = err <= 1e-8;
+    if world.is_root() {
+        println!("\n Benchmark completed ");
+        if verified {
+            println!(" VERIFICATION SUCCESSFUL ");
+            println!(" L2 Norm is {}", fortran_e(rnm2));
+            println!(" Error is   {}", fortran_e(err));
+        } else {
+            println!(" VERIFICATION FAILED");
+            println!(" L2 Norm is             {}", fortran_e(rnm2));
+            println!(" The correct L2 Norm is {}", fortran_e(published));
+        }
+    }
+    let mops = 58.0 * 1e-6 * nit as f64 * (n * n * n) as f64 / seconds;
+    report(
+        world,
+        &Report {
+            name: "MG",
+            class: args.class,
+            size: Size::Grid([n, n, n]),
+            iterations: nit,
+            seconds,
+            mops,
+            operation: "floating point",
+            verified,
+        },
+    );
+    Ok(if verified {
+        Outcome::Validated
+    } else {
+        Outcome::Failed
+    })
+}
+
+fn main() -> ExitCode {
+    kernel_main("npb-mg", mg)
+}
