@@ -148,10 +148,62 @@ fn three_axes(world: &World) -> Result<(), Error> {
     let mut a = DistArray::<f64, Ix3>::from_fn(world, grid.clone(), input)?;
     a.set_halo(Halo::new(3, 1))?;
     let within = [1..11, 1..9, 1..8];
-    let mut out = DistArray::<f64, Ix3>::zeros(world, grid)?;
+    let mut out = DistArray::<f64, Ix3>::zeros(world, grid.clone())?;
     a.begin_halos()?;
     a.stencil_into(&stencil, &mut out, &within)?;
     arrays::check_block(&out, &serial(&shape, &stencil, &within, 0.0), "3-D star");
+    // Stencils in the 3 x 3 x 3 box weighted by distance class (the row-sum fast path):
+    // multigrid's operator (no faces), a 7-point star with equal arms, and all 27 points,
+    // periodic ghosts, blocking and accumulating over the whole array and over a narrow box.
+    let mut p = DistArray::<f64, Ix3>::from_fn(world, grid.clone(), input)?;
+    let mut periodic = Halo::new(3, 1).corners(true);
+    for axis in 0..3 {
+        periodic = periodic.boundary(axis, Boundary::Periodic);
+    }
+    p.set_halo(periodic)?;
+    p.exchange_halos()?;
+    let whole: Vec<f64> = (0..shape.iter().product::<usize>())
+        .map(|k| input(&[k / 90, (k / 9) % 10, k % 9]))
+        .collect();
+    for weights in [
+        [-2.0, 0.0, 0.5, 0.25],
+        [6.0, -1.0, 0.0, 0.0],
+        [1.0, 2.0, 3.0, 4.0],
+    ] {
+        let mut points = Vec::new();
+        for d in 0..27 {
+            let o = [d / 9, (d / 3) % 3, d % 3].map(|x| x as isize - 1);
+            let class = o.iter().filter(|&&x| x != 0).count();
+            if weights[class] != 0.0 {
+                points.push((o.to_vec(), weights[class]));
+            }
+        }
+        let stencil = Stencil::new(points.clone());
+        // The whole array with periodic neighbours, computed here.
+        let want = ArrayD::from_shape_fn(IxDyn(&shape), |i| {
+            points.iter().fold(0.0, |acc, (o, w)| {
+                let at: Vec<usize> = (0..3)
+                    .map(|a| (i[a] as isize + o[a]).rem_euclid(shape[a] as isize) as usize)
+                    .collect();
+                acc + w * whole[at[0] * 90 + at[1] * 9 + at[2]]
+            })
+        });
+        let mut out = DistArray::<f64, Ix3>::from_elem(world, grid.clone(), 1.0)?;
+        p.stencil_into_with(&stencil, &mut out, &[0..12, 0..10, 0..9], |o, s| o + s)?;
+        arrays::check_block(&out, &want.mapv(|x| x + 1.0), "3-D by distance, periodic");
+        let narrow = [2..7, 0..4, 5..9];
+        let mut part = DistArray::<f64, Ix3>::zeros(world, grid.clone())?;
+        p.stencil_into(&stencil, &mut part, &narrow)?;
+        let want_part = ArrayD::from_shape_fn(IxDyn(&shape), |i| {
+            let inside = (0..3).all(|a| narrow[a].contains(&i[a]));
+            if inside {
+                want[&i]
+            } else {
+                0.0
+            }
+        });
+        arrays::check_block(&part, &want_part, "3-D by distance, a narrow box");
+    }
     Ok(())
 }
 

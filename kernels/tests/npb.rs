@@ -16,13 +16,20 @@ fn kernel(name: &str) -> PathBuf {
         "is" => env!("CARGO_BIN_EXE_npb-is"),
         "cg" => env!("CARGO_BIN_EXE_npb-cg"),
         "ft" => env!("CARGO_BIN_EXE_npb-ft"),
+        "mg" => env!("CARGO_BIN_EXE_npb-mg"),
         other => panic!("no kernel {other}"),
     };
     common::bin(path)
 }
 
 /// (kernel, whether it runs on any rank count)
-const KERNELS: [(&str, bool); 4] = [("ep", true), ("is", false), ("cg", false), ("ft", false)];
+const KERNELS: [(&str, bool); 5] = [
+    ("ep", true),
+    ("is", false),
+    ("cg", false),
+    ("mg", false),
+    ("ft", false),
+];
 
 /// The number after `label` in NPB's report (`" Total processes =            4"`).
 fn reported<'a>(stdout: &'a str, label: &str) -> Option<&'a str> {
@@ -82,8 +89,8 @@ fn main() {
         job.stderr.matches("invalid value 'Q'").count() == 1,
         "expected one line about the class",
     );
-    // IS, CG and FT need a power-of-two rank count: one line from rank 0, exit 2.
-    for name in ["is", "cg", "ft"] {
+    // IS, CG, MG and FT need a power-of-two rank count: one line from rank 0, exit 2.
+    for name in ["is", "cg", "mg", "ft"] {
         let job = common::mpirun(3, &kernel(name), &["S"]);
         job.assert_exit(2);
         let lines: Vec<&str> = job.stderr.lines().filter(|l| l.contains("ERROR")).collect();

@@ -44,6 +44,7 @@ pub(crate) mod redistribute;
 pub(crate) mod sort;
 pub(crate) mod state;
 pub(crate) mod stencil;
+pub(crate) mod stencil_iso;
 pub(crate) mod stencil_kernel;
 
 pub use array::DistArray;

@@ -11,6 +11,7 @@ use crate::collective::element::Element;
 use crate::distarray::array::DistArray;
 use crate::distarray::copy::standard_strides;
 use crate::distarray::state::StencilBoxes;
+use crate::distarray::stencil_iso::{by_distance, distance_row};
 use crate::distarray::stencil_kernel::{weighted_row, StencilElement};
 use crate::error::{Error, Result};
 use crate::runtime::threads::for_each_part;
@@ -214,6 +215,18 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
         T: StencilElement,
         F: Fn(T, T) -> T + Sync,
     {
+        // 3-D stencils in the 3 x 3 x 3 box weighted by distance class: partial sums per row.
+        if self.grid.shape().len() == 3 {
+            if let Some(w) = by_distance(stencil) {
+                return self.over_points(
+                    out,
+                    stencil.reach,
+                    within,
+                    "stencil_into",
+                    |src, at, strides, row, _| distance_row(src, at, strides, &w, row, &f),
+                );
+            }
+        }
         // Each point as one flat offset in the padded block (worked out once per call).
         let strides = standard_strides(self.data.shape());
         let deltas: Vec<(isize, T)> = stencil

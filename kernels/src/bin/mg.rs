@@ -96,66 +96,107 @@ fn psinv(r: &mut Field, u: &mut Field, c: &Stencil<f64>) -> Result<(), Error> {
 }
 
 /// NPB's `rprj3`: full weighting of the fine residual onto the coarse grid (coarse c at fine
-/// 2c + 1: weights 1/2, 1/4, 1/8, 1/16 by distance), then the coarse ghosts.
+/// 2c + 1; the weights 1/2, 1/4, 1/8, 1/16 by distance are 1/2 times 1/2 per nonzero offset,
+/// so each coarse row is one weighted sum of nine fine rows, then a 1-D weighting), then the
+/// coarse ghosts.
 fn rprj3(fine: &Field, coarse: &mut Field) -> Result<(), Error> {
     let (fo, co) = (fine.offset().to_vec(), coarse.offset().to_vec());
-    let r = fine.padded(); // ghost layer 1: padded index = local + 1
-    let w = [0.5, 0.25, 0.125, 0.0625];
-    let mut s = coarse.local_mut();
-    for ((c0, c1, c2), v) in s.indexed_iter_mut() {
-        // The fine point under coarse (c0, c1, c2), in padded local indices.
-        let at = |a: usize, c: usize| 2 * (co[a] + c) + 1 - fo[a] + 1;
-        let (i0, i1, i2) = (at(0, c0), at(1, c1), at(2, c2));
-        let mut sum = 0.0;
-        for d0 in 0..3 {
-            for d1 in 0..3 {
-                for d2 in 0..3 {
-                    let far = usize::from(d0 != 1) + usize::from(d1 != 1) + usize::from(d2 != 1);
-                    sum += w[far] * r[[i0 + d0 - 1, i1 + d1 - 1, i2 + d2 - 1]];
+    let rf = fine.padded();
+    let fshape = rf.shape().to_vec();
+    let rf = rf.as_slice().expect("a padded block is contiguous");
+    let (s0, s1) = (fshape[1] * fshape[2], fshape[2]);
+    let mut sp = coarse.padded_mut();
+    let cshape = sp.shape().to_vec();
+    let sp = sp.as_slice_mut().expect("a padded block is contiguous");
+    let (t0, t1) = (cshape[1] * cshape[2], cshape[2]);
+    // Padded fine index of the fine point under coarse local index c along axis a.
+    let under = |a: usize, c: usize| 2 * (co[a] + c) + 2 - fo[a];
+    let mut q = vec![0.0; fshape[2]];
+    for c0 in 0..cshape[0] - 2 {
+        for c1 in 0..cshape[1] - 2 {
+            let (i0, i1) = (under(0, c0), under(1, c1));
+            q.fill(0.0);
+            for d0 in 0..3 {
+                for d1 in 0..3 {
+                    let w = if d0 == 1 { 1.0 } else { 0.5 } * if d1 == 1 { 1.0 } else { 0.5 };
+                    let base = (i0 + d0 - 1) * s0 + (i1 + d1 - 1) * s1;
+                    for (q, &r) in q.iter_mut().zip(&rf[base..base + fshape[2]]) {
+                        *q += w * r;
+                    }
                 }
             }
+            let out = (c0 + 1) * t0 + (c1 + 1) * t1 + 1;
+            for (c2, v) in sp[out..out + cshape[2] - 2].iter_mut().enumerate() {
+                let i2 = under(2, c2);
+                *v = 0.5 * (q[i2] + 0.5 * (q[i2 - 1] + q[i2 + 1]));
+            }
         }
-        *v = sum;
     }
     coarse.exchange_halos()
 }
 
 /// NPB's `interp`: u += the trilinear interpolation of the coarse correction z (fine 2c + 1
-/// takes z[c]; fine 2c + 2 the mean of z[c] and z[c + 1], axis by axis), then u's ghosts.
+/// takes z[c]; fine 2c + 2 the mean of z[c] and z[c + 1], axis by axis: each fine row from
+/// one weighted sum of up to four coarse rows), then u's ghosts.
 fn interp(z: &Field, u: &mut Field) -> Result<(), Error> {
     let (zo, uo) = (z.offset().to_vec(), u.offset().to_vec());
-    let zp = z.padded(); // padded index = local + 1
-    let mut out = u.local_mut();
-    // Per axis: the coarse points (padded local indices) and weights under fine point f.
+    let zp = z.padded();
+    let zshape = zp.shape().to_vec();
+    let zp = zp.as_slice().expect("a padded block is contiguous");
+    let (t0, t1) = (zshape[1] * zshape[2], zshape[2]);
+    let mut up = u.padded_mut();
+    let ushape = up.shape().to_vec();
+    let up = up.as_slice_mut().expect("a padded block is contiguous");
+    let (s0, s1) = (ushape[1] * ushape[2], ushape[2]);
+    // The coarse points (padded indices) and weights under local fine index f along axis a.
     let under = |a: usize, f: usize| -> ([usize; 2], [f64; 2], usize) {
-        let g = (uo[a] + f) as isize; // global fine index
-        let pad = |c: isize| (c - zo[a] as isize + 1) as usize;
+        // Fine blocks start at twice their coarse block's start, so g / 2 >= zo[a].
+        let g = uo[a] + f;
         if g % 2 == 1 {
-            ([pad((g - 1) / 2), 0], [1.0, 0.0], 1)
+            ([(g - 1) / 2 + 1 - zo[a], 0], [1.0, 0.0], 1)
         } else {
-            let c = g / 2 - 1;
-            ([pad(c), pad(c + 1)], [0.5, 0.5], 2)
+            let c = g / 2 - zo[a]; // padded index of coarse g / 2 - 1 (0: the low ghost)
+            ([c, c + 1], [0.5, 0.5], 2)
         }
     };
-    for ((f0, f1, f2), v) in out.indexed_iter_mut() {
-        let (a, b, c) = (under(0, f0), under(1, f1), under(2, f2));
-        let mut sum = 0.0;
-        for i in 0..a.2 {
-            for j in 0..b.2 {
-                for k in 0..c.2 {
-                    sum += a.1[i] * b.1[j] * c.1[k] * zp[[a.0[i], b.0[j], c.0[k]]];
+    let mut zrow = vec![0.0; zshape[2]];
+    for f0 in 0..ushape[0] - 2 {
+        for f1 in 0..ushape[1] - 2 {
+            let (a, b) = (under(0, f0), under(1, f1));
+            zrow.fill(0.0);
+            for i in 0..a.2 {
+                for j in 0..b.2 {
+                    let w = a.1[i] * b.1[j];
+                    let base = a.0[i] * t0 + b.0[j] * t1;
+                    for (acc, &v) in zrow.iter_mut().zip(&zp[base..base + zshape[2]]) {
+                        *acc += w * v;
+                    }
                 }
             }
+            let row = (f0 + 1) * s0 + (f1 + 1) * s1 + 1;
+            for (f2, v) in up[row..row + ushape[2] - 2].iter_mut().enumerate() {
+                let (c, w, k) = under(2, f2);
+                *v += if k == 1 {
+                    zrow[c[0]]
+                } else {
+                    w[0] * (zrow[c[0]] + zrow[c[1]])
+                };
+            }
         }
-        *v += sum;
     }
     u.exchange_halos()
 }
 
-/// NPB's `norm2u3`: the root mean square and the largest magnitude of r's interior.
+/// NPB's `norm2u3`: the root mean square and the largest magnitude of r's interior (summed
+/// over the block in place, then one allreduce of each).
 fn norm2u3(r: &Field) -> Result<(f64, f64), Error> {
     let n = r.len() as f64;
-    Ok(((r.sumsq()? / n).sqrt(), r.norm_inf()?))
+    let (sum, max) = r
+        .local()
+        .fold((0.0f64, 0.0f64), |(s, m), &x| (s + x * x, m.max(x.abs())));
+    let sum = r.comm().allreduce_scalar(sum, ReduceOp::Sum)?;
+    let max = r.comm().allreduce_scalar(max, ReduceOp::Max)?;
+    Ok(((sum / n).sqrt(), max))
 }
 
 /// NPB's `zran3`: +1 at the ten largest and -1 at the ten smallest of NPB's random field
@@ -199,10 +240,11 @@ fn keep_extremes(found: &mut Vec<(f64, [usize; 3])>) {
     if found.len() <= 20 {
         return;
     }
-    found.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let tail = found.split_off(found.len() - 10);
-    found.truncate(10);
-    found.extend(tail);
+    let by_value = |a: &(f64, [usize; 3]), b: &(f64, [usize; 3])| a.0.total_cmp(&b.0);
+    found.select_nth_unstable_by(9, by_value);
+    let last = found.len() - 10;
+    found[10..].select_nth_unstable_by(last - 10, by_value);
+    found.drain(10..last);
 }
 
 /// The fields of every level: u and r per level (index k: side 2^k), v on the finest.
@@ -261,7 +303,10 @@ fn mg(world: &World, args: Args) -> Result<Outcome, Error> {
     let p = world.size_count();
     banner(world, "MG");
     if world.is_root() {
-        println!(" Size: {n:>4}x{n:>4}x{n:>4}  (class {})", args.class.letter());
+        println!(
+            " Size: {n:>4}x{n:>4}x{n:>4}  (class {})",
+            args.class.letter()
+        );
         println!(" Iterations: {nit:>4}");
         println!(" Total number of processes: {p:>6}\n");
     }
