@@ -13,12 +13,13 @@
 #
 # Both sides are compiled for this CPU: the references by PRK's make.defs (-O3
 # -march=native), the kernels with RUSTFLAGS="-C target-cpu=native" into a target folder of
-# their own (target/native). Without --reference only mpikit's side runs.
-#   scripts/bench-kernels.sh [--mpi openmpi|mpich] [--reference DIR] [--rounds K] [--np 1,2,4] [--quick]
+# their own (target/native). Without --reference only mpikit's side runs. With --npb DIR (or
+# --npb build), the NAS Parallel Benchmarks follow (scripts/bench-npb.sh --reference DIR).
+#   scripts/bench-kernels.sh [--mpi openmpi|mpich] [--reference DIR] [--npb DIR|build] [--rounds K] [--np 1,2,4] [--quick]
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-ref="" rounds=3 nps=1,2,4 quick=0
-parse_bench_flags 2,17 --reference=ref --rounds=rounds --np=nps --quick=quick:=1 -- "$@"
+ref="" npb="" rounds=3 nps=1,2,4 quick=0
+parse_bench_flags 2,18 --reference=ref --npb=npb --rounds=rounds --np=nps --quick=quick:=1 -- "$@"
 if [ -n "$ref" ]; then
   for k in stencil transpose p2p sparse random nstream reduce; do
     [ -x "$ref/$k" ] || die "--reference $ref has no executable $k (build PRK's MPI1 kernels there)"
@@ -98,3 +99,6 @@ awk -F, "$AWK_MEDIAN"'
     exit failed
   }' "$csv"
 say "every figure in $csv"
+if [ -n "$npb" ]; then
+  "$MPIKIT_ROOT/scripts/bench-npb.sh" --mpi "$MPIKIT_MPI" --reference "$npb" --rounds "$rounds" --np "$nps"
+fi
