@@ -198,3 +198,27 @@ pub(crate) struct StencilBoxes {
     pub(crate) blocking: Vec<(Vec<Range<usize>>, bool)>,
     pub(crate) overlapped: Vec<(Vec<Range<usize>>, bool)>,
 }
+
+/// Disjoint boxes that, with `inner` (inside `outer`), cover `outer`.
+pub(crate) fn rim_of(outer: &[Range<usize>], inner: &[Range<usize>]) -> Vec<Vec<Range<usize>>> {
+    let nd = outer.len();
+    let mut boxes = Vec::new();
+    for a in 0..nd {
+        for part in [outer[a].start..inner[a].start, inner[a].end..outer[a].end] {
+            if part.is_empty() {
+                continue;
+            }
+            let b: Vec<Range<usize>> = (0..nd)
+                .map(|k| match k.cmp(&a) {
+                    std::cmp::Ordering::Less => inner[k].clone(),
+                    std::cmp::Ordering::Equal => part.clone(),
+                    std::cmp::Ordering::Greater => outer[k].clone(),
+                })
+                .collect();
+            if b.iter().all(|r| !r.is_empty()) {
+                boxes.push(b);
+            }
+        }
+    }
+    boxes
+}

@@ -10,7 +10,7 @@ use ndarray::Dimension;
 use crate::collective::element::Element;
 use crate::distarray::array::DistArray;
 use crate::distarray::copy::standard_strides;
-use crate::distarray::state::StencilBoxes;
+use crate::distarray::state::{rim_of, StencilBoxes};
 use crate::distarray::stencil_iso::{by_distance, distance_row};
 use crate::distarray::stencil_kernel::{weighted_row, StencilElement};
 use crate::error::{Error, Result};
@@ -217,7 +217,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     {
         // 3-D stencils in the 3 x 3 x 3 box weighted by distance class: partial sums per row.
         if self.grid.shape().len() == 3 {
-            if let Some(w) = by_distance(stencil) {
+            if let Some(w) = by_distance(&stencil.points) {
                 return self.over_points(
                     out,
                     stencil.reach,
@@ -480,28 +480,4 @@ impl<T> Dst<T> {
     fn get(self) -> *mut T {
         self.0
     }
-}
-
-/// Disjoint boxes that, with `inner` (inside `outer`), cover `outer`.
-fn rim_of(outer: &[Range<usize>], inner: &[Range<usize>]) -> Vec<Vec<Range<usize>>> {
-    let nd = outer.len();
-    let mut boxes = Vec::new();
-    for a in 0..nd {
-        for part in [outer[a].start..inner[a].start, inner[a].end..outer[a].end] {
-            if part.is_empty() {
-                continue;
-            }
-            let b: Vec<Range<usize>> = (0..nd)
-                .map(|k| match k.cmp(&a) {
-                    std::cmp::Ordering::Less => inner[k].clone(),
-                    std::cmp::Ordering::Equal => part.clone(),
-                    std::cmp::Ordering::Greater => outer[k].clone(),
-                })
-                .collect();
-            if b.iter().all(|r| !r.is_empty()) {
-                boxes.push(b);
-            }
-        }
-    }
-    boxes
 }

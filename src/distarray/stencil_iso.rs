@@ -4,19 +4,18 @@
 //! every point takes its 27 neighbours from those two sums and the centre row, as NPB MG's
 //! loops do (about 12 flops a point instead of up to 54).
 
-use crate::distarray::stencil::Stencil;
 use crate::distarray::stencil_kernel::StencilElement;
 
 /// Points of a row computed together (the partial sums live on the stack).
 const CHUNK: usize = 256;
 
-/// The four weights (centre, faces, edges, corners) of `stencil` when it is such a 3-D
-/// stencil: every point of a distance class present with that class's weight, absent
+/// The four weights (centre, faces, edges, corners) of a stencil's `points` when it is such
+/// a 3-D stencil: every point of a distance class present with that class's weight, absent
 /// classes weighing zero.
-pub(crate) fn by_distance<T: StencilElement>(stencil: &Stencil<T>) -> Option<[T; 4]> {
+pub(crate) fn by_distance<T: StencilElement>(points: &[(Vec<isize>, T)]) -> Option<[T; 4]> {
     let mut weights: [Option<T>; 4] = [None; 4];
     let mut counts = [0usize; 4];
-    for (offset, w) in stencil.points() {
+    for (offset, w) in points {
         if offset.len() != 3 || offset.iter().any(|o| o.abs() > 1) {
             return None;
         }
