@@ -64,11 +64,16 @@ macro_rules! kernel_args {
 /// Runs a kernel: MPI up ([`mpikit::run`]), arguments parsed (help and errors printed once),
 /// the thread count set, the body, and the exit status of its [`Outcome`].
 pub fn kernel_main<A: KernelArgs>(
-    name: &str,
+    name: &'static str,
     body: impl FnOnce(&World, A) -> Result<Outcome, Error>,
 ) -> ExitCode {
     let code: u8 = mpikit::run(|world| {
-        let args = match A::try_parse() {
+        let parsed = A::command()
+            .name(name)
+            .bin_name(name)
+            .try_get_matches()
+            .and_then(|m| A::from_arg_matches(&m));
+        let args = match parsed {
             Ok(args) => args,
             Err(e) => {
                 if world.is_root() {

@@ -8,10 +8,29 @@
 //! against NPB's published values, and prints NPB's report from rank 0. Exit status: 0 when
 //! verified, 1 when not, 2 for arguments the job cannot run.
 
-use mpikit::World;
+use mpikit::{Error, World};
+
+use crate::{Common, Outcome};
+
+/// The arguments of every NPB program: the class, then [`Common`].
+#[derive(clap::Parser, Debug)]
+#[command(
+    version,
+    about = "A NAS Parallel Benchmark on mpikit (NPB 3.4's algorithm, random numbers and verification)"
+)]
+pub struct Args {
+    /// The problem class.
+    #[arg(value_enum, ignore_case = true)]
+    pub class: Class,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+crate::kernel_args!(Args);
 
 /// An NPB problem class: S (sample), W (workstation), A, B and C (standard sizes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[value(rename_all = "UPPER")]
 pub enum Class {
     /// The sample size (seconds on one core).
     S,
@@ -154,6 +173,16 @@ pub fn report(world: &World, r: &Report) {
     };
     println!(" Verification    = {verdict:>24}");
     println!(" Version         = {:>24}", "3.4 (mpikit)");
+}
+
+/// Prints NPB's closing report from rank 0 ([`report`]) and ends the program: verified or not.
+pub fn finish(world: &World, r: &Report) -> Result<Outcome, Error> {
+    report(world, r);
+    Ok(if r.verified {
+        Outcome::Validated
+    } else {
+        Outcome::Failed
+    })
 }
 
 /// The first lines every NPB program prints.

@@ -394,6 +394,19 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
         out.grid = grid;
         out
     }
+
+    /// [`sibling`](Self::sibling) with this rank's block of `grid` filled with `value`.
+    pub(crate) fn sibling_filled<U: Element>(
+        &self,
+        grid: Grid,
+        value: U,
+    ) -> Result<DistArray<U, D>> {
+        let block = shaped(
+            &grid.block_shape(self.rank),
+            vec![value; grid.block_shape(self.rank).iter().product()],
+        )?;
+        Ok(self.sibling(grid, block))
+    }
 }
 
 impl<D: Dimension> DistArray<f64, D> {

@@ -144,12 +144,7 @@ where
                 }
             })
             .collect();
-        let grid = crate::Grid::with_counts(shape, counts)?;
-        let block =
-            ndarray::Array::from_elem(ndarray::IxDyn(&grid.block_shape(self.rank)), T::zero())
-                .into_dimensionality::<D>()
-                .map_err(|e| crate::Error::Shape(format!("irfftn: {e}")))?;
-        Ok(self.sibling(grid, block))
+        self.sibling_filled(crate::Grid::with_counts(shape, counts)?, T::zero())
     }
 }
 

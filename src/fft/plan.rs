@@ -4,7 +4,7 @@
 //! them (planned once and kept, so repeated transforms allocate nothing), and the local
 //! transforms by rustfft on each rank's threads.
 
-use ndarray::{Array, Dimension, IxDyn};
+use ndarray::Dimension;
 use num_complex::Complex;
 
 use crate::collective::element::Element;
@@ -94,14 +94,10 @@ where
             dims[axis] = 1;
         }
         let mut stages = Vec::with_capacity(layouts.len());
-        let rank = like.rank;
         for (d, axes) in layouts {
             let grid = Grid::with_dims(&shape, &d)?;
-            let block = Array::from_elem(IxDyn(&grid.block_shape(rank)), Complex::default())
-                .into_dimensionality::<D>()
-                .map_err(|e| Error::Shape(format!("FftPlan: {e}")))?;
             stages.push(Stage {
-                work: like.sibling(grid, block),
+                work: like.sibling_filled(grid, Complex::default())?,
                 axes,
             });
         }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use ndarray::{Array, Axis, Dimension, IxDyn};
+use ndarray::{Axis, Dimension};
 use num_complex::Complex;
 use rayon::prelude::*;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
@@ -60,10 +60,7 @@ where
                 })
                 .collect(),
         )?;
-        let block = Array::from_elem(IxDyn(&spectrum.block_shape(like.rank)), Complex::default())
-            .into_dimensionality::<D>()
-            .map_err(|e| Error::Shape(format!("RealFftPlan: {e}")))?;
-        let template = like.sibling(spectrum.clone(), block);
+        let template = like.sibling_filled(spectrum.clone(), Complex::default())?;
         let others: Vec<usize> = (0..last).collect();
         let mut rest = FftPlan::new(&template, &others, norm)?;
         rest.points = shape.iter().map(|&n| n as f64).product();
@@ -88,30 +85,13 @@ where
                 self.real.dims()
             )));
         }
-        let block = Array::from_elem(
-            IxDyn(&self.spectrum.block_shape(input.rank)),
-            Complex::default(),
-        )
-        .into_dimensionality::<D>()
-        .map_err(|e| Error::Shape(format!("RealFftPlan: {e}")))?;
-        let mut out = input.sibling(self.spectrum.clone(), block);
-        let last = Axis(self.real.shape().len() - 1);
+        let mut out = input.sibling_filled(self.spectrum.clone(), Complex::default())?;
         let r2c = &self.r2c;
-        let pool = input.pool.clone();
-        let x = input.local();
-        let mut y = out.local_mut();
-        pool.install(|| {
-            x.lanes(last)
-                .into_iter()
-                .zip(y.lanes_mut(last))
-                .par_bridge()
-                .for_each(|(x, mut y)| {
-                    let mut lane: Vec<T> = x.to_vec();
-                    let mut spec = r2c.make_output_vec();
-                    r2c.process(&mut lane, &mut spec)
-                        .expect("lengths from the plan");
-                    y.assign(&ndarray::ArrayView1::from(&spec[..]));
-                })
+        each_lane(input, &mut out, |mut lane, mut y| {
+            let mut spec = r2c.make_output_vec();
+            r2c.process(&mut lane, &mut spec)
+                .expect("lengths from the plan");
+            y.assign(&ndarray::ArrayView1::from(&spec[..]));
         });
         self.rest.forward_in_place(&mut out)?;
         Ok(out)
@@ -121,34 +101,39 @@ where
     /// `spectrum` is left holding the intermediate values. Collective.
     pub fn inverse(&mut self, spectrum: &mut DistArray<Complex<T>, D>) -> Result<DistArray<T, D>> {
         self.rest.inverse_in_place(spectrum)?;
-        let block = Array::from_elem(IxDyn(&self.real.block_shape(spectrum.rank)), T::zero())
-            .into_dimensionality::<D>()
-            .map_err(|e| Error::Shape(format!("RealFftPlan: {e}")))?;
-        let mut out = spectrum.sibling(self.real.clone(), block);
-        let last = Axis(self.real.shape().len() - 1);
-        let n = self.real.shape()[last.0];
+        let mut out = spectrum.sibling_filled(self.real.clone(), T::zero())?;
+        let n = *self.real.shape().last().expect("an axis");
         let c2r = &self.c2r;
-        let pool = spectrum.pool.clone();
-        let x = spectrum.local();
-        let mut y = out.local_mut();
-        pool.install(|| {
-            x.lanes(last)
-                .into_iter()
-                .zip(y.lanes_mut(last))
-                .par_bridge()
-                .for_each(|(x, mut y)| {
-                    let mut spec: Vec<Complex<T>> = x.to_vec();
-                    // numpy ignores the imaginary parts of the zero and Nyquist terms.
-                    spec[0].im = T::zero();
-                    if n % 2 == 0 {
-                        spec[n / 2].im = T::zero();
-                    }
-                    let mut lane = c2r.make_output_vec();
-                    c2r.process(&mut spec, &mut lane)
-                        .expect("lengths from the plan");
-                    y.assign(&ndarray::ArrayView1::from(&lane[..]));
-                })
+        each_lane(spectrum, &mut out, |mut spec, mut y| {
+            // numpy ignores the imaginary parts of the zero and Nyquist terms.
+            spec[0].im = T::zero();
+            if n % 2 == 0 {
+                spec[n / 2].im = T::zero();
+            }
+            let mut lane = c2r.make_output_vec();
+            c2r.process(&mut spec, &mut lane)
+                .expect("lengths from the plan");
+            y.assign(&ndarray::ArrayView1::from(&lane[..]));
         });
         Ok(out)
     }
+}
+
+/// `f(a copy of x's lane, y's lane)` for every lane along the last axis of the two blocks,
+/// on `x`'s threads.
+fn each_lane<A: Element, B: Element, D: Dimension>(
+    x: &DistArray<A, D>,
+    y: &mut DistArray<B, D>,
+    f: impl Fn(Vec<A>, ndarray::ArrayViewMut1<'_, B>) + Sync,
+) {
+    let pool = x.pool.clone();
+    let last = Axis(x.grid().shape().len() - 1);
+    let (x, mut y) = (x.local(), y.local_mut());
+    pool.install(|| {
+        x.lanes(last)
+            .into_iter()
+            .zip(y.lanes_mut(last))
+            .par_bridge()
+            .for_each(|(x, y)| f(x.to_vec(), y))
+    });
 }

@@ -9,26 +9,12 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use mpikit::mpi::traits::*;
 use mpikit::prelude::*;
 use mpikit::rayon::prelude::*;
 use mpikit::{Error, ReduceOp, World};
-use mpikit_kernels::npb::{banner, power, report, vranlc, Class, Report, Size, MULTIPLIER};
-use mpikit_kernels::{kernel_main, Common, Outcome};
-
-/// NPB EP (embarrassingly parallel Gaussian pairs) on mpikit.
-#[derive(Parser, Debug)]
-#[command(name = "npb-ep", version)]
-struct Args {
-    /// The problem class.
-    #[arg(value_enum, ignore_case = true)]
-    class: Class,
-    #[command(flatten)]
-    common: Common,
-}
-
-mpikit_kernels::kernel_args!(Args);
+use mpikit_kernels::npb::{banner, finish, power, vranlc, Args, Class, Report, Size, MULTIPLIER};
+use mpikit_kernels::{kernel_main, Outcome};
 
 /// log2 of the numbers per batch, over 2.
 const MK: u32 = 16;
@@ -170,7 +156,7 @@ fn ep(world: &World, args: Args) -> Result<Outcome, Error> {
             println!("{i:>3}{c:>15.0}");
         }
     }
-    report(
+    finish(
         world,
         &Report {
             name: "EP",
@@ -182,12 +168,7 @@ fn ep(world: &World, args: Args) -> Result<Outcome, Error> {
             operation: "Random numbers generated",
             verified,
         },
-    );
-    Ok(if verified {
-        Outcome::Validated
-    } else {
-        Outcome::Failed
-    })
+    )
 }
 
 fn main() -> ExitCode {

@@ -9,30 +9,16 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use mpikit::fft::{FftPlan, Norm};
 use mpikit::mpi::traits::*;
 use mpikit::ndarray::{s, Ix3};
 use mpikit::num_complex::Complex;
 use mpikit::prelude::*;
 use mpikit::{DistArray, Error, Grid, ReduceOp, World};
-use mpikit_kernels::npb::{banner, report, skip, vranlc, Class, Report, Size, MULTIPLIER};
-use mpikit_kernels::{kernel_main, Common, Outcome};
+use mpikit_kernels::npb::{banner, finish, skip, vranlc, Args, Class, Report, Size, MULTIPLIER};
+use mpikit_kernels::{kernel_main, Outcome};
 
 type C64 = Complex<f64>;
-
-/// NPB FT (3-D FFT PDE solver) on mpikit.
-#[derive(Parser, Debug)]
-#[command(name = "npb-ft", version)]
-struct Args {
-    /// The problem class.
-    #[arg(value_enum, ignore_case = true)]
-    class: Class,
-    #[command(flatten)]
-    common: Common,
-}
-
-mpikit_kernels::kernel_args!(Args);
 
 const SEED: f64 = 314_159_265.0;
 const ALPHA: f64 = 1.0e-6;
@@ -242,7 +228,7 @@ fn ft(world: &World, args: Args) -> Result<Outcome, Error> {
     let mops =
         1e-6 * n * (14.8157 + 7.19641 * n.ln() + (5.23518 + 7.21113 * n.ln()) * niter as f64)
             / seconds;
-    report(
+    finish(
         world,
         &Report {
             name: "FT",
@@ -254,12 +240,7 @@ fn ft(world: &World, args: Args) -> Result<Outcome, Error> {
             operation: "floating point",
             verified,
         },
-    );
-    Ok(if verified {
-        Outcome::Validated
-    } else {
-        Outcome::Failed
-    })
+    )
 }
 
 fn main() -> ExitCode {

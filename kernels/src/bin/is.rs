@@ -10,26 +10,12 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use mpikit::mpi::traits::*;
 use mpikit::ndarray::{Array1, Ix1};
 use mpikit::prelude::*;
 use mpikit::{DistArray, Error, Grid, ReduceOp, World};
-use mpikit_kernels::npb::{banner, randlc, report, skip, Class, Report, Size, MULTIPLIER};
-use mpikit_kernels::{kernel_main, Common, Outcome};
-
-/// NPB IS (integer sort) on mpikit.
-#[derive(Parser, Debug)]
-#[command(name = "npb-is", version)]
-struct Args {
-    /// The problem class.
-    #[arg(value_enum, ignore_case = true)]
-    class: Class,
-    #[command(flatten)]
-    common: Common,
-}
-
-mpikit_kernels::kernel_args!(Args);
+use mpikit_kernels::npb::{banner, finish, randlc, skip, Args, Class, Report, Size, MULTIPLIER};
+use mpikit_kernels::{kernel_main, Outcome};
 
 const ITERATIONS: usize = 10;
 const SEED: f64 = 314_159_265.0;
@@ -217,7 +203,7 @@ fn is(world: &World, args: Args) -> Result<Outcome, Error> {
     let sorted = last.expect("ten iterations");
     passed += full_verify(world, &sorted)?;
     let verified = passed == 5 * ITERATIONS + p;
-    report(
+    finish(
         world,
         &Report {
             name: "IS",
@@ -229,12 +215,7 @@ fn is(world: &World, args: Args) -> Result<Outcome, Error> {
             operation: "keys ranked",
             verified,
         },
-    );
-    Ok(if verified {
-        Outcome::Validated
-    } else {
-        Outcome::Failed
-    })
+    )
 }
 
 fn main() -> ExitCode {

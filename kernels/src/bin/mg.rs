@@ -12,27 +12,13 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use mpikit::distarray::{Boundary, Halo, Stencil};
 use mpikit::mpi::traits::*;
 use mpikit::ndarray::Ix3;
 use mpikit::prelude::*;
 use mpikit::{DistArray, Error, Grid, ReduceOp, World};
-use mpikit_kernels::npb::{banner, report, skip, vranlc, Class, Report, Size, MULTIPLIER};
-use mpikit_kernels::{kernel_main, Common, Outcome};
-
-/// NPB MG (multigrid) on mpikit.
-#[derive(Parser, Debug)]
-#[command(name = "npb-mg", version)]
-struct Args {
-    /// The problem class.
-    #[arg(value_enum, ignore_case = true)]
-    class: Class,
-    #[command(flatten)]
-    common: Common,
-}
-
-mpikit_kernels::kernel_args!(Args);
+use mpikit_kernels::npb::{banner, finish, skip, vranlc, Args, Class, Report, Size, MULTIPLIER};
+use mpikit_kernels::{kernel_main, Outcome};
 
 type Field = DistArray<f64, Ix3>;
 
@@ -377,7 +363,7 @@ fn mg(world: &World, args: Args) -> Result<Outcome, Error> {
         }
     }
     let mops = 58.0 * 1e-6 * nit as f64 * (n * n * n) as f64 / seconds;
-    report(
+    finish(
         world,
         &Report {
             name: "MG",
@@ -389,12 +375,7 @@ fn mg(world: &World, args: Args) -> Result<Outcome, Error> {
             operation: "floating point",
             verified,
         },
-    );
-    Ok(if verified {
-        Outcome::Validated
-    } else {
-        Outcome::Failed
-    })
+    )
 }
 
 fn main() -> ExitCode {
