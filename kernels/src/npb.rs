@@ -185,6 +185,34 @@ pub fn finish(world: &World, r: &Report) -> Result<Outcome, Error> {
     })
 }
 
+/// Fortran's `1pD` edit descriptor with `decimals` digits after the point:
+/// `fortran_d(-3247.83, 3)` is `-3.248D+03`.
+pub fn fortran_d(x: f64, decimals: usize) -> String {
+    let s = format!("{x:.decimals$e}");
+    let (mantissa, exp) = s.split_once('e').expect("exponent form");
+    let exp: i32 = exp.parse().expect("an integer exponent");
+    format!(
+        "{mantissa}D{}{:02}",
+        if exp < 0 { '-' } else { '+' },
+        exp.abs()
+    )
+}
+
+/// Fortran's `E` edit descriptor with `digits` significant digits: `fortran_e(0.0123, 4)` is
+/// `0.1230E-01`.
+pub fn fortran_e(x: f64, digits: usize) -> String {
+    let s = fortran_d(x.abs(), digits.saturating_sub(1));
+    let (mantissa, exp) = s.split_once('D').expect("D form");
+    let exp: i32 = exp.parse::<i32>().expect("an integer exponent") + 1;
+    let sign = if x < 0.0 { "-" } else { "" };
+    let digits = mantissa.replace('.', "");
+    format!(
+        "{sign}0.{digits}E{}{:02}",
+        if exp < 0 { '-' } else { '+' },
+        exp.abs()
+    )
+}
+
 /// The first lines every NPB program prints.
 pub fn banner(world: &World, name: &str) {
     if world.is_root() {
@@ -228,6 +256,14 @@ mod tests {
             assert_eq!(value, randlc_npb(&mut t, MULTIPLIER), "number {k}");
         }
         assert_eq!(s, t);
+    }
+
+    #[test]
+    fn fortran_formats() {
+        assert_eq!(fortran_d(-3247.83465203474, 15), "-3.247834652034740D+03");
+        assert_eq!(fortran_d(554.6087004964, 12), "5.546087004964D+02");
+        assert_eq!(fortran_e(8.5971775078648, 14), "0.85971775078648E+01");
+        assert_eq!(fortran_e(-1.9e-15, 3), "-0.190E-14");
     }
 
     #[test]

@@ -14,7 +14,9 @@ use mpikit::ndarray::Ix1;
 use mpikit::prelude::*;
 use mpikit::sparse::SparseMatrix;
 use mpikit::{DistArray, Error, Grid, ReduceOp, World};
-use mpikit_kernels::npb::{banner, finish, randlc, Args, Class, Report, Size, MULTIPLIER};
+use mpikit_kernels::npb::{
+    banner, finish, fortran_e, randlc, Args, Class, Report, Size, MULTIPLIER,
+};
 use mpikit_kernels::{kernel_main, Outcome};
 
 /// NPB's parameters: order, nonzeros per generated vector, outer iterations, shift, and the
@@ -175,20 +177,6 @@ fn power_step(
     Ok((rnorm, shift + 1.0 / xz))
 }
 
-/// Fortran's `e21.14`: `0.12345678901234E-02`.
-fn fortran_e(x: f64) -> String {
-    let s = format!("{:.13e}", x.abs());
-    let (mantissa, exp) = s.split_once('e').expect("exponent form");
-    let digits = mantissa.replace('.', "");
-    let exp: i32 = exp.parse::<i32>().expect("an integer exponent") + 1;
-    let sign = if x < 0.0 { "-" } else { "" };
-    format!(
-        "{sign}0.{digits}E{}{:02}",
-        if exp < 0 { '-' } else { '+' },
-        exp.abs()
-    )
-}
-
 fn cg(world: &World, args: Args) -> Result<Outcome, Error> {
     let prm = params(args.class);
     let p = world.size_count();
@@ -230,7 +218,7 @@ fn cg(world: &World, args: Args) -> Result<Outcome, Error> {
             if it == 1 {
                 println!("\n   iteration           ||r||                 zeta");
             }
-            println!("    {it:>5}      {:>21}{zeta:>20.13}", fortran_e(rnorm));
+            println!("    {it:>5}      {:>21}{zeta:>20.13}", fortran_e(rnorm, 14));
         }
     }
     let seconds = world.allreduce_scalar(mpikit::mpi::time() - start, ReduceOp::Max)?;
@@ -240,12 +228,12 @@ fn cg(world: &World, args: Args) -> Result<Outcome, Error> {
         println!(" Benchmark completed ");
         if verified {
             println!(" VERIFICATION SUCCESSFUL ");
-            println!(" Zeta is    {}", fortran_e(zeta));
-            println!(" Error is   {}", fortran_e(err));
+            println!(" Zeta is    {}", fortran_e(zeta, 14));
+            println!(" Error is   {}", fortran_e(err, 14));
         } else {
             println!(" VERIFICATION FAILED");
-            println!(" Zeta                {}", fortran_e(zeta));
-            println!(" The correct zeta is {}", fortran_e(prm.zeta));
+            println!(" Zeta                {}", fortran_e(zeta, 14));
+            println!(" The correct zeta is {}", fortran_e(prm.zeta, 14));
         }
     }
     let nz = prm.nonzer as f64;

@@ -13,7 +13,9 @@ use mpikit::mpi::traits::*;
 use mpikit::prelude::*;
 use mpikit::rayon::prelude::*;
 use mpikit::{Error, ReduceOp, World};
-use mpikit_kernels::npb::{banner, finish, power, vranlc, Args, Class, Report, Size, MULTIPLIER};
+use mpikit_kernels::npb::{
+    banner, finish, fortran_d, power, vranlc, Args, Class, Report, Size, MULTIPLIER,
+};
 use mpikit_kernels::{kernel_main, Outcome};
 
 /// log2 of the numbers per batch, over 2.
@@ -95,18 +97,6 @@ fn batch(k: u64, an: f64, x: &mut [f64]) -> Tally {
     t
 }
 
-/// Fortran's `1pd25.15` without the width: `-3.247834652034740D+03`.
-fn fortran_d(x: f64) -> String {
-    let s = format!("{x:.15e}");
-    let (mantissa, exp) = s.split_once('e').expect("exponent form");
-    let exp: i32 = exp.parse().expect("an integer exponent");
-    format!(
-        "{mantissa}D{}{:02}",
-        if exp < 0 { '-' } else { '+' },
-        exp.abs()
-    )
-}
-
 fn ep(world: &World, args: Args) -> Result<Outcome, Error> {
     let m = m_of(args.class);
     let nn = 1u64 << (m - MK);
@@ -150,7 +140,7 @@ fn ep(world: &World, args: Args) -> Result<Outcome, Error> {
         println!("CPU Time ={tm:>10.4}");
         println!("N = 2^{m:>5}");
         println!("No. Gaussian Pairs ={gc:>15.0}");
-        println!("Sums = {:>25}{:>25}", fortran_d(sx), fortran_d(sy));
+        println!("Sums = {:>25}{:>25}", fortran_d(sx, 15), fortran_d(sy, 15));
         println!("Counts:");
         for (i, c) in q.iter().enumerate() {
             println!("{i:>3}{c:>15.0}");

@@ -15,7 +15,9 @@ use mpikit::ndarray::{s, Ix3};
 use mpikit::num_complex::Complex;
 use mpikit::prelude::*;
 use mpikit::{DistArray, Error, Grid, ReduceOp, World};
-use mpikit_kernels::npb::{banner, finish, skip, vranlc, Args, Class, Report, Size, MULTIPLIER};
+use mpikit_kernels::npb::{
+    banner, finish, fortran_d, skip, vranlc, Args, Class, Report, Size, MULTIPLIER,
+};
 use mpikit_kernels::{kernel_main, Outcome};
 
 type C64 = Complex<f64>;
@@ -157,18 +159,6 @@ fn checksum(u: &DistArray<C64, Ix3>, shape: [usize; 3]) -> Result<C64, Error> {
     Ok(C64::new(sums[0], sums[1]))
 }
 
-/// Fortran's `1pd22.12`.
-fn fortran_d(x: f64) -> String {
-    let s = format!("{x:.12e}");
-    let (mantissa, exp) = s.split_once('e').expect("exponent form");
-    let exp: i32 = exp.parse().expect("an integer exponent");
-    format!(
-        "{mantissa}D{}{:02}",
-        if exp < 0 { '-' } else { '+' },
-        exp.abs()
-    )
-}
-
 fn ft(world: &World, args: Args) -> Result<Outcome, Error> {
     let (nx, ny, nz, niter) = size(args.class);
     let shape = [nz, ny, nx];
@@ -211,8 +201,8 @@ fn ft(world: &World, args: Args) -> Result<Outcome, Error> {
             println!(
                 " T ={:>5}     Checksum ={:>22}{:>22}",
                 iter + 1,
-                fortran_d(sum.re),
-                fortran_d(sum.im)
+                fortran_d(sum.re, 12),
+                fortran_d(sum.im, 12)
             );
         }
         let want = C64::new(re, im);

@@ -17,7 +17,9 @@ use mpikit::mpi::traits::*;
 use mpikit::ndarray::Ix3;
 use mpikit::prelude::*;
 use mpikit::{DistArray, Error, Grid, ReduceOp, World};
-use mpikit_kernels::npb::{banner, finish, skip, vranlc, Args, Class, Report, Size, MULTIPLIER};
+use mpikit_kernels::npb::{
+    banner, finish, fortran_e, skip, vranlc, Args, Class, Report, Size, MULTIPLIER,
+};
 use mpikit_kernels::{kernel_main, Outcome};
 
 type Field = DistArray<f64, Ix3>;
@@ -269,20 +271,6 @@ fn finest_resid(l: &mut Levels, a: &Stencil<f64>) -> Result<(), Error> {
     resid(&mut l.u[lt], &mut l.r[lt], a)
 }
 
-/// Fortran's `e20.13`.
-fn fortran_e(x: f64) -> String {
-    let s = format!("{:.12e}", x.abs());
-    let (mantissa, exp) = s.split_once('e').expect("exponent form");
-    let exp: i32 = exp.parse::<i32>().expect("an integer exponent") + 1;
-    let sign = if x < 0.0 { "-" } else { "" };
-    format!(
-        "{sign}0.{}E{}{:02}",
-        mantissa.replace('.', ""),
-        if exp < 0 { '-' } else { '+' },
-        exp.abs()
-    )
-}
-
 fn mg(world: &World, args: Args) -> Result<Outcome, Error> {
     let (lt, nit, published) = problem(args.class);
     let n = 1usize << lt;
@@ -354,12 +342,12 @@ fn mg(world: &World, args: Args) -> Result<Outcome, Error> {
         println!("\n Benchmark completed ");
         if verified {
             println!(" VERIFICATION SUCCESSFUL ");
-            println!(" L2 Norm is {}", fortran_e(rnm2));
-            println!(" Error is   {}", fortran_e(err));
+            println!(" L2 Norm is {}", fortran_e(rnm2, 13));
+            println!(" Error is   {}", fortran_e(err, 13));
         } else {
             println!(" VERIFICATION FAILED");
-            println!(" L2 Norm is             {}", fortran_e(rnm2));
-            println!(" The correct L2 Norm is {}", fortran_e(published));
+            println!(" L2 Norm is             {}", fortran_e(rnm2, 13));
+            println!(" The correct L2 Norm is {}", fortran_e(published, 13));
         }
     }
     let mops = 58.0 * 1e-6 * nit as f64 * (n * n * n) as f64 / seconds;
