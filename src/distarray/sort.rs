@@ -179,9 +179,12 @@ impl<T: SortElement> DistArray<T, Ix1> {
         // The key range: [smallest, largest] over every rank.
         let local_lo = data.first().map_or(u64::MAX, &key);
         let local_hi = data.last().map_or(0, &key);
-        let (mut lo, mut hi) = (0u64, 0u64);
-        comm.all_reduce_into(&local_lo, &mut lo, SystemOperation::min());
-        comm.all_reduce_into(&local_hi, &mut hi, SystemOperation::max());
+        // Gathered, not reduced: MPICH 4.0's MPI_MIN / MPI_MAX compare 64-bit unsigned
+        // integers as signed (a key of 2^63 came back as the minimum, 0 as the maximum).
+        let mut ends = vec![0u64; 2 * p];
+        comm.all_gather_into(&[local_lo, local_hi][..], &mut ends[..]);
+        let lo = ends.iter().step_by(2).copied().min().unwrap_or(u64::MAX);
+        let hi = ends.iter().skip(1).step_by(2).copied().max().unwrap_or(0);
         // For each target g: the smallest key v with (elements with key <= v) >= g.
         let mut lows = vec![lo.min(hi); p - 1];
         let mut highs = vec![hi; p - 1];
