@@ -185,25 +185,35 @@ impl<T: SortElement> DistArray<T, Ix1> {
         comm.all_gather_into(&[local_lo, local_hi][..], &mut ends[..]);
         let lo = ends.iter().step_by(2).copied().min().unwrap_or(u64::MAX);
         let hi = ends.iter().skip(1).step_by(2).copied().max().unwrap_or(0);
-        // For each target g: the smallest key v with (elements with key <= v) >= g.
+        // For each target g: the smallest key v with (elements with key <= v) >= g, by a
+        // 64-way search (up to 11 rounds of one small allreduce, not 64 halvings).
+        const WAYS: u64 = 64;
         let mut lows = vec![lo.min(hi); p - 1];
         let mut highs = vec![hi; p - 1];
         while lows.iter().zip(&highs).any(|(l, h)| l < h) {
-            let mids: Vec<u64> = lows
+            // Probes l + (h - l) * i / WAYS for i = 1..=WAYS (the last is h).
+            let probes: Vec<u64> = lows
                 .iter()
                 .zip(&highs)
-                .map(|(&l, &h)| l + (h - l) / 2)
+                .flat_map(|(&l, &h)| {
+                    (1..=WAYS).map(move |i| l + ((h - l) as u128 * i as u128 / WAYS as u128) as u64)
+                })
                 .collect();
-            let mine: Vec<u64> = mids.iter().map(|&m| at_most(m) as u64).collect();
-            let mut total = vec![0u64; p - 1];
+            let mine: Vec<u64> = probes.iter().map(|&m| at_most(m) as u64).collect();
+            let mut total = vec![0u64; probes.len()];
             comm.all_reduce_into(&mine[..], &mut total[..], SystemOperation::sum());
             for j in 0..p - 1 {
-                if lows[j] < highs[j] {
-                    if total[j] >= targets[j] {
-                        highs[j] = mids[j];
-                    } else {
-                        lows[j] = mids[j] + 1;
-                    }
+                if lows[j] >= highs[j] {
+                    continue;
+                }
+                let at = j * WAYS as usize;
+                // The first probe with enough elements at or below it (the last always has).
+                let i = (0..WAYS as usize)
+                    .find(|&i| total[at + i] >= targets[j])
+                    .unwrap_or(WAYS as usize - 1);
+                highs[j] = probes[at + i];
+                if i > 0 {
+                    lows[j] = probes[at + i - 1] + 1;
                 }
             }
         }
