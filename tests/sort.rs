@@ -19,12 +19,14 @@ use mpikit::runtime::{MAX_MESSAGE_ENV, THREADS_ENV};
 use mpikit::{DistArray, Error, Grid, World};
 
 fn main() {
-    common::spmd_main(
-        "sort",
-        common::RANKS,
-        &[&[], &[(MAX_MESSAGE_ENV, "64")], &[(THREADS_ENV, "3")]],
-        rank_checks,
-    );
+    // MPICH's ranks poll without yielding: at 8 ranks on 2 cores each of the sorts' small
+    // collectives waits for the scheduler, so the second MPI runs the default settings only.
+    let envs: &[&[(&str, &str)]] = if common::on_mpich() {
+        &[&[]]
+    } else {
+        &[&[], &[(MAX_MESSAGE_ENV, "64")], &[(THREADS_ENV, "3")]]
+    };
+    common::spmd_main("sort", common::RANKS, envs, rank_checks);
 }
 
 fn rank_checks() {
