@@ -2,8 +2,8 @@
 //! [`argsort`](DistArray::argsort) and [`unique`](DistArray::unique), in numpy's order (NaNs
 //! last), stable, the result in balanced blocks.
 //!
-//! Each rank radix-sorts its block; exact splitters are found by a binary search over the key
-//! range (one small allreduce per halving, at most 64), with ties cut in rank order so equal
+//! Each rank radix-sorts its block; exact splitters are found by a 64-way search over the key
+//! range (one small allreduce per round, at most 11 rounds), with ties cut in rank order so equal
 //! values keep their global order; one `alltoallv` moves every element to its rank once, and
 //! each rank merges the sorted runs it received.
 
