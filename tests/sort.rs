@@ -182,6 +182,23 @@ fn integers(world: &World) -> Result<(), Error> {
         |a, b| a == b,
     )?;
     check(world, "u64", mix, |a, b| a.cmp(b), |a, b| a == b)?;
+    // Value ranges on both sides of the counting sort's limit (a block's length, at least
+    // 4096 values): far from zero, negative, and with gaps.
+    for (values, step) in [
+        (4000u64, 1i64),
+        (1500, 3),
+        (4097, 1),
+        (6000, 1),
+        (40_000, 1),
+    ] {
+        check(
+            world,
+            &format!("i64, {values} values {step} apart"),
+            |i| (mix(i) % values) as i64 * step - 1_000_000_007,
+            |a, b| a.cmp(b),
+            |a, b| a == b,
+        )?;
+    }
     check(
         world,
         "usize",

@@ -23,6 +23,14 @@ use crate::collective::element::Element;
 pub trait SortElement: Element {
     /// An unsigned key whose order is numpy's order of the values (equal values, equal keys).
     fn sort_key(self) -> u64;
+
+    /// The value whose key is `key`, for types where equal keys mean equal values (integers
+    /// and `bool`); `None` for the others (floats: `-0.0` and `0.0` share a key, as NaNs do).
+    /// With it, a sort of values in a narrow range is rebuilt from counts alone.
+    fn from_sort_key(key: u64) -> Option<Self> {
+        let _ = key;
+        None
+    }
 }
 
 macro_rules! signed_keys {
@@ -31,6 +39,10 @@ macro_rules! signed_keys {
             #[inline(always)]
             fn sort_key(self) -> u64 {
                 (self as i64 as u64) ^ (1 << 63)
+            }
+            #[inline(always)]
+            fn from_sort_key(key: u64) -> Option<Self> {
+                Some((key ^ (1 << 63)) as i64 as $t)
             }
         }
     )*};
@@ -42,6 +54,10 @@ macro_rules! unsigned_keys {
             fn sort_key(self) -> u64 {
                 self as u64
             }
+            #[inline(always)]
+            fn from_sort_key(key: u64) -> Option<Self> {
+                Some(key as $t)
+            }
         }
     )*};
 }
@@ -52,6 +68,10 @@ impl SortElement for bool {
     #[inline(always)]
     fn sort_key(self) -> u64 {
         self as u64
+    }
+    #[inline(always)]
+    fn from_sort_key(key: u64) -> Option<Self> {
+        Some(key != 0)
     }
 }
 

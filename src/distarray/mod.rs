@@ -31,6 +31,7 @@
 pub(crate) mod access;
 pub(crate) mod array;
 pub(crate) mod copy;
+pub(crate) mod count_sort;
 pub(crate) mod grid;
 pub(crate) mod halo;
 pub(crate) mod index;

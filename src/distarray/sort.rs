@@ -15,6 +15,7 @@ use crate::collective::element::Element;
 use crate::collective::large;
 use crate::collective::object::ObjectCollectives;
 use crate::distarray::array::DistArray;
+use crate::distarray::count_sort;
 use crate::distarray::grid::Grid;
 use crate::distarray::local_sort::{merge_runs, radix_sort_by_key, SortElement};
 use crate::error::Result;
@@ -37,10 +38,26 @@ impl<T: SortElement> DistArray<T, Ix1> {
     /// });
     /// ```
     pub fn sort(&self) -> Result<DistArray<T, Ix1>> {
-        let mut mine = self.local_elements().into_owned();
+        let mine = self.local_elements();
+        let local = mine.iter().fold((u64::MAX, 0), |(lo, hi), x| {
+            let k = x.sort_key();
+            (lo.min(k), hi.max(k))
+        });
+        let range = key_range(&*self.comm, local);
+        let (n, p) = (self.grid.shape()[0], self.comm.size() as usize);
+        if count_sort::counts_suffice::<T>(range.0, range.1, n, p) {
+            let out = Grid::rows(&[n], p);
+            let block = (
+                out.block_offset(self.rank)[0],
+                out.block_shape(self.rank)[0],
+            );
+            let sorted = count_sort::sorted_block(&*self.comm, &mine, range, block, &self.pool);
+            return Ok(self.balanced(sorted));
+        }
+        let mut mine = mine.into_owned();
         radix_sort_by_key(&mut mine, |x| x.sort_key());
         let key = |x: &T| x.sort_key();
-        let (send, recv) = self.split_sorted(&mine, key)?;
+        let (send, recv) = self.split_sorted(&mine, key, range)?;
         let (got, bounds) = exchange(&*self.comm, &mine, &send, &recv);
         drop(mine);
         let merged = merge_runs(got, bounds, key, &self.pool);
@@ -70,7 +87,12 @@ impl<T: SortElement> DistArray<T, Ix1> {
             .map(|(i, x)| (x.sort_key(), first + i))
             .collect();
         radix_sort_by_key(&mut pairs, |p| p.0);
-        let (send, recv) = self.split_sorted(&pairs, |p| p.0)?;
+        let local = (
+            pairs.first().map_or(u64::MAX, |p| p.0),
+            pairs.last().map_or(0, |p| p.0),
+        );
+        let range = key_range(&*self.comm, local);
+        let (send, recv) = self.split_sorted(&pairs, |p| p.0, range)?;
         let (keys, indices): (Vec<u64>, Vec<usize>) = pairs.into_iter().unzip();
         let (keys, bounds) = exchange(&*self.comm, &keys, &send, &recv);
         let (indices, _) = exchange(&*self.comm, &indices, &send, &recv);
@@ -157,11 +179,12 @@ impl<T: SortElement> DistArray<T, Ix1> {
 
     /// Where this rank's sorted `data` splits among the ranks so that rank `j` receives
     /// exactly its [`Grid::rows`] block of the sorted array: the counts to send to each rank
-    /// and to receive from each.
+    /// and to receive from each. `(lo, hi)` is the key range over every rank.
     fn split_sorted<E>(
         &self,
         data: &[E],
         key: impl Fn(&E) -> u64,
+        (lo, hi): (u64, u64),
     ) -> Result<(Vec<usize>, Vec<usize>)> {
         let comm = &*self.comm;
         let p = comm.size() as usize;
@@ -176,15 +199,6 @@ impl<T: SortElement> DistArray<T, Ix1> {
             Some(next) => below(next),
             None => data.len(),
         };
-        // The key range: [smallest, largest] over every rank.
-        let local_lo = data.first().map_or(u64::MAX, &key);
-        let local_hi = data.last().map_or(0, &key);
-        // Gathered, not reduced: MPICH 4.0's MPI_MIN / MPI_MAX compare 64-bit unsigned
-        // integers as signed (a key of 2^63 came back as the minimum, 0 as the maximum).
-        let mut ends = vec![0u64; 2 * p];
-        comm.all_gather_into(&[local_lo, local_hi][..], &mut ends[..]);
-        let lo = ends.iter().step_by(2).copied().min().unwrap_or(u64::MAX);
-        let hi = ends.iter().skip(1).step_by(2).copied().max().unwrap_or(0);
         // For each target g: the smallest key v with (elements with key <= v) >= g, by a
         // 64-way search (up to 11 rounds of one small allreduce, not 64 halvings).
         const WAYS: u64 = 64;
@@ -250,6 +264,18 @@ impl<T: SortElement> DistArray<T, Ix1> {
         let grid = Grid::rows(self.grid.shape(), self.comm.size() as usize);
         self.sibling(grid, Array1::from_vec(local))
     }
+}
+
+/// The key range `(smallest, largest)` over every rank, from each rank's `(lo, hi)` (`lo >
+/// hi` on a rank without elements, everywhere when the array is empty). Gathered, not
+/// reduced: MPICH 4.0's MPI_MIN / MPI_MAX compare 64-bit unsigned integers as signed (a key of
+/// 2^63 came back as the minimum, 0 as the maximum).
+fn key_range<C: Communicator + ?Sized>(comm: &C, (lo, hi): (u64, u64)) -> (u64, u64) {
+    let mut ends = vec![0u64; 2 * comm.size() as usize];
+    comm.all_gather_into(&[lo, hi][..], &mut ends[..]);
+    let lo = ends.iter().step_by(2).copied().min().unwrap_or(u64::MAX);
+    let hi = ends.iter().skip(1).step_by(2).copied().max().unwrap_or(0);
+    (lo, hi)
 }
 
 /// Sends block `r` of `send` (by `send_counts`) to rank `r` and receives every rank's block;
