@@ -39,6 +39,7 @@ fn rank_checks() {
         assert_eq!(world.size(), size as i32);
         slices_and_vecs(world, rank, size)?;
         every_element_type(world, rank, size)?;
+        unsigned_min_max(world, rank, size)?;
         into_calls(world, rank, size)?;
         world_is_a_communicator(world, rank, size)?;
         if std::env::var("MPIKIT_CHECK").is_ok() {
@@ -143,6 +144,41 @@ fn every_element_type(world: &World, rank: usize, size: usize) -> Result<(), Err
     assert_eq!(big, vec![usize::MAX, 7]);
     let idx: Vec<usize> = world.allgather_rows(&world.block(10).collect::<Vec<_>>())?;
     assert_eq!(idx, (0..10).collect::<Vec<_>>());
+    Ok(())
+}
+
+/// MIN and MAX of unsigned integers with the top bit set on some ranks (MPICH 4.0.2's own
+/// operations compare them as signed), through every kind of reduction, against the ranks'
+/// values ordered here.
+fn unsigned_min_max(world: &World, rank: usize, size: usize) -> Result<(), Error> {
+    macro_rules! check {
+        ($($t:ty),*) => {$(
+            // Even ranks hold values with the top bit set, odd ranks small ones.
+            let of = |r: usize, k: usize| -> $t {
+                if r % 2 == 0 { <$t>::MAX - (r + k) as $t } else { (r + k) as $t }
+            };
+            let mine: Vec<$t> = (0..3).map(|k| of(rank, k)).collect();
+            let fold = |upto: usize, k: usize, max: bool| {
+                (0..upto).map(|r| of(r, k)).reduce(|a, b| if max { a.max(b) } else { a.min(b) }).unwrap()
+            };
+            let want = |max: bool| (0..3).map(|k| fold(size, k, max)).collect::<Vec<$t>>();
+            let what = std::any::type_name::<$t>();
+            for (op, max) in [(ReduceOp::Min, false), (ReduceOp::Max, true)] {
+                assert_eq!(world.allreduce_scalar(mine[0], op)?, want(max)[0], "{what} {op:?} scalar");
+                assert_eq!(world.allreduce_array(&mine, op)?, want(max), "{what} {op:?} array");
+                let at_root = world.reduce_array(0, &mine, op)?;
+                assert_eq!(at_root, (rank == 0).then(|| want(max)), "{what} {op:?} reduce");
+                let prefix: Vec<$t> = (0..3).map(|k| fold(rank + 1, k, max)).collect();
+                assert_eq!(world.scan_array(&mine, op)?, prefix, "{what} {op:?} scan");
+                let mut buf = mine.clone();
+                world.allreduce_array_in_place(&mut buf, op)?;
+                assert_eq!(buf, want(max), "{what} {op:?} in place");
+                let pending = world.immediate_allreduce_array(&mine, op)?;
+                assert_eq!(pending.wait()?, want(max), "{what} {op:?} immediate");
+            }
+        )*};
+    }
+    check!(u8, u16, u32, u64, usize);
     Ok(())
 }
 

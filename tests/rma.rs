@@ -160,6 +160,29 @@ fn passive_epochs(world: &World) -> Result<(), Error> {
         assert_eq!(board.local()[0], expect[0] | bits);
     }
     world.barrier();
+    // MAX of unsigned values, the top bit set on even ranks: right, or refused on every rank
+    // where the library compares unsigned integers as signed (MPICH 4.0.2); never wrong.
+    let value = |r: i32| {
+        if r % 2 == 0 {
+            u32::MAX - r as u32
+        } else {
+            r as u32
+        }
+    };
+    let maxed = board
+        .lock_all()?
+        .accumulate(0, 1, &[value(me)], ReduceOp::Max);
+    world.barrier();
+    match maxed {
+        Ok(()) if me == 0 => {
+            let want = (0..size).map(value).fold(expect[1], u32::max);
+            assert_eq!(board.local()[1], want, "unsigned MAX accumulated");
+        }
+        Ok(()) => {}
+        Err(Error::Input(m)) => assert!(m.contains("unsigned integers as signed"), "{m}"),
+        Err(e) => panic!("unsigned MAX accumulate: {e}"),
+    }
+    world.barrier();
     Ok(())
 }
 

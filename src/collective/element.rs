@@ -20,6 +20,8 @@ pub enum Kind {
 mod sealed {
     pub trait Sealed {
         const KIND: super::Kind;
+        /// Unsigned integers (their MIN / MAX need [`crate::collective::unsigned_order`]).
+        const UNSIGNED: bool = false;
     }
 }
 
@@ -55,10 +57,25 @@ macro_rules! elements {
         $(impl sealed::Sealed for $t { const KIND: Kind = Kind::$kind; } impl Element for $t {})*
     };
 }
-elements!(Integer: i64, i32, i16, i8, u64, u32, u16, u8, usize, isize);
+elements!(Integer: i64, i32, i16, i8, isize);
+macro_rules! unsigned_elements {
+    ($($t:ty),*) => {
+        $(impl sealed::Sealed for $t {
+            const KIND: Kind = Kind::Integer;
+            const UNSIGNED: bool = true;
+        }
+        impl Element for $t {})*
+    };
+}
+unsigned_elements!(u64, u32, u16, u8, usize);
 elements!(Float: f64, f32);
 elements!(Logical: bool);
 elements!(Complex: Complex<f32>, Complex<f64>);
+
+/// Whether `T` is an unsigned integer type.
+pub(crate) fn is_unsigned<T: Element>() -> bool {
+    <T as sealed::Sealed>::UNSIGNED
+}
 
 /// The reduction rules of `T`.
 pub(crate) fn kind<T: Element>() -> Kind {

@@ -29,3 +29,4 @@ pub(crate) mod scratch;
 pub(crate) mod shape;
 pub(crate) mod started;
 pub(crate) mod tree;
+pub(crate) mod unsigned_order;

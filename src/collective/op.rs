@@ -6,6 +6,7 @@ use mpi::collective::SystemOperation;
 use crate::collective::buffer::{with_contiguous_mut, Buffer, BufferMut};
 use crate::collective::element::{kind, Element, Kind};
 use crate::collective::large;
+use crate::collective::unsigned_order::{self, MpiOp};
 use crate::error::{Error, Result};
 
 /// MPI's predefined reduction operations (mpi4py's `MPI.SUM`, `MPI.LAND`, `MPI.BXOR`, ...).
@@ -40,7 +41,9 @@ pub enum ReduceOp {
 }
 
 impl ReduceOp {
-    /// The rsmpi operation.
+    /// The rsmpi operation, for rsmpi's own calls. (mpikit's collectives use a replacement
+    /// for `Min` and `Max` of unsigned integers where the MPI library compares them as signed,
+    /// as MPICH 4.0.2 does; rsmpi's calls get the library's own.)
     ///
     /// # Examples
     /// ```no_run
@@ -87,10 +90,13 @@ impl ReduceOp {
         }
     }
 
-    /// The rsmpi operation for elements of `T`, or the error `what` reports on every rank.
-    pub(crate) fn for_type<T: Element>(self, what: &str) -> Result<SystemOperation> {
+    /// The MPI operation for elements of `T` (MPI's own, or for MIN / MAX of unsigned
+    /// integers a correct replacement where the library compares them as signed: see
+    /// collective/unsigned_order.rs), or the error `what` reports on every rank.
+    pub(crate) fn for_type<T: Element>(self, what: &str) -> Result<MpiOp> {
         if self.supports::<T>() {
-            Ok(self.system())
+            let (min, max) = (self == ReduceOp::Min, self == ReduceOp::Max);
+            Ok(unsigned_order::operation::<T>(self.system(), min, max))
         } else {
             Err(Error::input(format!(
                 "{what}: MPI defines no {self:?} of {} elements",

@@ -10,6 +10,7 @@ use crate::buffers::Element;
 use crate::collective::address::{recv_ptr, send_ptr};
 
 use crate::collective::op::ReduceOp;
+use crate::collective::unsigned_order;
 use crate::error::{Error, Result};
 use crate::raw::rma;
 use crate::raw::MPI_Op;
@@ -48,6 +49,15 @@ impl RmaOp {
     pub(crate) fn raw<T: Element>(self, what: &str) -> Result<MPI_Op> {
         use mpi::raw::AsRaw;
         Ok(match self {
+            RmaOp::Reduce(op @ (ReduceOp::Min | ReduceOp::Max))
+                if unsigned_order::needs_replacement::<T>() =>
+            {
+                return Err(Error::input(format!(
+                    "{what}: this MPI library compares unsigned integers as signed in {op:?}, \
+                     and one-sided accumulates take only its own operations (reduce a signed \
+                     type, or use a collective)"
+                )));
+            }
             RmaOp::Reduce(op) => op.for_type::<T>(what)?.as_raw(),
             RmaOp::Replace => rma::op_replace(),
             RmaOp::NoOp => rma::op_no_op(),

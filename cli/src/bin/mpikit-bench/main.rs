@@ -10,7 +10,8 @@
 //! pool's tiny-task rate (`tasks`) and skewed-task makespan (`balance`); in-place and
 //! non-blocking collectives against raw rsmpi (`inplace`, `iallreduce`, `iallgather`); and
 //! the serde + bincode floor of the object payload on rank 0 alone (`codec`: copy, encode,
-//! decode); one-sided access (`counter`, `mutex`, `put`, `get`: see rma.rs). Sizes are bytes
+//! decode); one-sided access (`counter`, `mutex`, `put`, `get`: see rma.rs); the distributed
+//! sort (`sort`) and FFT (`fft`, whose size is the side n of an n³ field). Sizes are bytes
 //! per rank. Each figure is the median over repetitions of the slowest rank's mean time per
 //! call. Rank 0 prints a table (and CSV with --csv).
 
@@ -26,6 +27,7 @@ use mpikit::{ReduceOp, World};
 use serde_bytes::ByteBuf;
 
 mod codec;
+mod fft;
 mod immediate;
 mod pool;
 mod redistribute;
@@ -52,7 +54,8 @@ const WINDOW: usize = 16;
 #[derive(Parser, Debug)]
 #[command(name = "mpikit-bench", version, color = clap::ColorChoice::Never)]
 struct Cli {
-    /// Message sizes in bytes (suffixes K, M for KiB, MiB) [default: 8 B to 64 MiB, x8 steps]
+    /// Message sizes in bytes (suffixes K, M for KiB, MiB; for fft the side n of an n³ field)
+    /// [default: 8 B to 64 MiB, x8 steps]
     #[arg(long, value_delimiter = ',', value_parser = parse_size)]
     sizes: Option<Vec<usize>>,
 
@@ -342,6 +345,7 @@ fn main() -> ExitCode {
         &redistribute::BENCHES,
         &rma::BENCHES,
         &sort::BENCHES,
+        &fft::BENCHES,
     ]
     .concat();
     if let Some(bad) = cli.bench.iter().find(|b| !known.contains(&b.as_str())) {
@@ -351,9 +355,16 @@ fn main() -> ExitCode {
         }
         return ExitCode::from(2);
     }
-    if comm.size() < 2 || cli.reps == 0 {
+    // Every benchmark but the sort, the FFT and the codec needs a partner rank.
+    let one_rank_ok = cli
+        .bench
+        .iter()
+        .all(|b| ["sort", "fft", "codec"].contains(&b.as_str()));
+    if (comm.size() < 2 && !one_rank_ok) || cli.reps == 0 {
         if root {
-            eprintln!("mpikit-bench: needs at least 2 ranks and --reps >= 1");
+            eprintln!(
+                "mpikit-bench: needs --reps >= 1, and at least 2 ranks for benchmarks other than sort, fft and codec"
+            );
         }
         return ExitCode::from(2);
     }
@@ -414,6 +425,7 @@ fn main() -> ExitCode {
         .iter()
         .chain(&redistribute::BENCHES)
         .chain(&sort::BENCHES)
+        .chain(&fft::BENCHES)
         .filter(|b| cli.bench.iter().any(|x| x == *b))
     {
         for &bytes in &sizes {
@@ -421,6 +433,8 @@ fn main() -> ExitCode {
                 redistribute::run(comm, bytes, cli.reps)
             } else if *bench == "sort" {
                 sort::run(comm, bytes, cli.reps)
+            } else if *bench == "fft" {
+                fft::run(comm, bytes, cli.reps)
             } else {
                 immediate::run(comm, bench, bytes, cli.reps)
             };
