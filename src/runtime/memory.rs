@@ -120,9 +120,12 @@ pub fn check_memory<A: Comm + ?Sized>(
     let node = comm.split_shared(comm.rank());
     let mut need = 0u64;
     node.all_reduce_into(&bytes, &mut need, SystemOperation::sum());
-    let mine = available_memory().unwrap_or(u64::MAX);
-    let mut room = 0u64;
+    // As signed integers: MPICH 4.0.2's MPI_MIN compares unsigned ones as signed (u64::MAX,
+    // "unknown", would win).
+    let mine = available_memory().map_or(i64::MAX, |m| m.min(i64::MAX as u64) as i64);
+    let mut room = 0i64;
     node.all_reduce_into(&mine, &mut room, SystemOperation::min());
+    let room = room as u64;
     let ranks = node.size();
     let verdict = if need > room {
         let host = mpi::environment::processor_name().unwrap_or_else(|_| "this node".into());
