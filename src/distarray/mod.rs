@@ -47,6 +47,7 @@ pub(crate) mod state;
 pub(crate) mod stencil;
 pub(crate) mod stencil_iso;
 pub(crate) mod stencil_kernel;
+pub(crate) mod stencil_walk;
 
 pub use array::DistArray;
 pub use grid::Grid;

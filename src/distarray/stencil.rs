@@ -10,11 +10,9 @@ use ndarray::Dimension;
 use crate::collective::element::Element;
 use crate::distarray::array::DistArray;
 use crate::distarray::copy::standard_strides;
-use crate::distarray::state::{rim_of, StencilBoxes};
 use crate::distarray::stencil_iso::{by_distance, distance_row};
 use crate::distarray::stencil_kernel::{weighted_row, StencilElement};
 use crate::error::{Error, Result};
-use crate::runtime::threads::for_each_part;
 
 /// Weighted points around a centre: `out[i] = Σ w · in[i + offset]`.
 ///
@@ -215,6 +213,75 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
         T: StencilElement,
         F: Fn(T, T) -> T + Sync,
     {
+        self.stencil_rows(stencil, out, within, None, f)
+    }
+
+    /// [`stencil_into_with`](Self::stencil_into_with) combining with a third array:
+    /// `out = f(base, Σ w · self[i + offset])` at the points of `within`, in one pass (a
+    /// residual `r = b - A·x` without first copying `b` into `r`). `base` has this array's
+    /// layout: the same grid and the same ghost widths (else the same `Err` on every rank).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{distarray::{Halo, Stencil}, ndarray::Ix2, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let grid = Grid::rows(&[100, 100], world.size() as usize);
+    ///     let mut x = DistArray::<f64, Ix2>::from_fn(world, grid.clone(), |i| (i[0] + i[1]) as f64)?;
+    ///     let mut b = DistArray::<f64, Ix2>::from_fn(world, grid.clone(), |_| 1.0)?;
+    ///     x.set_halo(Halo::new(2, 1))?;
+    ///     b.set_halo(Halo::new(2, 1))?;
+    ///     x.exchange_halos()?;
+    ///     let mut r = DistArray::<f64, Ix2>::zeros(world, grid)?;
+    ///     let laplace = Stencil::star(2, 1, -4.0, |_, _| 1.0);
+    ///     // r = b - A·x; the Laplacian of a linear x is 0, so r = b inside.
+    ///     x.stencil_zip_into_with(&laplace, &b, &mut r, &[1..99, 1..99], |b, ax| b - ax)?;
+    ///     assert_eq!(r.sum()?, 98.0 * 98.0);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
+    pub fn stencil_zip_into_with<F>(
+        &mut self,
+        stencil: &Stencil<T>,
+        base: &DistArray<T, D>,
+        out: &mut DistArray<T, D>,
+        within: &[Range<usize>],
+        f: F,
+    ) -> Result<()>
+    where
+        T: StencilElement,
+        F: Fn(T, T) -> T + Sync,
+    {
+        // Grids and halo widths are the same on every rank, so is this answer.
+        if base.grid != self.grid || base.ghosts != self.ghosts {
+            return Err(Error::Shape(
+                "stencil_zip_into_with: the base must have the input's grid and ghost widths"
+                    .into(),
+            ));
+        }
+        let base = base.data.as_slice().expect("blocks are in standard layout");
+        self.stencil_rows(stencil, out, within, Some(base), f)
+    }
+
+    /// The work of [`stencil_into_with`](Self::stencil_into_with): with `base` (a padded
+    /// block laid out as this one's), each output row starts as `base`'s row there.
+    pub(crate) fn stencil_rows<F>(
+        &mut self,
+        stencil: &Stencil<T>,
+        out: &mut DistArray<T, D>,
+        within: &[Range<usize>],
+        base: Option<&[T]>,
+        f: F,
+    ) -> Result<()>
+    where
+        T: StencilElement,
+        F: Fn(T, T) -> T + Sync,
+    {
+        let start = |src: &[T], at: usize, row: &mut [T]| {
+            if let Some(b) = base {
+                debug_assert_eq!(b.len(), src.len());
+                row.copy_from_slice(&b[at..at + row.len()]);
+            }
+        };
         // 3-D stencils in the 3 x 3 x 3 box weighted by distance class: partial sums per row.
         if self.grid.shape().len() == 3 {
             if let Some(w) = by_distance(&stencil.points) {
@@ -223,7 +290,10 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
                     stencil.reach,
                     within,
                     "stencil_into",
-                    |src, at, strides, row, _| distance_row(src, at, strides, &w, row, &f),
+                    |src, at, strides, row, _| {
+                        start(src, at, row);
+                        distance_row(src, at, strides, &w, row, &f)
+                    },
                 );
             }
         }
@@ -246,7 +316,10 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             stencil.reach,
             within,
             "stencil_into",
-            |src, at, _, row, tmp| weighted_row(src, at, &deltas, row, tmp, &f),
+            |src, at, _, row, tmp| {
+                start(src, at, row);
+                weighted_row(src, at, &deltas, row, tmp, &f)
+            },
         )
     }
 
@@ -294,190 +367,5 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
                 }
             },
         )
-    }
-
-    /// Checks, then runs `row(padded source, flat position of the row's first point, strides,
-    /// the output row, scratch)` over the rows of the local part of `within`, the interior
-    /// first while a halo exchange is in flight.
-    fn over_points<R>(
-        &mut self,
-        out: &mut DistArray<T, D>,
-        reach: usize,
-        within: &[Range<usize>],
-        what: &str,
-        row: R,
-    ) -> Result<()>
-    where
-        R: Fn(&[T], usize, &[usize], &mut [T], &mut Vec<(usize, T)>) + Sync,
-    {
-        let nd = self.grid.shape().len();
-        if out.grid != self.grid || within.len() != nd || nd == 0 {
-            return Err(Error::Shape(format!(
-                "{what}: the output must have the input's layout and `within` one range per \
-                 axis ({nd})"
-            )));
-        }
-        let boxes = match self.stencil_boxes.take() {
-            Some(b) if b.reach == reach && b.within.as_slice() == within => b,
-            _ => {
-                self.reach_fits(reach, within, what)?;
-                Box::new(self.boxes(reach, within))
-            }
-        };
-        let parts = if self.halo_in_flight() {
-            &boxes.overlapped
-        } else {
-            &boxes.blocking
-        };
-        let mut ran = Ok(());
-        for (b, after_halos) in parts {
-            if *after_halos {
-                ran = self.finish_halos();
-                if ran.is_err() {
-                    break;
-                }
-            }
-            self.rows_of(out, b, &row);
-        }
-        self.stencil_boxes = Some(boxes);
-        ran?;
-        self.finish_halos()
-    }
-
-    /// The local boxes a stencil of `reach` over `within` computes, worked out once per
-    /// layout: the whole local part, or, while a halo exchange is in flight, the interior
-    /// first and the rim (after the exchange) next.
-    fn boxes(&self, reach: usize, within: &[Range<usize>]) -> StencilBoxes {
-        let nd = within.len();
-        let block = self.local().shape().to_vec();
-        let local: Vec<Range<usize>> = (0..nd)
-            .map(|a| {
-                let o = self.offset[a];
-                let (lo, hi) = (within[a].start.max(o), within[a].end.min(o + block[a]));
-                if lo < hi {
-                    lo - o..hi - o
-                } else {
-                    0..0
-                }
-            })
-            .collect();
-        let mut boxes = StencilBoxes {
-            reach,
-            within: within.to_vec(),
-            blocking: Vec::new(),
-            overlapped: Vec::new(),
-        };
-        if local.iter().any(|r| r.is_empty()) {
-            return boxes;
-        }
-        boxes.blocking.push((local.clone(), false));
-        let inner = self.interior(reach);
-        let cut: Vec<Range<usize>> = (0..nd)
-            .map(|a| local[a].start.max(inner[a].start)..local[a].end.min(inner[a].end))
-            .collect();
-        if cut.iter().all(|r| !r.is_empty()) {
-            boxes.overlapped.push((cut.clone(), false));
-            for b in rim_of(&local, &cut) {
-                boxes.overlapped.push((b, true));
-            }
-        } else {
-            boxes.overlapped.push((local, true));
-        }
-        boxes
-    }
-
-    /// Whether every rank's points of `within` have their neighbours within `reach` inside
-    /// the padded block (checked for every rank's block: the same answer on every rank).
-    fn reach_fits(&self, reach: usize, within: &[Range<usize>], what: &str) -> Result<()> {
-        let shape = self.grid.shape();
-        for (a, r) in within.iter().enumerate() {
-            if r.end > shape[a] {
-                return Err(Error::Shape(format!(
-                    "{what}: range {r:?} along axis {a} of an array of shape {shape:?}"
-                )));
-            }
-        }
-        for rank in 0..self.grid.ranks() {
-            let (off, block) = (self.grid.block_offset(rank), self.grid.block_shape(rank));
-            for (a, r) in within.iter().enumerate() {
-                let (lo, hi) = (r.start.max(off[a]), r.end.min(off[a] + block[a]));
-                if lo >= hi {
-                    break;
-                }
-                let g = self.ghosts[a];
-                if lo + g[0] < off[a] + reach || hi + reach > off[a] + block[a] + g[1] {
-                    return Err(Error::Shape(format!(
-                        "{what}: a reach of {reach} along axis {a} needs ghost cells there \
-                         (rank {rank}'s points {lo}..{hi} of its block {}..{}, ghosts {g:?}): \
-                         set_halo with a width of at least {reach}, or narrow `within`",
-                        off[a],
-                        off[a] + block[a]
-                    )));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Runs `row` over the rows (along the last axis) of the local box `b`.
-    fn rows_of<R>(&self, out: &mut DistArray<T, D>, b: &[Range<usize>], row: &R)
-    where
-        R: Fn(&[T], usize, &[usize], &mut [T], &mut Vec<(usize, T)>) + Sync,
-    {
-        let nd = b.len();
-        let src = self.data.as_slice().expect("blocks are in standard layout");
-        let strides = standard_strides(self.data.shape());
-        let out_strides = standard_strides(out.data.shape());
-        let (g, og) = (&self.ghosts, &out.ghosts);
-        let rows: usize = b[..nd - 1].iter().map(|r| r.len()).product();
-        let len = b[nd - 1].len();
-        let dst_len = out.data.len();
-        let dst = out
-            .data
-            .as_slice_mut()
-            .expect("blocks are in standard layout");
-        let dst = Dst(dst.as_mut_ptr());
-        // Row k of the box: its first point in both padded blocks.
-        let place = |mut k: usize| -> (usize, usize) {
-            let (mut at, mut to) = (0, 0);
-            for a in (0..nd).rev() {
-                let i = if a == nd - 1 {
-                    b[a].start
-                } else {
-                    let n = b[a].len();
-                    let i = b[a].start + k % n;
-                    k /= n;
-                    i
-                };
-                at += (i + g[a][0]) * strides[a];
-                to += (i + og[a][0]) * out_strides[a];
-            }
-            (at, to)
-        };
-        let work = |range: Range<usize>| {
-            let mut tmp = Vec::new();
-            for k in range {
-                let (at, to) = place(k);
-                assert!(to + len <= dst_len, "a stencil row past its block");
-                // SAFETY: rows of the output box are disjoint; each is written by one caller.
-                let out_row = unsafe { std::slice::from_raw_parts_mut(dst.get().add(to), len) };
-                row(src, at, &strides, out_row, &mut tmp);
-            }
-        };
-        for_each_part(&self.pool, rows, rows * len, work);
-    }
-}
-
-/// A pointer to the output block that the rows' threads share (each writes its own rows).
-#[derive(Clone, Copy)]
-struct Dst<T>(*mut T);
-// SAFETY: see the type's doc.
-unsafe impl<T> Send for Dst<T> {}
-// SAFETY: as above.
-unsafe impl<T> Sync for Dst<T> {}
-
-impl<T> Dst<T> {
-    fn get(self) -> *mut T {
-        self.0
     }
 }

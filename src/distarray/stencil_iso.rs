@@ -82,13 +82,40 @@ pub(crate) fn distance_row<T: StencilElement>(
             corner[k] = k0[k] + k1[k] + k2[k] + k3[k];
         }
         let out = &mut out[start..start + len];
-        for k in 0..len {
-            let value = w[0] * c[k + 1]
-                + w[1] * (c[k] + c[k + 2] + face[k + 1])
-                + w[2] * (corner[k + 1] + face[k] + face[k + 2])
-                + w[3] * (corner[k] + corner[k + 2]);
-            out[k] = f(out[k], value);
+        let parts = (c, &*face, &*corner);
+        // A class weighing zero (NPB's residual has no faces, its smoother no corners) left
+        // out of the loop.
+        match (w[1] == T::default(), w[3] == T::default()) {
+            (true, false) => combine::<T, false, true>(parts, w, out, f),
+            (false, true) => combine::<T, true, false>(parts, w, out, f),
+            _ => combine::<T, true, true>(parts, w, out, f),
         }
         start += len;
+    }
+}
+
+/// `out[k] = f(out[k], value at k)` from the centre row `c` and the face and corner sums over
+/// `k - 1 ..= k + 1`, with the face (`FACES`) and corner (`CORNERS`) classes' terms or
+/// without them.
+#[inline(always)]
+fn combine<T: StencilElement, const FACES: bool, const CORNERS: bool>(
+    (c, face, corner): (&[T], &[T], &[T]),
+    w: &[T; 4],
+    out: &mut [T],
+    f: &impl Fn(T, T) -> T,
+) {
+    let len = out.len();
+    let (c, face, corner) = (&c[..len + 2], &face[..len + 2], &corner[..len + 2]);
+    for k in 0..len {
+        // The classes in order (centre, faces, edges, corners), as the sum of all four is.
+        let mut value = w[0] * c[k + 1];
+        if FACES {
+            value = value + w[1] * (c[k] + c[k + 2] + face[k + 1]);
+        }
+        value = value + w[2] * (corner[k + 1] + face[k] + face[k + 2]);
+        if CORNERS {
+            value = value + w[3] * (corner[k] + corner[k + 2]);
+        }
+        out[k] = f(out[k], value);
     }
 }

@@ -2,7 +2,8 @@
 //! from NPB's right-hand side (+1 at the ten largest and -1 at the ten smallest of NPB's
 //! random field). Every level is a pair of `DistArray`s over the same grid of ranks with one
 //! periodic ghost layer (corners included): the residual and the smoother are 27-point
-//! `Stencil`s combined into their output (`stencil_into_with`), the ghosts exchanged after
+//! `Stencil`s combined into their output (`stencil_into_with`; the finest residual
+//! r = v - A·u with v as a third array, `stencil_zip_into_with`), the ghosts exchanged after
 //! each step as NPB's `comm3` does; restriction and prolongation work on each rank's block,
 //! coarse point c sitting on fine point 2c + 1, so a rank's coarse block lies inside its fine
 //! one plus the ghost layer.
@@ -264,11 +265,13 @@ fn mg3p(l: &mut Levels, a: &Stencil<f64>, c: &Stencil<f64>) -> Result<(), Error>
     psinv(&mut l.r[lt], &mut l.u[lt], c)
 }
 
-/// r = v - A·u on the finest level.
+/// r = v - A·u on the finest level (one pass: `stencil_zip_into_with`), then r's ghosts.
 fn finest_resid(l: &mut Levels, a: &Stencil<f64>) -> Result<(), Error> {
     let lt = l.u.len() - 1;
-    l.r[lt].local_mut().assign(&l.v.local());
-    resid(&mut l.u[lt], &mut l.r[lt], a)
+    let (u, r) = (&mut l.u[lt], &mut l.r[lt]);
+    let all = everywhere(u);
+    u.stencil_zip_into_with(a, &l.v, r, &all, |v, au| v - au)?;
+    r.exchange_halos()
 }
 
 fn mg(world: &World, args: Args) -> Result<Outcome, Error> {
