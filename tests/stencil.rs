@@ -1,8 +1,9 @@
 //! Stencils over haloed DistArrays on 1, 2, 3, 4 and 8 ranks, with one and three threads per
 //! rank: stars of radius 1 and 2 and a box stencil over every 2-D grid of the rank count and a
 //! 3-D grid, restricted to interior ranges, blocking and overlapped with the halo exchange,
-//! combining (`out += ...`), a closure over the neighbourhood, and a reach past the ghosts as
-//! the same `Err` on every rank. Every value is checked against a serial computation written
+//! combining (`out += ...`), zipped with a third array (`out = b - A·x`), a closure over the
+//! neighbourhood, and a reach past the ghosts or a base of another layout as the same `Err`
+//! on every rank. Every value is checked against a serial computation written
 //! here on the whole array.
 //!
 //! No libtest harness: run plainly it relaunches itself under mpirun (see tests/collectives.rs).
@@ -160,7 +161,7 @@ fn three_axes(world: &World) -> Result<(), Error> {
     for axis in 0..3 {
         periodic = periodic.boundary(axis, Boundary::Periodic);
     }
-    p.set_halo(periodic)?;
+    p.set_halo(periodic.clone())?;
     p.exchange_halos()?;
     let whole: Vec<f64> = (0..shape.iter().product::<usize>())
         .map(|k| input(&[k / 90, (k / 9) % 10, k % 9]))
@@ -203,7 +204,42 @@ fn three_axes(world: &World) -> Result<(), Error> {
             }
         });
         arrays::check_block(&part, &want_part, "3-D by distance, a narrow box");
+        // r = b - A·p over the narrow box in one pass, b a third array of p's layout.
+        let base_at = |i: &[usize]| 0.5 * input(i) - 3.0;
+        let mut b = DistArray::<f64, Ix3>::from_fn(world, grid.clone(), base_at)?;
+        b.set_halo(periodic.clone())?;
+        let mut r = DistArray::<f64, Ix3>::zeros(world, grid.clone())?;
+        p.stencil_zip_into_with(&stencil, &b, &mut r, &narrow, |b, ap| b - ap)?;
+        let want_r = ArrayD::from_shape_fn(IxDyn(&shape), |i| {
+            let inside = (0..3).all(|a| narrow[a].contains(&i[a]));
+            if inside {
+                base_at(i.slice()) - want[&i]
+            } else {
+                0.0
+            }
+        });
+        arrays::check_block(&r, &want_r, "3-D by distance, zipped with a base");
     }
+    // The general path zipped: the star on `a`, whose base needs a's ghost widths.
+    let mut b = DistArray::<f64, Ix3>::from_fn(world, grid.clone(), |i| input(i) * 2.0)?;
+    let mut r = DistArray::<f64, Ix3>::zeros(world, grid.clone())?;
+    let e = a.stencil_zip_into_with(&stencil, &b, &mut r, &within, |b, s| b + s);
+    assert!(
+        matches!(e, Err(Error::Shape(_))),
+        "a base without ghosts: {e:?}"
+    );
+    b.set_halo(Halo::new(3, 1))?;
+    a.stencil_zip_into_with(&stencil, &b, &mut r, &within, |b, s| b + s)?;
+    let star = serial(&shape, &stencil, &within, 0.0);
+    let want = ArrayD::from_shape_fn(IxDyn(&shape), |i| {
+        let inside = (0..3).all(|k| within[k].contains(&i[k]));
+        if inside {
+            2.0 * input(i.slice()) + star[&i]
+        } else {
+            0.0
+        }
+    });
+    arrays::check_block(&r, &want, "3-D star zipped with a base");
     Ok(())
 }
 
