@@ -8,18 +8,20 @@
 # verified ("Verification = SUCCESSFUL"). Writes .bench/npb.csv (round, kernel, class, ranks,
 # variant, mops, seconds, verified). Both sides are compiled for this CPU (NPB's make.def uses
 # -O3 -march=native; the kernels RUSTFLAGS="-C target-cpu=native" into target/native).
-#   scripts/bench-npb.sh [--mpi openmpi|mpich] [--reference DIR|build] [--classes S,W,A] [--rounds K] [--np 1,2,4]
+#   scripts/bench-npb.sh [--mpi openmpi|mpich] [--reference DIR|build] [--classes S,W,A] [--kernels ep,is,cg,mg,ft] [--rounds K] [--np 1,2,4]
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-ref="" rounds=3 nps=1,2,4 classes=S,W,A
-parse_bench_flags 2,11 --reference=ref --rounds=rounds --np=nps --classes=classes -- "$@"
+ref="" rounds=3 nps=1,2,4 classes=S,W,A kernel_list=ep,is,cg,mg,ft
+parse_bench_flags 2,11 --reference=ref --rounds=rounds --np=nps --classes=classes --kernels=kernel_list -- "$@"
+[[ $kernel_list =~ ^(ep|is|cg|mg|ft)(,(ep|is|cg|mg|ft))*$ ]] || die "--kernels: some of ep,is,cg,mg,ft, comma-separated"
+[[ $classes =~ ^[SWABC](,[SWABC])*$ ]] || die "--classes: some of S,W,A,B,C, comma-separated"
 bench_prepare
 if [ "$ref" = build ]; then
   say "building NPB 3.4-MPI's references (../shared/peers/npb/build.sh ${classes//,/ })"
   # shellcheck disable=SC2086
   ref=$("$MPIKIT_ROOT/../shared/peers/npb/build.sh" ${classes//,/ } | tail -n1)
 fi
-kernels=(ep is cg mg ft)
+read -r -a kernels <<<"${kernel_list//,/ }"
 if [ -n "$ref" ]; then
   for c in ${classes//,/ }; do
     for k in "${kernels[@]}"; do

@@ -6,6 +6,7 @@
 
 use rayon::prelude::*;
 
+use crate::collective::element::Element;
 use crate::collective::large;
 use crate::distarray::local_sort::SortElement;
 use mpi::collective::SystemOperation;
@@ -29,18 +30,29 @@ pub(crate) fn counts_suffice<T: SortElement>(lo: u64, hi: u64, total: usize, ran
     range < MOST_COUNTERS && range < FEW_COUNTERS.max((total / ranks.max(1)) as u64)
 }
 
+/// A counter type: `u32` while every count fits (half the bytes in the allreduce), else `u64`.
+trait Count: Element + std::ops::AddAssign + Into<u64> {
+    const ONE: Self;
+}
+impl Count for u32 {
+    const ONE: u32 = 1;
+}
+impl Count for u64 {
+    const ONE: u64 = 1;
+}
+
 /// How many of `data`'s keys equal `lo + i`, for each `i` in `0..len`; on the pool's threads,
 /// each counting a share into its own counters.
-fn local_counts<T: SortElement>(
+fn local_counts<T: SortElement, C: Count>(
     data: &[T],
     lo: u64,
     len: usize,
     pool: &rayon::ThreadPool,
-) -> Vec<u64> {
+) -> Vec<C> {
     let count = |part: &[T]| {
-        let mut c = vec![0u64; len];
+        let mut c = vec![C::default(); len];
         for &x in part {
-            c[(x.sort_key() - lo) as usize] += 1;
+            c[(x.sort_key() - lo) as usize] += C::ONE;
         }
         c
     };
@@ -54,16 +66,32 @@ fn local_counts<T: SortElement>(
     let share = data.len().div_ceil(threads);
     pool.install(|| {
         data.par_chunks(share).map(count).reduce_with(|mut a, b| {
-            a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+            a.iter_mut().zip(&b).for_each(|(x, &y)| *x += y);
             a
         })
     })
-    .unwrap_or_else(|| vec![0; len])
+    .unwrap_or_else(|| vec![C::default(); len])
 }
 
-/// This rank's block `start..start + len` of the sorted array of every rank's `data`, whose
-/// keys lie in `lo..=hi` ([`counts_suffice`] said so). Collective.
+/// This rank's block `start..start + len` of the sorted array of every rank's `data` (`total`
+/// elements over all ranks), whose keys lie in `lo..=hi` ([`counts_suffice`] said so).
+/// Collective.
 pub(crate) fn sorted_block<C: Communicator + ?Sized, T: SortElement>(
+    comm: &C,
+    data: &[T],
+    (lo, hi): (u64, u64),
+    (start, len, total): (usize, usize, usize),
+    pool: &rayon::ThreadPool,
+) -> Vec<T> {
+    if total <= u32::MAX as usize {
+        counted::<C, T, u32>(comm, data, (lo, hi), (start, len), pool)
+    } else {
+        counted::<C, T, u64>(comm, data, (lo, hi), (start, len), pool)
+    }
+}
+
+/// [`sorted_block`] with counters of type `N`.
+fn counted<C: Communicator + ?Sized, T: SortElement, N: Count>(
     comm: &C,
     data: &[T],
     (lo, hi): (u64, u64),
@@ -71,14 +99,14 @@ pub(crate) fn sorted_block<C: Communicator + ?Sized, T: SortElement>(
     pool: &rayon::ThreadPool,
 ) -> Vec<T> {
     let range = (hi - lo + 1) as usize;
-    let mine = local_counts(data, lo, range, pool);
-    let mut all = vec![0u64; range];
+    let mine: Vec<N> = local_counts(data, lo, range, pool);
+    let mut all = vec![N::default(); range];
     large::allreduce(comm, &mine, &mut all, SystemOperation::sum());
     drop(mine);
     let mut out = Vec::with_capacity(len);
     let (mut before, end) = (0usize, start + len);
     for (i, &c) in all.iter().enumerate() {
-        let after = before + c as usize;
+        let after = before + Into::<u64>::into(c) as usize;
         if after > start {
             let value = T::from_sort_key(lo + i as u64).expect("counts_suffice checked the type");
             let n = after.min(end) - before.max(start);

@@ -50,6 +50,7 @@ impl<T: SortElement> DistArray<T, Ix1> {
             let block = (
                 out.block_offset(self.rank)[0],
                 out.block_shape(self.rank)[0],
+                n,
             );
             let sorted = count_sort::sorted_block(&*self.comm, &mine, range, block, &self.pool);
             return Ok(self.balanced(sorted));

@@ -290,10 +290,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
                     stencil.reach,
                     within,
                     "stencil_into",
-                    |src, at, strides, row, _| {
-                        start(src, at, row);
-                        distance_row(src, at, strides, &w, row, &f)
-                    },
+                    |src, at, strides, row, _| distance_row(src, at, strides, &w, (row, base), &f),
                 );
             }
         }

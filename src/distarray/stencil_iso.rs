@@ -36,13 +36,13 @@ pub(crate) fn by_distance<T: StencilElement>(points: &[(Vec<isize>, T)]) -> Opti
 
 /// One row: `out[x] = f(out[x], Σ w(class) · src[neighbour])` for the row starting at flat
 /// position `at` of the padded block with `strides` (the last axis contiguous, one ghost
-/// cell each side).
+/// cell each side); with `base` (a padded block laid out as `src`), `f(base[at + x], ...)`.
 pub(crate) fn distance_row<T: StencilElement>(
     src: &[T],
     at: usize,
     strides: &[usize],
     w: &[T; 4],
-    out: &mut [T],
+    (out, base): (&mut [T], Option<&[T]>),
     f: &impl Fn(T, T) -> T,
 ) {
     let (s0, s1) = (strides[0], strides[1]);
@@ -84,24 +84,39 @@ pub(crate) fn distance_row<T: StencilElement>(
         let out = &mut out[start..start + len];
         let parts = (c, &*face, &*corner);
         // A class weighing zero (NPB's residual has no faces, its smoother no corners) left
-        // out of the loop.
-        match (w[1] == T::default(), w[3] == T::default()) {
-            (true, false) => combine::<T, false, true>(parts, w, out, f),
-            (false, true) => combine::<T, true, false>(parts, w, out, f),
-            _ => combine::<T, true, true>(parts, w, out, f),
+        // out of the loop; the first operand of `f` from the output or from the base.
+        let (no_faces, no_corners) = (w[1] == T::default(), w[3] == T::default());
+        match base.map(|b| &b[at + start..at + start + len]) {
+            Some(b) => {
+                let first = |k: usize, _: T| b[k];
+                match (no_faces, no_corners) {
+                    (true, false) => combine::<T, false, true>(parts, w, out, first, f),
+                    (false, true) => combine::<T, true, false>(parts, w, out, first, f),
+                    _ => combine::<T, true, true>(parts, w, out, first, f),
+                }
+            }
+            None => {
+                let first = |_: usize, o: T| o;
+                match (no_faces, no_corners) {
+                    (true, false) => combine::<T, false, true>(parts, w, out, first, f),
+                    (false, true) => combine::<T, true, false>(parts, w, out, first, f),
+                    _ => combine::<T, true, true>(parts, w, out, first, f),
+                }
+            }
         }
         start += len;
     }
 }
 
-/// `out[k] = f(out[k], value at k)` from the centre row `c` and the face and corner sums over
-/// `k - 1 ..= k + 1`, with the face (`FACES`) and corner (`CORNERS`) classes' terms or
-/// without them.
+/// `out[k] = f(first(k, out[k]), value at k)` from the centre row `c` and the face and corner
+/// sums over `k - 1 ..= k + 1`, with the face (`FACES`) and corner (`CORNERS`) classes'
+/// terms or without them.
 #[inline(always)]
 fn combine<T: StencilElement, const FACES: bool, const CORNERS: bool>(
     (c, face, corner): (&[T], &[T], &[T]),
     w: &[T; 4],
     out: &mut [T],
+    first: impl Fn(usize, T) -> T,
     f: &impl Fn(T, T) -> T,
 ) {
     let len = out.len();
@@ -116,6 +131,6 @@ fn combine<T: StencilElement, const FACES: bool, const CORNERS: bool>(
         if CORNERS {
             value = value + w[3] * (corner[k] + corner[k + 2]);
         }
-        out[k] = f(out[k], value);
+        out[k] = f(first(k, out[k]), value);
     }
 }
