@@ -271,6 +271,13 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
                 &mut state.send[a][side],
                 &self.pool,
             );
+            if peer == self.rank as i32 {
+                // My own neighbour (periodic, one rank along the axis): what I send on this
+                // side is what I receive on the other, no message.
+                let (send, recv) = (&state.send[a][side], &mut state.recv[a][1 - side]);
+                recv.copy_from_slice(send);
+                continue;
+            }
             // Receive into my ghosts on `side` what the peer sent towards me: tag 2a + 1 for
             // "up" (from below), 2a for "down" (from above).
             let (in_tag, out_tag) = if side == 0 {
