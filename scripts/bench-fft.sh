@@ -18,8 +18,8 @@ parse_bench_flags 2,10 --sides=sides --np=nps --rounds=rounds --reps=reps -- "$@
 bench_prepare
 fftw=""
 if [ "$MPIKIT_MPI" = openmpi ]; then
-  if [ ! -e /usr/include/fftw3-mpi.h ]; then
-    die "FFTW's MPI transforms are missing: install Debian's libfftw3-mpi-dev (apt-get install libfftw3-mpi-dev), or run with --mpi mpich for mpikit alone"
+  if [ ! -e /usr/include/fftw3-mpi.h ] || [ ! -e /usr/include/fftw3.h ]; then
+    die "FFTW's MPI transforms are missing: install Debian's libfftw3-mpi-dev and libfftw3-dev (apt-get install libfftw3-mpi-dev libfftw3-dev), or run with --mpi mpich for mpikit alone"
   fi
   say "building the FFTW peer with $MPICC"
   "$MPICC" -O3 -march=native -o "$B/fftw_mpi" "$MPIKIT_ROOT/scripts/bench/fftw_mpi.c" -lfftw3_mpi -lfftw3 -lm
