@@ -110,7 +110,7 @@ fn counted<C: Communicator + ?Sized, T: SortElement, N: Count>(
         if after > start {
             let value = T::from_sort_key(lo + i as u64).expect("counts_suffice checked the type");
             let n = after.min(end) - before.max(start);
-            out.extend(std::iter::repeat_n(value, n));
+            out.resize(out.len() + n, value);
         }
         if after >= end {
             break;

@@ -25,6 +25,7 @@ use mpikit::ndarray::Array1;
 use mpikit::prelude::*;
 use mpikit::{ReduceOp, World};
 use serde_bytes::ByteBuf;
+use units::{human, parse_size};
 
 mod codec;
 mod fft;
@@ -33,6 +34,7 @@ mod pool;
 mod redistribute;
 mod rma;
 mod sort;
+mod units;
 
 const BENCHES: [&str; 6] = [
     "latency",
@@ -78,20 +80,6 @@ struct Cli {
     /// Also write every figure to this CSV file (rank 0)
     #[arg(long)]
     csv: Option<std::path::PathBuf>,
-}
-
-fn parse_size(s: &str) -> Result<usize, String> {
-    let s = s.trim();
-    let (num, mult) = match s.chars().last() {
-        Some('K' | 'k') => (&s[..s.len() - 1], 1 << 10),
-        Some('M' | 'm') => (&s[..s.len() - 1], 1 << 20),
-        _ => (s, 1),
-    };
-    num.parse::<usize>()
-        .ok()
-        .filter(|&n| n > 0)
-        .map(|n| n * mult)
-        .ok_or_else(|| format!("expected a size such as 8, 64K or 4M, got {s:?}"))
 }
 
 /// Calls per timing: enough to take a few milliseconds.
@@ -307,14 +295,6 @@ fn run<P: Payload>(
         buffer,
         object,
         object_bytes,
-    }
-}
-
-fn human(bytes: usize) -> String {
-    match bytes {
-        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{}M", b >> 20),
-        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{}K", b >> 10),
-        b => b.to_string(),
     }
 }
 
