@@ -85,39 +85,43 @@ fn psinv(r: &mut Field, u: &mut Field, c: &Stencil<f64>) -> Result<(), Error> {
 }
 
 /// NPB's `rprj3`: full weighting of the fine residual onto the coarse grid (coarse c at fine
-/// 2c + 1; the weights 1/2, 1/4, 1/8, 1/16 by distance are 1/2 times 1/2 per nonzero offset,
-/// so each coarse row is one weighted sum of nine fine rows, then a 1-D weighting), then the
-/// coarse ghosts.
+/// 2c + 1, the weights 1/2, 1/4, 1/8, 1/16 by distance): per coarse row, the sums of the four
+/// face rows and the four corner rows of the fine cross-section under it, then each coarse
+/// point from the centre row and those sums as NPB's loops do; then the coarse ghosts.
 fn rprj3(fine: &Field, coarse: &mut Field) -> Result<(), Error> {
     let (fo, co) = (fine.offset().to_vec(), coarse.offset().to_vec());
     let rf = fine.padded();
     let fshape = rf.shape().to_vec();
     let rf = rf.as_slice().expect("a padded block is contiguous");
-    let (s0, s1) = (fshape[1] * fshape[2], fshape[2]);
+    let (s0, s1, len) = (fshape[1] * fshape[2], fshape[2], fshape[2]);
     let mut sp = coarse.padded_mut();
     let cshape = sp.shape().to_vec();
     let sp = sp.as_slice_mut().expect("a padded block is contiguous");
     let (t0, t1) = (cshape[1] * cshape[2], cshape[2]);
     // Padded fine index of the fine point under coarse local index c along axis a.
     let under = |a: usize, c: usize| 2 * (co[a] + c) + 2 - fo[a];
-    let mut q = vec![0.0; fshape[2]];
+    let (mut x1, mut y1) = (vec![0.0; len], vec![0.0; len]);
     for c0 in 0..cshape[0] - 2 {
         for c1 in 0..cshape[1] - 2 {
             let (i0, i1) = (under(0, c0), under(1, c1));
-            q.fill(0.0);
-            for d0 in 0..3 {
-                for d1 in 0..3 {
-                    let w = if d0 == 1 { 1.0 } else { 0.5 } * if d1 == 1 { 1.0 } else { 0.5 };
-                    let base = (i0 + d0 - 1) * s0 + (i1 + d1 - 1) * s1;
-                    for (q, &r) in q.iter_mut().zip(&rf[base..base + fshape[2]]) {
-                        *q += w * r;
-                    }
-                }
+            let row = |d0: usize, d1: usize| {
+                let at = (i0 + d0 - 1) * s0 + (i1 + d1 - 1) * s1;
+                &rf[at..at + len]
+            };
+            let (f0, f1, f2, f3) = (row(0, 1), row(2, 1), row(1, 0), row(1, 2));
+            let (k0, k1, k2, k3) = (row(0, 0), row(0, 2), row(2, 0), row(2, 2));
+            for k in 0..len {
+                x1[k] = f0[k] + f1[k] + f2[k] + f3[k];
+                y1[k] = k0[k] + k1[k] + k2[k] + k3[k];
             }
+            let c = row(1, 1);
             let out = (c0 + 1) * t0 + (c1 + 1) * t1 + 1;
             for (c2, v) in sp[out..out + cshape[2] - 2].iter_mut().enumerate() {
-                let i2 = under(2, c2);
-                *v = 0.5 * (q[i2] + 0.5 * (q[i2 - 1] + q[i2 + 1]));
+                let i = under(2, c2);
+                *v = 0.5 * c[i]
+                    + 0.25 * (c[i - 1] + c[i + 1] + x1[i])
+                    + 0.125 * (x1[i - 1] + x1[i + 1] + y1[i])
+                    + 0.0625 * (y1[i - 1] + y1[i + 1]);
             }
         }
     }
@@ -163,17 +167,34 @@ fn interp(z: &Field, u: &mut Field) -> Result<(), Error> {
                 }
             }
             let row = (f0 + 1) * s0 + (f1 + 1) * s1 + 1;
-            for (f2, v) in up[row..row + ushape[2] - 2].iter_mut().enumerate() {
-                let (c, w, k) = under(2, f2);
-                *v += if k == 1 {
-                    zrow[c[0]]
-                } else {
-                    w[0] * (zrow[c[0]] + zrow[c[1]])
-                };
-            }
+            along_row(&mut up[row..row + ushape[2] - 2], &zrow, uo[2], zo[2]);
         }
     }
     u.exchange_halos()
+}
+
+/// Adds the 1-D interpolation of the coarse row `z` (padded) to the fine row `out`, whose
+/// first point is global index `g0` (coarse blocks start at `z0`): an odd fine point 2c + 1
+/// takes z[c], an even one the mean of its two coarse neighbours; in pairs, no branch per
+/// point.
+fn along_row(out: &mut [f64], z: &[f64], g0: usize, z0: usize) {
+    // Padded coarse index j: fine g0 (or g0 + 1 when g0 is even) takes z[j + 1].
+    let j = g0 / 2 - z0;
+    let mut rest = out;
+    if g0 % 2 == 0 && !rest.is_empty() {
+        rest[0] += 0.5 * (z[j] + z[j + 1]);
+        rest = &mut rest[1..];
+    }
+    let z = &z[j + 1..];
+    let done = rest.len() / 2;
+    let mut pairs = rest.chunks_exact_mut(2);
+    for (p, pair) in (&mut pairs).enumerate() {
+        pair[0] += z[p];
+        pair[1] += 0.5 * (z[p] + z[p + 1]);
+    }
+    if let Some(last) = pairs.into_remainder().first_mut() {
+        *last += z[done];
+    }
 }
 
 /// NPB's `norm2u3`: the root mean square and the largest magnitude of r's interior (summed
