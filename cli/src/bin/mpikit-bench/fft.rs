@@ -10,7 +10,7 @@ use mpikit::ndarray::Ix3;
 use mpikit::num_complex::Complex;
 use mpikit::{DistArray, Grid};
 
-use crate::rma::Figures;
+use crate::rma::{timed, Figures};
 
 /// The benchmarks of this module.
 pub const BENCHES: [&str; 1] = ["fft"];
@@ -29,11 +29,6 @@ pub fn run(comm: &SimpleCommunicator, n: usize, reps: usize) -> Figures {
     let mut plan = FftPlan::new(&input, &[0, 1, 2], Norm::Backward).expect("the plan");
     let mut inverse = FftPlan::new(&input, &[0, 1, 2], Norm::Backward).expect("the plan");
     plan.forward_into(&input, &mut spectrum).expect("forward");
-    let timed = |f: &mut dyn FnMut()| {
-        let t0 = mpikit::mpi::time();
-        f();
-        mpikit::mpi::time() - t0
-    };
     super::rma::interleaved(
         comm,
         reps,

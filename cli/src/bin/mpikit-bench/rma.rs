@@ -100,6 +100,13 @@ fn per_op(iters: usize, f: &mut dyn FnMut()) -> f64 {
 /// Each variant's name and median seconds per call (or per operation), the first the baseline.
 pub type Figures = Vec<(&'static str, f64)>;
 
+/// This rank's seconds for one call of `f`.
+pub fn timed(f: &mut dyn FnMut()) -> f64 {
+    let t0 = mpikit::mpi::time();
+    f();
+    mpikit::mpi::time() - t0
+}
+
 /// Median over `reps` of the slowest rank's figure of each variant (a function that runs
 /// one timing and returns this rank's seconds per operation), measured in turn within every
 /// repetition after one warm-up each.

@@ -10,7 +10,7 @@ use mpikit::mpi::topology::{Communicator, SimpleCommunicator};
 use mpikit::ndarray::Ix1;
 use mpikit::{DistArray, Grid};
 
-use crate::rma::Figures;
+use crate::rma::{timed, Figures};
 
 /// The benchmarks of this module.
 pub const BENCHES: [&str; 1] = ["sort"];
@@ -44,11 +44,6 @@ pub fn run(comm: &SimpleCommunicator, bytes: usize, reps: usize) -> Figures {
             Some(d)
         })
         .collect();
-    let timed = |f: &mut dyn FnMut()| {
-        let t0 = mpikit::mpi::time();
-        f();
-        mpikit::mpi::time() - t0
-    };
     super::rma::interleaved(
         comm,
         reps,
