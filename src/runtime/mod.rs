@@ -45,7 +45,7 @@ pub use crate::collective::large::{max_message_bytes, MAX_MESSAGE_ENV};
 pub use agree::agree;
 pub use launcher::{launcher_mismatch, launcher_rank_and_size};
 pub use memory::{available_memory, check_memory, human_bytes};
-pub use panic::install_panic_hook;
+pub use panic::{abort_job, install_panic_hook};
 pub use progress::Progress;
 pub use report::{MemorySummary, PhaseSummary, PhaseTimer};
 pub use run::{default_threading, run, run_with_threading, ERROR_EXIT};

@@ -89,6 +89,34 @@ pub fn install_panic_hook() {
     }));
 }
 
+/// Ends the whole job at once with exit status `code`, from any thread, without allocating
+/// from Rust's heap (so a global allocator may call it when an allocation fails).
+///
+/// With MPI live (initialised, not finalised) it waits 200 ms, so that the launcher can
+/// forward what this rank has just written, then calls `MPI_Abort` on the world
+/// communicator: the launcher ends every rank and exits with `code`, whichever rank got
+/// there first. Without MPI it leaves through `_exit(code)`. Write the message first (with
+/// `write(2)` if nothing may allocate); this function prints nothing.
+///
+/// # Examples
+/// ```no_run
+/// // A rank that cannot go on and must not touch the heap again:
+/// mpikit::runtime::abort_job(2);
+/// ```
+pub fn abort_job(code: i32) -> ! {
+    // MPI_Initialized and MPI_Finalized may be called from any thread at any time.
+    if mpi::environment::is_initialized() && !mpi::environment::is_finalized() {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        // SAFETY: MPI is initialised and not finalised; MPI_Abort does not return.
+        unsafe {
+            raw::abort(raw::comm_world(), code);
+        }
+    }
+    // SAFETY: ends the process without destructors or atexit handlers (which could
+    // allocate or wait on MPI).
+    unsafe { libc::_exit(code) }
+}
+
 /// Writes `line` and a newline to stderr in one write, so lines from ranks that share the
 /// launcher's stderr do not interleave mid-line (`eprintln!` may write in pieces).
 pub(crate) fn say_line(line: &str) {

@@ -21,9 +21,9 @@ use mpikit::World;
 
 use cli::{Cli, Command};
 
-/// The system allocator, except that a failed allocation ends this process with one line
-/// and exit status 2 (not Rust's abort, which MPI turns into a signal report): the launcher
-/// then ends the other ranks.
+/// The system allocator, except that a failed allocation ends the job with one line and
+/// exit status 2 (not Rust's abort, which MPI turns into a signal report): `MPI_Abort`
+/// with code 2, so the launcher's status is 2 whichever rank fails first.
 struct ExitOnOom;
 
 // SAFETY: every call goes to `System` unchanged; only a null result is acted on.
@@ -72,12 +72,11 @@ fn not_null(ptr: *mut u8, size: usize) -> *mut u8 {
     }
     put(&digits[k..]);
     put(b" bytes (use more ranks or nodes, or --input a file)\n");
-    // SAFETY: writes `at` initialised bytes to stderr, then leaves without running
-    // destructors or atexit handlers (which could allocate).
+    // SAFETY: writes `at` initialised bytes to stderr.
     unsafe {
         libc::write(2, line.as_ptr().cast(), at);
-        libc::_exit(2)
     }
+    mpikit::runtime::abort_job(2)
 }
 
 /// Prints `msg` once, from rank 0 (or, before MPI is up, the launcher's rank 0).
