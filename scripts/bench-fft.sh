@@ -5,16 +5,22 @@
 # the result in the input's layout, one thread per rank (FFTW plans with FFTW_MEASURE). The two
 # sides are launched in turn in each round (the order alternating). Prints, per side n and
 # rank count, the median (min) seconds per transform of each side and mpikit / FFTW; the goal
-# is <= 1.3 for 256³ at -n 2. Writes .bench/fft.csv (round, bench, n, ranks, variant, seconds).
+# is <= 1.3 for 256³ at -n 2. Then the same for 1-D transforms of n points split over the
+# ranks (--lengths; mpikit's four-step transform, FFTW's fftw_mpi_plan_dft_1d in order).
+# Writes .bench/fft.csv (round, bench, n, ranks, variant, seconds).
 # Debian builds FFTW's MPI library for Open MPI only: with --mpi mpich the FFTW side is skipped.
-#   scripts/bench-fft.sh [--mpi openmpi|mpich] [--sides 128,256] [--np 1,2,4] [--rounds K] [--reps R]
+#   scripts/bench-fft.sh [--mpi openmpi|mpich] [--sides 128,256] [--lengths 4M,16M] [--np 1,2,4]
+#                        [--rounds K] [--reps R]
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-sides=128,256 nps=1,2,4 rounds=3 reps=5
-parse_bench_flags 2,10 --sides=sides --np=nps --rounds=rounds --reps=reps -- "$@"
+sides=128,256 lengths=4M,16M nps=1,2,4 rounds=3 reps=5
+parse_bench_flags 2,13 --sides=sides --lengths=lengths --np=nps --rounds=rounds --reps=reps -- "$@"
 [[ $rounds =~ ^[1-9][0-9]*$ && $reps =~ ^[1-9][0-9]*$ ]] || die "--rounds and --reps: whole numbers from 1"
 [[ $nps =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || die "--np: rank counts such as 1,2,4"
 [[ $sides =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || die "--sides: sides such as 128,256"
+[[ $lengths =~ ^[1-9][0-9]*[KM]?(,[1-9][0-9]*[KM]?)*$ ]] || die "--lengths: lengths such as 4M,16M (K, M: times 1024, 1024²)"
+# 4M -> 4194304: the C peer takes plain numbers.
+points() { local v=$1; case $v in *K) echo $((${v%K} * 1024)) ;; *M) echo $((${v%M} * 1048576)) ;; *) echo "$v" ;; esac; }
 bench_prepare
 fftw=""
 if [ "$MPIKIT_MPI" = openmpi ]; then
@@ -36,16 +42,18 @@ echo "round,bench,n,ranks,variant,seconds" >"$csv"
 add() { sed "s/^/$round,/" >>"$csv"; }
 for round in $(seq 1 "$rounds"); do
   say "round $round of $rounds"
-  for n in ${sides//,/ }; do
+  for job in $(for n in ${sides//,/ }; do echo "fft:$n"; done) $(for n in ${lengths//,/ }; do echo "fft-line:$(points "$n")"; done); do
+    kind=${job%%:*} n=${job#*:} line=()
+    [ "$kind" = fft ] || line=(line)
     for np in ${nps//,/ }; do
       sides_in_turn=(mpikit fftw)
       ((round % 2)) || sides_in_turn=(fftw mpikit)
       for side in "${sides_in_turn[@]}"; do
         case $side in
           mpikit)
-            MPIKIT_THREADS=1 mpirun_np "$np" "$bench" --bench fft --sizes "$n" --reps "$reps" --csv "$B/fft-mpikit.csv" >/dev/null
+            MPIKIT_THREADS=1 mpirun_np "$np" "$bench" --bench "$kind" --sizes "$n" --reps "$reps" --csv "$B/fft-mpikit.csv" >/dev/null
             tail -n +2 "$B/fft-mpikit.csv" | add ;;
-          fftw) [ -z "$fftw" ] || mpirun_np "$np" "$fftw" "$n" "$reps" | add ;;
+          fftw) [ -z "$fftw" ] || mpirun_np "$np" "$fftw" "$n" "$reps" "${line[@]+"${line[@]}"}" | add ;;
         esac
       done
     done
@@ -54,15 +62,21 @@ done
 echo
 awk -F, -v rounds="$rounds" "$AWK_MEDIAN"'
   NR == 1 { next }
-  { k = $3 SUBSEP $4 SUBSEP $5; s[k] = (k in s) ? s[k] " " $6 : $6; if (!(($3 SUBSEP $4) in seen)) { seen[$3 SUBSEP $4] = 1; order[++n] = $3 SUBSEP $4 } }
+  { g = $2 SUBSEP $3 SUBSEP $4; k = g SUBSEP $5; s[k] = (k in s) ? s[k] " " $6 : $6; if (!(g in seen)) { seen[g] = 1; order[++n] = g } }
   function cell(key, v) { return ((key SUBSEP v) in s) ? sprintf("%9.4f (%9.4f)", med(s[key SUBSEP v]), lo(s[key SUBSEP v])) : sprintf("%21s", "-") }
   function ratio(key, a, b) { return ((key SUBSEP a) in s && (key SUBSEP b) in s) ? sprintf("%8.2f", med(s[key SUBSEP a]) / med(s[key SUBSEP b])) : sprintf("%8s", "-") }
-  END {
-    print "3-D complex FFT of an n³ field in slabs, seconds per transform, median of " rounds " rounds (min); mpikit / FFTW of the medians (goal <= 1.3 at 256³, -n 2)"
-    printf "%5s %5s %21s %21s %8s %21s %21s %8s\n", "n", "ranks", "mpikit forward", "FFTW forward", "ratio", "mpikit inverse", "FFTW inverse", "ratio"
+  function table(bench, title,   i, f) {
+    print title
+    printf "%9s %5s %21s %21s %8s %21s %21s %8s\n", "n", "ranks", "mpikit forward", "FFTW forward", "ratio", "mpikit inverse", "FFTW inverse", "ratio"
     for (i = 1; i <= n; i++) {
-      split(order[i], f, SUBSEP); key = order[i]
-      printf "%5s %5s %s %s %s %s %s %s\n", f[1], f[2], cell(key, "forward"), cell(key, "fftw-forward"), ratio(key, "forward", "fftw-forward"), cell(key, "inverse"), cell(key, "fftw-inverse"), ratio(key, "inverse", "fftw-inverse")
+      split(order[i], f, SUBSEP)
+      if (f[1] != bench) continue
+      printf "%9s %5s %s %s %s %s %s %s\n", f[2], f[3], cell(order[i], "forward"), cell(order[i], "fftw-forward"), ratio(order[i], "forward", "fftw-forward"), cell(order[i], "inverse"), cell(order[i], "fftw-inverse"), ratio(order[i], "inverse", "fftw-inverse")
     }
+  }
+  END {
+    table("fft", "3-D complex FFT of an n³ field in slabs, seconds per transform, median of " rounds " rounds (min); mpikit / FFTW of the medians (goal <= 1.3 at 256³, -n 2)")
+    print ""
+    table("fft-line", "1-D complex FFT of n points split over the ranks, in order, seconds per transform, median of " rounds " rounds (min); mpikit / FFTW")
   }' "$csv"
 say "every figure in $csv"

@@ -2,11 +2,12 @@
 //! and with 3 threads per rank: complex transforms of 2-D and 3-D arrays over every axis and
 //! over some, forward and inverse in every normalisation, on slabs, pencils, uneven blocks
 //! with empty ones and grids that split the last axis; plans reused and transforms in place;
-//! real-to-complex transforms and back, in f64 and f32, with even and odd last axes. Every
-//! result is checked against a direct DFT of the whole array written here (a sum over every
-//! point, with exact twiddle angles), to 1e-12 of the largest value in f64 (1e-4 in f32);
-//! misuse (a real transform with its last axis split, a 1-D array split over ranks, repeated
-//! axes, an output on another grid) is the same `Err` on every rank.
+//! real-to-complex transforms and back, in f64 and f32, with even and odd last axes; 1-D
+//! arrays split over ranks (the four-step transform) of square, oblong, prime and tiny
+//! lengths on even, uneven and empty blocks. Every result is checked against a direct DFT of
+//! the whole array written here (a sum over every point, with exact twiddle angles), to 1e-12
+//! of the largest value in f64 (1e-4 in f32); misuse (a real transform with its last axis
+//! split, repeated axes, an output on another grid) is the same `Err` on every rank.
 //!
 //! No libtest harness: run plainly it relaunches itself under mpirun (see tests/collectives.rs).
 
@@ -30,7 +31,10 @@ fn main() {
 }
 
 fn rank_checks() {
-    common::run_checks("fft", &[complex, some_axes_and_plans, real, refusals]);
+    common::run_checks(
+        "fft",
+        &[complex, some_axes_and_plans, lines, real, refusals],
+    );
 }
 
 /// The test field: distinct, irregular values.
@@ -181,6 +185,85 @@ fn some_axes_and_plans(world: &World) -> Result<(), Error> {
     Ok(())
 }
 
+/// 1-D arrays split over ranks: balanced, all on the last rank, and irregular blocks with
+/// an empty one.
+fn lines(world: &World) -> Result<(), Error> {
+    let p = world.size() as usize;
+    for n in [1usize, 2, 7, 16, 30, 96, 97, 1000] {
+        let a0 = whole(&[n]);
+        let mut layouts = vec![
+            Grid::rows(&[n], p),
+            Grid::with_counts(
+                &[n],
+                vec![(0..p).map(|r| if r + 1 == p { n } else { 0 }).collect()],
+            )?,
+        ];
+        if p > 1 {
+            // Rank 0 empty, rank 1 a third, the rest spread over the others.
+            let third = n / 3;
+            let mut counts = vec![0, third];
+            let rest = Grid::rows(&[n - third], p - 1).counts(0).to_vec();
+            counts.extend(rest.iter().skip(1));
+            counts[1] += rest[0];
+            layouts.push(Grid::with_counts(&[n], vec![counts])?);
+        }
+        for grid in layouts {
+            let what = format!("line of {n} over {:?}", grid.counts(0));
+            let a = DistArray::<C64, Ix1>::from_fn(world, grid.clone(), field)?;
+            for norm in [Norm::Backward, Norm::Ortho, Norm::Forward] {
+                let f = a.fftn(norm)?;
+                assert_eq!(f.grid(), a.grid(), "{what}: the result's layout");
+                close(
+                    &f,
+                    &dft(&a0, &[0], true, norm),
+                    1e-12,
+                    &format!("{what} fft {norm:?}"),
+                );
+                let i = a.ifftn(norm)?;
+                close(
+                    &i,
+                    &dft(&a0, &[0], false, norm),
+                    1e-12,
+                    &format!("{what} ifft {norm:?}"),
+                );
+                close(
+                    &f.ifftn(norm)?,
+                    &a0,
+                    1e-12,
+                    &format!("{what} ifft(fft) {norm:?}"),
+                );
+            }
+            // A plan, again and again, into an output and in place.
+            let mut plan = FftPlan::new(&a, &[0], Norm::Backward)?;
+            let mut out = DistArray::<C64, Ix1>::zeros(world, grid)?;
+            let want = dft(&a0, &[0], true, Norm::Backward);
+            for _ in 0..2 {
+                plan.forward_into(&a, &mut out)?;
+                close(&out, &want, 1e-12, &format!("{what} plan forward_into"));
+            }
+            plan.inverse_in_place(&mut out)?;
+            close(&out, &a0, 1e-12, &format!("{what} plan inverse_in_place"));
+        }
+    }
+    // Single precision, one length.
+    let n = 240;
+    let a0 = whole(&[n]);
+    let a = DistArray::<Complex<f32>, Ix1>::from_fn(world, Grid::rows(&[n], p), |i| {
+        let v = field(i);
+        Complex::new(v.re as f32, v.im as f32)
+    })?;
+    let f = a
+        .fftn(Norm::Backward)?
+        .map(|v| C64::new(v.re as f64, v.im as f64));
+    close(
+        &f,
+        &dft(&a0, &[0], true, Norm::Backward),
+        1e-4,
+        "line of 240 in f32",
+    );
+    Ok(())
+}
+
 fn real(world: &World) -> Result<(), Error> {
     let p = world.size() as usize;
     for shape in [vec![10usize, 8], vec![6, 5, 9], vec![8, 4, 6]] {
@@ -235,8 +318,6 @@ fn refusals(world: &World) -> Result<(), Error> {
     let x = DistArray::<f64, Ix2>::from_fn(world, split_last, |i| i[0] as f64)?;
     if p > 1 {
         refused(x.rfftn(Norm::Backward), "last axis is split");
-        let line = DistArray::<C64, Ix1>::from_fn(world, Grid::rows(&[16], p), field)?;
-        refused(line.fftn(Norm::Backward), "1-D array split");
     }
     let a = DistArray::<C64, Ix2>::from_fn(world, Grid::rows(&shape, p), field)?;
     refused(FftPlan::new(&a, &[1, 1], Norm::Backward), "distinct axes");

@@ -4,8 +4,11 @@
  * mpikit's FftPlan::forward_into / inverse_into in cli/src/bin/mpikit-bench/fft.rs. Plans with
  * FFTW_MEASURE (FFTW at its best; planning not timed), one thread per rank. Each figure: the
  * median over REPS of the slowest rank's seconds per call, after a warm-up.
- * Rank 0 prints CSV rows "fft,N,RANKS,VARIANT,seconds" (VARIANT fftw-forward, fftw-inverse).
- *   fftw_mpi N REPS */
+ * With a third argument "line": the 1-D transform of N points split over the ranks
+ * (fftw_mpi_plan_dft_1d, in order), as mpikit's `fft-line` benchmark.
+ * Rank 0 prints CSV rows "BENCH,N,RANKS,VARIANT,seconds" (BENCH fft or fft-line; VARIANT
+ * fftw-forward, fftw-inverse).
+ *   fftw_mpi N REPS [line] */
 #include <fftw3-mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,21 +34,37 @@ int main(int argc, char **argv) {
   int rank, size;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
-  if (argc != 3 || atol(argv[1]) < 1 || atoi(argv[2]) < 1) {
-    if (rank == 0) fprintf(stderr, "usage: fftw_mpi N REPS\n");
+  int line = argc == 4 && argv[3][0] == 'l';
+  if ((argc != 3 && !line) || atol(argv[1]) < 1 || atoi(argv[2]) < 1) {
+    if (rank == 0) fprintf(stderr, "usage: fftw_mpi N REPS [line]\n");
     MPI_Finalize();
     return 2;
   }
-  ptrdiff_t n = atol(argv[1]), local_n0, local_0_start;
+  ptrdiff_t n = atol(argv[1]), local_n0, local_0_start, local_no, local_o_start;
   int reps = atoi(argv[2]);
-  ptrdiff_t alloc = fftw_mpi_local_size_3d(n, n, n, MPI_COMM_WORLD, &local_n0, &local_0_start);
+  ptrdiff_t alloc, count;
+  if (line) {
+    alloc = fftw_mpi_local_size_1d(n, MPI_COMM_WORLD, FFTW_FORWARD, FFTW_MEASURE, &local_n0,
+                                   &local_0_start, &local_no, &local_o_start);
+    count = local_n0;
+  } else {
+    alloc = fftw_mpi_local_size_3d(n, n, n, MPI_COMM_WORLD, &local_n0, &local_0_start);
+    count = local_n0 * n * n;
+    local_0_start *= n * n;
+  }
   fftw_complex *in = fftw_alloc_complex(alloc), *out = fftw_alloc_complex(alloc),
                *back = fftw_alloc_complex(alloc);
-  fftw_plan fwd = fftw_mpi_plan_dft_3d(n, n, n, in, out, MPI_COMM_WORLD, FFTW_FORWARD, FFTW_MEASURE);
-  fftw_plan inv = fftw_mpi_plan_dft_3d(n, n, n, out, back, MPI_COMM_WORLD, FFTW_BACKWARD, FFTW_MEASURE);
+  fftw_plan fwd, inv;
+  if (line) {
+    fwd = fftw_mpi_plan_dft_1d(n, in, out, MPI_COMM_WORLD, FFTW_FORWARD, FFTW_MEASURE);
+    inv = fftw_mpi_plan_dft_1d(n, out, back, MPI_COMM_WORLD, FFTW_BACKWARD, FFTW_MEASURE);
+  } else {
+    fwd = fftw_mpi_plan_dft_3d(n, n, n, in, out, MPI_COMM_WORLD, FFTW_FORWARD, FFTW_MEASURE);
+    inv = fftw_mpi_plan_dft_3d(n, n, n, out, back, MPI_COMM_WORLD, FFTW_BACKWARD, FFTW_MEASURE);
+  }
   /* The same field as the Rust side (planning with FFTW_MEASURE overwrites the arrays). */
-  for (ptrdiff_t i = 0; i < local_n0 * n * n; i++) {
-    double x = (double)(local_0_start * n * n + i);
+  for (ptrdiff_t i = 0; i < count; i++) {
+    double x = (double)(local_0_start + i);
     in[i][0] = sin(0.37 * x);
     in[i][1] = cos(0.11 * x);
   }
@@ -59,8 +78,9 @@ int main(int argc, char **argv) {
   qsort(f, reps, sizeof *f, cmp);
   qsort(b, reps, sizeof *b, cmp);
   if (rank == 0) {
-    printf("fft,%ld,%d,fftw-forward,%e\n", (long)n, size, f[reps / 2]);
-    printf("fft,%ld,%d,fftw-inverse,%e\n", (long)n, size, b[reps / 2]);
+    const char *bench = line ? "fft-line" : "fft";
+    printf("%s,%ld,%d,fftw-forward,%e\n", bench, (long)n, size, f[reps / 2]);
+    printf("%s,%ld,%d,fftw-inverse,%e\n", bench, (long)n, size, b[reps / 2]);
   }
   fftw_destroy_plan(fwd);
   fftw_destroy_plan(inv);

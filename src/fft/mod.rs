@@ -1,10 +1,13 @@
 //! Distributed FFTs of [`DistArray`]s (numpy's `fft.fftn`, `ifftn`, `rfftn`, `irfftn`; FFTW's
-//! MPI transforms): 2-D and 3-D (any number of axes), complex and real-to-complex, forward and
-//! inverse, on slab (one axis split over ranks) and pencil (two) decompositions or any other
-//! grid. Each rank transforms the axes that are whole in its block with rustfft / realfft on
-//! its threads; an axis split over ranks is made whole by a change of layout (the
+//! MPI transforms): 1-D, 2-D and 3-D (any number of axes), complex and real-to-complex,
+//! forward and inverse, on slab (one axis split over ranks) and pencil (two) decompositions or
+//! any other grid. Each rank transforms the axes that are whole in its block with rustfft /
+//! realfft on its threads; an axis split over ranks is made whole by a change of layout (the
 //! redistribution of [`DistArray::redistribute_into`], planned once), transformed, and the
-//! result returns to the input's layout.
+//! result returns to the input's layout. A complex 1-D array split over ranks is transformed
+//! by the four-step algorithm (its length `n1 · n2` read as a matrix: column transforms,
+//! twiddles, row transforms, a transpose; three all-to-all exchanges, as FFTW's in-order 1-D
+//! transform). Real transforms need the last axis whole.
 //!
 //! Normalisation ([`Norm`], numpy's `norm=`): `Backward` (the default) leaves the forward
 //! transform unscaled and divides the inverse by the number of points transformed, `Forward`
@@ -35,6 +38,7 @@
 //! });
 //! ```
 
+pub(crate) mod line;
 pub(crate) mod local;
 pub(crate) mod plan;
 pub(crate) mod real;

@@ -10,6 +10,7 @@ use num_complex::Complex;
 use crate::collective::element::Element;
 use crate::distarray::{DistArray, Grid};
 use crate::error::{Error, Result};
+use crate::fft::line::LinePlan;
 use crate::fft::local::{scale, transform_axis, LocalFfts};
 use crate::fft::{FftFloat, Norm};
 
@@ -32,6 +33,8 @@ where
 {
     grid: Grid,
     stages: Vec<Stage<T, D>>,
+    /// The four-step transform of a 1-D array split over ranks (then `stages` is empty).
+    line: Option<Box<LinePlan<T>>>,
     ffts: LocalFfts<T>,
     norm: Norm,
     /// The number of points the normalisation divides by.
@@ -44,8 +47,9 @@ where
 {
     /// Plans transforms over `axes` (each at most once, in any order) of arrays laid out like
     /// `like`. An axis split over ranks is transformed after a change of layout that makes
-    /// it whole; a 1-D array split over ranks cannot be transformed this way and is an `Err`
-    /// (the same on every rank), as are repeated or out-of-range axes. Collective.
+    /// it whole; a 1-D array split over ranks by the four-step algorithm (its length read as
+    /// a matrix: three all-to-all exchanges). Repeated or out-of-range axes are an `Err`, the
+    /// same on every rank. Collective.
     pub fn new(like: &DistArray<Complex<T>, D>, axes: &[usize], norm: Norm) -> Result<Self> {
         let shape = like.grid().shape().to_vec();
         let ndim = shape.len();
@@ -57,6 +61,17 @@ where
             return Err(Error::Shape(format!(
                 "FftPlan: axes {axes:?} must be distinct axes of a {ndim}-axis array"
             )));
+        }
+        let points = axes.iter().map(|&a| shape[a] as f64).product();
+        if ndim == 1 && like.grid().dims()[0] > 1 && !axes.is_empty() {
+            return Ok(FftPlan {
+                grid: like.grid().clone(),
+                stages: Vec::new(),
+                line: Some(Box::new(LinePlan::new(like)?)),
+                ffts: LocalFfts::new(),
+                norm,
+                points,
+            });
         }
         let mut dims = like.grid().dims().to_vec();
         let mut remaining: Vec<usize> = axes.to_vec();
@@ -84,12 +99,7 @@ where
                 .find(|t| !remaining.contains(t))
                 .or_else(|| whole.clone().next())
                 .or_else(|| (0..ndim).find(|&t| t != axis));
-            let Some(target) = target else {
-                return Err(Error::Shape(format!(
-                    "FftPlan: a 1-D array split over {} ranks has no other axis to move its ranks to (transform it on one rank, or as a 2-D array)",
-                    dims[axis]
-                )));
-            };
+            let target = target.expect("an array of two or more axes");
             dims[target] *= dims[axis];
             dims[axis] = 1;
         }
@@ -101,10 +111,10 @@ where
                 axes,
             });
         }
-        let points = axes.iter().map(|&a| shape[a] as f64).product();
         Ok(FftPlan {
             grid: like.grid().clone(),
             stages,
+            line: None,
             ffts: LocalFfts::new(),
             norm,
             points,
@@ -161,6 +171,10 @@ where
     ) -> Result<()> {
         self.check(input, "the input")?;
         self.check(out, "the output")?;
+        if self.line.is_some() {
+            out.local_mut().assign(&input.local());
+            return self.run_in_place(out, forward);
+        }
         if self.stages.is_empty() {
             input.redistribute_into(out)?;
             return self.finish(out, forward);
@@ -174,13 +188,35 @@ where
 
     fn run_in_place(&mut self, a: &mut DistArray<Complex<T>, D>, forward: bool) -> Result<()> {
         self.check(a, "the array")?;
+        self.transform_in_place(a, forward)?;
+        self.finish(a, forward)
+    }
+
+    /// The transform of `a` in place, unscaled. Collective.
+    pub(crate) fn transform_in_place(
+        &mut self,
+        a: &mut DistArray<Complex<T>, D>,
+        forward: bool,
+    ) -> Result<()> {
+        if let Some(line) = &mut self.line {
+            let mut local = a.local_mut();
+            line.line
+                .local_mut()
+                .iter_mut()
+                .zip(local.iter())
+                .for_each(|(m, v)| *m = *v);
+            line.transform(forward)?;
+            let mine = line.line.local();
+            local.iter_mut().zip(mine.iter()).for_each(|(v, m)| *v = *m);
+            return Ok(());
+        }
         if let Some(first) = self.stages.first_mut() {
             a.redistribute_into(&mut first.work)?;
             self.stages_from_first(forward)?;
             let last = self.stages.last_mut().expect("a stage");
             last.work.redistribute_into(a)?;
         }
-        self.finish(a, forward)
+        Ok(())
     }
 
     /// Transforms in every stage, moving to the next layout between them.

@@ -11,7 +11,8 @@
 //! non-blocking collectives against raw rsmpi (`inplace`, `iallreduce`, `iallgather`); and
 //! the serde + bincode floor of the object payload on rank 0 alone (`codec`: copy, encode,
 //! decode); one-sided access (`counter`, `mutex`, `put`, `get`: see rma.rs); the distributed
-//! sort (`sort`) and FFT (`fft`, whose size is the side n of an n³ field). Sizes are bytes
+//! sort (`sort`) and FFT (`fft`, whose size is the side n of an n³ field; `fft-line`, whose
+//! size is the length of a 1-D field). Sizes are bytes
 //! per rank. Each figure is the median over repetitions of the slowest rank's mean time per
 //! call. Rank 0 prints a table (and CSV with --csv).
 
@@ -56,7 +57,8 @@ const WINDOW: usize = 16;
 #[derive(Parser, Debug)]
 #[command(name = "mpikit-bench", version, color = clap::ColorChoice::Never)]
 struct Cli {
-    /// Message sizes in bytes (suffixes K, M for KiB, MiB; for fft the side n of an n³ field)
+    /// Message sizes in bytes (suffixes K, M for KiB, MiB; for fft the side n of an n³ field,
+    /// for fft-line the length)
     /// [default: 8 B to 64 MiB, x8 steps]
     #[arg(long, value_delimiter = ',', value_parser = parse_size)]
     sizes: Option<Vec<usize>>,
@@ -339,11 +341,11 @@ fn main() -> ExitCode {
     let one_rank_ok = cli
         .bench
         .iter()
-        .all(|b| ["sort", "fft", "codec"].contains(&b.as_str()));
+        .all(|b| ["sort", "fft", "fft-line", "codec"].contains(&b.as_str()));
     if (comm.size() < 2 && !one_rank_ok) || cli.reps == 0 {
         if root {
             eprintln!(
-                "mpikit-bench: needs --reps >= 1, and at least 2 ranks for benchmarks other than sort, fft and codec"
+                "mpikit-bench: needs --reps >= 1, and at least 2 ranks for benchmarks other than sort, fft, fft-line and codec"
             );
         }
         return ExitCode::from(2);
@@ -413,8 +415,8 @@ fn main() -> ExitCode {
                 redistribute::run(comm, bytes, cli.reps)
             } else if *bench == "sort" {
                 sort::run(comm, bytes, cli.reps)
-            } else if *bench == "fft" {
-                fft::run(comm, bytes, cli.reps)
+            } else if bench.starts_with("fft") {
+                fft::run(comm, bench, bytes, cli.reps)
             } else {
                 immediate::run(comm, bench, bytes, cli.reps)
             };
