@@ -3,8 +3,7 @@
 //! factored as `n1 · n2` (`n1` the largest factor not above `√n`) and the line is read as an
 //! `n1 × n2` matrix in row blocks:
 //!
-//! 1. transform every column (length `n1`: the ranks move onto the columns and back, the
-//!    two changes of layout of a 2-D [`FftPlan`] over axis 0);
+//! 1. transform every column (length `n1`: the ranks move onto the columns and back);
 //! 2. multiply element `(k1, j2)` by the twiddle `ω^(j2·k1)`, `ω = exp(∓2πi/n)`;
 //! 3. transform every row (length `n2`, whole on each rank: no communication);
 //! 4. transpose: `X[k1 + n1·k2]` is element `(k1, k2)`, so the `n2 × n1` transpose read row
@@ -25,7 +24,7 @@ use crate::collective::element::Element;
 use crate::distarray::{DistArray, Grid};
 use crate::error::Result;
 use crate::fft::local::{transform_axis, LocalFfts};
-use crate::fft::{FftFloat, FftPlan, Norm};
+use crate::fft::FftFloat;
 
 /// A planned 1-D transform of length `n = n1 · n2` over the ranks of a 1-D array.
 pub(crate) struct LinePlan<T: FftFloat>
@@ -40,8 +39,8 @@ where
     aligned: DistArray<Complex<T>, Ix1>,
     /// The `n1 × n2` matrix in row blocks.
     rows: DistArray<Complex<T>, Ix2>,
-    /// Transforms of the columns (axis 0) of `rows`.
-    columns: FftPlan<T, Ix2>,
+    /// The matrix in column blocks (every column whole on its rank).
+    columns: DistArray<Complex<T>, Ix2>,
     /// The `n2 × n1` transpose in row blocks; its block becomes `spectrum`'s and back.
     transposed: DistArray<Complex<T>, Ix2>,
     /// The transposed matrix read as the line, on blocks of whole rows.
@@ -69,7 +68,7 @@ where
         let line = like.derived(like.grid().clone())?;
         let aligned = like.derived(Grid::with_counts(&[n], vec![times(&rows, n2)])?)?;
         let matrix = like.derived(Grid::with_counts(&[n1, n2], vec![rows, vec![n2]])?)?;
-        let columns = FftPlan::new(&matrix, &[0], Norm::Backward)?;
+        let columns = like.derived(Grid::with_dims(&[n1, n2], &[1, p])?)?;
         let transposed = like.derived(Grid::with_counts(
             &[n2, n1],
             vec![spectrum_rows.clone(), vec![n1]],
@@ -96,9 +95,12 @@ where
         }
         self.line.redistribute_into(&mut self.aligned)?;
         move_block(&mut self.aligned, &mut self.rows);
-        self.columns.transform_in_place(&mut self.rows, forward)?;
-        let first = self.rows.offset()[0];
         let pool = self.rows.pool.clone();
+        self.rows.redistribute_into(&mut self.columns)?;
+        let fft = self.ffts.plan(self.n1, forward);
+        transform_axis(self.columns.local_mut(), 0, &fft, &pool);
+        self.columns.redistribute_into(&mut self.rows)?;
+        let first = self.rows.offset()[0];
         let twiddles = &self.twiddles;
         let mut block = self.rows.local_mut();
         pool.install(|| {

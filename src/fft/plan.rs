@@ -193,7 +193,7 @@ where
     }
 
     /// The transform of `a` in place, unscaled. Collective.
-    pub(crate) fn transform_in_place(
+    fn transform_in_place(
         &mut self,
         a: &mut DistArray<Complex<T>, D>,
         forward: bool,
