@@ -1,5 +1,5 @@
 //! The in-rank half of the distributed sort: the element types that sort ([`SortElement`],
-//! numpy's order as one unsigned key), a stable radix sort by that key, and the stable
+//! numpy's order as one unsigned key), a stable sort by that key, and the stable
 //! merge of sorted runs received from the other ranks.
 
 use rayon::prelude::*;
@@ -97,60 +97,28 @@ impl SortElement for f32 {
     }
 }
 
-/// Bits per radix digit: 2048 counters per pass stay in L1.
-const DIGIT: u32 = 11;
-const BUCKETS: usize = 1 << DIGIT;
-/// Passes that cover a 64-bit key.
-const PASSES: usize = 64_usize.div_ceil(DIGIT as usize);
-/// Below this many elements a comparison sort is faster than the radix passes.
-const SMALL: usize = 1 << 10;
-
-/// Sorts `data` stably by `key`: least-significant-digit radix sort, 11 bits a pass, a pass
-/// skipped when every element has the same digit there (one counting read for all passes).
-/// Uses one scratch buffer of `data`'s length.
-pub(crate) fn radix_sort_by_key<E, K>(data: &mut Vec<E>, key: K)
-where
-    E: Copy + Send + Sync,
-    K: Fn(&E) -> u64 + Sync,
-{
-    let n = data.len();
-    if n < SMALL {
-        data.sort_by_key(|e| key(e));
+/// Sorts `data` stably by [`SortElement::sort_key`] (numpy's `kind="stable"`): std's
+/// unstable sort (ipnsort: on this project's VM twice as fast as an 11-bit LSD radix sort for
+/// 5e7 keys, 1.05 s against 2.0 s), which is stable wherever equal keys mean equal values.
+/// Floats are the exception: `-0.0` and `0.0` share a key, as do NaNs of any payload; those
+/// are collected in their original order first and written back over their runs (which the
+/// sort leaves contiguous), so the order is exactly a stable sort's.
+pub(crate) fn sort_stably<T: SortElement>(data: &mut [T]) {
+    let exact = T::from_sort_key(0).is_some();
+    let (zero, nan) = (T::default().sort_key(), u64::MAX);
+    let shared = |x: &T| !exact && (x.sort_key() == zero || x.sort_key() == nan);
+    let mut tied: Vec<T> = data.iter().copied().filter(|x| shared(x)).collect();
+    data.sort_unstable_by_key(|x| x.sort_key());
+    if tied.is_empty() {
         return;
     }
-    let mut counts = vec![[0usize; BUCKETS]; PASSES];
-    for e in data.iter() {
-        let k = key(e);
-        for (p, c) in counts.iter_mut().enumerate() {
-            c[((k >> (p as u32 * DIGIT)) as usize) & (BUCKETS - 1)] += 1;
-        }
-    }
-    let mut scratch: Vec<E> = vec![data[0]; n];
-    let (mut src, mut dst) = (data, &mut scratch);
-    let mut swapped = false;
-    for (p, c) in counts.iter().enumerate() {
-        if c.contains(&n) {
-            continue; // every element has the same digit: nothing moves
-        }
-        let mut next = [0usize; BUCKETS];
-        let mut at = 0;
-        for (slot, &count) in next.iter_mut().zip(c.iter()) {
-            *slot = at;
-            at += count;
-        }
-        let shift = p as u32 * DIGIT;
-        for e in src.iter() {
-            let d = ((key(e) >> shift) as usize) & (BUCKETS - 1);
-            dst[next[d]] = *e;
-            next[d] += 1;
-        }
-        std::mem::swap(&mut src, &mut dst);
-        swapped = !swapped;
-    }
-    if swapped {
-        // The sorted elements are in the scratch buffer: hand it back as `data`.
-        std::mem::swap(src, dst);
-    }
+    tied.sort_by_key(|x| x.sort_key()); // stable: zeros, then NaNs, each in original order
+    let zeros = tied.partition_point(|x| x.sort_key() == zero);
+    let at = data.partition_point(|x| x.sort_key() < zero);
+    data[at..at + zeros].copy_from_slice(&tied[..zeros]);
+    let nans = tied.len() - zeros;
+    let end = data.len();
+    data[end - nans..].copy_from_slice(&tied[zeros..]);
 }
 
 /// Merges the sorted runs `data[bounds[i]..bounds[i + 1]]` into one sorted run, stably (on
@@ -161,6 +129,7 @@ pub(crate) fn merge_runs<E, K>(
     bounds: Vec<usize>,
     key: K,
     pool: &rayon::ThreadPool,
+    spare: Vec<E>,
 ) -> Vec<E>
 where
     E: Copy + Send + Sync,
@@ -172,7 +141,10 @@ where
         return data;
     }
     let mut src = data;
-    let mut dst = vec![src[0]; src.len()];
+    // The caller's spare buffer, already touched, saves a fresh one's page faults.
+    let mut dst = spare;
+    dst.clear();
+    dst.resize(src.len(), src[0]);
     while bounds.len() > 2 {
         let pairs: Vec<(usize, usize, usize)> = bounds
             .windows(2)
@@ -203,19 +175,22 @@ where
     src
 }
 
-/// Merges sorted `a` and `b` into `out`, taking from `a` on equal keys.
+/// Merges sorted `a` and `b` into `out`, taking from `a` on equal keys. Branch-free in the
+/// loop (which side to take is data, not a jump): on random keys a branch per element is
+/// mispredicted half the time, which made this merge three times slower.
 fn merge_two<E: Copy, K: Fn(&E) -> u64>(a: &[E], b: &[E], out: &mut [E], key: &K) {
-    let (mut i, mut j) = (0, 0);
-    for slot in out.iter_mut() {
-        let take_a = j == b.len() || (i < a.len() && key(&a[i]) <= key(&b[j]));
-        if take_a {
-            *slot = a[i];
-            i += 1;
-        } else {
-            *slot = b[j];
-            j += 1;
-        }
+    let (mut i, mut j, mut k) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        let (x, y) = (a[i], b[j]);
+        let take_b = key(&y) < key(&x);
+        out[k] = if take_b { y } else { x };
+        j += usize::from(take_b);
+        i += usize::from(!take_b);
+        k += 1;
     }
+    out[k..k + a.len() - i].copy_from_slice(&a[i..]);
+    let k = k + a.len() - i;
+    out[k..].copy_from_slice(&b[j..]);
 }
 
 #[cfg(test)]
@@ -230,21 +205,46 @@ mod tests {
     }
 
     #[test]
-    fn radix_sort_is_stable_and_sorted() {
-        // Pairs (key, original position) with many equal keys and keys over every digit.
+    fn sorts_as_a_stable_sort_would() {
+        // Floats with many ties, both zeros and NaNs of several payloads interleaved.
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut data: Vec<(u64, usize)> = (0..5000)
+        let specials = [
+            0.0,
+            -0.0,
+            f64::NAN,
+            -f64::NAN,
+            f64::from_bits(0x7ff8_0000_0000_0042),
+        ];
+        let mut data: Vec<f64> = (0..5000)
             .map(|i| {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
-                (if i % 3 == 0 { x % 7 } else { x }, i)
+                match i % 4 {
+                    0 => specials[(x % 5) as usize],
+                    1 => (x % 7) as f64 - 3.0,
+                    _ => (x >> 11) as f64 / (1u64 << 53) as f64 - 0.5,
+                }
             })
             .collect();
         let mut expected = data.clone();
-        expected.sort_by_key(|e| e.0); // std's stable sort
-        radix_sort_by_key(&mut data, |e| e.0);
-        assert_eq!(data, expected);
+        expected.sort_by_key(|x| x.sort_key()); // std's stable sort
+        sort_stably(&mut data);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&data), bits(&expected));
+        // Integers: equal keys are equal values.
+        let mut ints: Vec<i32> = (0..3000).map(|i| (i * 7919 % 613) - 300).collect();
+        let mut want = ints.clone();
+        want.sort();
+        sort_stably(&mut ints);
+        assert_eq!(ints, want);
+        // Only zeros, only NaNs, empty.
+        for mut v in [vec![-0.0, 0.0, -0.0], vec![f64::NAN, -f64::NAN], vec![]] {
+            let mut want = v.clone();
+            want.sort_by_key(|x| x.sort_key());
+            sort_stably(&mut v);
+            assert_eq!(bits(&v), bits(&want));
+        }
     }
 
     #[test]
@@ -264,7 +264,10 @@ mod tests {
         }
         let mut expected = data.clone();
         expected.sort_by_key(|e| e.0);
-        assert_eq!(merge_runs(data, bounds, |e| e.0, &pool()), expected);
+        assert_eq!(
+            merge_runs(data, bounds, |e| e.0, &pool(), Vec::new()),
+            expected
+        );
     }
 
     #[test]

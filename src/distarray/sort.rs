@@ -2,9 +2,10 @@
 //! [`argsort`](DistArray::argsort) and [`unique`](DistArray::unique), in numpy's order (NaNs
 //! last), stable, the result in balanced blocks.
 //!
-//! Each rank radix-sorts its block; exact splitters are found by a 64-way search over the key
-//! range (one small allreduce per round, at most 11 rounds), with ties cut in rank order so equal
-//! values keep their global order; one `alltoallv` moves every element to its rank once, and
+//! Each rank sorts its block (std's sort, made stable where equal keys hold different bits);
+//! exact splitters are found by a 64-way search over the key range (one small allreduce per
+//! round, at most 11 rounds), with ties cut in rank order so equal values keep their global
+//! order; one `alltoallv` moves every element to its rank once, and
 //! each rank merges the sorted runs it received.
 
 use mpi::collective::{CommunicatorCollectives, SystemOperation};
@@ -17,7 +18,7 @@ use crate::collective::object::ObjectCollectives;
 use crate::distarray::array::DistArray;
 use crate::distarray::count_sort;
 use crate::distarray::grid::Grid;
-use crate::distarray::local_sort::{merge_runs, radix_sort_by_key, SortElement};
+use crate::distarray::local_sort::{merge_runs, sort_stably, SortElement};
 use crate::error::Result;
 
 impl<T: SortElement> DistArray<T, Ix1> {
@@ -56,12 +57,12 @@ impl<T: SortElement> DistArray<T, Ix1> {
             return Ok(self.balanced(sorted));
         }
         let mut mine = mine.into_owned();
-        radix_sort_by_key(&mut mine, |x| x.sort_key());
+        sort_stably(&mut mine);
         let key = |x: &T| x.sort_key();
         let (send, recv) = self.split_sorted(&mine, key, range)?;
         let (got, bounds) = exchange(&*self.comm, &mine, &send, &recv);
-        drop(mine);
-        let merged = merge_runs(got, bounds, key, &self.pool);
+        // `mine`'s buffer, already touched, receives the merge.
+        let merged = merge_runs(got, bounds, key, &self.pool, mine);
         Ok(self.balanced(merged))
     }
 
@@ -87,7 +88,7 @@ impl<T: SortElement> DistArray<T, Ix1> {
             .enumerate()
             .map(|(i, x)| (x.sort_key(), first + i))
             .collect();
-        radix_sort_by_key(&mut pairs, |p| p.0);
+        pairs.sort_unstable(); // (key, index): distinct, so this order is the stable one
         let local = (
             pairs.first().map_or(u64::MAX, |p| p.0),
             pairs.last().map_or(0, |p| p.0),
@@ -98,7 +99,7 @@ impl<T: SortElement> DistArray<T, Ix1> {
         let (keys, bounds) = exchange(&*self.comm, &keys, &send, &recv);
         let (indices, _) = exchange(&*self.comm, &indices, &send, &recv);
         let pairs: Vec<(u64, usize)> = keys.into_iter().zip(indices).collect();
-        let merged = merge_runs(pairs, bounds, |p| p.0, &self.pool);
+        let merged = merge_runs(pairs, bounds, |p| p.0, &self.pool, Vec::new());
         Ok(self.balanced(merged.into_iter().map(|p| p.1).collect()))
     }
 
