@@ -3,7 +3,8 @@
 //! SUCCESSFUL" once and the rank count it really ran on, and its "Mop/s total" line.
 //! Verification is NPB's own (its published sums, ranks, norms and checksums, checked inside
 //! each program). Refusals: a class NPB does not have and a rank count the kernel cannot use
-//! (IS on 3 ranks) give one line and exit 2 on every rank.
+//! (IS on 3 ranks) give one line and exit 2 on every rank. MG with NPB's `timer.flag` in its
+//! working directory prints each routine's time (and without it, none).
 
 #[path = "../../tests/common/mod.rs"]
 mod common;
@@ -77,11 +78,52 @@ fn main() {
                     mops.is_some_and(|m| m > 0.0),
                     "expected a positive Mop/s total",
                 );
+                if name == "mg" {
+                    job.check(
+                        !job.stdout.contains("comm3"),
+                        "no routine times without timer.flag",
+                    );
+                }
                 println!("test npb-{name} S on {np} ranks, {threads} threads ... ok");
                 passed += 1;
             }
         }
     }
+    // MG with timer.flag in its working directory: each routine's time, none above the total.
+    let dir = std::env::temp_dir().join(format!("mpikit-npb-timers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    std::fs::write(dir.join("timer.flag"), "").expect("timer.flag");
+    let script = format!(
+        "cd '{}' && exec '{}' S",
+        dir.display(),
+        kernel("mg").display()
+    );
+    let job = common::mpirun_with(
+        2,
+        std::path::Path::new("sh"),
+        &["-c", &script],
+        &[],
+        common::spmd_timeout(),
+    );
+    job.assert_ok();
+    let total = reported(&job.stdout, "Time in seconds").and_then(|t| t.parse::<f64>().ok());
+    for routine in ["resid", "psinv", "rprj3", "interp", "comm3"] {
+        let seconds = job
+            .stdout
+            .lines()
+            .find_map(|l| l.trim_start().strip_prefix(routine))
+            .and_then(|rest| {
+                rest.trim_start_matches([' ', ':'])
+                    .split_whitespace()
+                    .next()
+            })
+            .and_then(|t| t.parse::<f64>().ok());
+        job.check(
+            matches!((seconds, total), (Some(s), Some(t)) if s >= 0.0 && s <= t + 0.01),
+            &format!("expected the time of {routine}, at most the total"),
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
     // A class NPB does not have: clap's one line, exit 2.
     let job = common::mpirun(2, &kernel("ep"), &["Q"]);
     job.assert_exit(2);
@@ -100,5 +142,5 @@ fn main() {
         );
         passed += 1;
     }
-    println!("npb: {} passed, 0 failed", passed + 1);
+    println!("npb: {} passed, 0 failed", passed + 2);
 }

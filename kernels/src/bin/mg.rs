@@ -9,8 +9,11 @@
 //! one plus the ghost layer.
 //!
 //! `mpirun -n 4 target/release/npb-mg A` (NPB: `mg.A.x`; a power-of-two rank count, at most
-//! as many ranks along an axis as the coarsest level has points along it: 8 ranks).
+//! as many ranks along an axis as the coarsest level has points along it: 8 ranks). With a
+//! file `timer.flag` in the working directory it also prints the time of each routine (the
+//! slowest rank's), as NPB's `mg.x` does with the same file.
 
+use std::cell::RefCell;
 use std::process::ExitCode;
 
 use mpikit::distarray::{Boundary, Halo, Stencil};
@@ -24,6 +27,35 @@ use mpikit_kernels::npb::{
 use mpikit_kernels::{kernel_main, Outcome};
 
 type Field = DistArray<f64, Ix3>;
+
+/// The routines NPB's `timer.flag` times (comm3 is also inside the others, as in NPB).
+const ROUTINES: [&str; 5] = ["resid", "psinv", "rprj3", "interp", "comm3"];
+
+thread_local! {
+    /// Seconds per routine while the timed loop runs with `timer.flag` present.
+    static TIMES: RefCell<Option<[f64; 5]>> = const { RefCell::new(None) };
+}
+
+/// Runs `f`, adding its time to routine `which` when the timers are on.
+fn timed<R>(which: usize, f: impl FnOnce() -> R) -> R {
+    if TIMES.with(|t| t.borrow().is_none()) {
+        return f();
+    }
+    let start = mpikit::mpi::time();
+    let out = f();
+    let spent = mpikit::mpi::time() - start;
+    TIMES.with(|t| {
+        if let Some(times) = t.borrow_mut().as_mut() {
+            times[which] += spent;
+        }
+    });
+    out
+}
+
+/// Ghosts exchanged, timed as NPB's comm3.
+fn comm3(f: &mut Field) -> Result<(), Error> {
+    timed(4, || f.exchange_halos())
+}
 
 /// (log2 of the grid's side, iterations, published L2 norm of the residual).
 #[allow(clippy::excessive_precision)]
@@ -72,16 +104,20 @@ fn everywhere(f: &Field) -> Vec<std::ops::Range<usize>> {
 
 /// NPB's `resid`: r = v - A·u, then r's ghosts. `r` holds v on entry.
 fn resid(u: &mut Field, r: &mut Field, a: &Stencil<f64>) -> Result<(), Error> {
-    let all = everywhere(u);
-    u.stencil_into_with(a, r, &all, |v, au| v - au)?;
-    r.exchange_halos()
+    timed(0, || {
+        let all = everywhere(u);
+        u.stencil_into_with(a, r, &all, |v, au| v - au)?;
+        comm3(r)
+    })
 }
 
 /// NPB's `psinv`: u = u + C·r, then u's ghosts.
 fn psinv(r: &mut Field, u: &mut Field, c: &Stencil<f64>) -> Result<(), Error> {
-    let all = everywhere(r);
-    r.stencil_into_with(c, u, &all, |u, cr| u + cr)?;
-    u.exchange_halos()
+    timed(1, || {
+        let all = everywhere(r);
+        r.stencil_into_with(c, u, &all, |u, cr| u + cr)?;
+        comm3(u)
+    })
 }
 
 /// NPB's `rprj3`: full weighting of the fine residual onto the coarse grid (coarse c at fine
@@ -89,6 +125,11 @@ fn psinv(r: &mut Field, u: &mut Field, c: &Stencil<f64>) -> Result<(), Error> {
 /// face rows and the four corner rows of the fine cross-section under it, then each coarse
 /// point from the centre row and those sums as NPB's loops do; then the coarse ghosts.
 fn rprj3(fine: &Field, coarse: &mut Field) -> Result<(), Error> {
+    timed(2, || rprj3_block(fine, coarse))
+}
+
+/// [`rprj3`]'s work.
+fn rprj3_block(fine: &Field, coarse: &mut Field) -> Result<(), Error> {
     let (fo, co) = (fine.offset().to_vec(), coarse.offset().to_vec());
     let rf = fine.padded();
     let fshape = rf.shape().to_vec();
@@ -125,52 +166,94 @@ fn rprj3(fine: &Field, coarse: &mut Field) -> Result<(), Error> {
             }
         }
     }
-    coarse.exchange_halos()
+    comm3(coarse)
 }
 
 /// NPB's `interp`: u += the trilinear interpolation of the coarse correction z (fine 2c + 1
 /// takes z[c]; fine 2c + 2 the mean of z[c] and z[c + 1], axis by axis: each fine row from
 /// one weighted sum of up to four coarse rows), then u's ghosts.
 fn interp(z: &Field, u: &mut Field) -> Result<(), Error> {
+    timed(3, || interp_block(z, u))
+}
+
+/// [`interp`]'s work, by coarse row pairs as NPB's loops: each coarse (c0, c1) gives the
+/// (up to) four fine rows 2c + 1 and 2c + 2 along axes 0 and 1 from one read of the four
+/// coarse rows around it, instead of a weighted sum of coarse rows per fine row.
+fn interp_block(z: &Field, u: &mut Field) -> Result<(), Error> {
     let (zo, uo) = (z.offset().to_vec(), u.offset().to_vec());
     let zp = z.padded();
     let zshape = zp.shape().to_vec();
     let zp = zp.as_slice().expect("a padded block is contiguous");
-    let (t0, t1) = (zshape[1] * zshape[2], zshape[2]);
+    let (t0, t1, len) = (zshape[1] * zshape[2], zshape[2], zshape[2]);
     let mut up = u.padded_mut();
     let ushape = up.shape().to_vec();
     let up = up.as_slice_mut().expect("a padded block is contiguous");
     let (s0, s1) = (ushape[1] * ushape[2], ushape[2]);
-    // The coarse points (padded indices) and weights under local fine index f along axis a.
-    let under = |a: usize, f: usize| -> ([usize; 2], [f64; 2], usize) {
-        // Fine blocks start at twice their coarse block's start, so g / 2 >= zo[a].
-        let g = uo[a] + f;
-        if g % 2 == 1 {
-            ([(g - 1) / 2 + 1 - zo[a], 0], [1.0, 0.0], 1)
-        } else {
-            let c = g / 2 - zo[a]; // padded index of coarse g / 2 - 1 (0: the low ghost)
-            ([c, c + 1], [0.5, 0.5], 2)
-        }
-    };
-    let mut zrow = vec![0.0; zshape[2]];
-    for f0 in 0..ushape[0] - 2 {
-        for f1 in 0..ushape[1] - 2 {
-            let (a, b) = (under(0, f0), under(1, f1));
-            zrow.fill(0.0);
-            for i in 0..a.2 {
-                for j in 0..b.2 {
-                    let w = a.1[i] * b.1[j];
-                    let base = a.0[i] * t0 + b.0[j] * t1;
-                    for (acc, &v) in zrow.iter_mut().zip(&zp[base..base + zshape[2]]) {
-                        *acc += w * v;
-                    }
-                }
+    let pairs0 = fine_pairs(uo[0], ushape[0] - 2, zo[0]);
+    let pairs1 = fine_pairs(uo[1], ushape[1] - 2, zo[1]);
+    let mut tmp = vec![0.0; len];
+    let row = |p0: usize, p1: usize| &zp[p0 * t0 + p1 * t1..p0 * t0 + p1 * t1 + len];
+    for &(p0, odd0, even0) in &pairs0 {
+        for &(p1, odd1, even1) in &pairs1 {
+            let (zc, zr, zd, zdr) = (
+                row(p0, p1),
+                row(p0, p1 + 1),
+                row(p0 + 1, p1),
+                row(p0 + 1, p1 + 1),
+            );
+            let fine = |f0: usize, f1: usize| (f0 + 1) * s0 + (f1 + 1) * s1 + 1;
+            let width = ushape[2] - 2;
+            if let (Some(f0), Some(f1)) = (odd0, odd1) {
+                let at = fine(f0, f1);
+                along_row(&mut up[at..at + width], zc, uo[2], zo[2]);
             }
-            let row = (f0 + 1) * s0 + (f1 + 1) * s1 + 1;
-            along_row(&mut up[row..row + ushape[2] - 2], &zrow, uo[2], zo[2]);
+            if let (Some(f0), Some(f1)) = (odd0, even1) {
+                for (t, (&a, &b)) in tmp.iter_mut().zip(zc.iter().zip(zr)) {
+                    *t = 0.5 * a + 0.5 * b;
+                }
+                let at = fine(f0, f1);
+                along_row(&mut up[at..at + width], &tmp, uo[2], zo[2]);
+            }
+            if let (Some(f0), Some(f1)) = (even0, odd1) {
+                for (t, (&a, &b)) in tmp.iter_mut().zip(zc.iter().zip(zd)) {
+                    *t = 0.5 * a + 0.5 * b;
+                }
+                let at = fine(f0, f1);
+                along_row(&mut up[at..at + width], &tmp, uo[2], zo[2]);
+            }
+            if let (Some(f0), Some(f1)) = (even0, even1) {
+                for (k, t) in tmp.iter_mut().enumerate() {
+                    *t = 0.25 * zc[k] + 0.25 * zr[k] + 0.25 * zd[k] + 0.25 * zdr[k];
+                }
+                let at = fine(f0, f1);
+                along_row(&mut up[at..at + width], &tmp, uo[2], zo[2]);
+            }
         }
     }
-    u.exchange_halos()
+    comm3(u)
+}
+
+/// The coarse points under a fine block along one axis (fine block from global `first`,
+/// `count` points; coarse block from global `z0`): per coarse point c (as a padded index of
+/// the coarse block, the low ghost 0), the local fine indices of 2c + 1 and 2c + 2 if they
+/// lie in the block. Fine blocks start at twice their coarse block's start, so c >= z0 - 1.
+fn fine_pairs(first: usize, count: usize, z0: usize) -> Vec<(usize, Option<usize>, Option<usize>)> {
+    let mut out: Vec<(usize, Option<usize>, Option<usize>)> = Vec::new();
+    for f in 0..count {
+        let g = first + f;
+        // Fine 2c + 1 (odd) and 2c + 2 (even) share coarse c; padded index c + 1 - z0.
+        let padded = g.div_ceil(2) - z0;
+        if out.last().map(|e| e.0) != Some(padded) {
+            out.push((padded, None, None));
+        }
+        let entry = out.last_mut().expect("just pushed");
+        if g % 2 == 1 {
+            entry.1 = Some(f);
+        } else {
+            entry.2 = Some(f);
+        }
+    }
+    out
 }
 
 /// Adds the 1-D interpolation of the coarse row `z` (padded) to the fine row `out`, whose
@@ -290,9 +373,11 @@ fn mg3p(l: &mut Levels, a: &Stencil<f64>, c: &Stencil<f64>) -> Result<(), Error>
 fn finest_resid(l: &mut Levels, a: &Stencil<f64>) -> Result<(), Error> {
     let lt = l.u.len() - 1;
     let (u, r) = (&mut l.u[lt], &mut l.r[lt]);
-    let all = everywhere(u);
-    u.stencil_zip_into_with(a, &l.v, r, &all, |v, au| v - au)?;
-    r.exchange_halos()
+    timed(0, || {
+        let all = everywhere(u);
+        u.stencil_zip_into_with(a, &l.v, r, &all, |v, au| v - au)?;
+        comm3(r)
+    })
 }
 
 fn mg(world: &World, args: Args) -> Result<Outcome, Error> {
@@ -347,6 +432,10 @@ fn mg(world: &World, args: Args) -> Result<Outcome, Error> {
     finest_resid(&mut levels, &a)?;
     levels.u[top].padded_mut().fill(0.0);
     zran3(&mut levels.v)?;
+    let timers = std::path::Path::new("timer.flag").exists();
+    if timers {
+        TIMES.with(|t| *t.borrow_mut() = Some([0.0; 5]));
+    }
     world.barrier();
     let start = mpikit::mpi::time();
     finest_resid(&mut levels, &a)?;
@@ -360,6 +449,17 @@ fn mg(world: &World, args: Args) -> Result<Outcome, Error> {
     }
     let (rnm2, _rnmu) = norm2u3(&levels.r[top])?;
     let seconds = world.allreduce_scalar(mpikit::mpi::time() - start, ReduceOp::Max)?;
+    if let Some(times) = TIMES.with(|t| t.borrow_mut().take()) {
+        for (name, mine) in ROUTINES.iter().zip(times) {
+            let slowest = world.allreduce_scalar(mine, ReduceOp::Max)?;
+            if world.is_root() {
+                println!(
+                    "  {name:<8}: {slowest:9.3}  ({:6.2}%)",
+                    100.0 * slowest / seconds
+                );
+            }
+        }
+    }
     let err = (rnm2 - published).abs() / published;
     let verified = err <= 1e-8;
     if world.is_root() {
