@@ -273,9 +273,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             );
             if peer == self.rank as i32 {
                 // My own neighbour (periodic, one rank along the axis): what I send on this
-                // side is what I receive on the other, no message.
-                let (send, recv) = (&state.send[a][side], &mut state.recv[a][1 - side]);
-                recv.copy_from_slice(send);
+                // side is what I receive on the other; `complete` unpacks it from here.
                 continue;
             }
             // Receive into my ghosts on `side` what the peer sent towards me: tag 2a + 1 for
@@ -328,9 +326,15 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
         wait_all(&mut state.requests);
         for a in axes {
             for side in 0..2 {
-                if state.neighbours[a][side].is_some() {
+                if let Some(peer) = state.neighbours[a][side] {
+                    // From myself (periodic, one rank along the axis): the other side's face.
+                    let packed = if peer == self.rank as i32 {
+                        &state.send[a][1 - side]
+                    } else {
+                        &state.recv[a][side]
+                    };
                     state.ghost_copies[a][side].unpack(
-                        &state.recv[a][side],
+                        packed,
                         self.data
                             .as_slice_mut()
                             .expect("a padded block is contiguous"),
