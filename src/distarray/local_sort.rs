@@ -104,10 +104,17 @@ impl SortElement for f32 {
 /// are collected in their original order first and written back over their runs (which the
 /// sort leaves contiguous), so the order is exactly a stable sort's.
 pub(crate) fn sort_stably<T: SortElement>(data: &mut [T]) {
-    let exact = T::from_sort_key(0).is_some();
+    if T::from_sort_key(0).is_some() {
+        // Equal keys are equal values: the unstable order is the stable one.
+        data.sort_unstable_by_key(|x| x.sort_key());
+        return;
+    }
     let (zero, nan) = (T::default().sort_key(), u64::MAX);
-    let shared = |x: &T| !exact && (x.sort_key() == zero || x.sort_key() == nan);
-    let mut tied: Vec<T> = data.iter().copied().filter(|x| shared(x)).collect();
+    let mut tied: Vec<T> = data
+        .iter()
+        .copied()
+        .filter(|x| matches!(x.sort_key(), k if k == zero || k == nan))
+        .collect();
     data.sort_unstable_by_key(|x| x.sort_key());
     if tied.is_empty() {
         return;
@@ -176,8 +183,7 @@ where
 }
 
 /// Merges sorted `a` and `b` into `out`, taking from `a` on equal keys. Branch-free in the
-/// loop (which side to take is data, not a jump): on random keys a branch per element is
-/// mispredicted half the time, which made this merge three times slower.
+/// loop (which side to take is data, not a jump), so random keys cost no mispredictions.
 fn merge_two<E: Copy, K: Fn(&E) -> u64>(a: &[E], b: &[E], out: &mut [E], key: &K) {
     let (mut i, mut j, mut k) = (0, 0, 0);
     while i < a.len() && j < b.len() {

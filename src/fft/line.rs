@@ -34,7 +34,7 @@ where
     n1: usize,
     n2: usize,
     /// The line on the caller's blocks (the transform reads and writes it).
-    pub(crate) line: DistArray<Complex<T>, Ix1>,
+    line: DistArray<Complex<T>, Ix1>,
     /// The line on blocks of whole matrix rows; its block becomes `rows`' and back.
     aligned: DistArray<Complex<T>, Ix1>,
     /// The `n1 × n2` matrix in row blocks.
@@ -88,7 +88,25 @@ where
         })
     }
 
-    /// Transforms `self.line` in place, unscaled (forward: `exp(-2πi jk/n)`). Collective.
+    /// Copies this rank's block of the caller's (1-D) array in.
+    pub(crate) fn load<D: ndarray::Dimension>(
+        &mut self,
+        block: ndarray::ArrayView<'_, Complex<T>, D>,
+    ) {
+        let mut mine = self.line.local_mut();
+        mine.iter_mut().zip(block.iter()).for_each(|(m, v)| *m = *v);
+    }
+
+    /// Copies the transformed block out to the caller's (1-D) array.
+    pub(crate) fn store<D: ndarray::Dimension>(
+        &self,
+        mut block: ndarray::ArrayViewMut<'_, Complex<T>, D>,
+    ) {
+        let mine = self.line.local();
+        block.iter_mut().zip(mine.iter()).for_each(|(v, m)| *v = *m);
+    }
+
+    /// Transforms the loaded line in place, unscaled (forward: `exp(-2πi jk/n)`). Collective.
     pub(crate) fn transform(&mut self, forward: bool) -> Result<()> {
         if self.n1 * self.n2 == 0 {
             return Ok(());

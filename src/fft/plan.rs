@@ -171,9 +171,11 @@ where
     ) -> Result<()> {
         self.check(input, "the input")?;
         self.check(out, "the output")?;
-        if self.line.is_some() {
-            out.local_mut().assign(&input.local());
-            return self.run_in_place(out, forward);
+        if let Some(line) = &mut self.line {
+            line.load(input.local());
+            line.transform(forward)?;
+            line.store(out.local_mut());
+            return self.finish(out, forward);
         }
         if self.stages.is_empty() {
             input.redistribute_into(out)?;
@@ -199,15 +201,9 @@ where
         forward: bool,
     ) -> Result<()> {
         if let Some(line) = &mut self.line {
-            let mut local = a.local_mut();
-            line.line
-                .local_mut()
-                .iter_mut()
-                .zip(local.iter())
-                .for_each(|(m, v)| *m = *v);
+            line.load(a.local());
             line.transform(forward)?;
-            let mine = line.line.local();
-            local.iter_mut().zip(mine.iter()).for_each(|(v, m)| *v = *m);
+            line.store(a.local_mut());
             return Ok(());
         }
         if let Some(first) = self.stages.first_mut() {
