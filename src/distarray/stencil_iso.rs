@@ -4,6 +4,8 @@
 //! every point takes its 27 neighbours from those two sums and the centre row, as NPB MG's
 //! loops do (about 12 flops a point instead of up to 54).
 
+use std::mem::MaybeUninit;
+
 use crate::distarray::stencil_kernel::StencilElement;
 
 /// Points of a row computed together (the partial sums live on the stack).
@@ -56,8 +58,10 @@ pub(crate) fn distance_row<T: StencilElement>(
     let centre = row(0, 0);
     let faces = [row(-1, 0), row(1, 0), row(0, -1), row(0, 1)];
     let corners = [row(-1, -1), row(-1, 1), row(1, -1), row(1, 1)];
-    let mut face = [T::default(); CHUNK + 2];
-    let mut corner = [T::default(); CHUNK + 2];
+    // Uninitialised: zeroing 2 x 258 elements per call would cost more than a short row's
+    // sums (coarse multigrid levels have rows of 2 to 64 points).
+    let mut face = [MaybeUninit::<T>::uninit(); CHUNK + 2];
+    let mut corner = [MaybeUninit::<T>::uninit(); CHUNK + 2];
     let mut start = 0;
     while start < n {
         let len = CHUNK.min(n - start);
@@ -76,13 +80,21 @@ pub(crate) fn distance_row<T: StencilElement>(
             span(corners[3]),
         );
         let c = span(centre);
-        let (face, corner) = (&mut face[..len + 2], &mut corner[..len + 2]);
+        let (face_w, corner_w) = (&mut face[..len + 2], &mut corner[..len + 2]);
         for k in 0..len + 2 {
-            face[k] = f0[k] + f1[k] + f2[k] + f3[k];
-            corner[k] = k0[k] + k1[k] + k2[k] + k3[k];
+            face_w[k] = MaybeUninit::new(f0[k] + f1[k] + f2[k] + f3[k]);
+            corner_w[k] = MaybeUninit::new(k0[k] + k1[k] + k2[k] + k3[k]);
         }
+        // SAFETY: the first len + 2 elements of both were written just above, and
+        // MaybeUninit<T> has T's layout.
+        let (face, corner): (&[T], &[T]) = unsafe {
+            (
+                std::slice::from_raw_parts(face_w.as_ptr().cast(), len + 2),
+                std::slice::from_raw_parts(corner_w.as_ptr().cast(), len + 2),
+            )
+        };
         let out = &mut out[start..start + len];
-        let parts = (c, &*face, &*corner);
+        let parts = (c, face, corner);
         // A class weighing zero (NPB's residual has no faces, its smoother no corners) left
         // out of the loop; the first operand of `f` from the output or from the base.
         let (no_faces, no_corners) = (w[1] == T::default(), w[3] == T::default());
