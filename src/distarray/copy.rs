@@ -167,6 +167,44 @@ impl BoxCopy {
         };
         for_each_part(pool, outer, self.len, run);
     }
+
+    /// Runs the copy within one buffer: the source box of `data` into its destination box.
+    ///
+    /// # Safety
+    /// The two boxes share no element (so no line read overlaps a line written).
+    ///
+    /// # Panics
+    /// If either box reaches past `data`.
+    pub(crate) unsafe fn run_within<T: Copy + Send + Sync>(
+        &self,
+        data: &mut [T],
+        pool: &rayon::ThreadPool,
+    ) {
+        if self.len == 0 {
+            return;
+        }
+        assert!(
+            self.src_end <= data.len() && self.dst_end <= data.len(),
+            "box outside its block"
+        );
+        let walk = &self.walk;
+        let p = Ptr(data.as_mut_ptr());
+        let outer = if walk.splittable() { walk.shape[0] } else { 1 };
+        let combine = Combine::<Assign<T>>::Assign;
+        let run = |range: std::ops::Range<usize>| {
+            // SAFETY: both boxes lie in `data` (checked above) and share no element (the
+            // caller's contract); different outer indices write different elements.
+            unsafe {
+                walk.copy(
+                    p.get().add(self.from).cast_const(),
+                    p.get().add(self.to),
+                    range,
+                    &combine,
+                )
+            }
+        };
+        for_each_part(pool, outer, self.len, run);
+    }
 }
 
 /// A box walk with unit axes dropped and contiguous axes merged, and how its innermost part

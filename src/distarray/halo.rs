@@ -14,7 +14,7 @@ use crate::collective::large::pieces;
 use crate::collective::pending::wait_all;
 use crate::data::alloc::zeroed_vec;
 use crate::distarray::array::{shaped, within, DistArray};
-use crate::distarray::state::{Boundary, FaceCopy, Halo, HaloState, Region};
+use crate::distarray::state::{Boundary, FaceCopy, Halo, HaloState, OwnCopy, Region};
 use crate::error::{Error, Result};
 use crate::raw;
 use crate::runtime::agree::agree_on;
@@ -115,17 +115,29 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             ghost_faces: Vec::new(),
             face_copies: Vec::new(),
             ghost_copies: Vec::new(),
+            own_copies: Vec::new(),
             requests: Vec::new(),
             in_flight: None,
         };
         for a in 0..ndim {
             let faces = [0, 1].map(|side| self.face(&state, a, side, false));
             let ghost_faces = [0, 1].map(|side| self.face(&state, a, side, true));
-            let sizes = |r: &Region| vec![T::default(); r.iter().map(|r| r.len()).product()];
-            state.send.push([sizes(&faces[0]), sizes(&faces[1])]);
+            // Packed buffers only for sides with another rank there.
+            let remote = |side: usize| {
+                state.neighbours[a][side].is_some_and(|peer| peer != self.rank as i32)
+            };
+            let sizes = |r: &Region, side: usize| {
+                let n = if remote(side) {
+                    r.iter().map(|r| r.len()).product()
+                } else {
+                    0
+                };
+                vec![T::default(); n]
+            };
+            state.send.push([sizes(&faces[0], 0), sizes(&faces[1], 1)]);
             state
                 .recv
-                .push([sizes(&ghost_faces[0]), sizes(&ghost_faces[1])]);
+                .push([sizes(&ghost_faces[0], 0), sizes(&ghost_faces[1], 1)]);
             let padded = self.data.shape().to_vec();
             state
                 .face_copies
@@ -133,6 +145,11 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             state
                 .ghost_copies
                 .push([0, 1].map(|k| FaceCopy::of(&padded, &ghost_faces[k])));
+            let own = |side: usize| {
+                (state.neighbours[a][side] == Some(self.rank as i32))
+                    .then(|| OwnCopy::of(&padded, &faces[1 - side], &ghost_faces[side]))
+            };
+            state.own_copies.push([own(0), own(1)]);
             state.faces.push(faces);
             state.ghost_faces.push(ghost_faces);
         }
@@ -266,16 +283,22 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             let Some(peer) = state.neighbours[a][side] else {
                 continue;
             };
+            if let Some(own) = &state.own_copies[a][side] {
+                // My own neighbour (periodic, one rank along the axis): the other side's face
+                // straight into these ghosts, now (as a peer would receive it as it is now).
+                own.run(
+                    self.data
+                        .as_slice_mut()
+                        .expect("a padded block is contiguous"),
+                    &self.pool,
+                );
+                continue;
+            }
             state.face_copies[a][side].pack(
                 self.data.as_slice().expect("a padded block is contiguous"),
                 &mut state.send[a][side],
                 &self.pool,
             );
-            if peer == self.rank as i32 {
-                // My own neighbour (periodic, one rank along the axis): what I send on this
-                // side is what I receive on the other; `complete` unpacks it from here.
-                continue;
-            }
             // Receive into my ghosts on `side` what the peer sent towards me: tag 2a + 1 for
             // "up" (from below), 2a for "down" (from above).
             let (in_tag, out_tag) = if side == 0 {
@@ -326,15 +349,10 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
         wait_all(&mut state.requests);
         for a in axes {
             for side in 0..2 {
-                if let Some(peer) = state.neighbours[a][side] {
-                    // From myself (periodic, one rank along the axis): the other side's face.
-                    let packed = if peer == self.rank as i32 {
-                        &state.send[a][1 - side]
-                    } else {
-                        &state.recv[a][side]
-                    };
+                // From myself (periodic, one rank along the axis): copied by `start_axis`.
+                if state.neighbours[a][side].is_some() && state.own_copies[a][side].is_none() {
                     state.ghost_copies[a][side].unpack(
-                        packed,
+                        &state.recv[a][side],
                         self.data
                             .as_slice_mut()
                             .expect("a padded block is contiguous"),

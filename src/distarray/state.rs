@@ -138,6 +138,9 @@ pub(crate) struct HaloState<T> {
     /// The same regions as copies between the padded block and a packed buffer.
     pub(crate) face_copies: Vec<[FaceCopy; 2]>,
     pub(crate) ghost_copies: Vec<[FaceCopy; 2]>,
+    /// Per axis and side, where this rank is its own neighbour (periodic, one rank along
+    /// the axis): the other side's face copied straight into these ghosts.
+    pub(crate) own_copies: Vec<[Option<OwnCopy>; 2]>,
     pub(crate) requests: Vec<MPI_Request>,
     /// `Some(k)`: axes `0..k` are in flight, the rest still to run.
     pub(crate) in_flight: Option<usize>,
@@ -180,6 +183,45 @@ impl FaceCopy {
     ) {
         self.unpack
             .run(packed, block, &Combine::<Assign<T>>::Assign, pool);
+    }
+}
+
+/// The face of one side copied into the ghosts of the other within the padded block, for an
+/// axis where the rank is its own neighbour (no packed buffer, one copy).
+pub(crate) struct OwnCopy(BoxCopy);
+
+impl OwnCopy {
+    /// The copy of region `face` into region `ghosts` (the same shape) of a padded block.
+    ///
+    /// # Panics
+    /// If the regions differ in shape or overlap.
+    pub(crate) fn of(padded: &[usize], face: &Region, ghosts: &Region) -> OwnCopy {
+        let shape: Vec<usize> = face.iter().map(|r| r.len()).collect();
+        assert_eq!(
+            shape,
+            ghosts.iter().map(|r| r.len()).collect::<Vec<_>>(),
+            "a face and its ghosts of different shapes"
+        );
+        // Two boxes share no element when they are apart along some axis.
+        assert!(
+            face.iter()
+                .zip(ghosts)
+                .any(|(f, g)| f.end <= g.start || g.end <= f.start),
+            "a face overlapping its ghosts"
+        );
+        let axes: Vec<usize> = (0..padded.len()).collect();
+        let start = |r: &Region| r.iter().map(|r| r.start).collect::<Vec<_>>();
+        let (from, to) = (
+            Side::of_box(padded, &start(face), &axes),
+            Side::of_box(padded, &start(ghosts), &axes),
+        );
+        OwnCopy(BoxCopy::new(&from, &to, &shape))
+    }
+
+    /// Runs the copy in `block` (the padded block the regions are of).
+    pub(crate) fn run<T: Element>(&self, block: &mut [T], pool: &rayon::ThreadPool) {
+        // SAFETY: the two regions share no element (asserted in `of`).
+        unsafe { self.0.run_within(block, pool) }
     }
 }
 
