@@ -172,14 +172,28 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             }
             (at, to)
         };
+        // Rows k, k + 1, ... of one line along axis nd - 2 follow each other by that axis's
+        // stride: `place` (its divisions) once per line.
+        let (line, step, out_step) = if nd >= 2 {
+            (b[nd - 2].len().max(1), strides[nd - 2], out_strides[nd - 2])
+        } else {
+            (1, 0, 0)
+        };
         let work = |range: Range<usize>| {
             let mut tmp = Vec::new();
-            for k in range {
-                let (at, to) = place(k);
-                assert!(to + len <= dst_len, "a stencil row past its block");
-                // SAFETY: rows of the output box are disjoint; each is written by one caller.
-                let out_row = unsafe { std::slice::from_raw_parts_mut(dst.get().add(to), len) };
-                row(src, at, &strides, out_row, &mut tmp);
+            let mut k = range.start;
+            while k < range.end {
+                let (mut at, mut to) = place(k);
+                let end = range.end.min((k / line + 1) * line);
+                for _ in k..end {
+                    assert!(to + len <= dst_len, "a stencil row past its block");
+                    // SAFETY: rows of the output box are disjoint; each is written by one
+                    // caller.
+                    let out_row = unsafe { std::slice::from_raw_parts_mut(dst.get().add(to), len) };
+                    row(src, at, &strides, out_row, &mut tmp);
+                    (at, to) = (at + step, to + out_step);
+                }
+                k = end;
             }
         };
         for_each_part(&self.pool, rows, rows * len, work);
