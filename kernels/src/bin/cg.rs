@@ -15,7 +15,7 @@ use mpikit::prelude::*;
 use mpikit::sparse::SparseMatrix;
 use mpikit::{DistArray, Error, Grid, ReduceOp, World};
 use mpikit_kernels::npb::{
-    banner, finish, fortran_e, randlc, Args, Class, Report, Size, MULTIPLIER,
+    banner, finish, fortran_e, randlc, Args, Class, Progress, Report, Size, MULTIPLIER,
 };
 use mpikit_kernels::{kernel_main, Outcome};
 
@@ -208,6 +208,7 @@ fn cg(world: &World, args: Args) -> Result<Outcome, Error> {
     let mut x = DistArray::<f64, Ix1>::from_elem(world, grid.clone(), 1.0)?;
     power_step(&a, &mut x, &mut v, prm.shift)?;
     x.local_mut().fill(1.0);
+    let mut progress = Progress::new();
     world.barrier();
     let start = mpikit::mpi::time();
     let mut zeta = 0.0;
@@ -216,12 +217,18 @@ fn cg(world: &World, args: Args) -> Result<Outcome, Error> {
         zeta = z;
         if world.is_root() {
             if it == 1 {
-                println!("\n   iteration           ||r||                 zeta");
+                progress.line(format_args!(
+                    "\n   iteration           ||r||                 zeta"
+                ));
             }
-            println!("    {it:>5}      {:>21}{zeta:>20.13}", fortran_e(rnorm, 14));
+            progress.line(format_args!(
+                "    {it:>5}      {:>21}{zeta:>20.13}",
+                fortran_e(rnorm, 14)
+            ));
         }
     }
     let seconds = world.allreduce_scalar(mpikit::mpi::time() - start, ReduceOp::Max)?;
+    progress.flush();
     let err = ((zeta - prm.zeta) / prm.zeta).abs();
     let verified = err <= 1e-10;
     if world.is_root() {

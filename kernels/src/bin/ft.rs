@@ -16,7 +16,7 @@ use mpikit::num_complex::Complex;
 use mpikit::prelude::*;
 use mpikit::{DistArray, Error, Grid, ReduceOp, World};
 use mpikit_kernels::npb::{
-    banner, finish, fortran_d, skip, vranlc, Args, Class, Report, Size, MULTIPLIER,
+    banner, finish, fortran_d, skip, vranlc, Args, Class, Progress, Report, Size, MULTIPLIER,
 };
 use mpikit_kernels::{kernel_main, Outcome};
 
@@ -181,6 +181,7 @@ fn ft(world: &World, args: Args) -> Result<Outcome, Error> {
         Grid::balanced(&shape, p, &[0, 1])?
     };
     world.barrier();
+    let mut progress = Progress::new();
     let start = mpikit::mpi::time();
     let twiddle = decay(world, grid.clone(), shape)?;
     let u1 = initial(world, grid.clone(), shape)?;
@@ -198,18 +199,19 @@ fn ft(world: &World, args: Args) -> Result<Outcome, Error> {
         plan.inverse_into(&u0, &mut u2)?;
         let sum = checksum(&u2, shape)?;
         if world.is_root() {
-            println!(
+            progress.line(format_args!(
                 " T ={:>5}     Checksum ={:>22}{:>22}",
                 iter + 1,
                 fortran_d(sum.re, 12),
                 fortran_d(sum.im, 12)
-            );
+            ));
         }
         let want = C64::new(re, im);
         let err = ((sum - want) / want).norm();
         verified &= err <= 1e-12;
     }
     let seconds = world.allreduce_scalar(mpikit::mpi::time() - start, ReduceOp::Max)?;
+    progress.flush();
     if world.is_root() {
         let verdict = if verified { "successful" } else { "failed" };
         println!(" Result verification {verdict}");

@@ -14,7 +14,9 @@ use mpikit::mpi::traits::*;
 use mpikit::ndarray::{Array1, Ix1};
 use mpikit::prelude::*;
 use mpikit::{DistArray, Error, Grid, ReduceOp, World};
-use mpikit_kernels::npb::{banner, finish, randlc, skip, Args, Class, Report, Size, MULTIPLIER};
+use mpikit_kernels::npb::{
+    banner, finish, randlc, skip, Args, Class, Progress, Report, Size, MULTIPLIER,
+};
 use mpikit_kernels::{kernel_main, Outcome};
 
 const ITERATIONS: usize = 10;
@@ -187,19 +189,21 @@ fn is(world: &World, args: Args) -> Result<Outcome, Error> {
     if world.is_root() && class != Class::S {
         println!("\n   iteration");
     }
+    let mut progress = Progress::new();
     world.barrier();
     let start = mpikit::mpi::time();
     let mut passed = 0;
     let mut last = None;
     for iteration in 1..=ITERATIONS {
         if world.is_root() && class != Class::S {
-            println!("        {iteration}");
+            progress.line(format_args!("        {iteration}"));
         }
         let (sorted, ok) = rank(&mut key_array, class, iteration, max_key)?;
         passed += ok;
         last = Some(sorted);
     }
     let seconds = world.allreduce_scalar(mpikit::mpi::time() - start, ReduceOp::Max)?;
+    progress.flush();
     let sorted = last.expect("ten iterations");
     passed += full_verify(world, &sorted)?;
     let verified = passed == 5 * ITERATIONS + p;

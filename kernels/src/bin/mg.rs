@@ -22,7 +22,7 @@ use mpikit::ndarray::Ix3;
 use mpikit::prelude::*;
 use mpikit::{DistArray, Error, Grid, ReduceOp, World};
 use mpikit_kernels::npb::{
-    banner, finish, fortran_e, skip, vranlc, Args, Class, Report, Size, MULTIPLIER,
+    banner, finish, fortran_e, skip, vranlc, Args, Class, Progress, Report, Size, MULTIPLIER,
 };
 use mpikit_kernels::{kernel_main, Outcome};
 
@@ -436,19 +436,21 @@ fn mg(world: &World, args: Args) -> Result<Outcome, Error> {
     if timers {
         TIMES.with(|t| *t.borrow_mut() = Some([0.0; 5]));
     }
+    let mut progress = Progress::new();
     world.barrier();
     let start = mpikit::mpi::time();
     finest_resid(&mut levels, &a)?;
     norm2u3(&levels.r[top])?;
     for it in 1..=nit {
         if world.is_root() && (it == 1 || it == nit || it % 5 == 0) {
-            println!("  iter {it:>4}");
+            progress.line(format_args!("  iter {it:>4}"));
         }
         mg3p(&mut levels, &a, &c)?;
         finest_resid(&mut levels, &a)?;
     }
     let (rnm2, _rnmu) = norm2u3(&levels.r[top])?;
     let seconds = world.allreduce_scalar(mpikit::mpi::time() - start, ReduceOp::Max)?;
+    progress.flush();
     if let Some(times) = TIMES.with(|t| t.borrow_mut().take()) {
         for (name, mine) in ROUTINES.iter().zip(times) {
             let slowest = world.allreduce_scalar(mine, ReduceOp::Max)?;
