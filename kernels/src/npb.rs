@@ -271,6 +271,63 @@ impl Drop for Progress {
     }
 }
 
+thread_local! {
+    /// Seconds per routine while [`RoutineTimes`] runs.
+    static TIMES: std::cell::RefCell<Option<Vec<f64>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// NPB's `timer.flag` convention: with a file of that name in the working directory, the
+/// time of each routine (by [`timed`]) is added up while the benchmark's timer runs and
+/// printed after it, the slowest rank's, as NPB's own programs print theirs.
+pub struct RoutineTimes {
+    names: &'static [&'static str],
+}
+
+impl RoutineTimes {
+    /// Starts adding up the routines `names` (indices for [`timed`]) if `timer.flag` exists.
+    pub fn start(names: &'static [&'static str]) -> RoutineTimes {
+        if std::path::Path::new("timer.flag").exists() {
+            TIMES.with(|t| *t.borrow_mut() = Some(vec![0.0; names.len()]));
+        }
+        RoutineTimes { names }
+    }
+
+    /// Stops, and prints each routine's seconds (the slowest rank's) and its share of the
+    /// benchmark's `seconds` on rank 0. Collective when the timers run.
+    pub fn report(self, world: &World, seconds: f64) -> Result<(), Error> {
+        use mpikit::prelude::*;
+        let Some(times) = TIMES.with(|t| t.borrow_mut().take()) else {
+            return Ok(());
+        };
+        for (name, mine) in self.names.iter().zip(times) {
+            let slowest = world.allreduce_scalar(mine, mpikit::ReduceOp::Max)?;
+            if world.is_root() {
+                println!(
+                    "  {name:<8}: {slowest:9.3}  ({:6.2}%)",
+                    100.0 * slowest / seconds
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs `f`, adding its time to routine `which` of [`RoutineTimes`] when they run.
+pub fn timed<R>(which: usize, f: impl FnOnce() -> R) -> R {
+    if TIMES.with(|t| t.borrow().is_none()) {
+        return f();
+    }
+    let start = mpikit::mpi::time();
+    let out = f();
+    let spent = mpikit::mpi::time() - start;
+    TIMES.with(|t| {
+        if let Some(times) = t.borrow_mut().as_mut() {
+            times[which] += spent;
+        }
+    });
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,6 @@
 //! file `timer.flag` in the working directory it also prints the time of each routine (the
 //! slowest rank's), as NPB's `mg.x` does with the same file.
 
-use std::cell::RefCell;
 use std::process::ExitCode;
 
 use mpikit::distarray::{Boundary, Halo, Stencil};
@@ -22,7 +21,8 @@ use mpikit::ndarray::Ix3;
 use mpikit::prelude::*;
 use mpikit::{DistArray, Error, Grid, ReduceOp, World};
 use mpikit_kernels::npb::{
-    banner, finish, fortran_e, skip, vranlc, Args, Class, Progress, Report, Size, MULTIPLIER,
+    banner, finish, fortran_e, skip, timed, vranlc, Args, Class, Progress, Report, RoutineTimes,
+    Size, MULTIPLIER,
 };
 use mpikit_kernels::{kernel_main, Outcome};
 
@@ -30,27 +30,6 @@ type Field = DistArray<f64, Ix3>;
 
 /// The routines NPB's `timer.flag` times (comm3 is also inside the others, as in NPB).
 const ROUTINES: [&str; 5] = ["resid", "psinv", "rprj3", "interp", "comm3"];
-
-thread_local! {
-    /// Seconds per routine while the timed loop runs with `timer.flag` present.
-    static TIMES: RefCell<Option<[f64; 5]>> = const { RefCell::new(None) };
-}
-
-/// Runs `f`, adding its time to routine `which` when the timers are on.
-fn timed<R>(which: usize, f: impl FnOnce() -> R) -> R {
-    if TIMES.with(|t| t.borrow().is_none()) {
-        return f();
-    }
-    let start = mpikit::mpi::time();
-    let out = f();
-    let spent = mpikit::mpi::time() - start;
-    TIMES.with(|t| {
-        if let Some(times) = t.borrow_mut().as_mut() {
-            times[which] += spent;
-        }
-    });
-    out
-}
 
 /// Ghosts exchanged, timed as NPB's comm3.
 fn comm3(f: &mut Field) -> Result<(), Error> {
@@ -281,12 +260,24 @@ fn along_row(out: &mut [f64], z: &[f64], g0: usize, z0: usize) {
 }
 
 /// NPB's `norm2u3`: the root mean square and the largest magnitude of r's interior (summed
-/// over the block in place, then one allreduce of each).
+/// over the block's rows in place, in NPB's order, then one allreduce of each).
 fn norm2u3(r: &Field) -> Result<(f64, f64), Error> {
     let n = r.len() as f64;
-    let (sum, max) = r
-        .local()
-        .fold((0.0f64, 0.0f64), |(s, m), &x| (s + x * x, m.max(x.abs())));
+    let padded = r.padded();
+    let p = padded.shape().to_vec();
+    let data = padded.as_slice().expect("a padded block is contiguous");
+    let (mut sum, mut max) = (0.0f64, 0.0f64);
+    for z in 1..p[0] - 1 {
+        for y in 1..p[1] - 1 {
+            let at = (z * p[1] + y) * p[2];
+            for &x in &data[at + 1..at + p[2] - 1] {
+                sum += x * x;
+                // A compare, not f64::max (whose NaN handling doubles the chain's latency).
+                let a = x.abs();
+                max = if a > max { a } else { max };
+            }
+        }
+    }
     let sum = r.comm().allreduce_scalar(sum, ReduceOp::Sum)?;
     let max = r.comm().allreduce_scalar(max, ReduceOp::Max)?;
     Ok(((sum / n).sqrt(), max))
@@ -432,10 +423,7 @@ fn mg(world: &World, args: Args) -> Result<Outcome, Error> {
     finest_resid(&mut levels, &a)?;
     levels.u[top].padded_mut().fill(0.0);
     zran3(&mut levels.v)?;
-    let timers = std::path::Path::new("timer.flag").exists();
-    if timers {
-        TIMES.with(|t| *t.borrow_mut() = Some([0.0; 5]));
-    }
+    let timers = RoutineTimes::start(&ROUTINES);
     let mut progress = Progress::new();
     world.barrier();
     let start = mpikit::mpi::time();
@@ -451,17 +439,7 @@ fn mg(world: &World, args: Args) -> Result<Outcome, Error> {
     let (rnm2, _rnmu) = norm2u3(&levels.r[top])?;
     let seconds = world.allreduce_scalar(mpikit::mpi::time() - start, ReduceOp::Max)?;
     progress.flush();
-    if let Some(times) = TIMES.with(|t| t.borrow_mut().take()) {
-        for (name, mine) in ROUTINES.iter().zip(times) {
-            let slowest = world.allreduce_scalar(mine, ReduceOp::Max)?;
-            if world.is_root() {
-                println!(
-                    "  {name:<8}: {slowest:9.3}  ({:6.2}%)",
-                    100.0 * slowest / seconds
-                );
-            }
-        }
-    }
+    timers.report(world, seconds)?;
     let err = (rnm2 - published).abs() / published;
     let verified = err <= 1e-8;
     if world.is_root() {
