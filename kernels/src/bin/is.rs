@@ -198,6 +198,8 @@ fn is(world: &World, args: Args) -> Result<Outcome, Error> {
         if world.is_root() && class != Class::S {
             progress.line(format_args!("        {iteration}"));
         }
+        // The last ranking's array freed first, so this one can reuse its memory.
+        drop(last.take());
         let (sorted, ok) = rank(&mut key_array, class, iteration, max_key)?;
         passed += ok;
         last = Some(sorted);
