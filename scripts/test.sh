@@ -41,7 +41,8 @@ if ((explicit == 0)) && [ "${MPIKIT_SKIP_SECOND_MPI:-0}" != 1 ]; then
     "$MPIKIT_ROOT/scripts/setup.sh" --mpi mpich
     MPIKIT_MPI=mpich
     mpi_tools
-    # MPICH's ranks poll without yielding: oversubscribed suites need longer time limits.
+    # MPICH's ranks poll without yielding: oversubscribed suites need longer time limits,
+    # and the harness's rank sweeps stop at 3 ranks here (tests/common: MPICH_MOST_RANKS).
     MPIKIT_TEST_TIMEOUT_SCALE=3 MPIKIT_MPIRUN=$MPIRUN cargo test --release --test parsum \
       --test examples --test run --test buffers --test mpi4py --test immediate --test reductions --test posted --test rooted --test rma --test rma_faults --test one_sided --test sort --test sparse --test fft --test prk --test npb
   )

@@ -37,7 +37,7 @@ fn main() {
     }
     if contention || std::env::var_os(common::RANK_CHECKS).is_none() {
         // 16 ranks on 2 cores: the counter and the mutex under contention, on both MPIs.
-        common::spmd_main("rma", &[16], &[&[(CONTENTION, "1")]], rank_checks);
+        common::spmd_main_on_both_mpis("rma", &[16], &[&[(CONTENTION, "1")]], rank_checks);
     }
 }
 
