@@ -150,22 +150,13 @@ impl BoxCopy {
         combine: &Combine<'_, F>,
         pool: &rayon::ThreadPool,
     ) {
-        if self.len == 0 {
-            return;
-        }
         assert!(
-            self.src_end <= src.len() && self.dst_end <= dst.len(),
+            self.len == 0 || (self.src_end <= src.len() && self.dst_end <= dst.len()),
             "box outside its block"
         );
-        let walk = &self.walk;
-        let (s, d) = (Ptr(src.as_ptr().cast_mut()), Ptr(dst.as_mut_ptr()));
-        let outer = if walk.splittable() { walk.shape[0] } else { 1 };
-        let run = |range: std::ops::Range<usize>| {
-            // SAFETY: every element written lies in the box of `dst` (checked above), and
-            // different values of the outermost index write different elements.
-            unsafe { walk.copy(s.get().add(self.from), d.get().add(self.to), range, combine) }
-        };
-        for_each_part(pool, outer, self.len, run);
+        // SAFETY: both boxes lie in their buffers (checked above); `src` and `dst` are
+        // distinct borrows, so no element is both read and written.
+        unsafe { self.run_raw(src.as_ptr(), dst.as_mut_ptr(), combine, pool) }
     }
 
     /// Runs the copy within one buffer: the source box of `data` into its destination box.
@@ -180,28 +171,39 @@ impl BoxCopy {
         data: &mut [T],
         pool: &rayon::ThreadPool,
     ) {
+        assert!(
+            self.len == 0 || (self.src_end <= data.len() && self.dst_end <= data.len()),
+            "box outside its block"
+        );
+        let p = data.as_mut_ptr();
+        // SAFETY: both boxes lie in `data` (checked above) and share no element (the
+        // caller's contract).
+        unsafe { self.run_raw(p.cast_const(), p, &Combine::<Assign<T>>::Assign, pool) }
+    }
+
+    /// The copy's walk from buffer `src` into buffer `dst`, the outermost axis split over the
+    /// pool's threads when it is worth it.
+    ///
+    /// # Safety
+    /// The source box lies in `src`'s buffer and the destination box in `dst`'s, and no
+    /// element of the destination box is read through the source box.
+    unsafe fn run_raw<T: Copy + Send + Sync, F: Fn(T, T) -> T + Sync>(
+        &self,
+        src: *const T,
+        dst: *mut T,
+        combine: &Combine<'_, F>,
+        pool: &rayon::ThreadPool,
+    ) {
         if self.len == 0 {
             return;
         }
-        assert!(
-            self.src_end <= data.len() && self.dst_end <= data.len(),
-            "box outside its block"
-        );
         let walk = &self.walk;
-        let p = Ptr(data.as_mut_ptr());
+        let (s, d) = (Ptr(src.cast_mut()), Ptr(dst));
         let outer = if walk.splittable() { walk.shape[0] } else { 1 };
-        let combine = Combine::<Assign<T>>::Assign;
         let run = |range: std::ops::Range<usize>| {
-            // SAFETY: both boxes lie in `data` (checked above) and share no element (the
-            // caller's contract); different outer indices write different elements.
-            unsafe {
-                walk.copy(
-                    p.get().add(self.from).cast_const(),
-                    p.get().add(self.to),
-                    range,
-                    &combine,
-                )
-            }
+            // SAFETY: the caller's contract; different values of the outermost index write
+            // different elements.
+            unsafe { walk.copy(s.get().add(self.from), d.get().add(self.to), range, combine) }
         };
         for_each_part(pool, outer, self.len, run);
     }
