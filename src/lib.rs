@@ -83,6 +83,8 @@ pub mod data;
 pub mod distarray;
 mod error;
 pub mod fft;
+#[cfg(feature = "hdf5")]
+pub mod hdf5;
 pub mod io;
 pub mod objects;
 pub mod p2p;

@@ -250,43 +250,16 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
         } else {
             Ok(())
         };
-        agree_on(comm, created)?;
+        let created = agree_on(comm, created);
+        if created.is_err() && self.rank == 0 {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        created?;
         let written = File::options()
             .write(true)
             .open(&tmp)
             .map_err(io)
-            .and_then(|f| {
-                let local = self.local_elements();
-                let runs = runs(
-                    self.grid.shape(),
-                    &self.offset,
-                    &self.grid.block_shape(self.rank),
-                );
-                let mut pos = 0;
-                let mut jobs = Vec::new();
-                for (first, len) in runs {
-                    for p in (0..len).step_by((IO_BYTES / width).max(1)) {
-                        let n = (IO_BYTES / width).max(1).min(len - p);
-                        jobs.push((first + p, pos + p, n));
-                    }
-                    pos += len;
-                }
-                self.pool
-                    .install(|| {
-                        jobs.par_iter().try_for_each(|&(file_at, at, n)| {
-                            // SAFETY: Element types are plain numbers: their bytes are the npy data.
-                            let bytes = unsafe {
-                                std::slice::from_raw_parts(
-                                    local[at..at + n].as_ptr().cast::<u8>(),
-                                    n * width,
-                                )
-                            };
-                            f.write_all_at(bytes, (header.len() + file_at * width) as u64)
-                        })
-                    })
-                    .and_then(|()| f.sync_all())
-                    .map_err(io)
-            });
+            .and_then(|f| self.write_block_at(&f, header.len() as u64).map_err(io));
         let done = agree_on(comm, written).and_then(|()| {
             let renamed = if self.rank == 0 {
                 std::fs::rename(&tmp, path).map_err(io)
@@ -299,6 +272,40 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             let _ = std::fs::remove_file(&tmp);
         }
         done
+    }
+}
+
+impl<T: Element, D: Dimension> DistArray<T, D> {
+    /// Writes this rank's block into `file`, a C-ordered array of the grid's shape whose
+    /// first element is at byte `data_offset`: positioned writes of 1 MiB on the threads,
+    /// then `fsync`.
+    pub(crate) fn write_block_at(&self, f: &File, data_offset: u64) -> std::io::Result<()> {
+        let width = std::mem::size_of::<T>();
+        let local = self.local_elements();
+        let runs = runs(
+            self.grid.shape(),
+            &self.offset,
+            &self.grid.block_shape(self.rank),
+        );
+        let mut pos = 0;
+        let mut jobs = Vec::new();
+        for (first, len) in runs {
+            for p in (0..len).step_by((IO_BYTES / width).max(1)) {
+                let n = (IO_BYTES / width).max(1).min(len - p);
+                jobs.push((first + p, pos + p, n));
+            }
+            pos += len;
+        }
+        self.pool.install(|| {
+            jobs.par_iter().try_for_each(|&(file_at, at, n)| {
+                // SAFETY: Element types are plain numbers: their bytes are the file's data.
+                let bytes = unsafe {
+                    std::slice::from_raw_parts(local[at..at + n].as_ptr().cast::<u8>(), n * width)
+                };
+                f.write_all_at(bytes, data_offset + (file_at * width) as u64)
+            })
+        })?;
+        f.sync_all()
     }
 }
 

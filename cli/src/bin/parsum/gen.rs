@@ -7,7 +7,7 @@ use mpikit::io::Dtype;
 use mpikit::World;
 
 use crate::cli::{FormatArg, GenArgs, Pattern};
-use crate::h5;
+use mpikit::hdf5::Storage;
 
 pub fn run(world: &World, args: &GenArgs) -> Result<(), mpikit::Error> {
     let (dtype, _) = args.dtype;
@@ -52,25 +52,16 @@ pub fn run(world: &World, args: &GenArgs) -> Result<(), mpikit::Error> {
             mpikit::io::write_npy(world.comm(), out, args.dtype, args.len, &*value, pool)?
         }
         FormatArg::H5 => {
-            let target = h5::Target {
-                dataset,
-                chunk: args.chunk,
-                deflate: args.deflate,
+            let storage = match (args.chunk, args.deflate) {
+                (None, None) => Storage::Contiguous,
+                (chunk, deflate) => Storage::Chunked {
+                    chunk: chunk.map(|c| vec![c as usize]),
+                    deflate,
+                },
             };
-            let create = |tmp: &Path| {
-                h5::create(tmp, args.dtype, args.len, &target)
-                    .map_err(|e| std::io::Error::other(e.to_string()))
-            };
-            let fill = |tmp: &Path, mine| h5::fill(tmp, args.dtype, mine, &*value, &target, pool);
-            // A chunked dataset is written through HDF5, one rank at a time.
-            let through_library = args.chunk.is_some() || args.deflate.is_some();
-            mpikit::io::write_file_with(
-                world.comm(),
-                out,
-                &create,
-                &fill,
-                args.len,
-                through_library,
+            let dtype = args.dtype;
+            mpikit::hdf5::write_values(
+                world, out, dataset, dtype, args.len, &*value, &storage, pool,
             )?
         }
     }

@@ -9,7 +9,7 @@ use mpikit::prelude::*;
 use mpikit::stats::Stat;
 
 use crate::cli::{NanArg, RunArgs};
-use crate::h5::{self, Access};
+use mpikit::hdf5::{self as h5, Access};
 
 /// Where `--input` points: the file to read, its format, and the member or dataset inside.
 pub struct Source {

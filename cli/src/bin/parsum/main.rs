@@ -4,7 +4,6 @@
 mod cli;
 mod closed_form;
 mod gen;
-mod h5;
 mod inputs;
 mod job;
 mod output;

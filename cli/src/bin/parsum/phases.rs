@@ -12,10 +12,10 @@ use mpikit::stats::{summarize_floats, Summary, Value};
 use mpikit::{DistArray, Grid, World};
 
 use crate::cli::{Mode, OpArg, Phase};
-use crate::h5::{self, Access};
 use crate::inputs::open_layout;
 use crate::job::Job;
 use crate::report::{Data, InputInfo};
+use mpikit::hdf5::{self as h5, Access};
 
 const DEFAULT_LEN: u64 = 100_000_000;
 

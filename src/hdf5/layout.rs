@@ -3,47 +3,12 @@
 
 use std::path::Path;
 
-use hdf5::types::{FloatSize, IntSize, TypeDescriptor as TD};
-use mpikit::io::{ByteOrder, Dtype, FileLayout};
+use hdf5_metno as h5;
 
 use super::find::{dataset, h5err, signed, tidy};
-
-/// The element type parsum reads for an HDF5 type.
-fn dtype_of(td: &TD) -> Option<Dtype> {
-    let int = |s: &IntSize, signed: bool| match (s, signed) {
-        (IntSize::U1, true) => Dtype::I8,
-        (IntSize::U2, true) => Dtype::I16,
-        (IntSize::U4, true) => Dtype::I32,
-        (IntSize::U8, true) => Dtype::I64,
-        (IntSize::U1, false) => Dtype::U8,
-        (IntSize::U2, false) => Dtype::U16,
-        (IntSize::U4, false) => Dtype::U32,
-        (IntSize::U8, false) => Dtype::U64,
-    };
-    Some(match td {
-        TD::Integer(s) => int(s, true),
-        TD::Unsigned(s) => int(s, false),
-        TD::Float(FloatSize::U2) => Dtype::F16,
-        TD::Float(FloatSize::U4) => Dtype::F32,
-        TD::Float(FloatSize::U8) => Dtype::F64,
-        TD::Boolean => Dtype::Bool,
-        // h5py's (and hdf5-metno's) complex numbers: a compound of two floats, r and i.
-        TD::Compound(c)
-            if c.fields.len() == 2
-                && c.fields[0].name == "r"
-                && c.fields[1].name == "i"
-                && c.fields[0].ty == c.fields[1].ty
-                && c.fields[1].offset == c.fields[0].ty.size() =>
-        {
-            match c.fields[0].ty {
-                TD::Float(FloatSize::U4) => Dtype::C64,
-                TD::Float(FloatSize::U8) => Dtype::C128,
-                _ => return None,
-            }
-        }
-        _ => return None,
-    })
-}
+use super::types::dtype_of;
+use crate::data::dtype::ByteOrder;
+use crate::data::npy::FileLayout;
 
 /// An HDF5 dataset, open for reading.
 pub struct Opened {
@@ -65,11 +30,11 @@ pub enum Access {
 
 /// Opens dataset `name` of the HDF5 file at `path` and says how to read it. Every failure
 /// (not HDF5, truncated, no such dataset, a group, a type that is not a number) is one line.
-pub fn open(path: &Path, name: Option<&str>) -> mpikit::Result<Opened> {
+pub fn open(path: &Path, name: Option<&str>) -> crate::Result<Opened> {
     let what = path.display().to_string();
-    let (plain, file_size) = mpikit::io::open_file(path)?;
-    let file = hdf5::File::open(path).map_err(|e| {
-        mpikit::Error::input(if signed(&plain) {
+    let (plain, file_size) = crate::io::open_file(path)?;
+    let file = h5::File::open(path).map_err(|e| {
+        crate::Error::input(if signed(&plain) {
             format!(
                 "{what}: cannot read this HDF5 file (truncated or damaged?): {}",
                 tidy(&e)
@@ -83,16 +48,16 @@ pub fn open(path: &Path, name: Option<&str>) -> mpikit::Result<Opened> {
     let datatype = ds.dtype().map_err(h5err(&at))?;
     let td = datatype.to_descriptor().map_err(h5err(&at))?;
     let dtype = dtype_of(&td).ok_or_else(|| {
-        mpikit::Error::input(format!(
-            "{at}: holds {td} values; parsum reads numbers (integers, floats, bool, complex)"
+        crate::Error::input(format!(
+            "{at}: holds {td} values; mpikit reads numbers (integers, floats, bool, complex)"
         ))
     })?;
     let shape: Vec<u64> = ds.shape().iter().map(|&n| n as u64).collect();
     let len: u64 = shape.iter().product();
     let bytes = len * dtype.size() as u64;
     let order = match datatype.byte_order() {
-        hdf5::datatype::ByteOrder::LittleEndian => Some(ByteOrder::Little),
-        hdf5::datatype::ByteOrder::BigEndian => Some(ByteOrder::Big),
+        h5::datatype::ByteOrder::LittleEndian => Some(ByteOrder::Little),
+        h5::datatype::ByteOrder::BigEndian => Some(ByteOrder::Big),
         _ if dtype.size() == 1 => Some(ByteOrder::native()),
         _ => None,
     };
@@ -106,7 +71,7 @@ pub fn open(path: &Path, name: Option<&str>) -> mpikit::Result<Opened> {
     };
     if let Some((offset, _)) = direct {
         if offset + bytes > file_size {
-            return Err(mpikit::Error::input(format!(
+            return Err(crate::Error::input(format!(
                 "{at}: the file is truncated: the dataset's {bytes} bytes at byte {offset} end \
                  past the file's {file_size} bytes"
             )));

@@ -4,15 +4,18 @@
 use std::ops::Range;
 use std::path::Path;
 
-use hdf5::{Hyperslab, SliceOrIndex};
-use mpikit::io::{Dtype, FileLayout, ReadAt};
-use num_complex::Complex;
+use h5::{Hyperslab, SliceOrIndex};
+use hdf5_metno as h5;
 
 use super::find::{dataset, tidy};
+use super::types::with_h5_type;
+use crate::data::dtype::Dtype;
+use crate::data::npy::FileLayout;
+use crate::data::source::ReadAt;
 
 /// A dataset read through the HDF5 library: the bytes of elements in C order, native.
 pub struct Reader {
-    ds: hdf5::Dataset,
+    ds: h5::Dataset,
     dtype: Dtype,
     shape: Vec<u64>,
 }
@@ -21,7 +24,7 @@ impl Reader {
     /// Opens dataset `name` of `path` for reading through the library.
     pub fn open(path: &Path, name: Option<&str>, layout: &FileLayout) -> std::io::Result<Reader> {
         let what = path.display().to_string();
-        let file = hdf5::File::open(path).map_err(|e| std::io::Error::other(tidy(&e)))?;
+        let file = h5::File::open(path).map_err(|e| std::io::Error::other(tidy(&e)))?;
         let ds = dataset(&file, &what, name).map_err(|e| std::io::Error::other(e.to_string()))?;
         Ok(Reader {
             ds,
@@ -31,12 +34,12 @@ impl Reader {
     }
 
     /// Elements `range` (C order) of one hyperslab into `out`.
-    fn slab(&self, slab: &[Range<u64>], out: &mut [u8]) -> hdf5::Result<()> {
-        fn copy<T: hdf5::H5Type>(
-            ds: &hdf5::Dataset,
+    fn slab(&self, slab: &[Range<u64>], out: &mut [u8]) -> h5::Result<()> {
+        fn copy<T: h5::H5Type>(
+            ds: &h5::Dataset,
             slab: &[Range<u64>],
             out: &mut [u8],
-        ) -> hdf5::Result<()> {
+        ) -> h5::Result<()> {
             let values: Vec<T> = if slab.is_empty() {
                 vec![ds.read_scalar::<T>()?]
             } else {
@@ -45,12 +48,12 @@ impl Reader {
                     .map(|r| SliceOrIndex::from(r.start as usize..r.end as usize))
                     .collect();
                 ds.as_reader()
-                    .read_slice::<T, _, mpikit::ndarray::IxDyn>(Hyperslab::from(sel))?
+                    .read_slice::<T, _, ndarray::IxDyn>(Hyperslab::from(sel))?
                     .into_raw_vec_and_offset()
                     .0
             };
             // SAFETY: the values' own bytes, as many as they hold; every T here is a plain
-            // number (or two), laid out as parsum's decoders read them in native order.
+            // number (or two), laid out as the file decoders read them in native order.
             let bytes = unsafe {
                 std::slice::from_raw_parts(
                     values.as_ptr().cast::<u8>(),
@@ -60,23 +63,7 @@ impl Reader {
             out.copy_from_slice(bytes);
             Ok(())
         }
-        let ds = &self.ds;
-        match self.dtype {
-            Dtype::F64 => copy::<f64>(ds, slab, out),
-            Dtype::F32 => copy::<f32>(ds, slab, out),
-            Dtype::F16 => copy::<half::f16>(ds, slab, out),
-            Dtype::I64 => copy::<i64>(ds, slab, out),
-            Dtype::I32 => copy::<i32>(ds, slab, out),
-            Dtype::I16 => copy::<i16>(ds, slab, out),
-            Dtype::I8 => copy::<i8>(ds, slab, out),
-            Dtype::U64 => copy::<u64>(ds, slab, out),
-            Dtype::U32 => copy::<u32>(ds, slab, out),
-            Dtype::U16 => copy::<u16>(ds, slab, out),
-            Dtype::U8 => copy::<u8>(ds, slab, out),
-            Dtype::Bool => copy::<bool>(ds, slab, out),
-            Dtype::C64 => copy::<Complex<f32>>(ds, slab, out),
-            Dtype::C128 => copy::<Complex<f64>>(ds, slab, out),
-        }
+        with_h5_type!(self.dtype, U => copy::<U>(&self.ds, slab, out))
     }
 }
 

@@ -3,10 +3,19 @@
 
 use std::path::Path;
 
+use hdf5_metno as h5;
+
 /// HDF5's file signature (at byte 0, or after a user block of 512, 1024, ... bytes).
 const SIGNATURE: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
 
 /// Whether `path` names an HDF5 file: by its extension, or by the signature of a regular file.
+///
+/// # Examples
+/// ```
+/// use mpikit::hdf5::is_hdf5;
+/// assert!(is_hdf5("run.h5".as_ref()) && is_hdf5("run.hdf5".as_ref()));
+/// assert!(!is_hdf5("run.npy".as_ref()));
+/// ```
 pub fn is_hdf5(path: &Path) -> bool {
     if path
         .extension()
@@ -20,32 +29,40 @@ pub fn is_hdf5(path: &Path) -> bool {
 }
 
 /// Whether `file` starts with HDF5's signature.
-pub fn signed(file: &std::fs::File) -> bool {
+pub(crate) fn signed(file: &std::fs::File) -> bool {
     let mut head = [0u8; 8];
     std::os::unix::fs::FileExt::read_exact_at(file, &mut head, 0).is_ok() && head == *SIGNATURE
 }
 
 /// `FILE.h5:/group/dataset` split into the file and the dataset, when `FILE.h5` is an HDF5
 /// file name and the whole text names no file.
+///
+/// # Examples
+/// ```
+/// use mpikit::hdf5::split;
+/// use std::path::Path;
+/// assert_eq!(split("out.h5:/fields/u".as_ref()), Some((Path::new("out.h5"), "/fields/u")));
+/// assert_eq!(split("out.npy".as_ref()), None);
+/// ```
 pub fn split(input: &Path) -> Option<(&Path, &str)> {
     let text = input.to_str()?;
     let (file, dataset) = text.split_once(':')?;
     (!input.exists() && is_hdf5(Path::new(file))).then_some((Path::new(file), dataset))
 }
 
-pub fn h5err(what: &str) -> impl Fn(hdf5::Error) -> mpikit::Error + '_ {
-    move |e| mpikit::Error::input(format!("{what}: {}", tidy(&e)))
+pub(crate) fn h5err(what: &str) -> impl Fn(h5::Error) -> crate::Error + '_ {
+    move |e| crate::Error::input(format!("{what}: {}", tidy(&e)))
 }
 
 /// HDF5's message without its call chain (`H5Fopen(): unable to open file: ...`).
-pub fn tidy(e: &hdf5::Error) -> String {
+pub(crate) fn tidy(e: &h5::Error) -> String {
     let text = e.to_string();
     text.split_once("(): ")
         .map_or(text.clone(), |(_, rest)| rest.to_string())
 }
 
 /// Every dataset's path in the file, depth first (for messages and the one-dataset default).
-fn datasets(group: &hdf5::Group, out: &mut Vec<String>) -> hdf5::Result<()> {
+fn datasets(group: &h5::Group, out: &mut Vec<String>) -> h5::Result<()> {
     for d in group.datasets()? {
         out.push(d.name());
     }
@@ -65,11 +82,15 @@ fn list(names: &[String]) -> String {
 
 /// The dataset `name` of an open file (its only dataset when `name` is `None`), with a
 /// clear line for a missing one, a group, or a file of several datasets.
-pub fn dataset(file: &hdf5::File, what: &str, name: Option<&str>) -> mpikit::Result<hdf5::Dataset> {
+pub(crate) fn dataset(
+    file: &h5::File,
+    what: &str,
+    name: Option<&str>,
+) -> crate::Result<h5::Dataset> {
     let mut all = Vec::new();
     let listed = |all: &mut Vec<String>| {
         datasets(file, all).map_err(h5err(what))?;
-        Ok::<String, mpikit::Error>(list(all))
+        Ok::<String, crate::Error>(list(all))
     };
     let name = match name {
         Some(n) if !n.is_empty() => n,
@@ -77,7 +98,7 @@ pub fn dataset(file: &hdf5::File, what: &str, name: Option<&str>) -> mpikit::Res
             let names = listed(&mut all)?;
             return match all.as_slice() {
                 [one] => file.dataset(one).map_err(h5err(what)),
-                _ => Err(mpikit::Error::input(format!(
+                _ => Err(crate::Error::input(format!(
                     "{what}: the file holds {names}; name one as {what}:/PATH"
                 ))),
             };
@@ -94,19 +115,19 @@ pub fn dataset(file: &hdf5::File, what: &str, name: Option<&str>) -> mpikit::Res
         .all(|e| e);
     if !exists {
         let names = listed(&mut all)?;
-        return Err(mpikit::Error::input(format!(
+        return Err(crate::Error::input(format!(
             "{what}: no dataset {name} in the file (it holds {names})"
         )));
     }
     match file.loc_type_by_name(name) {
-        Ok(hdf5::LocationType::Dataset) => file.dataset(name).map_err(h5err(what)),
-        Ok(hdf5::LocationType::Group) => {
+        Ok(h5::LocationType::Dataset) => file.dataset(name).map_err(h5err(what)),
+        Ok(h5::LocationType::Group) => {
             let names = listed(&mut all)?;
-            Err(mpikit::Error::input(format!(
+            Err(crate::Error::input(format!(
                 "{what}: {name} is a group, not a dataset (the file holds {names})"
             )))
         }
-        Ok(other) => Err(mpikit::Error::input(format!(
+        Ok(other) => Err(crate::Error::input(format!(
             "{what}: {name} is a {other:?}, not a dataset"
         ))),
         Err(e) => Err(h5err(what)(e)),

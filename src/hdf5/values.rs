@@ -1,16 +1,80 @@
-//! `parsum gen --format h5`: an HDF5 file with one empty dataset (contiguous or chunked and
-//! compressed), then each rank's range of values written into it.
+//! [`write_values`]: a 1-D dataset of values computed from their global index (what
+//! `parsum gen --format h5` writes), in any numpy type and byte order: an HDF5 file with
+//! one empty dataset (contiguous or chunked and compressed), then each rank's range of
+//! values written into it.
 
 use std::ops::Range;
 use std::path::Path;
 
-use mpikit::io::{ByteOrder, Dtype};
+use hdf5_metno as h5;
 use num_complex::Complex;
 
 use super::find::tidy;
+use super::types::datatype;
+use super::writer::Storage;
+use crate::data::dtype::{ByteOrder, Dtype};
+use crate::error::Result;
+use crate::runtime::world::Comm;
 
-/// What `parsum gen --format h5` writes.
-pub struct Target<'a> {
+/// Writes the HDF5 file `path` holding one 1-D dataset, `dataset`, of `len` values of
+/// `dtype` in `order`: value `i` is `value(i)` converted as [`io::write_npy`] converts it
+/// (integers wrap, bool is "odd", complex is `v + 0i`). Each rank writes its balanced range
+/// of the values: by position on its threads for contiguous storage, through the HDF5
+/// library one rank at a time for chunked storage. Atomic as [`io::write_file_with`]: the
+/// path holds a complete file or what it held before, and every rank gets the same `Err`.
+/// Collective.
+///
+/// [`io::write_npy`]: crate::io::write_npy
+/// [`io::write_file_with`]: crate::io::write_file_with
+///
+/// # Examples
+/// ```no_run
+/// use mpikit::hdf5::{write_values, Storage};
+/// use mpikit::io::{ByteOrder, Dtype};
+/// mpikit::run(|world| {
+///     // 1e6 big-endian 32-bit integers 0, 1, 2, ... in x.h5:/data, deflated.
+///     let dtype = (Dtype::I32, ByteOrder::Big);
+///     write_values(world, "x.h5".as_ref(), "/data", dtype, 1_000_000, &|i| i as f64, &Storage::deflate(4), world.pool())?;
+///     Ok::<(), mpikit::Error>(())
+/// });
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn write_values(
+    comm: &(impl Comm + ?Sized),
+    path: &Path,
+    dataset: &str,
+    dtype: (Dtype, ByteOrder),
+    len: u64,
+    value: &(dyn Fn(u64) -> f64 + Sync),
+    storage: &Storage,
+    pool: &rayon::ThreadPool,
+) -> Result<()> {
+    let target = match storage {
+        Storage::Contiguous => Target {
+            dataset,
+            chunk: None,
+            deflate: None,
+        },
+        Storage::Chunked { chunk, deflate } => Target {
+            dataset,
+            chunk: Some(
+                chunk
+                    .as_ref()
+                    .and_then(|c| c.first().copied())
+                    .unwrap_or(1 << 16) as u64,
+            ),
+            deflate: *deflate,
+        },
+    };
+    let create =
+        |tmp: &Path| create(tmp, dtype, len, &target).map_err(|e| std::io::Error::other(tidy(&e)));
+    let fill = |tmp: &Path, mine| fill(tmp, dtype, mine, value, &target, pool);
+    let through_library = storage != &Storage::Contiguous;
+    crate::data::write::write_file_with(comm, path, &create, &fill, len, through_library)
+}
+
+/// What [`write_values`] writes.
+struct Target<'a> {
     /// The dataset's path in the file.
     pub dataset: &'a str,
     /// Elements per chunk (a chunked dataset), if any.
@@ -19,53 +83,16 @@ pub struct Target<'a> {
     pub deflate: Option<u8>,
 }
 
-/// The HDF5 type of `dtype` in `order`.
-fn datatype(dtype: Dtype, order: ByteOrder) -> hdf5::Result<hdf5::Datatype> {
-    let native = match dtype {
-        Dtype::F64 => hdf5::Datatype::from_type::<f64>(),
-        Dtype::F32 => hdf5::Datatype::from_type::<f32>(),
-        Dtype::F16 => hdf5::Datatype::from_type::<half::f16>(),
-        Dtype::I64 => hdf5::Datatype::from_type::<i64>(),
-        Dtype::I32 => hdf5::Datatype::from_type::<i32>(),
-        Dtype::I16 => hdf5::Datatype::from_type::<i16>(),
-        Dtype::I8 => hdf5::Datatype::from_type::<i8>(),
-        Dtype::U64 => hdf5::Datatype::from_type::<u64>(),
-        Dtype::U32 => hdf5::Datatype::from_type::<u32>(),
-        Dtype::U16 => hdf5::Datatype::from_type::<u16>(),
-        Dtype::U8 => hdf5::Datatype::from_type::<u8>(),
-        Dtype::Bool => hdf5::Datatype::from_type::<bool>(),
-        Dtype::C64 => hdf5::Datatype::from_type::<Complex<f32>>(),
-        Dtype::C128 => hdf5::Datatype::from_type::<Complex<f64>>(),
-    }?;
-    if order == ByteOrder::native() || dtype.size() == 1 {
-        return Ok(native);
-    }
-    if dtype.is_complex() {
-        return Err("big-endian complex HDF5 datasets are not written (only read)".into());
-    }
-    use hdf5_sys::h5t::{H5T_order_t, H5Tcopy, H5Tset_order};
-    hdf5::sync::sync(|| {
-        // SAFETY: a copy of a valid type id, owned by the returned Datatype.
-        unsafe {
-            let id = H5Tcopy(native.id());
-            if id < 0 || H5Tset_order(id, H5T_order_t::H5T_ORDER_BE) < 0 {
-                return Err("cannot make a big-endian HDF5 type".into());
-            }
-            hdf5::from_id::<hdf5::Datatype>(id)
-        }
-    })
-}
-
 /// Creates `tmp` holding an empty dataset of `len` elements: contiguous and allocated at
 /// once (so its data has an offset, written by position), or chunked (and compressed).
-pub fn create(
+fn create(
     tmp: &Path,
     (dtype, order): (Dtype, ByteOrder),
     len: u64,
     target: &Target,
-) -> hdf5::Result<()> {
-    use hdf5::dataset::{AllocTime, FillTime};
-    let file = hdf5::File::create(tmp)?;
+) -> h5::Result<()> {
+    use h5::dataset::{AllocTime, FillTime};
+    let file = h5::File::create(tmp)?;
     let mut builder = file
         .new_dataset_builder()
         .empty_as(datatype(dtype, order)?)
@@ -91,26 +118,26 @@ pub fn create(
 
 /// Writes elements `range` (values `value(i)` converted as for `.npy`) into the dataset of
 /// `tmp` that [`create`] made: by position for a contiguous one, through HDF5 otherwise.
-pub fn fill(
+fn fill(
     tmp: &Path,
     (dtype, order): (Dtype, ByteOrder),
     range: Range<u64>,
     value: &(dyn Fn(u64) -> f64 + Sync),
     target: &Target,
-    pool: &mpikit::rayon::ThreadPool,
+    pool: &rayon::ThreadPool,
 ) -> std::io::Result<()> {
-    let io = |e: hdf5::Error| std::io::Error::other(tidy(&e));
+    let io = |e: h5::Error| std::io::Error::other(tidy(&e));
     if target.chunk.is_none() && target.deflate.is_none() {
-        let offset = hdf5::File::open(tmp)
+        let offset = h5::File::open(tmp)
             .and_then(|f| f.dataset(target.dataset))
             .map_err(io)?
             .offset()
             .ok_or_else(|| std::io::Error::other("the dataset has no space in the file"))?;
-        return mpikit::io::write_values_at(tmp, offset, (dtype, order), range, value, pool);
+        return crate::io::write_values_at(tmp, offset, (dtype, order), range, value, pool);
     }
-    let file = hdf5::File::open_rw(tmp).map_err(io)?;
+    let file = h5::File::open_rw(tmp).map_err(io)?;
     let ds = file.dataset(target.dataset).map_err(io)?;
-    let step = (mpikit::io::IO_BYTES / dtype.size()) as u64;
+    let step = (crate::io::IO_BYTES / dtype.size()) as u64;
     let mut a = range.start;
     while a < range.end {
         let b = (a + step).min(range.end);
@@ -123,16 +150,12 @@ pub fn fill(
 /// Elements `r` of a 1-D dataset through HDF5, converted as `.npy` writing converts them
 /// (integers wrap, bool is `v` odd, complex is `v + 0i`).
 fn write_block(
-    ds: &hdf5::Dataset,
+    ds: &h5::Dataset,
     dtype: Dtype,
     r: Range<u64>,
     value: &(dyn Fn(u64) -> f64 + Sync),
-) -> hdf5::Result<()> {
-    fn put<T: hdf5::H5Type>(
-        ds: &hdf5::Dataset,
-        r: Range<u64>,
-        f: impl Fn(u64) -> T,
-    ) -> hdf5::Result<()> {
+) -> h5::Result<()> {
+    fn put<T: h5::H5Type>(ds: &h5::Dataset, r: Range<u64>, f: impl Fn(u64) -> T) -> h5::Result<()> {
         let v: Vec<T> = r.clone().map(f).collect();
         ds.as_writer()
             .write_slice(&v, r.start as usize..r.end as usize)
