@@ -25,6 +25,7 @@ if [ "${MPIKIT_SKIP_SLURM:-0}" != 1 ] && [ "$MPIKIT_MPI" = openmpi ] && [ "$(id 
     { apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null; } ||
     say "could not install slurm-wlm: tests/slurm.rs will be skipped"
 fi
+python_h5py
 say "cargo fmt --check"
 cargo fmt --all -- --check
 say "cargo clippy --all-targets -- -D warnings"
