@@ -13,11 +13,21 @@
 //! ```
 //!
 //! Run: `mpirun -n 4 target/release/examples/heat_2d [ROWS] [COLS] [STEPS] [--blocking]
-//! [--rows] [--no-check]` (`--rows`: row blocks instead of a balanced 2-D grid).
+//! [--rows] [--no-check] [--checkpoint DIR [--checkpoint-every N]] [--restart DIR]`
+//! (`--rows`: row blocks instead of a balanced 2-D grid).
+//!
+//! Checkpoints (`mpikit::checkpoint`): `--checkpoint DIR` saves both arrays and the step into
+//! DIR every N steps (`--checkpoint-every`, default 100; the last two are kept), and also
+//! when any rank gets `SIGUSR1` or `SIGTERM` (Slurm's `--signal=B:USR1@120`), then stops.
+//! `--restart DIR` resumes from DIR's latest checkpoint, on any rank count, and runs on to
+//! STEPS: the result is the uninterrupted run's, bit for bit (the serial check says so).
 
 use std::ops::Range;
 use std::time::Instant;
 
+use std::path::PathBuf;
+
+use mpikit::checkpoint::{stop_requested, Checkpoints};
 use mpikit::distarray::{Boundary, Halo};
 use mpikit::ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis, Ix2};
 use mpikit::prelude::*;
@@ -86,33 +96,77 @@ fn serial(rows: usize, cols: usize, steps: usize) -> Array2<f64> {
 
 fn main() {
     mpikit::run(|world| {
-        let args: Vec<String> = std::env::args().skip(1).collect();
-        let flag = |name: &str| args.iter().any(|a| a == name);
-        let mut numbers = args.iter().filter(|a| !a.starts_with("--")).map(|a| {
-            a.parse::<f64>()
-                .map(|x| x as usize)
-                .map_err(|_| mpikit::Error::Input(format!("heat_2d: not a number: {a}")))
-        });
-        let rows = numbers.next().transpose()?.unwrap_or(256);
-        let cols = numbers.next().transpose()?.unwrap_or(rows);
-        let steps = numbers.next().transpose()?.unwrap_or(50);
-        let (overlap, check) = (!flag("--blocking"), !flag("--no-check"));
+        let opts = Options::parse(std::env::args().skip(1).collect())?;
+        let Options {
+            rows, cols, steps, ..
+        } = opts;
+        let (overlap, check) = (!opts.blocking, !opts.no_check);
         let shape = [rows, cols];
-        let grid = if flag("--rows") {
-            Grid::rows(&shape, world.size() as usize)
-        } else {
-            Grid::balanced(&shape, world.size() as usize, &[0, 1])?
+        let size = world.size() as usize;
+        let by_rows = opts.by_rows;
+        let grid_of = move |shape: &[usize]| {
+            if by_rows {
+                Ok(Grid::rows(shape, size))
+            } else {
+                Grid::balanced(shape, size, &[0, 1])
+            }
         };
+        let grid = grid_of(&shape)?;
         let dims = grid.dims().to_vec();
-        let mut u = DistArray::<f64, Ix2>::from_fn(world, grid, |ix| initial(ix[0], ix[1]))?;
-        let mut v = u.map(|_| 0.0);
+        let ckpt = match opts.checkpoint.as_ref().or(opts.restart.as_ref()) {
+            Some(dir) => Some(Checkpoints::new(world, dir, "heat_2d")?),
+            None => None,
+        };
+        let (mut u, mut v, first) = match (&opts.restart, &ckpt) {
+            (Some(dir), Some(ckpt)) => {
+                let step = ckpt.latest()?.ok_or_else(|| {
+                    mpikit::Error::Input(format!(
+                        "--restart {}: no checkpoint there",
+                        dir.display()
+                    ))
+                })?;
+                let saved = ckpt.restore(step)?;
+                let state: Saved = saved.state()?;
+                if (state.rows, state.cols) != (rows, cols) {
+                    return Err(mpikit::Error::Input(format!(
+                        "--restart {}: its checkpoint is of a {}x{} grid, this run asks for {rows}x{cols}",
+                        dir.display(),
+                        state.rows,
+                        state.cols
+                    )));
+                }
+                let u = saved.array::<f64, Ix2>("u", grid_of)?;
+                let v = saved.array::<f64, Ix2>("v", grid_of)?;
+                (u, v, state.step as usize)
+            }
+            _ => {
+                let u = DistArray::<f64, Ix2>::from_fn(world, grid, |ix| initial(ix[0], ix[1]))?;
+                let v = u.map(|_| 0.0);
+                (u, v, 0)
+            }
+        };
+        let save = |u: &DistArray<f64, Ix2>, v: &DistArray<f64, Ix2>, step: usize| match &ckpt {
+            Some(ckpt) if opts.checkpoint.is_some() => {
+                let mut save = ckpt.save(step as u64)?;
+                save.array("u", u)?;
+                save.array("v", v)?;
+                save.state(&Saved {
+                    step: step as u64,
+                    rows,
+                    cols,
+                })?;
+                save.commit().map(Some)
+            }
+            _ => Ok(None),
+        };
         let halo = Halo::new(2, 1)
             .boundary(0, Boundary::Constant(0.0))
             .boundary(1, Boundary::Constant(0.0));
         u.set_halo(halo.clone())?;
         v.set_halo(halo)?;
         let (mut halo_time, start) = (0.0, Instant::now());
-        for _ in 0..steps {
+        let mut stopped = None;
+        for step in first..steps {
             let t = Instant::now();
             if overlap {
                 u.begin_halos()?;
@@ -150,9 +204,32 @@ fn main() {
                 );
             }
             std::mem::swap(&mut u, &mut v);
+            let done = step + 1;
+            if opts.checkpoint.is_some() {
+                let stop = stop_requested(world)?;
+                if done % opts.every == 0 || stop {
+                    let saved = save(&u, &v, done)?;
+                    if stop {
+                        stopped = saved.map(|dir| (done, dir));
+                        break;
+                    }
+                }
+            }
         }
+        if let Some((step, dir)) = stopped {
+            if world.is_root() {
+                println!(
+                    "stopped: heat_2d at step {step} of {steps} on a signal, saved in {}; resume with --restart {}",
+                    dir.display(),
+                    opts.checkpoint.as_ref().map_or(String::new(), |d| d.display().to_string())
+                );
+            }
+            return Ok(());
+        }
+        let steps_run = steps.saturating_sub(first);
         let seconds = world.allreduce_scalar(start.elapsed().as_secs_f64(), ReduceOp::Max)?;
-        let halo_ms = world.allreduce_scalar(halo_time, ReduceOp::Max)? * 1e3 / steps.max(1) as f64;
+        let halo_ms =
+            world.allreduce_scalar(halo_time, ReduceOp::Max)? * 1e3 / steps_run.max(1) as f64;
         let total = u.sum()?;
         let verdict = if check {
             let got = u.gather(0)?;
@@ -170,6 +247,12 @@ fn main() {
             "not checked"
         };
         if world.is_root() {
+            if first > 0 {
+                println!(
+                    "restarted: heat_2d from step {first} on {} ranks",
+                    world.size()
+                );
+            }
             println!(
                 "ok: heat_2d {rows}x{cols}, {steps} steps on {} ranks, {verdict}, grid {}x{}, {}, {} threads, {seconds:.6} s, halo {halo_ms:.4} ms/step, sum {total:.6e}",
                 world.size(),
@@ -181,4 +264,80 @@ fn main() {
         }
         Ok::<_, mpikit::Error>(())
     })
+}
+
+/// What a checkpoint of heat_2d records besides its two arrays.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Saved {
+    step: u64,
+    rows: usize,
+    cols: usize,
+}
+
+/// The command line.
+struct Options {
+    rows: usize,
+    cols: usize,
+    steps: usize,
+    blocking: bool,
+    no_check: bool,
+    by_rows: bool,
+    checkpoint: Option<PathBuf>,
+    every: usize,
+    restart: Option<PathBuf>,
+}
+
+impl Options {
+    fn parse(args: Vec<String>) -> mpikit::Result<Options> {
+        let bad = |msg: String| mpikit::Error::Input(format!("heat_2d: {msg}"));
+        let mut numbers = Vec::new();
+        let mut o = Options {
+            rows: 256,
+            cols: 256,
+            steps: 50,
+            blocking: false,
+            no_check: false,
+            by_rows: false,
+            checkpoint: None,
+            every: 100,
+            restart: None,
+        };
+        let mut args = args.into_iter();
+        while let Some(a) = args.next() {
+            let mut value = |name: &str| {
+                args.next()
+                    .ok_or_else(|| bad(format!("{name} needs a value")))
+            };
+            match a.as_str() {
+                "--blocking" => o.blocking = true,
+                "--no-check" => o.no_check = true,
+                "--rows" => o.by_rows = true,
+                "--checkpoint" => o.checkpoint = Some(PathBuf::from(value("--checkpoint")?)),
+                "--restart" => o.restart = Some(PathBuf::from(value("--restart")?)),
+                "--checkpoint-every" => {
+                    let v = value("--checkpoint-every")?;
+                    o.every = v.parse().ok().filter(|&n| n > 0).ok_or_else(|| {
+                        bad(format!("--checkpoint-every {v}: a positive step count"))
+                    })?;
+                }
+                flag if flag.starts_with("--") => return Err(bad(format!("unknown flag {flag}"))),
+                n => numbers.push(
+                    n.parse::<f64>()
+                        .map(|x| x as usize)
+                        .map_err(|_| bad(format!("not a number: {n}")))?,
+                ),
+            }
+        }
+        if numbers.len() > 3 {
+            return Err(bad(format!(
+                "at most three numbers (ROWS COLS STEPS), got {}",
+                numbers.len()
+            )));
+        }
+        let mut n = numbers.into_iter();
+        o.rows = n.next().unwrap_or(o.rows);
+        o.cols = n.next().unwrap_or(o.rows);
+        o.steps = n.next().unwrap_or(o.steps);
+        Ok(o)
+    }
 }

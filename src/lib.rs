@@ -78,6 +78,7 @@
 #![deny(missing_docs)]
 
 pub mod buffers;
+pub mod checkpoint;
 mod collective;
 pub mod data;
 pub mod distarray;
