@@ -71,9 +71,16 @@ pub struct DistArray<T: Element, D: Dimension> {
 
 /// The pool DistArrays on a communicator without its own (not a `World`) compute on.
 fn shared_pool(comm: &SimpleCommunicator) -> Result<Arc<rayon::ThreadPool>> {
+    use crate::collective::reduce::ArrayReductions;
     static POOL: OnceLock<Arc<rayon::ThreadPool>> = OnceLock::new();
-    if let Some(pool) = POOL.get() {
-        return Ok(pool.clone());
+    // Whether every rank has the pool already: the same answer on every rank, so that the
+    // node split below is made by all of them or none (a rank that made an array on a
+    // smaller communicator before has its pool; the others must not wait for it in a split).
+    let have = u8::from(POOL.get().is_some());
+    if comm.allreduce_scalar(have, crate::ReduceOp::Min)? == 1 {
+        if let Some(pool) = POOL.get() {
+            return Ok(pool.clone());
+        }
     }
     let threads = match threads_from_env()? {
         Some(t) => t,
