@@ -154,6 +154,30 @@ pub fn mpirun_with(
     env: &[(&str, &str)],
     timeout: Duration,
 ) -> Job {
+    let (cmd, command) = launch_command(np, program, args, env);
+    run(cmd, command, timeout, None)
+}
+
+/// [`mpirun`], with `signal` sent to the launcher (not its ranks) `after` the start, as a
+/// batch system signals a job's script.
+pub fn mpirun_signalled(
+    np: usize,
+    program: &Path,
+    args: &[&str],
+    after: Duration,
+    signal: i32,
+) -> Job {
+    let (cmd, command) = launch_command(np, program, args, &[]);
+    run(cmd, command, TIMEOUT, Some((after, signal)))
+}
+
+/// The launcher's command line for `program args` on `np` ranks, and how it is shown.
+fn launch_command(
+    np: usize,
+    program: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (Command, String) {
     let (launcher, openmpi) = launcher().expect("call have_mpirun first");
     let mut cmd = Command::new(launcher);
     let mut shown = Vec::new();
@@ -185,8 +209,7 @@ pub fn mpirun_with(
     cmd.arg(program).args(args);
     shown.push(program.display().to_string());
     shown.extend(args.iter().map(|a| a.to_string()));
-    let command = shown.join(" ");
-    run(cmd, command, timeout)
+    (cmd, shown.join(" "))
 }
 
 /// Runs `program args` as a plain process (no launcher: a 1-rank MPI singleton), with the
@@ -200,7 +223,7 @@ pub fn direct(program: &Path, args: &[&str], env: &[(&str, &str)], timeout: Dura
     }
     shown.push(program.display().to_string());
     shown.extend(args.iter().map(|a| a.to_string()));
-    run(cmd, shown.join(" "), timeout)
+    run(cmd, shown.join(" "), timeout, None)
 }
 
 /// Runs one of the project's scripts (`scripts/NAME`) with `args`, like [`direct`].
@@ -211,10 +234,15 @@ pub fn script(name: &str, args: &[&str], timeout: Duration) -> Job {
 
 /// Runs a prepared command (shown as `command` in reports) like [`mpirun_with`].
 pub fn launch(cmd: Command, command: String, timeout: Duration) -> Job {
-    run(cmd, command, timeout)
+    run(cmd, command, timeout, None)
 }
 
-fn run(mut cmd: Command, command: String, timeout: Duration) -> Job {
+fn run(
+    mut cmd: Command,
+    command: String,
+    timeout: Duration,
+    mut signal: Option<(Duration, i32)>,
+) -> Job {
     let _one_at_a_time = LAUNCH.lock().unwrap_or_else(|e| e.into_inner());
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -239,17 +267,23 @@ fn run(mut cmd: Command, command: String, timeout: Duration) -> Job {
         if let Some(status) = child.try_wait().expect("wait for mpirun") {
             break status;
         }
+        if let Some((after, sig)) = signal {
+            if start.elapsed() > after {
+                // SAFETY: kill(2) on our own child.
+                unsafe { libc::kill(pgid, sig) };
+                signal = None;
+            }
+        }
         if start.elapsed() > timeout {
             timed_out = true;
-            // SAFETY: kill(2) on our own process group.
-            unsafe { libc::kill(-pgid, libc::SIGKILL) };
+            kill_job(pgid);
             break child.wait().expect("wait for killed mpirun");
         }
         std::thread::sleep(Duration::from_millis(10));
     };
     let elapsed = start.elapsed();
     // Ranks that outlive mpirun (they should not) must not keep the pipes open forever.
-    unsafe { libc::kill(-pgid, libc::SIGKILL) };
+    kill_job(pgid);
     Job {
         command,
         code: if timed_out { None } else { status.code() },
@@ -258,6 +292,49 @@ fn run(mut cmd: Command, command: String, timeout: Duration) -> Job {
         stderr: err.join().unwrap_or_default(),
         elapsed,
     }
+}
+
+/// SIGKILL to the launcher's process group and, at once, to every process below it: Open
+/// MPI's launcher puts each rank in a process group of its own, and ranks that lose their
+/// launcher run on until their next MPI call notices.
+fn kill_job(pgid: i32) {
+    let below = descendants(pgid);
+    // SAFETY: kill(2) on our own child's process group and on its descendants.
+    unsafe { libc::kill(-pgid, libc::SIGKILL) };
+    for pid in below {
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+}
+
+/// Every process whose chain of parents reaches `root` (from /proc).
+fn descendants(root: i32) -> Vec<i32> {
+    let parents: Vec<(i32, i32)> = std::fs::read_dir("/proc")
+        .map(|dir| {
+            dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+                .filter_map(|pid| {
+                    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+                    // "pid (comm) state ppid ...": the name may hold spaces and parentheses.
+                    let after = &stat[stat.rfind(')')? + 1..];
+                    let ppid = after.split_whitespace().nth(1)?.parse().ok()?;
+                    Some((pid, ppid))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let p = found[i];
+        found.extend(
+            parents
+                .iter()
+                .filter(|(_, pp)| *pp == p)
+                .map(|(pid, _)| *pid),
+        );
+        i += 1;
+    }
+    found.remove(0);
+    found
 }
 
 /// [`TIMEOUT`] times `MPIKIT_TEST_TIMEOUT_SCALE` (default 1): MPICH's ranks poll without
