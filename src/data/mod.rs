@@ -24,6 +24,7 @@
 pub(crate) mod alloc;
 pub(crate) mod dtype;
 pub(crate) mod file_summary;
+pub(crate) mod inflate;
 pub(crate) mod npy;
 pub(crate) mod npz;
 pub(crate) mod partition;

@@ -116,7 +116,12 @@ impl Passes for FilePasses<'_> {
         let size = self.layout.dtype.size() as u64;
         let block = (IO_BYTES as u64 / size).max(1);
         let len = (self.range.end - self.range.start) as usize;
-        let tasks = Partition::new(len, self.pool.current_num_threads().max(1) * 4);
+        // A sequential source (an inflated member) is read in order by one task.
+        let tasks = match self.file.sequential() {
+            true => 1,
+            false => self.pool.current_num_threads().max(1) * 4,
+        };
+        let tasks = Partition::new(len, tasks);
         let parts: Vec<std::io::Result<T>> = self.pool.install(|| {
             (0..tasks.parts())
                 .into_par_iter()
