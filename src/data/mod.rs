@@ -33,6 +33,7 @@ pub(crate) mod random;
 pub(crate) mod source;
 pub(crate) mod summarize;
 pub(crate) mod write;
+pub(crate) mod zipfmt;
 
 pub use alloc::{advise_huge_pages, par_arange, par_from_fn, zeroed_vec, HUGE_PAGE_THRESHOLD};
 pub use partition::{Blocks, Partition, RowPartition};
