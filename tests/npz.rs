@@ -143,13 +143,11 @@ fn bool_bytes(a: &ArrayD<bool>) -> Vec<u8> {
 }
 
 /// This rank's block equals its part of `whole`.
-fn check<T: Copy + PartialEq + std::fmt::Debug, D: Dimension>(
+fn check<T: mpikit::buffers::Element + PartialEq + std::fmt::Debug, D: Dimension>(
     a: &DistArray<T, D>,
     whole: &ArrayD<T>,
     what: &str,
-) where
-    T: mpikit::buffers::Element,
-{
+) {
     let local = a.local().into_dyn();
     let mut want = whole.view();
     for (axis, (&o, &n)) in a.offset().iter().zip(local.shape()).enumerate() {
