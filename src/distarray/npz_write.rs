@@ -142,6 +142,22 @@ impl NpzWriter {
     /// writes its own block. A name that is empty, has a `/` or is already in the archive,
     /// an array on another number of ranks, or a failed write is the same `Err` on every
     /// rank, and the archive is abandoned (its temporary file removed).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::io::{Compression, NpzWriter};
+    /// use mpikit::ndarray::Ix3;
+    /// use mpikit::{DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     // Blocks over all three axes: each rank's runs interleave with the others' in the file.
+    ///     let grid = Grid::balanced(&[40, 30, 20], world.size() as usize, &[0, 1, 2])?;
+    ///     let u = DistArray::<f32, Ix3>::from_fn(world, grid, |i| (i[0] + i[1] + i[2]) as f32)?;
+    ///     let mut npz = NpzWriter::create(world, "u.npz".as_ref(), Compression::Stored)?;
+    ///     npz.add("u", &u)?;
+    ///     assert!(npz.add("u", &u).is_err()); // a second "u": refused, the archive abandoned
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn add<T: Element, D: Dimension>(
         &mut self,
         name: &str,
@@ -171,7 +187,21 @@ impl NpzWriter {
         added
     }
 
-    /// Writes the central directory and renames the archive into place.
+    /// Writes the central directory (rank 0) and renames the archive into place once every
+    /// rank has succeeded; an archive abandoned by a failed `add` is an `Err` here too.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::io::{Compression, NpzWriter};
+    /// use mpikit::{DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let x = DistArray::<f64, mpikit::ndarray::Ix1>::arange(world, Grid::rows(&[10], world.size() as usize))?;
+    ///     let mut npz = NpzWriter::create(world, "x.npz".as_ref(), Compression::Deflated)?;
+    ///     npz.add("x", &x.map(|v| v as i64))?;
+    ///     npz.finish()?; // only now does x.npz exist
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
     pub fn finish(mut self) -> Result<()> {
         let io = |e: std::io::Error| Error::input(format!("{}: {e}", self.path.display()));
         let root = self.comm.rank() == 0;
