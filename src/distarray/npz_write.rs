@@ -170,17 +170,20 @@ impl NpzWriter {
             Some(format!("{name:?} is not a member name"))
         } else if self.entries.iter().any(|e| e.name == file) {
             Some(format!("the archive already has an array {name:?}"))
-        } else if array.comm.size() != self.comm.size() {
-            Some("the array is on another number of ranks than the archive".to_string())
+        } else if array.comm.size() != self.comm.size() || array.rank != self.comm.rank() as usize {
+            Some("the array is on other ranks than the archive".to_string())
         } else if descr::<T>().is_empty() {
             Some(format!("no numpy type for {}", std::any::type_name::<T>()))
         } else {
             None
         };
-        let added = match problem {
+        let checked = match problem {
             Some(p) => Err(Error::input(format!("{}: {p}", self.path.display()))),
-            None => self.member(file, array),
+            None => Ok(()),
         };
+        // Agreed: a rank whose array differs must not leave the others in the member's
+        // collectives.
+        let added = agree_on(&self.comm, checked).and_then(|()| self.member(file, array));
         if added.is_err() {
             self.abandon();
         }
