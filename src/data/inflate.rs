@@ -196,10 +196,13 @@ impl ReadAt for InflatedMember {
         };
         stream.skip_to(offset)?;
         stream.fill(buf)?;
-        self.streams
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(stream);
+        // A stream at the member's end serves nothing more (another pass starts a new one).
+        if stream.pos < self.member.size {
+            self.streams
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(stream);
+        }
         Ok(())
     }
 
