@@ -152,8 +152,9 @@ python_peers() {
 }
 
 # python_h5py: numpy and h5py in .bench/venv (pip, the first time), so that tests/dependent.rs
-# checks that h5py reads mpikit's HDF5 files. Quiet when they are there; one line when pip
-# cannot get them (the test then says it skips that check).
+# checks that h5py reads mpikit's HDF5 files and tests/npz.rs that np.load reads its archives.
+# Quiet when they are there; one line when pip cannot get them (the tests then say they skip
+# those checks).
 python_h5py() {
   local venv=$MPIKIT_ROOT/.bench/venv
   "$venv/bin/python" -c 'import h5py, numpy' 2>/dev/null && return 0
@@ -161,8 +162,8 @@ python_h5py() {
     say "no python3: tests/dependent.rs skips its h5py check"
     return 0
   fi
-  say "installing numpy and h5py into .bench/venv (pip) for tests/dependent.rs"
+  say "installing numpy and h5py into .bench/venv (pip) for tests/dependent.rs and tests/npz.rs"
   mkdir -p "$MPIKIT_ROOT/.bench"
   { python3 -m venv "$venv" && "$venv/bin/pip" install -q numpy h5py; } >/dev/null 2>&1 ||
-    say "pip could not install numpy and h5py: tests/dependent.rs skips its h5py check"
+    say "pip could not install numpy and h5py: tests/dependent.rs and tests/npz.rs skip their Python checks"
 }

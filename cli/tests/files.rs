@@ -976,14 +976,39 @@ fn crc32(bytes: &[u8]) -> u32 {
     !c
 }
 
+/// `data` as a deflate stream of stored blocks (RFC 1951, BTYPE 00: at most 65535 bytes each,
+/// the last one final): what any inflater reads, written here without a compressor.
+fn deflate_stored(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let blocks: Vec<&[u8]> = match data.is_empty() {
+        true => vec![&[]],
+        false => data.chunks(65535).collect(),
+    };
+    for (i, block) in blocks.iter().enumerate() {
+        out.push(u8::from(i + 1 == blocks.len()));
+        out.extend((block.len() as u16).to_le_bytes());
+        out.extend((!(block.len() as u16)).to_le_bytes());
+        out.extend(*block);
+    }
+    out
+}
+
 /// A zip archive written by hand, as `np.savez` does (stored members named NAME.npy), or with
-/// the member's method set to deflate (8) to stand for `np.savez_compressed`.
+/// the member deflated (method 8, as `np.savez_compressed` does; here in stored blocks).
 fn write_zip(path: &Path, members: &[(&str, Vec<u8>, u16)]) {
     let mut out = Vec::new();
     let mut central = Vec::new();
-    for (name, data, method) in members {
+    for (name, npy, method) in members {
         let offset = out.len() as u32;
-        let crc = crc32(data);
+        let crc = crc32(npy);
+        let packed;
+        let data = match method {
+            8 => {
+                packed = deflate_stored(npy);
+                &packed
+            }
+            _ => npy,
+        };
         let header = |sig: u32, central_dir: bool| {
             let mut h = sig.to_le_bytes().to_vec();
             if central_dir {
@@ -995,7 +1020,7 @@ fn write_zip(path: &Path, members: &[(&str, Vec<u8>, u16)]) {
             h.extend([0u8; 4]); // time, date
             h.extend(crc.to_le_bytes());
             h.extend((data.len() as u32).to_le_bytes());
-            h.extend((data.len() as u32).to_le_bytes());
+            h.extend((npy.len() as u32).to_le_bytes());
             h.extend((name.len() as u16).to_le_bytes());
             h.extend(0u16.to_le_bytes()); // extra
             if central_dir {
@@ -1031,8 +1056,8 @@ fn npy_bytes(t: &T, values: &[Num]) -> Vec<u8> {
 }
 
 #[test]
-fn npz_members_read_by_position() {
-    if !have_mpirun("npz_members_read_by_position") {
+fn npz_members_read_by_position_or_inflated() {
+    if !have_mpirun("npz_members_read_by_position_or_inflated") {
         return;
     }
     let d = dir("npz");
@@ -1056,12 +1081,38 @@ fn npz_members_read_by_position() {
     );
     let one = d.join("one.npz");
     write_zip(&one, &[("arr_0.npy", npy_bytes(&ti, &xi), 0)]);
+    // A deflated member of several 64 KiB blocks, alone in its archive.
+    let xb = tf.values(20_001, 5);
+    let alone = d.join("alone.npz");
+    write_zip(&alone, &[("x.npy", npy_bytes(&tf, &xb), 8)]);
+    // Damaged copies: the directory's CRC-32 off by a bit; its deflated size halved (the
+    // stream stops early).
+    let bytes = std::fs::read(&alone).unwrap();
+    let c = bytes.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+    let (bad_crc, short) = (d.join("badcrc.npz"), d.join("short.npz"));
+    let mut b = bytes.clone();
+    b[c + 16] ^= 1;
+    std::fs::write(&bad_crc, b).unwrap();
+    let mut b = bytes.clone();
+    let size = u32::from_le_bytes(b[c + 20..c + 24].try_into().unwrap());
+    b[c + 20..c + 24].copy_from_slice(&(size / 2).to_le_bytes());
+    std::fs::write(&short, b).unwrap();
     let (m, o) = (many.to_str().unwrap(), one.to_str().unwrap());
+    let big = alone.to_str().unwrap().to_string();
+    let (bad_crc, short) = (bad_crc.to_str().unwrap(), short.to_str().unwrap());
     let pressure = format!("{m}:pressure");
     let counts = format!("{m}:counts");
+    let packed = format!("{m}:packed");
     for (i, np) in RANKS.into_iter().enumerate() {
         let read = if i % 2 == 0 { "parallel" } else { "root" };
-        for (input, values) in [(pressure.as_str(), &xf), (counts.as_str(), &xi), (o, &xi)] {
+        let inputs = [
+            (pressure.as_str(), &xf),
+            (counts.as_str(), &xi),
+            (o, &xi),
+            (packed.as_str(), &xf),
+            (big.as_str(), &xb),
+        ];
+        for (input, values) in inputs {
             let job = run(
                 np,
                 &["--input", input, "--op", "stats", "--read", read, "--json"],
@@ -1078,14 +1129,28 @@ fn npz_members_read_by_position() {
             check_num(&job, raw_number(&job, "max"), &e.max, 0.0, "max");
         }
     }
-    let packed = format!("{m}:packed");
     let missing = format!("{m}:nothing");
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
             vec!["--input", m],
             "holds 3 arrays (pressure, counts, packed)",
         ),
-        (vec!["--input", &packed], "compressed"),
+        (
+            vec!["--input", bad_crc],
+            "badcrc.npz: damaged compressed member: CRC-32",
+        ),
+        (
+            vec!["--input", short],
+            "short.npz: damaged compressed member",
+        ),
+        (
+            vec!["--input", bad_crc, "--op", "median"],
+            "badcrc.npz: damaged compressed member: CRC-32",
+        ),
+        (
+            vec!["--input", short, "--read", "root"],
+            "short.npz: damaged compressed member",
+        ),
         (vec!["--input", &missing], "no array \"nothing\""),
     ];
     for np in [1, 3] {

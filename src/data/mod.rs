@@ -24,6 +24,7 @@
 pub(crate) mod alloc;
 pub(crate) mod dtype;
 pub(crate) mod file_summary;
+pub(crate) mod inflate;
 pub(crate) mod npy;
 pub(crate) mod npz;
 pub(crate) mod partition;
@@ -32,6 +33,7 @@ pub(crate) mod random;
 pub(crate) mod source;
 pub(crate) mod summarize;
 pub(crate) mod write;
+pub(crate) mod zipfmt;
 
 pub use alloc::{advise_huge_pages, par_arange, par_from_fn, zeroed_vec, HUGE_PAGE_THRESHOLD};
 pub use partition::{Blocks, Partition, RowPartition};

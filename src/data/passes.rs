@@ -23,6 +23,8 @@ use crate::stats::radix::{Fold, Init, Merge, Passes};
 /// on its threads, each value as an `f64`.
 pub struct FilePasses<'a> {
     file: Box<dyn ReadAt + 'a>,
+    /// The file's name, for messages.
+    name: String,
     layout: &'a FileLayout,
     range: Range<u64>,
     pool: &'a rayon::ThreadPool,
@@ -69,6 +71,7 @@ impl<'a> FilePasses<'a> {
         let file = crate::runtime::agree::agree_on(comm, file)?;
         Ok(FilePasses {
             file,
+            name: source.name().to_string(),
             layout,
             range,
             pool,
@@ -116,7 +119,12 @@ impl Passes for FilePasses<'_> {
         let size = self.layout.dtype.size() as u64;
         let block = (IO_BYTES as u64 / size).max(1);
         let len = (self.range.end - self.range.start) as usize;
-        let tasks = Partition::new(len, self.pool.current_num_threads().max(1) * 4);
+        // A sequential source (an inflated member) is read in order by one task.
+        let tasks = match self.file.sequential() {
+            true => 1,
+            false => self.pool.current_num_threads().max(1) * 4,
+        };
+        let tasks = Partition::new(len, tasks);
         let parts: Vec<std::io::Result<T>> = self.pool.install(|| {
             (0..tasks.parts())
                 .into_par_iter()
@@ -142,7 +150,7 @@ impl Passes for FilePasses<'_> {
         for p in parts {
             total = merge(
                 total,
-                p.map_err(|e| Error::input(format!("reading the file: {e}")))?,
+                p.map_err(|e| Error::input(format!("{}: {e}", self.name)))?,
             );
         }
         Ok(total)
@@ -159,7 +167,7 @@ impl Passes for FilePasses<'_> {
             let at = self.range.start + p * len / places;
             let n = run.min(self.range.end - at);
             self.read_floats(at, n, &mut bytes, &mut floats, &mut ints)
-                .map_err(|e| Error::input(format!("reading the file: {e}")))?;
+                .map_err(|e| Error::input(format!("{}: {e}", self.name)))?;
             out.extend_from_slice(&floats);
         }
         Ok(out)

@@ -55,6 +55,20 @@ pub trait ReadAt: Sync {
     /// assert_eq!(two, [2, 3]);
     /// ```
     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()>;
+
+    /// Whether reads cost least in order from the start (an inflated stream): the readers
+    /// then read this rank's slice in order from one thread instead of in pieces from
+    /// several. `false` by default.
+    ///
+    /// # Examples
+    /// ```
+    /// use mpikit::io::ReadAt;
+    /// let file = std::fs::File::open("Cargo.toml").unwrap();
+    /// assert!(!file.sequential()); // a plain file reads anywhere at the same cost
+    /// ```
+    fn sequential(&self) -> bool {
+        false
+    }
 }
 
 impl ReadAt for File {

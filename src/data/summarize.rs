@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::collective::large;
+use crate::collective::object::ObjectCollectives;
 use crate::data::dtype::Dtype;
 use crate::data::npy::{decode_floats, decode_ints, FileLayout};
 use crate::data::partition::Partition;
@@ -229,7 +230,12 @@ fn summarize_range(
     let block = g.block(layout.dtype);
     let size = layout.dtype.size() as u64;
     let units = ((range.end - range.start) / g.unit) as usize;
-    let tasks = Partition::new(units, pool.current_num_threads().max(1) * 4);
+    // A sequential source (an inflated member) is read in order by one task.
+    let tasks = match file.sequential() {
+        true => 1,
+        false => pool.current_num_threads().max(1) * 4,
+    };
+    let tasks = Partition::new(units, tasks);
     let parts: Vec<std::io::Result<Vec<Summary>>> = pool.install(|| {
         (0..tasks.parts())
             .into_par_iter()
@@ -283,13 +289,24 @@ pub(crate) fn summarize_file<A: Comm + ?Sized>(
     let bytes_of = |r: &Range<u64>| (r.end - r.start) * layout.dtype.size() as u64;
     let result = match mode {
         ReadMode::Parallel => {
+            let file = crate::runtime::agree::agree_on(comm, source.open())?;
+            if file.sequential() {
+                // A deflated member: rank 0 inflates it once, in order, and scatters it
+                // (measured faster than every rank inflating up to its slice; see
+                // DistArray::read_npz).
+                let progress = (progress && rank == 0).then(|| {
+                    Progress::start("parsum: reading", layout.len * layout.dtype.size() as u64)
+                });
+                let file = (rank == 0).then_some(Ok(file));
+                let local =
+                    scatter_rounds(comm, name, file, layout, &g, spec, pool, progress.as_ref());
+                return crate::runtime::agree::agree_on(comm, local);
+            }
             let mine = g.slice(layout, size, rank);
             let progress = (progress && rank == 0)
                 .then(|| Progress::start("parsum: reading", bytes_of(&mine)));
-            let local = source.open().and_then(|f| {
-                summarize_range(&*f, layout, &g, spec, mine, pool, progress.as_ref())
-                    .map_err(|e| Error::input(format!("{name}: {e}")))
-            });
+            let local = summarize_range(&*file, layout, &g, spec, mine, pool, progress.as_ref())
+                .map_err(|e| Error::input(format!("{name}: {e}")));
             crate::runtime::agree::agree_on(comm, local)
         }
         ReadMode::Root => {
@@ -297,7 +314,7 @@ pub(crate) fn summarize_file<A: Comm + ?Sized>(
             let progress = (progress && rank == 0).then(|| {
                 Progress::start("parsum: reading", layout.len * layout.dtype.size() as u64)
             });
-            let local = scatter_rounds(comm, file, layout, &g, spec, pool, progress.as_ref());
+            let local = scatter_rounds(comm, name, file, layout, &g, spec, pool, progress.as_ref());
             crate::runtime::agree::agree_on(comm, local)
         }
     };
@@ -307,8 +324,10 @@ pub(crate) fn summarize_file<A: Comm + ?Sized>(
 /// Rank 0 reads one I/O block per rank per round and scatters them; every rank summarises
 /// what it receives. A read error on rank 0 is kept and the rounds go on (with zeros), so
 /// no rank is left waiting; the caller agrees on it.
+#[allow(clippy::too_many_arguments)]
 fn scatter_rounds<C: Communicator + ?Sized>(
     comm: &C,
+    name: &str,
     file: Option<Result<Box<dyn ReadAt + '_>>>,
     layout: &FileLayout,
     g: &Grouping,
@@ -322,7 +341,29 @@ fn scatter_rounds<C: Communicator + ?Sized>(
     let block = g.block(layout.dtype);
     let slices: Vec<Range<u64>> = (0..size).map(|r| g.slice(layout, size, r)).collect();
     let longest = slices.iter().map(|r| r.end - r.start).max().unwrap_or(0);
-    let rounds = longest.div_ceil(block);
+    // A sequential source (an inflated member) is read in file order: round by round, one
+    // block of one rank's slice (rank 0's slice first), so the stream never goes back.
+    let sequential = file
+        .as_ref()
+        .is_some_and(|f| f.as_ref().is_ok_and(|f| f.sequential()));
+    let sequential: bool = comm.broadcast_object(0, (rank == 0).then_some(&sequential))?;
+    let per_rank: Vec<u64> = slices
+        .iter()
+        .map(|r| (r.end - r.start).div_ceil(block))
+        .collect();
+    let rounds = match sequential {
+        true => per_rank.iter().sum(),
+        false => longest.div_ceil(block),
+    };
+    // In file order, round `k` is block `k - first[r]` of rank r's slice.
+    let first: Vec<u64> = per_rank
+        .iter()
+        .scan(0, |acc, &n| {
+            let at = *acc;
+            *acc += n;
+            Some(at)
+        })
+        .collect();
     let mut problem: Option<Error> = None;
     let mut file = match file {
         Some(Ok(f)) => Some(f),
@@ -338,7 +379,12 @@ fn scatter_rounds<C: Communicator + ?Sized>(
     for round in 0..rounds {
         let piece = |r: usize| {
             let s = &slices[r];
-            let a = (s.start + round * block).min(s.end);
+            let k = match sequential {
+                true if (first[r]..first[r] + per_rank[r]).contains(&round) => round - first[r],
+                true => return s.end..s.end,
+                false => round,
+            };
+            let a = (s.start + k * block).min(s.end);
             a..(a + block).min(s.end)
         };
         let counts: Vec<usize> = (0..size)
@@ -350,11 +396,11 @@ fn scatter_rounds<C: Communicator + ?Sized>(
                 let p = piece(r);
                 let start = send.len();
                 send.resize(start + count, 0);
-                if let Some(f) = &file {
+                if let Some(f) = file.as_ref().filter(|_| count > 0) {
                     if let Err(e) =
                         f.read_exact_at(&mut send[start..], layout.offset + p.start * width)
                     {
-                        problem = Some(Error::input(format!("reading the file: {e}")));
+                        problem = Some(Error::input(format!("{name}: {e}")));
                         file = None;
                     }
                 }

@@ -46,7 +46,7 @@ pub(crate) fn descr<T: 'static>() -> &'static str {
 }
 
 /// A version 1.0 `.npy` header for a C-ordered array (padded to 64 bytes, as numpy does).
-fn npy_header(descr: &str, shape: &[usize]) -> Vec<u8> {
+pub(crate) fn npy_header(descr: &str, shape: &[usize]) -> Vec<u8> {
     let dims: Vec<String> = shape.iter().map(ToString::to_string).collect();
     let tuple = match dims.len() {
         1 => format!("({},)", dims[0]),
@@ -89,7 +89,7 @@ pub(crate) fn read_header(path: &Path, width: usize) -> Result<(String, Vec<usiz
 
 /// Runs of a block that are contiguous in a C-ordered file of `shape`: (first flat index in
 /// the file, length), in the block's standard order.
-fn runs(shape: &[usize], offset: &[usize], block: &[usize]) -> Vec<(usize, usize)> {
+pub(crate) fn runs(shape: &[usize], offset: &[usize], block: &[usize]) -> Vec<(usize, usize)> {
     let n = shape.len();
     if block.contains(&0) {
         return Vec::new();
@@ -153,7 +153,6 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
         path: &Path,
         grid: impl FnOnce(&[usize]) -> Result<Grid>,
     ) -> Result<DistArray<T, D>> {
-        let comm = comm.as_comm();
         let width = std::mem::size_of::<T>();
         let want = descr::<T>();
         let header = read_header(path, width).and_then(|(d, shape, fortran, offset)| {
@@ -166,43 +165,11 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             }
             Ok((shape, fortran, offset))
         });
-        let (shape, fortran, offset) = agree_on(comm, header)?;
-        let grid = agree_on(comm, grid(&shape))?;
-        let mut out = DistArray::<T, D>::zeros(comm, grid)?;
-        if out.grid.shape() != shape.as_slice() {
-            return Err(Error::Shape(format!(
-                "{}: the file's shape is {shape:?}, the grid's {:?}",
-                path.display(),
-                out.grid.shape()
-            )));
-        }
-        let (block, start) = (out.grid.block_shape(out.rank), out.offset.clone());
-        // A Fortran-ordered file of shape S is a C-ordered file of reversed(S).
-        let rev = |v: &[usize]| -> Vec<usize> { v.iter().rev().copied().collect() };
-        let (fshape, foffset, fblock) = if fortran {
-            (rev(&shape), rev(&start), rev(&block))
-        } else {
-            (shape.clone(), start.clone(), block.clone())
-        };
-        let mut values = zeroed_vec(block.iter().product());
-        let read = read_runs(
-            path,
-            offset,
-            &fshape,
-            &foffset,
-            &fblock,
-            &mut values,
-            &out.pool,
-        );
-        agree_on(&*out.comm, read)?;
-        let data = if fortran {
-            let transposed = shaped::<T, IxDyn>(&fblock, values)?.reversed_axes();
-            shaped(&block, transposed.iter().copied().collect())?
-        } else {
-            shaped(&block, values)?
-        };
-        out.data = data;
-        Ok(out)
+        let (shape, fortran, offset) = agree_on(comm.as_comm(), header)?;
+        read_placed(comm, path, (shape, fortran), grid, |p, values, pool| {
+            let (fshape, foffset, fblock) = p.file_block(p.rank);
+            read_runs(path, offset, &fshape, &foffset, &fblock, values, pool)
+        })
     }
 
     /// Writes the array as a C-ordered `.npy` file: rank 0 creates a temporary file beside
@@ -307,6 +274,77 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
         })?;
         f.sync_all()
     }
+}
+
+/// Where the blocks of an array of a grid lie in a file of its values in C or Fortran order.
+pub(crate) struct Placement<'g> {
+    /// The array's shape.
+    pub shape: &'g [usize],
+    /// The grid.
+    pub grid: &'g Grid,
+    /// Fortran-ordered file.
+    pub fortran: bool,
+    /// This rank.
+    pub rank: usize,
+}
+
+impl Placement<'_> {
+    /// Rank `rank`'s block as a block of a C-ordered file (a Fortran-ordered file of shape S
+    /// is a C-ordered one of reversed(S)): file shape, block offset, block shape.
+    pub fn file_block(&self, rank: usize) -> (Vec<usize>, Vec<usize>, Vec<usize>) {
+        let (block, start) = (self.grid.block_shape(rank), self.grid.block_offset(rank));
+        let rev = |v: &[usize]| -> Vec<usize> { v.iter().rev().copied().collect() };
+        match self.fortran {
+            true => (rev(self.shape), rev(&start), rev(&block)),
+            false => (self.shape.to_vec(), start, block),
+        }
+    }
+
+    /// Rank `rank`'s runs in the file: (first flat index, length), in file order.
+    pub fn runs(&self, rank: usize) -> Vec<(usize, usize)> {
+        let (shape, offset, block) = self.file_block(rank);
+        runs(&shape, &offset, &block)
+    }
+}
+
+/// Makes the array of `shape` (C or Fortran order in its file) laid out by `grid(shape)`,
+/// its block filled by `fill` in file order; every failure agreed on. The body of
+/// [`DistArray::read_npy`] and `read_npz`.
+pub(crate) fn read_placed<T: Element, D: Dimension, A: Comm + ?Sized>(
+    comm: &A,
+    path: &Path,
+    (shape, fortran): (Vec<usize>, bool),
+    grid: impl FnOnce(&[usize]) -> Result<Grid>,
+    fill: impl FnOnce(&Placement<'_>, &mut [T], &rayon::ThreadPool) -> Result<()>,
+) -> Result<DistArray<T, D>> {
+    let grid = agree_on(comm.as_comm(), grid(&shape))?;
+    let mut out = DistArray::<T, D>::zeros(comm, grid)?;
+    if out.grid.shape() != shape.as_slice() {
+        return Err(Error::Shape(format!(
+            "{}: the file's shape is {shape:?}, the grid's {:?}",
+            path.display(),
+            out.grid.shape()
+        )));
+    }
+    let block = out.grid.block_shape(out.rank);
+    let place = Placement {
+        shape: &shape,
+        grid: &out.grid,
+        fortran,
+        rank: out.rank,
+    };
+    let mut values = zeroed_vec(block.iter().product());
+    let read = fill(&place, &mut values, &out.pool);
+    agree_on(&*out.comm, read)?;
+    let data = if fortran {
+        let fblock: Vec<usize> = block.iter().rev().copied().collect();
+        let transposed = shaped::<T, IxDyn>(&fblock, values)?.reversed_axes();
+        shaped(&block, transposed.iter().copied().collect())?
+    } else {
+        shaped(&block, values)?
+    };
+    out.data = data;
+    Ok(out)
 }
 
 /// Reads the block's runs of the file into `values` (the block in standard order), 1 MiB at

@@ -24,9 +24,12 @@ on rank 0's node); no rank holds more than a few 1 MiB buffers, so files larger 
 work. .npy files (1-D, or 2-D reduced over every element or per column with --axis 0) of
 every numpy number type in either byte order: f64 f32 f16 i64 i32 i16 i8 u64 u32 u16 u8,
 bool (summed as 0/1: the sum counts the true values) and complex c64 c128 (sum, mean and
-count only); .npz archives (FILE.npz:NAME; stored members, read by position); HDF5
-datasets (FILE.h5:/GROUP/DATASET, 1-D, 2-D or N-D, any of those types: contiguous ones read
-by position like .npy, chunked or compressed ones through the HDF5 library); raw binary with
+count only); .npz archives (FILE.npz:NAME; stored members (np.savez) read by position,
+deflated ones (np.savez_compressed) inflated once by rank 0 and scattered in 1 MiB pieces,
+CRC-checked; for median, quantile and histogram each rank inflates up to its slice's end,
+once per pass); HDF5 datasets (FILE.h5:/GROUP/DATASET, 1-D, 2-D or N-D, any of those
+types: contiguous ones read by position like .npy, chunked or compressed ones through the
+HDF5 library); raw binary with
 --dtype (and --offset). f32 and f16 data is summed in f64; integer data is summed exactly in
 128 bits (an overflow of sumsq is an error). var and std are population statistics (numpy's
 ddof=0), merged with the parallel (Welford/Chan) formula.

@@ -128,8 +128,12 @@ impl Job<'_> {
             timer.time("setup", || open_layout(world.comm(), path, args, read))?;
         let input = path;
         let path = source.file.as_path();
-        // What every rank reads: the file's bytes, or an HDF5 dataset through the library.
+        // What every rank reads: the file's bytes, an .npz member (inflated in order when
+        // deflated), or an HDF5 dataset through the library.
         let file = || match access {
+            Access::Direct if source.format == "npz" => {
+                mpikit::io::DataFile::npz(path, source.member.as_deref())
+            }
             Access::Direct => mpikit::io::DataFile::path(path),
             Access::Library => {
                 let dataset = source.member.as_deref();
