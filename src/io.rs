@@ -65,4 +65,5 @@ pub use crate::data::passes::FilePasses;
 pub use crate::data::source::{DataFile, ReadAt};
 pub use crate::data::summarize::{Axis, ReadMode, IO_BYTES};
 pub use crate::data::write::{write_file_with, write_npy, write_values_at};
+pub use crate::distarray::mpiio::Transfer;
 pub use crate::distarray::npz_write::{Compression, NpzWriter};

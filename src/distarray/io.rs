@@ -17,6 +17,7 @@ use crate::data::alloc::zeroed_vec;
 use crate::data::summarize::IO_BYTES;
 use crate::distarray::array::{shaped, DistArray};
 use crate::distarray::grid::Grid;
+use crate::distarray::mpiio::{self, Direction, Transfer};
 use crate::error::{Error, Result};
 use crate::runtime::agree::agree_on;
 use crate::runtime::world::Comm;
@@ -153,6 +154,30 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
         path: &Path,
         grid: impl FnOnce(&[usize]) -> Result<Grid>,
     ) -> Result<DistArray<T, D>> {
+        Self::read_npy_using(comm, path, None, grid)
+    }
+
+    /// [`read_npy`](Self::read_npy) by `transfer` (`None`: [`Transfer::auto`]'s rule):
+    /// positioned reads on each rank's threads, or one collective MPI-IO read per rank.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::io::Transfer;
+    /// use mpikit::{ndarray::Ix2, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let size = world.size() as usize;
+    ///     let rows = |shape: &[usize]| Ok(Grid::rows(shape, size));
+    ///     let a = DistArray::<f64, Ix2>::read_npy_using(world, "a.npy".as_ref(), Some(Transfer::Collective), rows)?;
+    ///     println!("{}", a.sum()?);
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
+    pub fn read_npy_using(
+        comm: &(impl Comm + ?Sized),
+        path: &Path,
+        transfer: Option<Transfer>,
+        grid: impl FnOnce(&[usize]) -> Result<Grid>,
+    ) -> Result<DistArray<T, D>> {
         let width = std::mem::size_of::<T>();
         let want = descr::<T>();
         let header = read_header(path, width).and_then(|(d, shape, fortran, offset)| {
@@ -166,10 +191,41 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             Ok((shape, fortran, offset))
         });
         let (shape, fortran, offset) = agree_on(comm.as_comm(), header)?;
-        read_placed(comm, path, (shape, fortran), grid, |p, values, pool| {
-            let (fshape, foffset, fblock) = p.file_block(p.rank);
-            read_runs(path, offset, &fshape, &foffset, &fblock, values, pool)
-        })
+        read_placed(
+            comm,
+            path,
+            (shape, fortran),
+            grid,
+            |p, values: &mut [T], pool| {
+                let (fshape, foffset, fblock) = p.file_block(p.rank);
+                let how = Transfer::agreed(comm.as_comm(), transfer, path, &fshape, &fblock)?;
+                match how {
+                    Transfer::Positioned => {
+                        read_runs(path, offset, &fshape, &foffset, &fblock, values, pool)
+                    }
+                    Transfer::Collective => {
+                        // SAFETY: Element types are plain numbers: any bytes read are values (a
+                        // bool block is checked below).
+                        let bytes = unsafe {
+                            std::slice::from_raw_parts_mut(
+                                values.as_mut_ptr().cast::<u8>(),
+                                std::mem::size_of_val(values),
+                            )
+                        };
+                        let placed = (&fshape[..], &foffset[..], &fblock[..]);
+                        mpiio::transfer(
+                            comm.as_comm(),
+                            path,
+                            offset,
+                            width,
+                            placed,
+                            Direction::Read(bytes),
+                        )?;
+                        check_bools(path, values)
+                    }
+                }
+            },
+        )
     }
 
     /// Writes the array as a C-ordered `.npy` file: rank 0 creates a temporary file beside
@@ -193,6 +249,23 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     /// });
     /// ```
     pub fn write_npy(&self, path: &Path) -> Result<()> {
+        self.write_npy_using(path, None)
+    }
+
+    /// [`write_npy`](Self::write_npy) by `transfer` (`None`: [`Transfer::auto`]'s rule):
+    /// positioned writes on each rank's threads, or one collective MPI-IO write per rank.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::io::Transfer;
+    /// use mpikit::{ndarray::Ix2, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let a = DistArray::<f64, Ix2>::arange(world, Grid::rows(&[100, 10], world.size() as usize))?;
+    ///     a.write_npy_using("a.npy".as_ref(), Some(Transfer::Collective))?;
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
+    pub fn write_npy_using(&self, path: &Path, transfer: Option<Transfer>) -> Result<()> {
         let comm = &*self.comm;
         let name = path.display();
         let header = npy_header(descr::<T>(), self.grid.shape());
@@ -222,11 +295,16 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             let _ = std::fs::remove_file(&tmp);
         }
         created?;
-        let written = File::options()
-            .write(true)
-            .open(&tmp)
-            .map_err(io)
-            .and_then(|f| self.write_block_at(&f, header.len() as u64).map_err(io));
+        let block = self.grid.block_shape(self.rank);
+        let written = match Transfer::agreed(comm, transfer, path, self.grid.shape(), &block) {
+            Ok(Transfer::Positioned) => File::options()
+                .write(true)
+                .open(&tmp)
+                .map_err(io)
+                .and_then(|f| self.write_block_at(&f, header.len() as u64).map_err(io)),
+            Ok(Transfer::Collective) => self.write_collective(&tmp, header.len() as u64),
+            Err(e) => Err(e),
+        };
         let done = agree_on(comm, written).and_then(|()| {
             let renamed = if self.rank == 0 {
                 std::fs::rename(&tmp, path).map_err(io)
@@ -345,6 +423,22 @@ pub(crate) fn read_placed<T: Element, D: Dimension, A: Comm + ?Sized>(
     };
     out.data = data;
     Ok(out)
+}
+
+/// The `bool` elements of a block read as bytes are 0 or 1 (other bytes are no `bool`).
+fn check_bools<T: Element>(path: &Path, values: &[T]) -> Result<()> {
+    if TypeId::of::<T>() != TypeId::of::<bool>() {
+        return Ok(());
+    }
+    // SAFETY: T is bool here, one byte each; reading the bytes reads what was written.
+    let bytes = unsafe { std::slice::from_raw_parts(values.as_ptr().cast::<u8>(), values.len()) };
+    if bytes.iter().any(|&b| b > 1) {
+        return Err(Error::input(format!(
+            "{}: a bool element is neither 0 nor 1",
+            path.display()
+        )));
+    }
+    Ok(())
 }
 
 /// Reads the block's runs of the file into `values` (the block in standard order), 1 MiB at

@@ -37,6 +37,7 @@ pub(crate) mod halo;
 pub(crate) mod index;
 pub(crate) mod io;
 pub(crate) mod local_sort;
+pub(crate) mod mpiio;
 pub(crate) mod npz_read;
 pub(crate) mod npz_write;
 pub(crate) mod one_sided;

@@ -1,8 +1,8 @@
 //! Every call into MPI's C interface that rsmpi does not wrap, in one place: the types and
 //! constants mpikit needs, and MPI's functions by family ([`p2p`], [`collective`], [`comm`],
-//! [`rma`]),
+//! [`rma`], [`file`] for MPI-IO),
 //! each an `unsafe fn` with MPI's own contract written at the top of its file. No other
-//! file of mpikit names `mpi::ffi`; the next raw bindings (MPI-IO) belong here too.
+//! file of mpikit names `mpi::ffi`.
 //!
 //! Reading one of the MPI library's global handles (`MPI_REQUEST_NULL`, `MPI_COMM_WORLD`,
 //! ...) is safe once MPI is initialised and before it is finalised, which `World` guarantees
@@ -60,7 +60,8 @@ macro_rules! handles {
     };
 }
 
-// After `handles!`, which it uses.
+// After `handles!`, which they use.
+pub(crate) mod file;
 pub(crate) mod rma;
 
 handles! {
