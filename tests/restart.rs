@@ -278,3 +278,52 @@ fn bad_restarts_are_one_line_and_a_failed_job() {
     std::fs::remove_dir_all(&dir).ok();
     std::fs::remove_dir_all(&empty).ok();
 }
+
+#[test]
+fn the_slurm_template_passes_the_signal_on_and_resumes() {
+    if !have_mpirun("heat.sbatch") || common::on_mpich() {
+        return;
+    }
+    // The template run as a plain script (no Slurm: LAUNCHER=mpirun), signalled as Slurm's
+    // --signal=B:USR1 signals the batch shell; then submitted again, it resumes.
+    let dir = fresh("sbatch");
+    let template = common::repo_root().join("scripts/slurm/heat.sbatch");
+    let env = |steps: &str| {
+        let mut cmd = std::process::Command::new("bash");
+        cmd.arg(&template)
+            .env("LAUNCHER", "mpirun")
+            .env("NP", "2")
+            .env("HEAT", example("heat_2d"))
+            .env("N", "300")
+            .env("STEPS", steps)
+            .env("EVERY", "100000")
+            .env("CKPT", &dir)
+            .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+            .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+            .env("OMPI_MCA_rmaps_base_oversubscribe", "1");
+        cmd
+    };
+    let job = common::launch_signalled(
+        env("100000000"),
+        "heat.sbatch".into(),
+        Duration::from_millis(2000),
+        libc::SIGUSR1,
+    );
+    job.assert_ok();
+    let line = job
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("stopped: heat_2d at step "))
+        .unwrap_or_else(|| panic!("no stopped line\n{}", job.describe()));
+    let step: u64 = line["stopped: heat_2d at step ".len()..]
+        .split_whitespace()
+        .next()
+        .and_then(|s| s.parse().ok())
+        .expect("a step");
+    let more = (step + 5).to_string();
+    let again = common::launch(env(&more), "heat.sbatch again".into(), common::TIMEOUT);
+    again.assert_ok();
+    let from = format!("restarted: heat_2d from step {step} on 2 ranks");
+    again.check(again.stdout.lines().any(|l| l == from), &from);
+    std::fs::remove_dir_all(&dir).ok();
+}

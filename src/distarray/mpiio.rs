@@ -185,22 +185,40 @@ pub(crate) fn transfer<C: Communicator + ?Sized>(
             } else {
                 block.iter().product::<usize>() as c_int
             };
-            let status = crate::raw::status_ignore();
+            // SAFETY: an MPI_Status is plain data; all zeros is a value MPI overwrites.
+            let mut status: crate::raw::MPI_Status = unsafe { std::mem::zeroed() };
             let code = match &mut data {
                 // SAFETY: the buffer holds `count` elements of `etype` (width bytes each: the
-                // block), alive for the call; every rank makes the collective call.
+                // block), alive for the call; every rank makes the collective call; `status`
+                // is a valid out-pointer.
                 Direction::Write(b) => unsafe {
-                    raw::file_write_at_all(fh, 0, b.as_ptr().cast(), count, etype, status)
+                    raw::file_write_at_all(fh, 0, b.as_ptr().cast(), count, etype, &mut status)
                 },
                 // SAFETY: as above; MPI writes the buffer, which nothing else touches.
                 Direction::Read(b) => unsafe {
-                    raw::file_read_at_all(fh, 0, b.as_mut_ptr().cast(), count, etype, status)
+                    raw::file_read_at_all(fh, 0, b.as_mut_ptr().cast(), count, etype, &mut status)
                 },
             };
             keep(if code == raw::SUCCESS {
                 Ok(())
             } else {
                 fail("collective transfer", code)
+            });
+            // Open MPI's own MPI-IO (ompio) can report success for a short transfer (a full
+            // disk): the status says how much really moved.
+            let mut moved: c_int = 0;
+            // SAFETY: `status` is the finished transfer's; `etype` is committed; `moved` is a
+            // valid out-pointer.
+            let code = unsafe { raw::get_count(&status, etype, &mut moved) };
+            keep(if code != raw::SUCCESS {
+                fail("MPI_Get_count", code)
+            } else if moved != count {
+                Err(Error::input(format!(
+                    "{name}: MPI-IO moved {moved} of this rank's {count} elements (is the disk \
+                     full?)"
+                )))
+            } else {
+                Ok(())
             });
             if let Direction::Write(_) = data {
                 // SAFETY: `fh` is open on every rank; collective.

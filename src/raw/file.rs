@@ -41,6 +41,8 @@ mpi_fns! {
     fn file_read_at_all = MPI_File_read_at_all(fh: MPI_File, offset: MPI_Offset, buf: *mut c_void, count: c_int, datatype: ffi::MPI_Datatype, status: *mut ffi::MPI_Status) -> c_int;
     /// `MPI_File_sync`: collective; this rank's writes reach the storage device.
     fn file_sync = MPI_File_sync(fh: MPI_File) -> c_int;
+    /// `MPI_Get_count`: how many items of `datatype` a finished transfer moved.
+    fn get_count = MPI_Get_count(status: *const ffi::MPI_Status, datatype: ffi::MPI_Datatype, count: *mut c_int) -> c_int;
     /// `MPI_Type_contiguous`.
     fn type_contiguous = MPI_Type_contiguous(count: c_int, oldtype: ffi::MPI_Datatype, newtype: *mut ffi::MPI_Datatype) -> c_int;
     /// `MPI_Type_create_subarray`.

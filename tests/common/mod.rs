@@ -232,6 +232,12 @@ pub fn script(name: &str, args: &[&str], timeout: Duration) -> Job {
     direct(&path, args, &[], timeout)
 }
 
+/// [`launch`], with `signal` sent to the command's process `after` the start (as a batch
+/// system signals a job's script).
+pub fn launch_signalled(cmd: Command, command: String, after: Duration, signal: i32) -> Job {
+    run(cmd, command, TIMEOUT, Some((after, signal)))
+}
+
 /// Runs a prepared command (shown as `command` in reports) like [`mpirun_with`].
 pub fn launch(cmd: Command, command: String, timeout: Duration) -> Job {
     run(cmd, command, timeout, None)
