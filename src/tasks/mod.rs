@@ -32,9 +32,11 @@
 //! });
 //! ```
 
+pub(crate) mod journal;
 pub(crate) mod pool;
 pub(crate) mod protocol;
 pub(crate) mod queue;
+pub(crate) mod recovery;
 
 pub use pool::{Completed, Pool, TaskError, TaskResult};
 pub use queue::Queue;
