@@ -74,7 +74,8 @@ impl<'a> Pool<'a> {
         R: Serialize + DeserializeOwned + Send,
     {
         let Some(path) = self.journal.clone() else {
-            return self.run_call(items, &[0..items.len()], run, on_result);
+            let every = 0..items.len();
+            return self.run_call(items, std::slice::from_ref(&every), run, on_result);
         };
         let opened = if self.is_root() {
             items_hash(items)
@@ -140,6 +141,7 @@ mod tests {
     use super::pending;
 
     #[test]
+    #[allow(clippy::single_range_in_vec_init)] // vectors of ranges, indeed
     fn pending_runs_skip_the_done_items() {
         assert_eq!(pending(&[]), vec![]);
         assert_eq!(pending(&[false; 3]), vec![0..3]);
