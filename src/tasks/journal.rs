@@ -8,10 +8,12 @@
 //!   item's index (u64) and the result's bincode bytes.
 //!
 //! Each record is written with one `write` call, straight to the file (no user-space
-//! buffer), so a process killed at any moment leaves at worst a torn last record. The file is
-//! fsynced every [`SYNC_RECORDS`] records or [`SYNC_EVERY`], whichever comes first, and at
-//! the end of the call: a machine that goes down loses at most the records since the last
-//! sync, and those tasks are run again.
+//! buffer), so a process killed at any moment leaves at worst a torn last record (the
+//! operating system keeps what was written). For a machine that goes down, the file is
+//! fsynced when a record arrives [`SYNC_EVERY`] or more after the last sync, and at the end of
+//! the call: at most about a second of results is lost, and those tasks run again. (100 000
+//! quick tasks on one rank: 3 ms without a journal, 82 ms with it; a sync every 64 records
+//! instead took 5.4 s, as one fsync takes milliseconds.)
 //!
 //! Reading: a torn last record (the file ends inside it) and a last record whose checksum
 //! fails (a crash can leave a zero-filled or half-written tail) are dropped, and the file is
@@ -34,8 +36,6 @@ const MAGIC: &[u8; 8] = b"MPIKPJ01";
 const HEADER: usize = 8 + 8 + 8 + 4;
 /// Before each payload: its length and its checksum.
 const RECORD_HEAD: usize = 4 + 4;
-/// Records appended between fsyncs, at most.
-pub(crate) const SYNC_RECORDS: usize = 64;
 /// Time between fsyncs while records arrive, at most.
 pub(crate) const SYNC_EVERY: Duration = Duration::from_secs(1);
 
@@ -157,7 +157,7 @@ impl Journal {
             record[4..8].copy_from_slice(&crc.to_le_bytes());
             self.file.write_all(&record).map_err(|e| e.to_string())?;
             self.unsynced += 1;
-            if self.unsynced >= SYNC_RECORDS || self.last_sync.elapsed() >= SYNC_EVERY {
+            if self.last_sync.elapsed() >= SYNC_EVERY {
                 self.sync().map_err(|e| e.to_string())?;
             }
             Ok(())

@@ -33,9 +33,8 @@ impl<'a> Pool<'a> {
     ///   items. `map` returns the same results in the same order as an uninterrupted run;
     /// - appends each successful result as it arrives (index, bincode bytes, CRC-32; one
     ///   write per record, so killing the job at any moment loses at most the record being
-    ///   written). The file is fsynced every 64 records or every second, whichever comes
-    ///   first, and when the call ends, so even a machine crash loses at most a second of
-    ///   results. Failed tasks (`Err` or panic) are not recorded: a rerun retries them.
+    ///   written). The file is fsynced at most once a second while records arrive, and when
+    ///   the call ends, so even a machine crash loses at most about a second of results. Failed tasks (`Err` or panic) are not recorded: a rerun retries them.
     ///
     /// The journal is never deleted: a rerun of a finished map runs no task and returns the
     /// recorded results. Remove the file once the results are safe elsewhere. One journal is
