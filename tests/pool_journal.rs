@@ -210,6 +210,28 @@ fn rank_checks() {
             assert_eq!((got, ran), (want.clone(), vec![]));
         }
     }
+    // No items: a journal like any other. Progress counts the recorded results: a rerun of
+    // a finished map reports (40, 40) at once.
+    let empty = dir.join("empty.journal");
+    let mut pool = Pool::new(comm).journal(&empty);
+    for _ in 0..2 {
+        let got = pool.map(&[] as &[u64], label).unwrap();
+        assert_eq!(got, root.then(Vec::new));
+    }
+    let seen = std::cell::RefCell::new(Vec::new());
+    let path = dir.join("progress.journal");
+    let mut pool = Pool::new(comm)
+        .journal(&path)
+        .on_progress(|done, total| seen.borrow_mut().push((done, total)));
+    pool.map(&items, label).unwrap();
+    seen.borrow_mut().clear();
+    pool.map(&items, label).unwrap();
+    drop(pool);
+    let _ = ran(comm);
+    assert_eq!(
+        seen.into_inner(),
+        if root { vec![(40, 40)] } else { vec![] }
+    );
     // Failed tasks are not recorded: the rerun retries exactly them.
     let path = dir.join("failures.journal");
     let mut pool = Pool::new(comm).journal(&path);
