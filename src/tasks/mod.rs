@@ -4,6 +4,11 @@
 //! `Err` for that item alone: [`TaskResult`], [`TaskError`]); [`Queue`] is
 //! `multiprocessing.Queue`, bounded, across ranks, ending when every producer has closed.
 //!
+//! Recovery: a pool with a journal ([`Pool::journal`]) records each finished task on rank 0,
+//! and the same map run again after a crash hands out only the tasks the journal lacks and
+//! returns the same results in the same order (failed tasks are retried; a journal of other
+//! items is refused with one `Err` on every rank).
+//!
 //! ```no_run
 //! use mpikit::tasks::Queue;
 //! use mpikit::Pool;
@@ -32,9 +37,11 @@
 //! });
 //! ```
 
+pub(crate) mod journal;
 pub(crate) mod pool;
 pub(crate) mod protocol;
 pub(crate) mod queue;
+pub(crate) mod recovery;
 
 pub use pool::{Completed, Pool, TaskError, TaskResult};
 pub use queue::Queue;

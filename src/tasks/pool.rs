@@ -90,6 +90,7 @@ pub struct Pool<'a> {
     pub(crate) calls: u64,
     pub(crate) chunksize: usize,
     pub(crate) progress: Option<Box<dyn FnMut(usize, usize) + 'a>>,
+    pub(crate) journal: Option<std::path::PathBuf>,
 }
 
 impl<'a> Pool<'a> {
@@ -110,6 +111,7 @@ impl<'a> Pool<'a> {
             calls: 0,
             chunksize: 1,
             progress: None,
+            journal: None,
         }
     }
 
@@ -305,6 +307,6 @@ impl<'a> Pool<'a> {
                 })
                 .collect()
         };
-        self.run_call(items, &run, &mut on_result)
+        self.run_recorded(items, &run, &mut on_result)
     }
 }

@@ -70,6 +70,7 @@ impl Pool<'_> {
     pub(crate) fn run_call<I, R>(
         &mut self,
         items: &[I],
+        todo: &[Range<usize>],
         run: &RunChunk<'_, I, R>,
         on_result: &mut dyn FnMut(usize, TaskResult<R>),
     ) -> Result<()>
@@ -80,7 +81,7 @@ impl Pool<'_> {
         self.calls += 1;
         let tags = Tags::of(self.calls);
         if self.is_root() {
-            self.hand_out(items, run, on_result, tags)
+            self.hand_out(items, todo, run, on_result, tags)
         } else {
             self.work(run, tags)
         }
@@ -88,10 +89,12 @@ impl Pool<'_> {
 
     /// Rank 0: a helper thread computes chunks like one more worker, while this thread
     /// answers the workers' requests (MPI stays on this thread) and stops every worker once
-    /// the chunks are gone.
+    /// the chunks are gone. Only the items of `todo` are handed out (the others came from
+    /// a journal).
     pub(crate) fn hand_out<I, R>(
         &mut self,
         items: &[I],
+        todo: &[Range<usize>],
         run: &RunChunk<'_, I, R>,
         on_result: &mut dyn FnMut(usize, TaskResult<R>),
         tags: Tags,
@@ -102,11 +105,16 @@ impl Pool<'_> {
     {
         let total = items.len();
         let step = self.chunksize;
-        let mut chunks: VecDeque<Range<usize>> = (0..total)
-            .step_by(step)
-            .map(|s| s..(s + step).min(total))
+        let mut chunks: VecDeque<Range<usize>> = todo
+            .iter()
+            .flat_map(|run| {
+                let end = run.end;
+                run.clone()
+                    .step_by(step)
+                    .map(move |s| s..(s + step).min(end))
+            })
             .collect();
-        let mut done = 0;
+        let mut done = total - todo.iter().map(|r| r.len()).sum::<usize>();
         let progress = &mut self.progress;
         let mut deliver = |start: usize, results: Vec<TaskResult<R>>| {
             done += results.len();
