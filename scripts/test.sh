@@ -35,7 +35,7 @@ say "cargo test --release ($MPIKIT_MPI, $MPIRUN)"
 MPIKIT_MPIRUN=$MPIRUN cargo test --release "${MPIKIT_ARGS[@]+"${MPIKIT_ARGS[@]}"}"
 
 if ((explicit == 0)) && [ "${MPIKIT_SKIP_SECOND_MPI:-0}" != 1 ]; then
-  say "second MPI: MPICH (parsum, examples, run, buffers, mpi4py, immediate, reductions, posted, rooted, rma, rma_faults, one_sided, sort, sparse, fft, npz, the PRK and NPB kernels under mpiexec.mpich)"
+  say "second MPI: MPICH (parsum, examples, run, buffers, mpi4py, immediate, reductions, posted, rooted, rma, rma_faults, one_sided, sort, sparse, fft, npz, mpiio, hdf5_arrays, checkpoint, pool_journal, the PRK and NPB kernels under mpiexec.mpich)"
   (
     # The OpenMPI pass exported its compiler wrapper; MPICH picks its own.
     unset CARGO_TARGET_DIR MPICC MPIRUN
@@ -45,6 +45,6 @@ if ((explicit == 0)) && [ "${MPIKIT_SKIP_SECOND_MPI:-0}" != 1 ]; then
     # MPICH's ranks poll without yielding: oversubscribed suites need longer time limits,
     # and the harness's rank sweeps stop at 3 ranks here (tests/common: MPICH_MOST_RANKS).
     MPIKIT_TEST_TIMEOUT_SCALE=3 MPIKIT_MPIRUN=$MPIRUN cargo test --release --test parsum \
-      --test examples --test run --test buffers --test mpi4py --test immediate --test reductions --test posted --test rooted --test rma --test rma_faults --test one_sided --test sort --test sparse --test fft --test npz --test prk --test npb
+      --test examples --test run --test buffers --test mpi4py --test immediate --test reductions --test posted --test rooted --test rma --test rma_faults --test one_sided --test sort --test sparse --test fft --test npz --test mpiio --test hdf5_arrays --test checkpoint --test pool_journal --test prk --test npb
   )
 fi

@@ -43,6 +43,7 @@ pub(crate) mod npz_write;
 pub(crate) mod one_sided;
 pub(crate) mod ops;
 pub(crate) mod order;
+pub(crate) mod placement;
 pub(crate) mod plan;
 pub(crate) mod redistribute;
 pub(crate) mod sort;

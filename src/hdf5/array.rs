@@ -13,7 +13,7 @@ use super::writer::{Storage, Writer};
 use crate::collective::element::Element;
 use crate::data::dtype::{ByteOrder, Dtype};
 use crate::distarray::array::shaped;
-use crate::distarray::io::read_runs;
+use crate::distarray::placement::read_runs;
 use crate::distarray::{DistArray, Grid};
 use crate::error::{Error, Result};
 use crate::runtime::agree::agree_on;
