@@ -158,18 +158,6 @@ fn save_and_restore_anywhere(world: &World) -> mpikit::Result<()> {
     Ok(())
 }
 
-/// `result` is an `Err` containing `text`, the same on every rank.
-fn same_err<T>(world: &World, result: mpikit::Result<T>, text: &str) -> mpikit::Result<()> {
-    let msg = match result {
-        Ok(_) => panic!("expected an error containing {text:?}"),
-        Err(e) => e.to_string(),
-    };
-    assert!(msg.contains(text), "{msg:?} should contain {text:?}");
-    let all = world.allgather_objects(&msg)?;
-    assert!(all.iter().all(|m| *m == msg), "ranks disagree: {all:?}");
-    Ok(())
-}
-
 /// Changes a file of checkpoint `step` (rank 0), then waits for every rank.
 fn damage(world: &World, dir: &Path, step: u64, file: &str, how: impl Fn(&mut Vec<u8>)) {
     if world.is_root() {
@@ -184,7 +172,7 @@ fn damage(world: &World, dir: &Path, step: u64, file: &str, how: impl Fn(&mut Ve
 fn refusals(world: &World) -> mpikit::Result<()> {
     let dir = folder(world, "bad")?;
     let ckpt = Checkpoints::new(world, &dir, "ckpt-test")?.keep(10);
-    same_err(
+    common::same_err(
         world,
         ckpt.restore(1),
         "no checkpoint of step 1 (complete checkpoints: none)",
@@ -192,7 +180,7 @@ fn refusals(world: &World) -> mpikit::Result<()> {
     for step in 1..=6 {
         save(&ckpt, world, step)?;
     }
-    same_err(
+    common::same_err(
         world,
         ckpt.restore(9),
         "no checkpoint of step 9 (complete checkpoints: 1, 2, 3, 4, 5, 6)",
@@ -202,26 +190,26 @@ fn refusals(world: &World) -> mpikit::Result<()> {
         let last = b.len() - 1;
         b[last] ^= 1;
     });
-    same_err(
+    common::same_err(
         world,
         ckpt.restore(1),
         "a.npy: damaged: the checksum of bytes 0..",
     )?;
     damage(world, &dir, 2, "c.npy", |b| b.truncate(b.len() - 10));
-    same_err(
+    common::same_err(
         world,
         ckpt.restore(2),
         "bytes, the checkpoint's manifest says",
     )?;
     damage(world, &dir, 3, "state.bin", |b| b[0] ^= 0xff);
-    same_err(world, ckpt.restore(3), "state.bin: damaged")?;
+    common::same_err(world, ckpt.restore(3), "state.bin: damaged")?;
     damage(world, &dir, 4, "manifest.txt", |b| {
         *b = String::from_utf8(b.clone())
             .unwrap()
             .replace("program ckpt-test", "program other")
             .into_bytes()
     });
-    same_err(
+    common::same_err(
         world,
         ckpt.restore(4),
         "a checkpoint of \"other\", not of \"ckpt-test\"",
@@ -229,7 +217,7 @@ fn refusals(world: &World) -> mpikit::Result<()> {
     damage(world, &dir, 4, "manifest.txt", |b| {
         *b = b"{\"not\": \"a manifest\"}".to_vec()
     });
-    same_err(
+    common::same_err(
         world,
         ckpt.restore(4),
         "manifest.txt: not an mpikit checkpoint manifest",
@@ -237,46 +225,46 @@ fn refusals(world: &World) -> mpikit::Result<()> {
     // The wrong name, type or state type.
     let good = ckpt.restore(5)?;
     let rows = |s: &[usize]| Ok(Grid::rows(s, world.size() as usize));
-    same_err(
+    common::same_err(
         world,
         good.array::<f64, Ix2>("z", rows),
         "no array \"z\" in the checkpoint (it holds a, b, c)",
     )?;
-    same_err(
+    common::same_err(
         world,
         good.array::<f32, Ix2>("a", rows),
         "array \"a\" holds <f8 values, not <f4 (f32)",
     )?;
-    same_err(world, good.array::<f64, Ix3>("a", rows), "axis")?;
-    same_err(
+    common::same_err(world, good.array::<f64, Ix3>("a", rows), "axis")?;
+    common::same_err(
         world,
         good.state::<(u64, u64, u64, u64)>(),
         "not this program's state type",
     )?;
     // Another program's checkpoints, bad names, a folder that cannot be made.
     let other = Checkpoints::new(world, &dir, "someone-else")?;
-    same_err(
+    common::same_err(
         world,
         other.restore(5),
         "a checkpoint of \"ckpt-test\", not of \"someone-else\"",
     )?;
-    same_err(
+    common::same_err(
         world,
         Checkpoints::new(world, &dir, "two words"),
         "one word, no spaces",
     )?;
     let a = DistArray::<f64, Ix1>::zeros(world, Grid::rows(&[4], world.size() as usize))?;
     let mut s = ckpt.save(7)?;
-    same_err(world, s.array("../escape", &a), "use letters, digits")?;
+    common::same_err(world, s.array("../escape", &a), "use letters, digits")?;
     s.array("x", &a)?;
-    same_err(world, s.array("x", &a), "array \"x\" saved twice")?;
+    common::same_err(world, s.array("x", &a), "array \"x\" saved twice")?;
     drop(s);
     let file = dir.join("plain-file");
     if world.is_root() {
         std::fs::write(&file, b"x").unwrap();
     }
     world.barrier();
-    same_err(
+    common::same_err(
         world,
         Checkpoints::new(world, &file.join("sub"), "p"),
         "Not a directory",

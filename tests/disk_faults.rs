@@ -16,7 +16,6 @@ use mpikit::hdf5::Storage;
 use mpikit::io::{Compression, NpzWriter, Transfer};
 use mpikit::mpi::traits::*;
 use mpikit::ndarray::Ix1;
-use mpikit::prelude::*;
 use mpikit::{DistArray, Grid, World};
 
 const FULL: &str = "MPIKIT_TEST_FULL_DIR";
@@ -120,29 +119,6 @@ fn big(world: &World) -> mpikit::Result<DistArray<f64, Ix1>> {
     })
 }
 
-fn same_err<T>(
-    world: &World,
-    result: mpikit::Result<T>,
-    text: &str,
-    what: &str,
-) -> mpikit::Result<()> {
-    let msg = match result {
-        Ok(_) => panic!("{what}: expected an error containing {text:?}"),
-        Err(e) => e.to_string(),
-    };
-    assert!(
-        msg.contains(text),
-        "{what}: {msg:?} should contain {text:?}"
-    );
-    assert!(!msg.contains('\n'), "{what}: one line: {msg:?}");
-    let all = world.allgather_objects(&msg)?;
-    assert!(
-        all.iter().all(|m| *m == msg),
-        "{what}: ranks disagree: {all:?}"
-    );
-    Ok(())
-}
-
 /// The old file and checkpoint are whole, and nothing else is in `dir`.
 fn intact(world: &World, dir: &Path) -> mpikit::Result<()> {
     let size = world.size() as usize;
@@ -183,24 +159,24 @@ fn refused(world: &World, dir: &Path, text: &str) -> mpikit::Result<()> {
     let big = big(world)?;
     let npy = dir.join("old.npy");
     let positioned = big.write_npy_using(&npy, Some(Transfer::Positioned));
-    same_err(world, positioned, text, "npy positioned")?;
+    common::same_err(world, positioned, text)?;
     // MPI's own words for the disk's refusal: the line names the file.
     let collective = big.write_npy_using(&npy, Some(Transfer::Collective));
-    same_err(world, collective, "old.npy", "npy collective")?;
+    common::same_err(world, collective, "old.npy")?;
     let archive =
         NpzWriter::create(world, &dir.join("new.npz"), Compression::Stored).and_then(|mut w| {
             w.add("a", &big)?;
             w.finish()
         });
-    same_err(world, archive, text, "npz")?;
+    common::same_err(world, archive, text)?;
     let h5 = big.write_hdf5(&dir.join("new.h5"), "/a", &Storage::Contiguous);
-    same_err(world, h5, text, "hdf5")?;
+    common::same_err(world, h5, text)?;
     let ckpt = Checkpoints::new(world, &dir.join("ckpt"), "disk")?;
     let saved = ckpt.save(2).and_then(|mut s| {
         s.array("a", &big)?;
         s.commit()
     });
-    same_err(world, saved, text, "checkpoint")?;
+    common::same_err(world, saved, text)?;
     intact(world, dir)
 }
 

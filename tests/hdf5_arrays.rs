@@ -290,25 +290,13 @@ fn attributes(world: &World) -> mpikit::Result<()> {
         );
     }
     let missing = read_attr::<u64>(world, &path, "/", "nope");
-    same_err(world, missing, "no attribute \"nope\"")?;
+    common::same_err(world, missing, "no attribute \"nope\"")?;
     let mistyped = read_attr::<u64>(world, &path, "/fields/u", "units");
-    same_err(world, mistyped, "invalid type")?;
+    common::same_err(world, mistyped, "invalid type")?;
     world.barrier();
     if world.is_root() {
         std::fs::remove_dir_all(&dir).ok();
     }
-    Ok(())
-}
-
-/// `result` is an `Err` containing `text`, the same on every rank.
-fn same_err<T>(world: &World, result: mpikit::Result<T>, text: &str) -> mpikit::Result<()> {
-    let msg = match result {
-        Ok(_) => panic!("expected an error containing {text:?}"),
-        Err(e) => e.to_string(),
-    };
-    assert!(msg.contains(text), "{msg:?} should contain {text:?}");
-    let all = world.allgather_objects(&msg)?;
-    assert!(all.iter().all(|m| *m == msg), "ranks disagree: {all:?}");
     Ok(())
 }
 
@@ -320,17 +308,17 @@ fn refusals(world: &World) -> mpikit::Result<()> {
     a.write_hdf5(&good, "/a", &Storage::Contiguous)?;
     let rows = |s: &[usize]| Ok(Grid::rows(s, size));
     let read = |p: &Path, name: &str| DistArray::<f64, IxDyn>::read_hdf5(world, p, name, rows);
-    same_err(world, read(&dir.join("none.h5"), "/a"), "No such file")?;
-    same_err(
+    common::same_err(world, read(&dir.join("none.h5"), "/a"), "No such file")?;
+    common::same_err(
         world,
         read(&good, "/b"),
         "no dataset /b in the file (it holds /a)",
     )?;
     let ints = DistArray::<i32, IxDyn>::read_hdf5(world, &good, "/a", rows);
-    same_err(world, ints, "holds f64 values, the array is i32")?;
+    common::same_err(world, ints, "holds f64 values, the array is i32")?;
     let wrong =
         DistArray::<f64, IxDyn>::read_hdf5(world, &good, "/a", |_| Ok(Grid::rows(&[5, 3], size)));
-    same_err(world, wrong, "the dataset's shape is [6, 3]")?;
+    common::same_err(world, wrong, "the dataset's shape is [6, 3]")?;
     let text = dir.join("text.h5");
     let truncated = dir.join("truncated.h5");
     if world.is_root() {
@@ -339,8 +327,8 @@ fn refusals(world: &World) -> mpikit::Result<()> {
         std::fs::write(&truncated, &bytes[..bytes.len() - 40]).unwrap();
     }
     world.barrier();
-    same_err(world, read(&text, "/a"), "not an HDF5 file")?;
-    same_err(world, read(&truncated, "/a"), "truncated")?;
+    common::same_err(world, read(&text, "/a"), "not an HDF5 file")?;
+    common::same_err(world, read(&truncated, "/a"), "truncated")?;
     // A failed write leaves the old file as it was and no temporary file.
     let before = std::fs::read(&good).ok();
     let b = DistArray::<f64, IxDyn>::from_fn(world, Grid::rows(&[4], size), f)?;
@@ -348,14 +336,14 @@ fn refusals(world: &World) -> mpikit::Result<()> {
         chunk: Some(vec![2, 2]),
         deflate: None,
     };
-    same_err(world, b.write_hdf5(&good, "/a", &bad_chunk), "chunk [2, 2]")?;
-    same_err(
+    common::same_err(world, b.write_hdf5(&good, "/a", &bad_chunk), "chunk [2, 2]")?;
+    common::same_err(
         world,
         b.write_hdf5(&dir, "/a", &Storage::Contiguous),
         "not a file name",
     )?;
     let nowhere = dir.join("no/such/dir/x.h5");
-    same_err(
+    common::same_err(
         world,
         b.write_hdf5(&nowhere, "/a", &Storage::Contiguous),
         "unable to",

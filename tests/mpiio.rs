@@ -7,6 +7,8 @@
 //! No libtest harness: run plainly it relaunches itself under mpirun (see tests/collectives.rs).
 
 mod common;
+#[path = "common/npy.rs"]
+mod npy;
 
 use std::path::PathBuf;
 
@@ -73,23 +75,7 @@ impl Value for Complex<f32> {
 /// The `.npy` file numpy would write, built here: a version 1.0 header padded to 64 bytes,
 /// then the values in C order.
 fn expected_file<T: Value>(shape: &[usize]) -> Vec<u8> {
-    let dims: Vec<String> = shape.iter().map(ToString::to_string).collect();
-    let tuple = if dims.len() == 1 {
-        format!("({},)", dims[0])
-    } else {
-        format!("({})", dims.join(", "))
-    };
-    let mut dict = format!(
-        "{{'descr': '{}', 'fortran_order': False, 'shape': {tuple}, }}",
-        T::DESCR
-    );
-    while (10 + dict.len() + 1) % 64 != 0 {
-        dict.push(' ');
-    }
-    dict.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend((dict.len() as u16).to_le_bytes());
-    out.extend(dict.as_bytes());
+    let mut out = npy::npy_header(T::DESCR, shape, false);
     let n: usize = shape.iter().product();
     for k in 0..n {
         let mut rest = k;
@@ -176,18 +162,7 @@ fn paths_agree(world: &World) -> mpikit::Result<()> {
     let path = dir.join("fortran.npy");
     if world.is_root() {
         let (rows, cols) = (5usize, 4usize);
-        let mut bytes = expected_file::<f64>(&[cols, rows]);
-        // The C-ordered (cols, rows) file's values are the (rows, cols) array in Fortran
-        // order when value (j, i) is f(i, j): rewrite the header and the values.
-        let header_len = bytes.len() - rows * cols * 8;
-        // The dictionary after the 10-byte magic and length: ASCII.
-        let dict = String::from_utf8(bytes[10..header_len].to_vec()).unwrap();
-        let dict = dict
-            .replace("'fortran_order': False", "'fortran_order': True ")
-            .replace(&format!("({cols}, {rows})"), &format!("({rows}, {cols})"));
-        assert_eq!(dict.len(), header_len - 10);
-        bytes.truncate(10);
-        bytes.extend(dict.as_bytes());
+        let mut bytes = npy::npy_header("<f8", &[rows, cols], true);
         for j in 0..cols {
             for i in 0..rows {
                 bytes.extend(f(&[i, j]).to_le_bytes());

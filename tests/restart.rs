@@ -31,6 +31,20 @@ fn outcome(job: &Job) -> (String, String) {
     (verdict, sum)
 }
 
+/// The step of the `stopped:` line a signalled heat_2d prints.
+fn stopped_step(job: &Job) -> u64 {
+    let line = job
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("stopped: heat_2d at step "))
+        .unwrap_or_else(|| panic!("no stopped line\n{}", job.describe()));
+    line["stopped: heat_2d at step ".len()..]
+        .split_whitespace()
+        .next()
+        .and_then(|s| s.parse().ok())
+        .expect("a step")
+}
+
 fn arg(p: &Path) -> &str {
     p.to_str().expect("a UTF-8 path")
 }
@@ -202,16 +216,7 @@ fn a_signal_makes_every_rank_save_and_stop() {
     // template's batch script passes on Slurm's --signal=B:USR1).
     let job = common::mpirun_signalled(3, &heat, &args, Duration::from_millis(1500), libc::SIGUSR1);
     job.assert_ok();
-    let line = job
-        .stdout
-        .lines()
-        .find(|l| l.starts_with("stopped: heat_2d at step "))
-        .unwrap_or_else(|| panic!("no stopped line\n{}", job.describe()));
-    let step: u64 = line["stopped: heat_2d at step ".len()..]
-        .split_whitespace()
-        .next()
-        .and_then(|s| s.parse().ok())
-        .expect("a step");
+    let step = stopped_step(&job);
     let saved = dir.join(format!("step-{step:012}"));
     job.check(
         saved.join("manifest.txt").is_file(),
@@ -310,16 +315,7 @@ fn the_slurm_template_passes_the_signal_on_and_resumes() {
         libc::SIGUSR1,
     );
     job.assert_ok();
-    let line = job
-        .stdout
-        .lines()
-        .find(|l| l.starts_with("stopped: heat_2d at step "))
-        .unwrap_or_else(|| panic!("no stopped line\n{}", job.describe()));
-    let step: u64 = line["stopped: heat_2d at step ".len()..]
-        .split_whitespace()
-        .next()
-        .and_then(|s| s.parse().ok())
-        .expect("a step");
+    let step = stopped_step(&job);
     let more = (step + 5).to_string();
     let again = common::launch(env(&more), "heat.sbatch again".into(), common::TIMEOUT);
     again.assert_ok();

@@ -300,6 +300,25 @@ fn run(
     }
 }
 
+/// Checks, inside a job, that `result` is an `Err` whose one line contains `text` and is
+/// the same on every rank (a collective: every rank calls it).
+pub fn same_err<T>(
+    world: &mpikit::World,
+    result: mpikit::Result<T>,
+    text: &str,
+) -> mpikit::Result<()> {
+    use mpikit::prelude::*;
+    let msg = match result {
+        Ok(_) => panic!("expected an error containing {text:?}"),
+        Err(e) => e.to_string(),
+    };
+    assert!(msg.contains(text), "{msg:?} should contain {text:?}");
+    assert!(!msg.contains('\n'), "one line: {msg:?}");
+    let all = world.allgather_objects(&msg)?;
+    assert!(all.iter().all(|m| *m == msg), "ranks disagree: {all:?}");
+    Ok(())
+}
+
 /// SIGKILL to the launcher's process group and, at once, to every process below it: Open
 /// MPI's launcher puts each rank in a process group of its own, and ranks that lose their
 /// launcher run on until their next MPI call notices.
