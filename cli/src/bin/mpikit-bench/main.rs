@@ -12,7 +12,7 @@
 //! the serde + bincode floor of the object payload on rank 0 alone (`codec`: copy, encode,
 //! decode); one-sided access (`counter`, `mutex`, `put`, `get`: see rma.rs); the distributed
 //! sort (`sort`) and FFT (`fft`, whose size is the side n of an n³ field; `fft-line`, whose
-//! size is the length of a 1-D field). Sizes are bytes
+//! size is the length of a 1-D field); files of a DistArray (`file-write`, `file-read`). Sizes are bytes
 //! per rank. Each figure is the median over repetitions of the slowest rank's mean time per
 //! call. Rank 0 prints a table (and CSV with --csv).
 
@@ -30,6 +30,7 @@ use units::{human, parse_size};
 
 mod codec;
 mod fft;
+mod files;
 mod immediate;
 mod pool;
 mod redistribute;
@@ -328,6 +329,7 @@ fn main() -> ExitCode {
         &rma::BENCHES,
         &sort::BENCHES,
         &fft::BENCHES,
+        &files::BENCHES,
     ]
     .concat();
     if let Some(bad) = cli.bench.iter().find(|b| !known.contains(&b.as_str())) {
@@ -408,6 +410,7 @@ fn main() -> ExitCode {
         .chain(&redistribute::BENCHES)
         .chain(&sort::BENCHES)
         .chain(&fft::BENCHES)
+        .chain(&files::BENCHES)
         .filter(|b| cli.bench.iter().any(|x| x == *b))
     {
         for &bytes in &sizes {
@@ -415,6 +418,8 @@ fn main() -> ExitCode {
                 redistribute::run(comm, bytes, cli.reps)
             } else if *bench == "sort" {
                 sort::run(comm, bytes, cli.reps)
+            } else if bench.starts_with("file-") {
+                files::run(comm, bench, bytes, cli.reps)
             } else if bench.starts_with("fft") {
                 fft::run(comm, bench, bytes, cli.reps)
             } else {
