@@ -241,7 +241,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
                 }
                 let f = File::create(&tmp)?;
                 f.write_all_at(&header, 0)?;
-                allocate(&f, (header.len() + self.len() * width) as u64)
+                allocate(&f, &tmp, (header.len() + self.len() * width) as u64)
             })()
             .map_err(io)
         } else {

@@ -167,22 +167,34 @@ pub(crate) fn read_placed<T: Element, D: Dimension, A: Comm + ?Sized>(
     Ok(out)
 }
 
-/// Gives `f` its full `len` bytes on disk (`posix_fallocate`), so that a disk too small
-/// says so now, in one line, rather than in the middle of the ranks' writes (Open MPI's
-/// MPI-IO reported a full tmpfs as a successful collective write); where the file system
-/// cannot preallocate (some NFS), the file is extended sparsely instead.
-pub(crate) fn allocate(f: &File, len: u64) -> std::io::Result<()> {
-    use std::os::fd::AsRawFd;
-    if len == 0 {
-        return f.set_len(0);
+/// Gives `f` its full `len` bytes (sparse), after checking that the file system has room
+/// for them (`statvfs` of the folder of `path`): a disk too small says so now, in one line,
+/// rather than in the middle of the ranks' writes (Open MPI's MPI-IO reported a full tmpfs as
+/// a successful collective write). `posix_fallocate` would make that certain but made 800 MB
+/// `.npy` writes 2.4x slower here (ext4: 1.75 s against 0.73 s for the same bytes in HDF5).
+pub(crate) fn allocate(f: &File, path: &Path, len: u64) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()) {
+        // SAFETY: `c` is a NUL-terminated path and `fs` a valid out-pointer for one statvfs.
+        let mut fs: libc::statvfs = unsafe { std::mem::zeroed() };
+        if unsafe { libc::statvfs(c.as_ptr(), &mut fs) } == 0 {
+            let free = fs.f_bavail as u64 * fs.f_frsize as u64;
+            let have = f.metadata().map(|m| m.len()).unwrap_or(0);
+            if len > free + have {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::StorageFull,
+                    format!(
+                        "No space left on device: the file needs {len} bytes, the file system \
+                         has {free} free"
+                    ),
+                ));
+            }
+        }
     }
-    // SAFETY: a valid open file descriptor and a byte range; no memory is passed.
-    let code = unsafe { libc::posix_fallocate(f.as_raw_fd(), 0, len as libc::off_t) };
-    match code {
-        0 => f.set_len(len),
-        libc::EOPNOTSUPP | libc::EINVAL => f.set_len(len),
-        e => Err(std::io::Error::from_raw_os_error(e)),
-    }
+    f.set_len(len)
 }
 
 /// The `bool` elements of a block read as bytes are 0 or 1 (other bytes are no `bool`).
