@@ -184,13 +184,10 @@ pub(crate) fn allocate(f: &File, path: &Path, len: u64) -> std::io::Result<()> {
             let free = fs.f_bavail as u64 * fs.f_frsize as u64;
             let have = f.metadata().map(|m| m.len()).unwrap_or(0);
             if len > free + have {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::StorageFull,
-                    format!(
-                        "No space left on device: the file needs {len} bytes, the file system \
+                return Err(std::io::Error::other(format!(
+                    "No space left on device: the file needs {len} bytes, the file system \
                          has {free} free"
-                    ),
-                ));
+                )));
             }
         }
     }
