@@ -1,6 +1,7 @@
 //! Compiles `csrc/constants.c` (the MPI handles mpi.h defines as macros, such as
 //! `MPI_REPLACE`) with the compiler wrapper of the MPI that rsmpi links (`MPICC`, else
-//! `mpicc`, found the way rsmpi's own build finds it).
+//! `mpicc`, found the way rsmpi's own build finds it), and says whether the libhdf5 of the
+//! `hdf5` feature is the MPI build.
 
 fn main() {
     println!("cargo:rerun-if-changed=csrc/constants.c");
@@ -27,4 +28,11 @@ fn main() {
         }
     }
     build.compile("mpikit_constants");
+    // With the `hdf5` feature, `hdf5-metno-sys` (links = "hdf5") says whether the libhdf5 it
+    // found is the MPI build; if so, chunked datasets are written collectively through it
+    // (src/hdf5/parallel.rs).
+    println!("cargo::rustc-check-cfg=cfg(mpikit_hdf5_parallel)");
+    if std::env::var("DEP_HDF5_HAVE_PARALLEL").as_deref() == Ok("1") {
+        println!("cargo:rustc-cfg=mpikit_hdf5_parallel");
+    }
 }

@@ -13,6 +13,7 @@ use super::writer::{Storage, Writer};
 use crate::collective::element::Element;
 use crate::data::dtype::{ByteOrder, Dtype};
 use crate::distarray::array::shaped;
+use crate::distarray::mpiio::{self, Direction, Transfer};
 use crate::distarray::placement::read_runs;
 use crate::distarray::{DistArray, Grid};
 use crate::error::{Error, Result};
@@ -22,7 +23,8 @@ use crate::runtime::world::Comm;
 impl<T: Element, D: Dimension> DistArray<T, D> {
     /// Reads dataset `dataset` (`/group/name`) of the HDF5 file at `path`, laid out by
     /// `grid(dataset shape)`: each rank reads only its own block. A contiguous, unfiltered
-    /// dataset is read by position on the rank's threads (either byte order, as `.npy`); a
+    /// dataset is read as `.npy` is (either byte order), by position on the rank's threads
+    /// or by one collective MPI-IO read, as [`Transfer`](crate::io::Transfer)'s rule says; a
     /// chunked or compressed one through the HDF5 library, a hyperslab per rank. The
     /// dataset's type must be `T`'s numpy type (`usize`/`isize` read 64-bit integers). The
     /// same `Err` on every rank for a missing or damaged file, a missing dataset, another
@@ -71,34 +73,57 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             )));
         }
         let (block, start) = (out.grid.block_shape(out.rank), out.offset.clone());
-        let read = if block.contains(&0) {
-            Ok(())
-        } else {
-            match access {
-                Access::Direct => {
-                    let values = out
-                        .data
-                        .as_slice_mut()
-                        .expect("a new array's block is contiguous");
-                    let read = read_runs(
-                        path,
-                        layout.offset,
-                        &shape,
-                        &start,
-                        &block,
-                        values,
-                        &out.pool,
-                    );
-                    if layout.order != ByteOrder::native() {
-                        swap_bytes(values, layout.dtype);
-                    }
-                    read
-                }
-                Access::Library => read_slab::<T>(path, dataset, want, &start, &block)
-                    .and_then(|v| shaped(&block, v))
-                    .map(|data| out.data = data),
-            }
+        let how = match access {
+            Access::Direct => Transfer::agreed(&*out.comm, None, path, &shape, &block)?,
+            Access::Library => Transfer::Positioned,
         };
+        let native = layout.order == ByteOrder::native();
+        let values = out
+            .data
+            .as_slice_mut()
+            .expect("a new array's block is contiguous");
+        let read = match access {
+            // Every rank takes part in a collective read, empty blocks too.
+            Access::Direct if how == Transfer::Collective => {
+                // SAFETY: Element types are plain numbers: any bytes read are values.
+                let bytes = unsafe {
+                    std::slice::from_raw_parts_mut(
+                        values.as_mut_ptr().cast::<u8>(),
+                        std::mem::size_of_val(values),
+                    )
+                };
+                let placed = (&shape[..], &start[..], &block[..]);
+                let width = std::mem::size_of::<T>();
+                mpiio::transfer(
+                    &*out.comm,
+                    path,
+                    layout.offset,
+                    width,
+                    placed,
+                    Direction::Read(bytes),
+                )?;
+                Ok(())
+            }
+            _ if block.contains(&0) => Ok(()),
+            Access::Direct => read_runs(
+                path,
+                layout.offset,
+                &shape,
+                &start,
+                &block,
+                values,
+                &out.pool,
+            ),
+            Access::Library => read_slab::<T>(path, dataset, want, &start, &block)
+                .and_then(|v| shaped(&block, v))
+                .map(|data| out.data = data),
+        };
+        let read = read.map(|()| {
+            if access == Access::Direct && !native {
+                let values = out.data.as_slice_mut().expect("contiguous");
+                swap_bytes(values, layout.dtype);
+            }
+        });
         agree_on(&*out.comm, read)?;
         Ok(out)
     }

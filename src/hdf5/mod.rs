@@ -4,11 +4,14 @@
 //! number type a DistArray holds, with attributes ([`Writer::attr`], [`read_attr`]).
 //!
 //! Contiguous, unfiltered datasets (the default, and what h5py writes unless asked for
-//! chunks) are read and written like `.npy` files: each rank its own block, by position, on
-//! its threads, in either byte order when reading. Chunked and compressed datasets go
+//! chunks) are read and written like `.npy` files: each rank its own block, by position on
+//! its threads or by one collective MPI-IO call, as [`io::Transfer`](crate::io::Transfer)'s
+//! rule says, in either byte order when reading. Chunked and compressed datasets go
 //! through the system's HDF5 library (the `hdf5-metno` crate): every rank reads its own
-//! hyperslab; writes take turns, one rank at a time, because Debian's libhdf5 is the serial
-//! build. Files are written under a temporary name and renamed once complete.
+//! hyperslab; writes are one collective call of parallel HDF5 where the libhdf5 found at
+//! build time is the MPI build (Debian's `libhdf5-openmpi-dev`; [`PARALLEL`] says which),
+//! and take turns, one rank at a time, through the serial build (`libhdf5-dev`). Files are
+//! written under a temporary name and renamed once complete.
 //!
 //! parsum reads its `--input FILE.h5:/PATH` through the same code ([`open`], [`Reader`]) and
 //! `parsum gen --format h5` writes through [`write_values`].
@@ -51,6 +54,8 @@ mod array;
 mod attrs;
 mod find;
 mod layout;
+#[cfg(mpikit_hdf5_parallel)]
+mod parallel;
 mod reader;
 mod types;
 mod values;
@@ -62,3 +67,15 @@ pub use layout::{open, Access, Opened};
 pub use reader::Reader;
 pub use values::write_values;
 pub use writer::{Storage, Writer};
+
+/// Whether this build's libhdf5 is the MPI build, so that chunked datasets are written by
+/// every rank at once (parallel HDF5 over MPI-IO) rather than one rank at a time. Which
+/// libhdf5 is found is `hdf5-metno-sys`'s choice at build time: `HDF5_DIR` if set, else
+/// pkg-config's `hdf5` (on Debian, the MPI build once `libhdf5-openmpi-dev` is installed).
+/// It must be built for the MPI mpikit uses.
+///
+/// # Examples
+/// ```
+/// println!("parallel HDF5: {}", mpikit::hdf5::PARALLEL);
+/// ```
+pub const PARALLEL: bool = cfg!(mpikit_hdf5_parallel);

@@ -5,15 +5,16 @@ use std::path::{Path, PathBuf};
 
 use hdf5_metno as h5;
 use mpi::topology::{Communicator, SimpleCommunicator};
-use ndarray::{Dimension, IxDyn};
+use ndarray::Dimension;
 use serde::Serialize;
 use serde_json::Value;
 
 use super::find::tidy;
-use super::types::{datatype, element_dtype, recast_slice, with_h5_type};
+use super::types::{datatype, element_dtype};
 use crate::collective::element::Element;
 use crate::collective::object::ObjectCollectives;
 use crate::data::dtype::{ByteOrder, Dtype};
+use crate::distarray::mpiio::Transfer;
 use crate::distarray::DistArray;
 use crate::error::{Error, Result};
 use crate::runtime::agree::agree_on;
@@ -23,12 +24,13 @@ use crate::runtime::world::Comm;
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub enum Storage {
     /// One contiguous run of C-ordered values, allocated when the dataset is made and filled
-    /// by every rank at once with positioned writes on its threads (as `.npy` is written).
+    /// by every rank at once, as `.npy` is written: positioned writes on each rank's threads
+    /// or one collective MPI-IO write, by [`Transfer`]'s rule.
     #[default]
     Contiguous,
     /// Chunks of `chunk` elements per axis (about 1 MiB when `None`), deflated at `deflate`
-    /// (0-9) if set, written through the HDF5 library one rank at a time (the system's
-    /// libhdf5 is serial).
+    /// (0-9) if set, written through the HDF5 library: by every rank at once where it is
+    /// the MPI build ([`PARALLEL`](super::PARALLEL)), one rank at a time otherwise.
     Chunked {
         /// Elements per chunk along each axis.
         chunk: Option<Vec<usize>>,
@@ -167,15 +169,46 @@ impl Writer {
         let offset = agree_on(&self.comm, created)?;
         let offset = self.comm.broadcast_object(0, offset.as_ref())?;
         if storage == &Storage::Contiguous {
-            let written = std::fs::File::options()
-                .write(true)
-                .open(&self.tmp)
-                .and_then(|f| array.write_block_at(&f, offset))
-                .map_err(|e| self.error(format!("{name}: {e}")));
-            return agree_on(&self.comm, written);
+            let block = array.grid.block_shape(array.rank);
+            return match Transfer::agreed(&self.comm, None, &self.path, &shape, &block)? {
+                Transfer::Positioned => {
+                    let written = std::fs::File::options()
+                        .write(true)
+                        .open(&self.tmp)
+                        .and_then(|f| array.write_block_at(&f, offset))
+                        .map_err(|e| self.error(format!("{name}: {e}")));
+                    agree_on(&self.comm, written)
+                }
+                Transfer::Collective => array.write_collective(&self.tmp, offset),
+            };
         }
-        // Serial HDF5: one rank at a time opens the file, writes its hyperslab and closes it
-        // (each agreement is also the turn's barrier).
+        self.write_chunked(name, array, dtype)
+    }
+
+    /// Every rank's block of `array` into chunked dataset `name`: one collective write of
+    /// parallel HDF5.
+    #[cfg(mpikit_hdf5_parallel)]
+    fn write_chunked<T: Element, D: Dimension>(
+        &self,
+        name: &str,
+        array: &DistArray<T, D>,
+        dtype: Dtype,
+    ) -> Result<()> {
+        let written = super::parallel::write_slabs(&self.tmp, &self.comm, name, array, dtype)
+            .map_err(|e| self.error(format!("{name}: {}", tidy(&e))));
+        agree_on(&self.comm, written)
+    }
+
+    /// Every rank's block of `array` into chunked dataset `name`, through serial HDF5: one
+    /// rank at a time opens the file, writes its hyperslab and closes it (each agreement is
+    /// also the turn's barrier).
+    #[cfg(not(mpikit_hdf5_parallel))]
+    fn write_chunked<T: Element, D: Dimension>(
+        &self,
+        name: &str,
+        array: &DistArray<T, D>,
+        dtype: Dtype,
+    ) -> Result<()> {
         for turn in 0..self.comm.size() {
             let mine = if turn == self.comm.rank() {
                 self.write_slab(name, array, dtype)
@@ -243,13 +276,16 @@ impl Writer {
         Ok(Some(offset.unwrap_or(0)))
     }
 
-    /// This rank's block of `array` into dataset `name` through the library.
+    /// This rank's block of `array` into dataset `name` through the serial library.
+    #[cfg(not(mpikit_hdf5_parallel))]
     fn write_slab<T: Element, D: Dimension>(
         &self,
         name: &str,
         array: &DistArray<T, D>,
         dtype: Dtype,
     ) -> h5::Result<()> {
+        use super::types::{recast_slice, with_h5_type};
+        use ndarray::IxDyn;
         let block = array.grid.block_shape(array.rank);
         if block.contains(&0) {
             return Ok(());

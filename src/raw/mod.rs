@@ -1,6 +1,7 @@
 //! Every call into MPI's C interface that rsmpi does not wrap, in one place: the types and
 //! constants mpikit needs, and MPI's functions by family ([`p2p`], [`collective`], [`comm`],
-//! [`rma`], [`file`] for MPI-IO),
+//! [`rma`], [`file`] for MPI-IO; and `h5mpio`, parallel HDF5's two MPI calls, where
+//! the system's libhdf5 is the MPI build),
 //! each an `unsafe fn` with MPI's own contract written at the top of its file. No other
 //! file of mpikit names `mpi::ffi`.
 //!
@@ -63,6 +64,9 @@ macro_rules! handles {
 // After `handles!`, which they use.
 pub(crate) mod file;
 pub(crate) mod rma;
+// libhdf5's MPI-IO calls, when the libhdf5 found at build time is the MPI build.
+#[cfg(all(feature = "hdf5", mpikit_hdf5_parallel))]
+pub(crate) mod h5mpio;
 
 handles! {
     /// `MPI_REQUEST_NULL`: a request that is complete.
