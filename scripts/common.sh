@@ -84,6 +84,29 @@ mpi_tools() {
   fi
   export MPICC
   TARGET_DIR=${CARGO_TARGET_DIR:-$MPIKIT_ROOT/target}
+  hdf5_dir
+}
+
+# Which libhdf5 the `hdf5` feature builds against (hdf5-metno-sys reads HDF5_DIR, else
+# pkg-config's hdf5, which Debian points at whichever variant was installed last). With
+# OpenMPI, Debian's MPI build (libhdf5-openmpi-dev) when it is there, so chunked datasets
+# are written by every rank at once; with MPICH the serial build (libhdf5-dev), whose writes
+# take turns: the two passes of scripts/test.sh test both. A HDF5_DIR set by the caller is
+# kept.
+hdf5_dir() {
+  if [ -n "${HDF5_DIR:-}" ] && [ "${MPIKIT_HDF5_DIR:-}" != "$HDF5_DIR" ]; then
+    return 0
+  fi
+  unset HDF5_DIR MPIKIT_HDF5_DIR
+  local variant=serial dir
+  [ "$MPIKIT_MPI" = openmpi ] && compgen -G '/usr/lib/*-linux-gnu/hdf5/openmpi/include/hdf5.h' >/dev/null &&
+    variant=openmpi
+  for dir in /usr/lib/*-linux-gnu/hdf5/"$variant"; do
+    if [ -e "$dir/include/hdf5.h" ]; then
+      export HDF5_DIR=$dir MPIKIT_HDF5_DIR=$dir
+      return 0
+    fi
+  done
 }
 
 # Which MPI a launcher belongs to: openmpi, mpich or unknown.
