@@ -21,6 +21,8 @@
 //! when any rank gets `SIGUSR1` or `SIGTERM` (Slurm's `--signal=B:USR1@120`), then stops.
 //! `--restart DIR` resumes from DIR's latest checkpoint, on any rank count, and runs on to
 //! STEPS: the result is the uninterrupted run's, bit for bit (the serial check says so).
+//! `checkpoint:` lines give each save's and the restore's seconds and the bytes on disk
+//! (scripts/bench-checkpoint.sh times them next to numpy).
 
 use std::ops::Range;
 use std::time::Instant;
@@ -117,6 +119,7 @@ fn main() {
             Some(dir) => Some(Checkpoints::new(world, dir, "heat_2d")?),
             None => None,
         };
+        let restore_start = Instant::now();
         let (mut u, mut v, first) = match (&opts.restart, &ckpt) {
             (Some(dir), Some(ckpt)) => {
                 let step = ckpt.latest()?.ok_or_else(|| {
@@ -137,6 +140,15 @@ fn main() {
                 }
                 let u = saved.array::<f64, Ix2>("u", grid_of)?;
                 let v = saved.array::<f64, Ix2>("v", grid_of)?;
+                let secs = restore_start.elapsed().as_secs_f64();
+                let secs = world.allreduce_scalar(secs, ReduceOp::Max)?;
+                if world.is_root() {
+                    println!(
+                        "checkpoint: restored step {} ({} bytes) in {secs:.3} s",
+                        state.step,
+                        folder_bytes(saved.path())
+                    );
+                }
                 (u, v, state.step as usize)
             }
             _ => {
@@ -164,6 +176,8 @@ fn main() {
             .boundary(1, Boundary::Constant(0.0));
         u.set_halo(halo.clone())?;
         v.set_halo(halo)?;
+        // Seconds in saves (the slowest rank's), how many, the last one's folder.
+        let (mut save_time, mut saves, mut last_save) = (0.0, 0, None);
         let (mut halo_time, start) = (0.0, Instant::now());
         let mut stopped = None;
         for step in first..steps {
@@ -208,7 +222,12 @@ fn main() {
             if opts.checkpoint.is_some() {
                 let stop = stop_requested(world)?;
                 if done % opts.every == 0 || stop {
+                    let t = Instant::now();
                     let saved = save(&u, &v, done)?;
+                    save_time +=
+                        world.allreduce_scalar(t.elapsed().as_secs_f64(), ReduceOp::Max)?;
+                    saves += 1;
+                    last_save.clone_from(&saved);
                     if stop {
                         stopped = saved.map(|dir| (done, dir));
                         break;
@@ -246,6 +265,13 @@ fn main() {
         } else {
             "not checked"
         };
+        if let (true, Some(dir)) = (world.is_root(), &last_save) {
+            println!(
+                "checkpoint: {saves} saves of {} bytes, {:.3} s each",
+                folder_bytes(dir),
+                save_time / saves as f64
+            );
+        }
         if world.is_root() {
             if first > 0 {
                 println!(
@@ -264,6 +290,18 @@ fn main() {
         }
         Ok::<_, mpikit::Error>(())
     })
+}
+
+/// The bytes of the files in a checkpoint's folder.
+fn folder_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|files| {
+            files
+                .filter_map(|f| f.ok()?.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
 }
 
 /// What a checkpoint of heat_2d records besides its two arrays.
