@@ -15,7 +15,9 @@ use crate::collective::object::ObjectCollectives;
 use crate::distarray::array::DistArray;
 use crate::distarray::grid::Grid;
 use crate::distarray::mpiio::{self, Direction, Transfer};
-use crate::distarray::placement::{allocate, check_bools, read_placed, read_runs};
+use crate::distarray::placement::{
+    allocate, check_bools, read_placed, read_runs, rename_into_place,
+};
 use crate::error::{Error, Result};
 use crate::runtime::agree::agree_on;
 use crate::runtime::world::Comm;
@@ -264,7 +266,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
         };
         let done = agree_on(comm, written).and_then(|()| {
             let renamed = if self.rank == 0 {
-                std::fs::rename(&tmp, path).map_err(io)
+                rename_into_place(&tmp, path).map_err(io)
             } else {
                 Ok(())
             };

@@ -27,7 +27,7 @@ use crate::data::summarize::IO_BYTES;
 use crate::data::zipfmt::{directory, Entry, ZIP64_LIMIT};
 use crate::distarray::array::DistArray;
 use crate::distarray::io::{descr, npy_header};
-use crate::distarray::placement::runs;
+use crate::distarray::placement::{rename_into_place, runs};
 use crate::error::{Error, Result};
 use crate::runtime::agree::agree_on;
 use crate::runtime::world::Comm;
@@ -228,7 +228,7 @@ impl NpzWriter {
             };
             agree_on(&self.comm, written).and_then(|()| {
                 let renamed = match root {
-                    true => std::fs::rename(&self.tmp, &self.path).map_err(io),
+                    true => rename_into_place(&self.tmp, &self.path).map_err(io),
                     false => Ok(()),
                 };
                 agree_on(&self.comm, renamed)

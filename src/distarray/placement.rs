@@ -1,7 +1,7 @@
 //! Where a DistArray's blocks lie in a C- or Fortran-ordered file of its values
 //! ([`Placement`], [`runs`]), and the positioned reads and writes that move them: each rank
 //! its own runs, 1 MiB at a time on its threads ([`read_runs`], `write_block_at`), files
-//! preallocated first ([`allocate`]). The formats (`.npy`, `.npz`, HDF5, checkpoints) build
+//! preallocated first ([`allocate`]) and renamed into place last ([`rename_into_place`]). The formats (`.npy`, `.npz`, HDF5, checkpoints) build
 //! on these.
 
 use std::any::TypeId;
@@ -192,6 +192,17 @@ pub(crate) fn allocate(f: &File, path: &Path, len: u64) -> std::io::Result<()> {
         }
     }
     f.set_len(len)
+}
+
+/// Renames the finished (synced) file `tmp` to `path` and syncs the directory, so that the
+/// new file, and not the old one or none, is what the path holds after a crash.
+pub(crate) fn rename_into_place(tmp: &Path, path: &Path) -> std::io::Result<()> {
+    std::fs::rename(tmp, path)?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    File::open(dir)?.sync_all()
 }
 
 /// The `bool` elements of a block read as bytes are 0 or 1 (other bytes are no `bool`).

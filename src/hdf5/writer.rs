@@ -15,6 +15,7 @@ use crate::collective::element::Element;
 use crate::collective::object::ObjectCollectives;
 use crate::data::dtype::{ByteOrder, Dtype};
 use crate::distarray::mpiio::Transfer;
+use crate::distarray::placement::rename_into_place;
 use crate::distarray::DistArray;
 use crate::error::{Error, Result};
 use crate::runtime::agree::agree_on;
@@ -337,8 +338,7 @@ impl Writer {
                 file.close().map_err(|e| self.error(tidy(&e)))?;
                 std::fs::File::open(&self.tmp)
                     .and_then(|f| f.sync_all())
-                    .and_then(|()| std::fs::rename(&self.tmp, &self.path))
-                    .and_then(|()| sync_dir(&self.path))
+                    .and_then(|()| rename_into_place(&self.tmp, &self.path))
                     .map_err(|e| self.error(e))
             })()
         } else {
@@ -348,15 +348,6 @@ impl Writer {
         self.finished = true;
         Ok(())
     }
-}
-
-/// Syncs the directory holding `path`, so that a rename into it is on disk.
-pub(crate) fn sync_dir(path: &Path) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    std::fs::File::open(dir)?.sync_all()
 }
 
 impl Drop for Writer {
