@@ -31,6 +31,7 @@ say "heat_2d ${side}x${side}: checkpoint on -n $a restored on -n $b and back, $r
 pair() {
   local from=$1 to=$2 round=$3 out
   rm -rf "$dir"
+  sync # the old checkpoint's blocks are freed before the save is timed
   out=$(mpirun_np "$from" "$heat" "$side" "$side" 1 --no-check --checkpoint "$dir" --checkpoint-every 1)
   awk -v r="$round" -v v="save -n $from" '/^checkpoint: [0-9]+ saves/ { print r "," v "," $7 "," $5 }' <<<"$out" >>"$csv"
   out=$(mpirun_np "$to" "$heat" "$side" "$side" 2 --no-check --restart "$dir")
@@ -40,6 +41,7 @@ for round in $(seq 1 "$rounds"); do
   pair "$a" "$b" "$round"
   pair "$b" "$a" "$round"
   if [ -n "$py" ]; then
+    sync
     "$py" - "$side" "$B/np" "$round" >>"$csv" <<'PY'
 import numpy as np, os, sys, time
 n, folder, r = int(sys.argv[1]), sys.argv[2], sys.argv[3]

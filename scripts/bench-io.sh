@@ -29,12 +29,14 @@ echo "round,what,ranks,variant,seconds" >"$csv"
 now() { date +%s.%N; }
 say "$n f64 ($((bytes / 1000000)) MB), $rounds rounds, $(cores) cores, files in $MPIKIT_BENCH_DIR"
 for round in $(seq 1 "$rounds"); do
+  sync # files removed before (by the last round) are freed before anything is timed
   t0=$(now)
   dd if=/dev/zero of="$B/dd.bin" bs=1M count=$((bytes / 1048576)) conv=fsync status=none
   echo "$round,write,1,dd,$(awk "BEGIN{print $(now) - $t0}")" >>"$csv"
   # dd's own source is one 1 MiB buffer that stays in the CPU cache; the same bytes copied
   # out of memory (dd.bin, just written, is in the page cache) are what an array's write
   # costs at best.
+  sync
   t0=$(now)
   dd if="$B/dd.bin" of="$B/dd2.bin" bs=1M conv=fsync status=none
   echo "$round,write,1,dd-from-memory,$(awk "BEGIN{print $(now) - $t0}")" >>"$csv"
@@ -42,6 +44,7 @@ for round in $(seq 1 "$rounds"); do
   cat "$B/dd.bin" >/dev/null
   echo "$round,read,1,cat,$(awk "BEGIN{print $(now) - $t0}")" >>"$csv"
   rm -f "$B/dd.bin" "$B/dd2.bin"
+  sync
   if [ -n "$py" ]; then
     s=$("$py" -c '
 import h5py, numpy as np, os, sys, time

@@ -2,7 +2,7 @@
 //! back (`file-read`) as `.npy` by each rank's positioned writes (the baseline), `.npy` by
 //! collective MPI-IO, HDF5 contiguous, HDF5 chunked and deflated (level 1), and a stored
 //! `.npz`. Every write ends with the file synced and renamed into place, as the library
-//! always does. Files go to `$MPIKIT_BENCH_DIR` (default `.bench/files`) and are removed
+//! always does; each starts with no old file to replace (removed and synced, untimed). Files go to `$MPIKIT_BENCH_DIR` (default `.bench/files`) and are removed
 //! after. One call per timing, variants interleaved within each repetition.
 
 use std::path::{Path, PathBuf};
@@ -28,6 +28,17 @@ fn folder(comm: &SimpleCommunicator) -> PathBuf {
     }
     mpikit::mpi::collective::CommunicatorCollectives::barrier(comm);
     dir
+}
+
+/// Removes `path` and syncs (rank 0), untimed, so that every timed write makes a new file
+/// with the old one's blocks already freed: on this VM's ext4 (mounted with online
+/// discard) freeing 800 MB otherwise lands in whichever write syncs next.
+fn fresh(comm: &SimpleCommunicator, path: &Path) {
+    if comm.rank() == 0 {
+        let _ = std::fs::remove_file(path);
+        let _ = std::process::Command::new("sync").status();
+    }
+    mpikit::mpi::collective::CommunicatorCollectives::barrier(comm);
 }
 
 type Write<'a> = &'a dyn Fn(&DistArray<f64, Ix1>, &Path) -> mpikit::Result<()>;
@@ -80,6 +91,7 @@ pub fn run(comm: &SimpleCommunicator, bench: &str, bytes: usize, reps: usize) ->
             let a = &a;
             Box::new(move || {
                 if write {
+                    fresh(comm, &path);
                     timed(&mut || w(a, &path).expect("write"))
                 } else {
                     timed(&mut || assert_eq!(r(comm, &path).expect("read"), want))
