@@ -2,7 +2,8 @@
 //! and 8 ranks: every pair of write and read paths over 1-D, 2-D and 3-D shapes (uneven and
 //! empty blocks) and several element types gives the same file, byte for byte, as one built
 //! here from the values' formula, and reads back to the formula on other grids; Fortran-
-//! ordered files read collectively; the `MPIKIT_IO` rule; bad input as one `Err` everywhere.
+//! ordered files read collectively; raw files (numpy's `tofile`) both ways, the same bytes as
+//! the `.npy` file's data; the `MPIKIT_IO` rule; bad input as one `Err` everywhere.
 //!
 //! No libtest harness: run plainly it relaunches itself under mpirun (see tests/collectives.rs).
 
@@ -125,14 +126,36 @@ fn round_trips<T: Value>(world: &World, shape: &[usize]) -> mpikit::Result<()> {
                     "{how:?} write of {shape:?} on grid {g}: the bytes differ"
                 );
             }
+            // The same values as a raw file (numpy's a.tofile): the .npy file's data part.
+            let raw = dir.join(format!("{g}-{how:?}.bin"));
+            a.write_raw_using(&raw, Some(how))?;
+            if world.is_root() {
+                let got = std::fs::read(&raw).expect("written raw file");
+                let header = npy::npy_header(T::DESCR, shape, false).len();
+                assert!(
+                    got == want[header..],
+                    "{how:?} raw write of {shape:?} on grid {g}: the bytes differ"
+                );
+            }
             for back in [Transfer::Positioned, Transfer::Collective] {
                 for other in &grids {
                     let other = other.clone();
                     let b =
                         DistArray::<T, IxDyn>::read_npy_using(world, &path, Some(back), |_| {
-                            Ok(other)
+                            Ok(other.clone())
                         })?;
                     check(&b, &format!("{how:?} write, {back:?} read of {shape:?}"));
+                    let b = DistArray::<T, IxDyn>::read_raw_using(
+                        world,
+                        &raw,
+                        shape,
+                        Some(back),
+                        |_| Ok(other),
+                    )?;
+                    check(
+                        &b,
+                        &format!("{how:?} raw write, {back:?} raw read of {shape:?}"),
+                    );
                 }
             }
         }
@@ -238,6 +261,29 @@ fn refusals(world: &World) -> mpikit::Result<()> {
         rows,
     );
     same(missing.map(|_| ()), "No such file")?;
+    // A raw file's size must be the shape's: 6 f64 are not a 7-element array, nor 3 i32s.
+    let raw = dir.join("good.bin");
+    a.write_raw(&raw)?;
+    let short = DistArray::<f64, IxDyn>::read_raw(world, &raw, &[7], rows);
+    same(short.map(|_| ()), "48 bytes, a [7] array of f64 is 56")?;
+    let other = DistArray::<i32, IxDyn>::read_raw(world, &raw, &[3], rows);
+    same(other.map(|_| ()), "48 bytes, a [3] array of i32 is 12")?;
+    // The same bytes read as a 2 x 3 array: element (i, j) is value 3i + j of the six.
+    let back = DistArray::<f64, IxDyn>::read_raw(world, &raw, &[2, 3], rows)?;
+    let o = back.offset().to_vec();
+    for (i, v) in back.local().indexed_iter() {
+        let flat = (i[0] + o[0]) * 3 + i[1] + o[1];
+        assert_eq!(
+            *v,
+            f(&[flat]),
+            "raw file read as 2 x 3: element {:?}",
+            i.slice()
+        );
+    }
+    world.barrier();
+    if world.is_root() {
+        std::fs::remove_file(&raw).expect("the raw file");
+    }
     let nowhere = dir.join("no/such/folder/x.npy");
     same(
         a.write_npy_using(&nowhere, Some(Transfer::Collective)),

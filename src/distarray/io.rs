@@ -1,6 +1,8 @@
-//! `.npy` files in parallel: every rank reads its own block with positioned reads (C- or
-//! Fortran-ordered files, any grid), threads reading 1 MiB at a time; writes go to a
-//! temporary file renamed once every rank has succeeded. Errors are agreed on every rank.
+//! `.npy` and raw binary files in parallel: every rank reads its own block with positioned
+//! reads (C- or Fortran-ordered files, any grid), threads reading 1 MiB at a time, or by
+//! collective MPI-IO ([`Transfer`]); writes go to a temporary file renamed once every rank
+//! has succeeded. Raw files (numpy's `a.tofile`) are the values alone, C order, this
+//! machine's byte order, the shape given by the caller. Errors are agreed on every rank.
 
 use std::any::TypeId;
 use std::fs::File;
@@ -150,6 +152,21 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             Ok((shape, fortran, offset))
         });
         let (shape, fortran, offset) = agree_on(comm.as_comm(), header)?;
+        Self::read_values_at(comm, path, (shape, fortran), offset, transfer, grid)
+    }
+
+    /// Reads a file whose values (C or Fortran order, of `shape`, `T`'s native bytes) start
+    /// at byte `offset`, laid out by `grid(shape)`: each rank its own block, by `transfer`
+    /// (`None`: [`Transfer::auto`]'s rule). Collective; the same `Err` on every rank.
+    pub(crate) fn read_values_at(
+        comm: &(impl Comm + ?Sized),
+        path: &Path,
+        (shape, fortran): (Vec<usize>, bool),
+        offset: u64,
+        transfer: Option<Transfer>,
+        grid: impl FnOnce(&[usize]) -> Result<Grid>,
+    ) -> Result<DistArray<T, D>> {
+        let width = std::mem::size_of::<T>();
         read_placed(
             comm,
             path,
@@ -225,9 +242,22 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
     /// });
     /// ```
     pub fn write_npy_using(&self, path: &Path, transfer: Option<Transfer>) -> Result<()> {
+        let header = npy_header(descr::<T>(), self.grid.shape());
+        self.write_values_after(path, &header, transfer)
+    }
+
+    /// Writes `header` and then the values in C order (`T`'s native bytes) as the file
+    /// `path`, atomically: a temporary file of the full size made by rank 0, every rank's
+    /// block written by `transfer` (`None`: [`Transfer::auto`]'s rule), synced, renamed into
+    /// place once every rank has succeeded. Collective; the same `Err` on every rank.
+    pub(crate) fn write_values_after(
+        &self,
+        path: &Path,
+        header: &[u8],
+        transfer: Option<Transfer>,
+    ) -> Result<()> {
         let comm = &*self.comm;
         let name = path.display();
-        let header = npy_header(descr::<T>(), self.grid.shape());
         let width = std::mem::size_of::<T>();
         let pid = comm.broadcast_object(0, (self.rank == 0).then_some(&std::process::id()))?;
         let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
@@ -242,7 +272,7 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
                     return Err(std::io::Error::other("not a file name"));
                 }
                 let f = File::create(&tmp)?;
-                f.write_all_at(&header, 0)?;
+                f.write_all_at(header, 0)?;
                 allocate(&f, &tmp, (header.len() + self.len() * width) as u64)
             })()
             .map_err(io)
@@ -276,6 +306,75 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
             let _ = std::fs::remove_file(&tmp);
         }
         done
+    }
+
+    /// Reads the raw file at `path` as a C-ordered array of `shape` (`T`'s values in this
+    /// machine's byte order, nothing else: numpy's `a.tofile`), laid out by `grid(shape)`:
+    /// each rank reads only its own block, as [`read_npy`](Self::read_npy) does. The file
+    /// must hold exactly `shape`'s values; the same `Err` on every rank otherwise.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use mpikit::{ndarray::Ix2, DistArray, Grid};
+    /// mpikit::run(|world| {
+    ///     let size = world.size() as usize;
+    ///     // numpy: np.arange(1000.0).reshape(100, 10).tofile("a.bin")
+    ///     let a = DistArray::<f64, Ix2>::read_raw(world, "a.bin".as_ref(), &[100, 10], |s| {
+    ///         Grid::balanced(s, size, &[0, 1])
+    ///     })?;
+    ///     a.map(|x| 2.0 * x).write_raw("b.bin".as_ref())?; // np.fromfile("b.bin").reshape(100, 10)
+    ///     Ok::<(), mpikit::Error>(())
+    /// });
+    /// ```
+    pub fn read_raw(
+        comm: &(impl Comm + ?Sized),
+        path: &Path,
+        shape: &[usize],
+        grid: impl FnOnce(&[usize]) -> Result<Grid>,
+    ) -> Result<DistArray<T, D>> {
+        Self::read_raw_using(comm, path, shape, None, grid)
+    }
+
+    /// [`read_raw`](Self::read_raw) by `transfer` (`None`: [`Transfer::auto`]'s rule).
+    pub fn read_raw_using(
+        comm: &(impl Comm + ?Sized),
+        path: &Path,
+        shape: &[usize],
+        transfer: Option<Transfer>,
+        grid: impl FnOnce(&[usize]) -> Result<Grid>,
+    ) -> Result<DistArray<T, D>> {
+        let name = path.display();
+        let need = shape
+            .iter()
+            .try_fold(std::mem::size_of::<T>(), |n, &k| n.checked_mul(k))
+            .ok_or_else(|| Error::input(format!("{name}: a {shape:?} array is too large")));
+        let sized = need.and_then(|need| {
+            let size = std::fs::metadata(path)
+                .map_err(|e| Error::input(format!("{name}: {e}")))?
+                .len();
+            if size != need as u64 {
+                return Err(Error::input(format!(
+                    "{name}: {size} bytes, a {shape:?} array of {} is {need}",
+                    std::any::type_name::<T>()
+                )));
+            }
+            Ok(())
+        });
+        agree_on(comm.as_comm(), sized)?;
+        Self::read_values_at(comm, path, (shape.to_vec(), false), 0, transfer, grid)
+    }
+
+    /// Writes the array's values as the raw file `path` (C order, this machine's byte
+    /// order, no header: what numpy's `a.tofile(path)` writes), atomically, each rank its
+    /// own block as [`write_npy`](Self::write_npy) does. Collective; the same `Err` on
+    /// every rank.
+    pub fn write_raw(&self, path: &Path) -> Result<()> {
+        self.write_raw_using(path, None)
+    }
+
+    /// [`write_raw`](Self::write_raw) by `transfer` (`None`: [`Transfer::auto`]'s rule).
+    pub fn write_raw_using(&self, path: &Path, transfer: Option<Transfer>) -> Result<()> {
+        self.write_values_after(path, &[], transfer)
     }
 }
 

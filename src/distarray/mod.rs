@@ -3,8 +3,9 @@
 //! the other ranks through collectives — reductions, ghost cells ([`Halo`], [`Boundary`])
 //! exchanged while interior points compute, stencils ([`Stencil`]), redistribution to
 //! another grid and transposes planned once, sorting ([`DistArray::sort`],
-//! [`argsort`](DistArray::argsort), [`unique`](DistArray::unique)), gathers, and `.npy`
-//! files.
+//! [`argsort`](DistArray::argsort), [`unique`](DistArray::unique)), gathers, and files:
+//! `.npy`, `.npz`, raw binary ([`read_raw`](DistArray::read_raw),
+//! [`write_raw`](DistArray::write_raw)) and, with the `hdf5` feature, HDF5.
 //!
 //! Every method that communicates is collective: every rank calls it, in the same order, and
 //! every data-dependent problem is the same `Err` on every rank.
