@@ -347,7 +347,7 @@ fn refusals(world: &World) -> mpikit::Result<()> {
     common::same_err(world, ints, "holds f64 values, the array is i32")?;
     let wrong =
         DistArray::<f64, IxDyn>::read_hdf5(world, &good, "/a", |_| Ok(Grid::rows(&[5, 3], size)));
-    common::same_err(world, wrong, "the dataset's shape is [6, 3]")?;
+    common::same_err(world, wrong, "the data's shape is [6, 3]")?;
     let text = dir.join("text.h5");
     let truncated = dir.join("truncated.h5");
     if world.is_root() {

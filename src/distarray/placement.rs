@@ -128,8 +128,9 @@ impl Placement<'_> {
 }
 
 /// Makes the array of `shape` (C or Fortran order in its file) laid out by `grid(shape)`,
-/// its block filled by `fill` in file order; every failure agreed on. The body of
-/// [`DistArray::read_npy`] and `read_npz`.
+/// its block filled by `fill` in file order; every failure agreed on (`path` names the data
+/// in messages). The body of [`DistArray::read_npy`], `read_npz`, `read_raw` and
+/// `read_hdf5`.
 pub(crate) fn read_placed<T: Element, D: Dimension, A: Comm + ?Sized>(
     comm: &A,
     path: &Path,
@@ -141,7 +142,7 @@ pub(crate) fn read_placed<T: Element, D: Dimension, A: Comm + ?Sized>(
     let mut out = DistArray::<T, D>::zeros(comm, grid)?;
     if out.grid.shape() != shape.as_slice() {
         return Err(Error::Shape(format!(
-            "{}: the file's shape is {shape:?}, the grid's {:?}",
+            "{}: the data's shape is {shape:?}, the grid's {:?}",
             path.display(),
             out.grid.shape()
         )));

@@ -6,15 +6,14 @@ use std::path::Path;
 use hdf5_metno as h5;
 use ndarray::{Dimension, IxDyn};
 
-use super::find::{dataset, tidy};
+use super::find::{dataset, hyperslab, tidy};
 use super::layout::{open, Access};
 use super::types::{element_dtype, recast_vec, with_h5_type};
 use super::writer::{Storage, Writer};
 use crate::collective::element::Element;
 use crate::data::dtype::{ByteOrder, Dtype};
-use crate::distarray::array::shaped;
 use crate::distarray::mpiio::{self, Direction, Transfer};
-use crate::distarray::placement::read_runs;
+use crate::distarray::placement::{read_placed, read_runs};
 use crate::distarray::{DistArray, Grid};
 use crate::error::{Error, Result};
 use crate::runtime::agree::agree_on;
@@ -63,69 +62,66 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
         });
         let (layout, access) = agree_on(comm.as_comm(), opened)?;
         let shape: Vec<usize> = layout.shape.iter().map(|&n| n as usize).collect();
-        let grid = agree_on(comm.as_comm(), grid(&shape))?;
-        let mut out = DistArray::<T, D>::zeros(comm, grid)?;
-        if out.grid.shape() != shape.as_slice() {
-            return Err(Error::Shape(format!(
-                "{}:{dataset}: the dataset's shape is {shape:?}, the grid's {:?}",
-                path.display(),
-                out.grid.shape()
-            )));
-        }
-        let (block, start) = (out.grid.block_shape(out.rank), out.offset.clone());
-        let how = match access {
-            Access::Direct => Transfer::agreed(&*out.comm, None, path, &shape, &block)?,
-            Access::Library => Transfer::Positioned,
-        };
-        let native = layout.order == ByteOrder::native();
-        let values = out
-            .data
-            .as_slice_mut()
-            .expect("a new array's block is contiguous");
-        let read = match access {
-            // Every rank takes part in a collective read, empty blocks too.
-            Access::Direct if how == Transfer::Collective => {
-                // SAFETY: Element types are plain numbers: any bytes read are values.
-                let bytes = unsafe {
-                    std::slice::from_raw_parts_mut(
-                        values.as_mut_ptr().cast::<u8>(),
-                        std::mem::size_of_val(values),
-                    )
-                };
-                let placed = (&shape[..], &start[..], &block[..]);
-                let width = std::mem::size_of::<T>();
-                mpiio::transfer(
-                    &*out.comm,
-                    path,
-                    layout.offset,
-                    width,
-                    placed,
-                    Direction::Read(bytes),
-                )?;
-                Ok(())
-            }
-            _ if block.contains(&0) => Ok(()),
-            Access::Direct => read_runs(
-                path,
-                layout.offset,
-                &shape,
-                &start,
-                &block,
-                values,
-                &out.pool,
-            ),
-            Access::Library => read_slab::<T>(path, dataset, want, &start, &block)
-                .and_then(|v| shaped(&block, v))
-                .map(|data| out.data = data),
-        };
-        let read = read.map(|()| {
-            if access == Access::Direct && !native {
-                let values = out.data.as_slice_mut().expect("contiguous");
-                swap_bytes(values, layout.dtype);
-            }
-        });
-        agree_on(&*out.comm, read)?;
-        Ok(out)
+        let label = format!("{}:{dataset}", path.display());
+        read_placed(
+            comm,
+            Path::new(&label),
+            (shape, false),
+            grid,
+            |p, values: &mut [T], pool| {
+                let (shape, start, block) = p.file_block(p.rank);
+                match access {
+                    Access::Direct => {
+                        let how = Transfer::agreed(comm.as_comm(), None, path, &shape, &block)?;
+                        match how {
+                            // Every rank takes part in a collective read, empty blocks too.
+                            Transfer::Collective => {
+                                // SAFETY: Element types are plain numbers: any bytes read are
+                                // values.
+                                let bytes = unsafe {
+                                    std::slice::from_raw_parts_mut(
+                                        values.as_mut_ptr().cast::<u8>(),
+                                        std::mem::size_of_val(values),
+                                    )
+                                };
+                                let placed = (&shape[..], &start[..], &block[..]);
+                                let width = std::mem::size_of::<T>();
+                                let read = Direction::Read(bytes);
+                                mpiio::transfer(
+                                    comm.as_comm(),
+                                    path,
+                                    layout.offset,
+                                    width,
+                                    placed,
+                                    read,
+                                )?;
+                            }
+                            Transfer::Positioned => {
+                                read_runs(
+                                    path,
+                                    layout.offset,
+                                    &shape,
+                                    &start,
+                                    &block,
+                                    values,
+                                    pool,
+                                )?;
+                            }
+                        }
+                        if layout.order != ByteOrder::native() {
+                            swap_bytes(values, layout.dtype);
+                        }
+                        Ok(())
+                    }
+                    Access::Library if block.contains(&0) => Ok(()),
+                    Access::Library => {
+                        let slab = read_slab::<T>(path, dataset, want, &start, &block)?;
+                        values.copy_from_slice(&slab);
+                        Ok(())
+                    }
+                }
+            },
+        )
     }
 
     /// Writes the array as the HDF5 file `path` holding one dataset, `dataset`, stored as
@@ -166,15 +162,10 @@ fn read_slab<T: Element>(
             ds.read_scalar::<U>().map(|v| recast_vec::<U, T>(vec![v])).map_err(h5err)
         });
     }
-    let slab: Vec<h5::SliceOrIndex> = start
-        .iter()
-        .zip(block)
-        .map(|(&o, &n)| h5::SliceOrIndex::from(o..o + n))
-        .collect();
     with_h5_type!(dtype, U => {
         let values = ds
             .as_reader()
-            .read_slice::<U, _, IxDyn>(h5::Hyperslab::from(slab))
+            .read_slice::<U, _, IxDyn>(hyperslab(start, block))
             .map_err(h5err)?;
         let values = if values.is_standard_layout() {
             values.into_raw_vec_and_offset().0

@@ -1,5 +1,6 @@
 //! HDF5 files and datasets found by name: the file signature, `FILE.h5:/PATH`, a dataset's
-//! lookup (with one line for a missing one), and HDF5's errors as one line.
+//! lookup (with one line for a missing one), a block's hyperslab, and HDF5's errors as one
+//! line.
 
 use std::path::Path;
 
@@ -132,4 +133,14 @@ pub(crate) fn dataset(
         ))),
         Err(e) => Err(h5err(what)(e)),
     }
+}
+
+/// The hyperslab of the block of shape `block` at `start` (every axis a range).
+pub(crate) fn hyperslab(start: &[usize], block: &[usize]) -> h5::Hyperslab {
+    let ranges: Vec<h5::SliceOrIndex> = start
+        .iter()
+        .zip(block)
+        .map(|(&o, &n)| h5::SliceOrIndex::from(o..o + n))
+        .collect();
+    h5::Hyperslab::from(ranges)
 }

@@ -13,6 +13,7 @@ use mpi::topology::SimpleCommunicator;
 use mpi::traits::AsRaw;
 use ndarray::{Array2, Dimension};
 
+use super::find::hyperslab;
 use super::types::datatype;
 use crate::collective::element::Element;
 use crate::data::dtype::{ByteOrder, Dtype};
@@ -68,14 +69,8 @@ pub(super) fn write_slabs<T: Element, D: Dimension>(
             h5::Dataspace::try_new(vec![1usize])?.select(nothing(1))?,
         )
     } else {
-        let slab: Vec<h5::SliceOrIndex> = array
-            .offset
-            .iter()
-            .zip(&block)
-            .map(|(&o, &n)| h5::SliceOrIndex::from(o..o + n))
-            .collect();
         (
-            space.select(h5::Hyperslab::from(slab))?,
+            space.select(hyperslab(&array.offset, &block))?,
             h5::Dataspace::try_new(block.clone())?,
         )
     };

@@ -285,6 +285,7 @@ impl Writer {
         array: &DistArray<T, D>,
         dtype: Dtype,
     ) -> h5::Result<()> {
+        use super::find::hyperslab;
         use super::types::{recast_slice, with_h5_type};
         use ndarray::IxDyn;
         let block = array.grid.block_shape(array.rank);
@@ -294,17 +295,11 @@ impl Writer {
         let file = h5::File::open_rw(&self.tmp)?;
         let ds = file.dataset(name)?;
         let local = array.local_elements();
-        let slab: Vec<h5::SliceOrIndex> = array
-            .offset
-            .iter()
-            .zip(&block)
-            .map(|(&o, &n)| h5::SliceOrIndex::from(o..o + n))
-            .collect();
         with_h5_type!(dtype, U => {
             let values: &[U] = recast_slice(&local);
             let view = ndarray::ArrayView::from_shape(IxDyn(&block), values)
                 .map_err(|e| h5::Error::from(e.to_string()))?;
-            ds.as_writer().write_slice(&view, h5::Hyperslab::from(slab))?;
+            ds.as_writer().write_slice(&view, hyperslab(&array.offset, &block))?;
         });
         drop(ds);
         file.close()
