@@ -4,7 +4,9 @@
 # with OpenMPI, the serial one with MPICH) with apt, then builds everything in release mode.
 #   scripts/setup.sh [--mpi openmpi|mpich]
 # Quiet and quick when nothing is missing. An MPI already on the machine (found through
-# mpicc) is used as it is. Never changes the system's MPI configuration.
+# mpicc) is used as it is. Never changes the system's MPI configuration (installing
+# libhdf5-openmpi-dev does make Debian's pkg-config `hdf5` name the MPI build: the scripts
+# name the libhdf5 they build against with HDF5_DIR, see hdf5_dir in common.sh).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 parse_common_flags "$@"
