@@ -16,7 +16,7 @@ use crate::collective::element::Element;
 use crate::collective::object::ObjectCollectives;
 use crate::distarray::array::DistArray;
 use crate::distarray::grid::Grid;
-use crate::distarray::mpiio::{self, Direction, Transfer};
+use crate::distarray::mpiio::{self, Transfer};
 use crate::distarray::placement::{
     allocate, check_bools, read_placed, read_runs, rename_into_place,
 };
@@ -166,7 +166,6 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
         transfer: Option<Transfer>,
         grid: impl FnOnce(&[usize]) -> Result<Grid>,
     ) -> Result<DistArray<T, D>> {
-        let width = std::mem::size_of::<T>();
         read_placed(
             comm,
             path,
@@ -180,23 +179,8 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
                         read_runs(path, offset, &fshape, &foffset, &fblock, values, pool)
                     }
                     Transfer::Collective => {
-                        // SAFETY: Element types are plain numbers: any bytes read are values (a
-                        // bool block is checked below).
-                        let bytes = unsafe {
-                            std::slice::from_raw_parts_mut(
-                                values.as_mut_ptr().cast::<u8>(),
-                                std::mem::size_of_val(values),
-                            )
-                        };
                         let placed = (&fshape[..], &foffset[..], &fblock[..]);
-                        mpiio::transfer(
-                            comm.as_comm(),
-                            path,
-                            offset,
-                            width,
-                            placed,
-                            Direction::Read(bytes),
-                        )?;
+                        mpiio::read_collective(comm.as_comm(), path, offset, placed, values)?;
                         check_bools(path, values)
                     }
                 }

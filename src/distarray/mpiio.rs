@@ -56,10 +56,7 @@ impl Transfer {
             Ok("positioned") => return Transfer::Positioned,
             _ => {}
         }
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
+        let dir = crate::distarray::placement::folder_of(path);
         const LUSTRE: i64 = 0x0BD0_0BD0;
         const GPFS: i64 = 0x4750_4653;
         const BEEGFS: i64 = 0x1911_0111;
@@ -312,6 +309,31 @@ fn types(
 fn free_type(mut t: MPI_Datatype) {
     // SAFETY: `t` was created and committed by `types` and is freed once.
     unsafe { raw::type_free(&mut t) };
+}
+
+/// Reads this rank's block (`block` at `start` of a C-ordered array of `shape` whose first
+/// element is at byte `disp`) into `values` by one collective MPI-IO read. Every rank calls,
+/// empty blocks too; the same `Err` on every rank.
+pub(crate) fn read_collective<T: crate::collective::element::Element, C>(
+    comm: &C,
+    path: &Path,
+    disp: u64,
+    placed: (&[usize], &[usize], &[usize]),
+    values: &mut [T],
+) -> Result<()>
+where
+    C: Communicator + ?Sized,
+{
+    // SAFETY: Element types are plain numbers: any bytes read are values (a bool block is
+    // the caller's to check).
+    let bytes = unsafe {
+        std::slice::from_raw_parts_mut(
+            values.as_mut_ptr().cast::<u8>(),
+            std::mem::size_of_val(values),
+        )
+    };
+    let width = std::mem::size_of::<T>();
+    transfer(comm, path, disp, width, placed, Direction::Read(bytes))
 }
 
 impl<T: crate::collective::element::Element, D: ndarray::Dimension> crate::DistArray<T, D> {

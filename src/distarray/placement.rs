@@ -1,8 +1,8 @@
 //! Where a DistArray's blocks lie in a C- or Fortran-ordered file of its values
 //! ([`Placement`], [`runs`]), and the positioned reads and writes that move them: each rank
 //! its own runs, 1 MiB at a time on its threads ([`read_runs`], `write_block_at`), files
-//! preallocated first ([`allocate`]) and renamed into place last ([`rename_into_place`]). The formats (`.npy`, `.npz`, HDF5, checkpoints) build
-//! on these.
+//! preallocated first ([`allocate`]) and renamed into place last ([`rename_into_place`]).
+//! The formats (`.npy`, `.npz`, raw, HDF5, checkpoints) build on these.
 
 use std::any::TypeId;
 use std::fs::File;
@@ -171,14 +171,12 @@ pub(crate) fn read_placed<T: Element, D: Dimension, A: Comm + ?Sized>(
 /// Gives `f` its full `len` bytes (sparse), after checking that the file system has room
 /// for them (`statvfs` of the folder of `path`): a disk too small says so now, in one line,
 /// rather than in the middle of the ranks' writes (Open MPI's MPI-IO reported a full tmpfs as
-/// a successful collective write). `posix_fallocate` would make that certain but made 800 MB
-/// `.npy` writes 2.4x slower here (ext4: 1.75 s against 0.73 s for the same bytes in HDF5).
+/// a successful collective write). `posix_fallocate` would make that certain; with it 800 MB
+/// `.npy` writes took 1.75 s against 0.73 s for the same bytes in HDF5 (ext4), measured
+/// before the benchmark kept this disk's discard of replaced files out of its timings
+/// (docs/performance.md), so part of that gap may have been the discard.
 pub(crate) fn allocate(f: &File, path: &Path, len: u64) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    if let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()) {
+    if let Ok(c) = std::ffi::CString::new(folder_of(path).as_os_str().as_encoded_bytes()) {
         // SAFETY: `c` is a NUL-terminated path and `fs` a valid out-pointer for one statvfs.
         let mut fs: libc::statvfs = unsafe { std::mem::zeroed() };
         if unsafe { libc::statvfs(c.as_ptr(), &mut fs) } == 0 {
@@ -199,11 +197,15 @@ pub(crate) fn allocate(f: &File, path: &Path, len: u64) -> std::io::Result<()> {
 /// new file, and not the old one or none, is what the path holds after a crash.
 pub(crate) fn rename_into_place(tmp: &Path, path: &Path) -> std::io::Result<()> {
     std::fs::rename(tmp, path)?;
-    let dir = match path.parent() {
+    File::open(folder_of(path))?.sync_all()
+}
+
+/// The folder holding `path` (`.` for a bare file name).
+pub(crate) fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
-    };
-    File::open(dir)?.sync_all()
+    }
 }
 
 /// The `bool` elements of a block read as bytes are 0 or 1 (other bytes are no `bool`).

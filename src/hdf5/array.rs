@@ -12,7 +12,7 @@ use super::types::{element_dtype, recast_vec, with_h5_type};
 use super::writer::{Storage, Writer};
 use crate::collective::element::Element;
 use crate::data::dtype::{ByteOrder, Dtype};
-use crate::distarray::mpiio::{self, Direction, Transfer};
+use crate::distarray::mpiio::{self, Transfer};
 use crate::distarray::placement::{read_placed, read_runs};
 use crate::distarray::{DistArray, Grid};
 use crate::error::{Error, Result};
@@ -76,25 +76,9 @@ impl<T: Element, D: Dimension> DistArray<T, D> {
                         match how {
                             // Every rank takes part in a collective read, empty blocks too.
                             Transfer::Collective => {
-                                // SAFETY: Element types are plain numbers: any bytes read are
-                                // values.
-                                let bytes = unsafe {
-                                    std::slice::from_raw_parts_mut(
-                                        values.as_mut_ptr().cast::<u8>(),
-                                        std::mem::size_of_val(values),
-                                    )
-                                };
                                 let placed = (&shape[..], &start[..], &block[..]);
-                                let width = std::mem::size_of::<T>();
-                                let read = Direction::Read(bytes);
-                                mpiio::transfer(
-                                    comm.as_comm(),
-                                    path,
-                                    layout.offset,
-                                    width,
-                                    placed,
-                                    read,
-                                )?;
+                                let at = layout.offset;
+                                mpiio::read_collective(comm.as_comm(), path, at, placed, values)?;
                             }
                             Transfer::Positioned => {
                                 read_runs(

@@ -120,8 +120,7 @@ impl Journal {
             file.sync_all().map_err(|e| io("sync it", e))?;
             // The new name must survive a crash too (best effort: not every file system
             // lets a directory be opened).
-            let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-            if let Ok(d) = File::open(dir.unwrap_or(Path::new("."))) {
+            if let Ok(d) = File::open(crate::distarray::placement::folder_of(path)) {
                 let _ = d.sync_all();
             }
         } else if keep < bytes.len() {
